@@ -1,0 +1,366 @@
+/**
+ * The embedded AWS's one HTTP front door: every embedded service listens here (port 4566 by default), and
+ * real AWS SDK v3 clients or the AWS CLI reach it with `endpoint: 'http://127.0.0.1:4566'`.
+ *
+ * Two wire protocols are served:
+ * - AWS JSON 1.0/1.1 (Step Functions, SQS): `POST /`, `X-Amz-Target: <prefix>.<Action>`, a JSON object body;
+ * - REST-JSON routes (the RDS Data API's `POST /Execute`, ...): method and path pick the handler.
+ *
+ * Clients sign requests with SigV4; any credentials are accepted, and only the region is read from the
+ * signature's credential scope.
+ *
+ * Host prefixes: the SDK sends StartSyncExecution and TestState to `sync-<host>` unless the client sets
+ * `disableHostPrefix: true`. Nothing is needed here (the path and target are the same), but against
+ * `127.0.0.1` the prefixed name `sync-127.0.0.1` does not resolve, so clients must set that flag.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  AwsError,
+  InternalFailure,
+  MalformedHttpRequestException,
+  RequestEntityTooLargeException,
+  SerializationException,
+  UnknownOperationException,
+} from './errors.ts';
+
+/** Who is asking, as a handler needs to know it to build ARNs. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/**
+ * A service spoken over the AWS JSON protocol: POST /, Content-Type application/x-amz-json-1.0|1.1,
+ * X-Amz-Target: `${targetPrefix}.${Action}`. Step Functions: prefix 'AWSStepFunctions', JSON 1.0.
+ * SQS (later): prefix 'AmazonSQS', JSON 1.0.
+ *
+ * `handle` returns the output object (Dates in it are sent as epoch seconds) or throws an AwsError.
+ * When `actions` is given, any other action is refused with UnknownOperationException before `handle`
+ * is called.
+ */
+export interface JsonProtocolService {
+  readonly targetPrefix: string;
+  readonly actions?: readonly string[];
+  handle(action: string, input: unknown, context: RequestContext): Promise<unknown>;
+}
+
+/** A REST-JSON route (the RDS Data API uses POST /Execute, /BeginTransaction, ... later). */
+export interface RestJsonRoute {
+  readonly method: string;
+  readonly path: string;
+  handle(input: unknown, context: RequestContext): Promise<unknown>;
+}
+
+export interface AwsServerOptions {
+  readonly services: readonly JsonProtocolService[];
+  readonly routes?: readonly RestJsonRoute[];
+  /** Default 'us-east-1'; a SigV4 Authorization header's credential scope overrides it per request. */
+  readonly region?: string;
+  /** Default '000000000000'. */
+  readonly accountId?: string;
+  /** Largest body accepted; default 1 MiB, Step Functions' hard quota per request. */
+  readonly maxBodyBytes?: number;
+  /** One entry per request; by default only 5xx entries are written to stderr. */
+  readonly logger?: (entry: Record<string, unknown>) => void;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** After refusing an oversized body, read (and drop) at most this much more before hanging up. */
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Creates (does not start) the HTTP server; call `listen` on it.
+ *
+ * @example
+ * const server = createAwsServer({ services: [createStepFunctionsService(engine)] });
+ * server.listen(4566, '127.0.0.1');
+ * // new SFNClient({ endpoint: 'http://127.0.0.1:4566', disableHostPrefix: true, region: 'us-east-1', ... })
+ */
+export function createAwsServer(options: AwsServerOptions): Server {
+  const settings: Settings = {
+    services: new Map(options.services.map((service) => [service.targetPrefix, service])),
+    routes: options.routes ?? [],
+    region: options.region ?? 'us-east-1',
+    accountId: options.accountId ?? '000000000000',
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    log: safeLogger(options.logger ?? logServerFaults),
+  };
+  const server = createServer((req, res) => {
+    handleRequest(req, res, settings).catch((error: unknown) => {
+      // handleRequest answers every failure itself; reaching here means even that failed.
+      settings.log({ level: 'error', message: 'request handling failed', error: describe(error) });
+      res.destroy();
+    });
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Unparseable HTTP: answer like any HTTP server would, never throw.
+    settings.log({ level: 'warn', message: 'malformed HTTP request', error: error.code ?? error.message });
+    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+interface Settings {
+  readonly services: ReadonlyMap<string, JsonProtocolService>;
+  readonly routes: readonly RestJsonRoute[];
+  readonly region: string;
+  readonly accountId: string;
+  readonly maxBodyBytes: number;
+  readonly log: (entry: Record<string, unknown>) => void;
+}
+
+type Dispatch =
+  | { readonly kind: 'json'; readonly service: JsonProtocolService; readonly action: string; readonly target: string }
+  | { readonly kind: 'rest'; readonly route: RestJsonRoute };
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, settings: Settings): Promise<void> {
+  const started = performance.now();
+  const requestId = randomUUID();
+  const path = pathOf(req.url);
+  const target = headerOf(req, 'x-amz-target');
+  const contentType = responseContentType(req, target);
+  const entry: Record<string, unknown> = { requestId, method: req.method, path, target };
+  res.setHeader('x-amzn-RequestId', requestId);
+  // A response to a client that has gone away fails; that is not the server's problem.
+  res.on('error', () => {});
+  req.on('error', () => {});
+
+  const finish = (status: number, extra: Record<string, unknown> = {}) => {
+    settings.log({
+      level: status >= 500 ? 'error' : 'info',
+      ...entry,
+      status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      ...extra,
+    });
+  };
+  const fail = (error: unknown) => {
+    const aws = error instanceof AwsError ? error : new InternalFailure();
+    sendError(res, aws, contentType, aws.statusCode === 413);
+    finish(aws.statusCode, {
+      errorType: aws.name,
+      ...(aws === error ? { errorMessage: aws.message } : { error: describe(error) }),
+    });
+  };
+
+  let reading = false;
+  try {
+    const dispatch = dispatchOf(req, path, target, settings);
+    reading = true;
+    const body = await readBody(req, settings.maxBodyBytes);
+    const input = parseBody(body);
+    const context: RequestContext = {
+      requestId,
+      region: regionOf(req) ?? settings.region,
+      accountId: settings.accountId,
+    };
+    const output =
+      dispatch.kind === 'json'
+        ? await dispatch.service.handle(dispatch.action, input, context)
+        : await dispatch.route.handle(input, context);
+    const text = JSON.stringify(toWire(output ?? {}));
+    if (!send(res, 200, contentType, text)) {
+      finish(499, { message: 'client went away before the response' });
+      return;
+    }
+    finish(200);
+  } catch (error) {
+    if (error instanceof ClientGone) {
+      finish(499, { message: 'client went away during the request' });
+      return;
+    }
+    // Refused before its body was read: let the body go by, boundedly, so the answer can be read.
+    if (!reading) drain(req, settings.maxBodyBytes);
+    fail(error);
+  }
+}
+
+/** Which handler a request is for, decided from headers alone so a wrong request is refused unread. */
+function dispatchOf(req: IncomingMessage, path: string, target: string | undefined, settings: Settings): Dispatch {
+  if (target !== undefined) {
+    if (req.method !== 'POST') {
+      throw new MalformedHttpRequestException(`Method ${req.method} is not allowed; the AWS JSON protocol uses POST`, 405);
+    }
+    const dot = target.lastIndexOf('.');
+    const service = dot > 0 ? settings.services.get(target.slice(0, dot)) : undefined;
+    const action = target.slice(dot + 1);
+    if (service === undefined || action === '' || (service.actions !== undefined && !service.actions.includes(action))) {
+      throw new UnknownOperationException(target);
+    }
+    return { kind: 'json', service, action, target };
+  }
+  const onPath = settings.routes.filter((route) => route.path === path);
+  const route = onPath.find((candidate) => candidate.method.toUpperCase() === req.method);
+  if (route !== undefined) return { kind: 'rest', route };
+  if (onPath.length > 0) {
+    throw new MalformedHttpRequestException(`Method ${req.method} is not allowed on ${path}`, 405);
+  }
+  if (req.method === 'POST' && path === '/') throw new UnknownOperationException(undefined);
+  throw new AwsError('UnknownOperationException', `No operation at ${req.method} ${path}`, { statusCode: 404 });
+}
+
+/** The client hung up before its request was complete; there is no one to answer. */
+class ClientGone extends Error {}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(headerOf(req, 'content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    drain(req, maxBytes);
+    return Promise.reject(new RequestEntityTooLargeException(maxBytes));
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      action();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        settle(() => {
+          chunks.length = 0;
+          drain(req, maxBytes);
+          reject(new RequestEntityTooLargeException(maxBytes));
+        });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => settle(() => resolve(Buffer.concat(chunks, size))));
+    req.once('close', () => {
+      if (!req.complete) settle(() => reject(new ClientGone()));
+    });
+    req.once('error', () => settle(() => reject(new ClientGone())));
+  });
+}
+
+/**
+ * Keeps reading an oversized body so the client can read the 413 (hanging up mid-upload would reset the
+ * connection before it sees the answer), but only up to a bound: then the socket is dropped.
+ */
+function drain(req: IncomingMessage, maxBytes: number): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > Math.max(maxBytes * 8, DRAIN_LIMIT_BYTES)) req.socket.destroy();
+  });
+  req.resume();
+}
+
+function parseBody(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  // The SDK always sends at least `{}`; an empty body is read the same way.
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new SerializationException(`The request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SerializationException('The request body must be a JSON object');
+  }
+  return parsed;
+}
+
+/**
+ * Turns a handler's output into what the JSON protocols put on the wire: Dates become epoch seconds
+ * (fractional, as AWS sends them), byte arrays base64, and undefined members disappear.
+ */
+function toWire(value: unknown): unknown {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new TypeError('Invalid Date in a response');
+    return ms / 1000;
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(toWire);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, member] of Object.entries(value)) {
+      if (member !== undefined) out[key] = toWire(member);
+    }
+    return out;
+  }
+  return value;
+}
+
+function sendError(res: ServerResponse, error: AwsError, contentType: string, closeConnection: boolean): void {
+  const headers: Record<string, string> = { 'x-amzn-ErrorType': error.name };
+  if (error.queryErrorCode !== undefined) headers['x-amzn-query-error'] = `${error.queryErrorCode};${error.fault}`;
+  if (error.statusCode === 405) headers.Allow = 'POST';
+  if (closeConnection) headers.Connection = 'close';
+  const body = { __type: error.wireType, message: error.message, ...(toWire(error.fields) as object) };
+  send(res, error.statusCode, contentType, JSON.stringify(body), headers);
+}
+
+/** Writes a complete response; false when the client is already gone. */
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): boolean {
+  if (res.headersSent || res.destroyed || res.socket === null || res.socket.destroyed) return false;
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': contentType,
+    'Content-Length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
+  return true;
+}
+
+/** JSON 1.1 requests are answered in 1.1, other JSON-protocol requests in 1.0, REST routes in plain JSON. */
+function responseContentType(req: IncomingMessage, target: string | undefined): string {
+  const requested = headerOf(req, 'content-type') ?? '';
+  if (requested.includes('application/x-amz-json-1.1')) return 'application/x-amz-json-1.1';
+  if (target !== undefined || requested.includes('application/x-amz-json-1.0')) return 'application/x-amz-json-1.0';
+  return 'application/json';
+}
+
+/** The region from `Authorization: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ...`. */
+function regionOf(req: IncomingMessage): string | undefined {
+  const authorization = headerOf(req, 'authorization');
+  const match = authorization?.match(/Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/[^/,\s]+\/aws4_request/);
+  return match?.[1];
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  return query === -1 ? raw : raw.slice(0, query);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+}
+
+/** A logger that throws must not take a request (or the process) down with it. */
+function safeLogger(logger: (entry: Record<string, unknown>) => void): (entry: Record<string, unknown>) => void {
+  return (entry) => {
+    try {
+      logger({ time: new Date().toISOString(), ...entry });
+    } catch {
+      // Logging is best effort.
+    }
+  };
+}
+
+function logServerFaults(entry: Record<string, unknown>): void {
+  if (entry.level === 'error') console.error(JSON.stringify(entry));
+}

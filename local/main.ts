@@ -1,0 +1,27 @@
+/**
+ * `npm start`: the embedded AWS on 127.0.0.1:4566 with its state in `.data/`.
+ *
+ * Environment: LOCAL_AWS_PORT (default 4566), DATA_DIR (default .data), AWS_REGION (default us-east-1).
+ */
+import { startEmbeddedAws } from './embedded-aws.ts';
+
+const port = Number(process.env.LOCAL_AWS_PORT ?? 4566);
+const dataDir = process.env.DATA_DIR ?? '.data';
+
+const aws = await startEmbeddedAws({ port, dataDir, region: process.env.AWS_REGION ?? 'us-east-1' });
+console.log(`embedded AWS listening on ${aws.endpoint} (data in ${dataDir})`);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    aws.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,568 @@
+/**
+ * The Step Functions API (AWS JSON 1.0, `X-Amz-Target: AWSStepFunctions.<Action>`) over the engine.
+ *
+ * Each action validates its request (`./requests.ts`), checks what AWS checks, and answers only after
+ * what it changed is in the journal, so an acknowledged request survives a crash.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { JsonProtocolService, RequestContext } from '../../aws/server.ts';
+import type { Json, State } from '../definition/types.ts';
+import { formatProblems, validateDefinition, validateStateDefinition } from '../definition/validate.ts';
+import { newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
+import { withoutExecutionData } from '../engine/history.ts';
+import type { ExecutionRecord, StateMachineRecord } from '../engine/model.ts';
+import { runTestState } from '../engine/test-state.ts';
+import {
+  assertValidName,
+  executionArnFor,
+  parseExecutionArn,
+  parseStateMachineArn,
+  stateMachineArnFor,
+} from './arns.ts';
+import {
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
+  InvalidArn,
+  InvalidDefinition,
+  InvalidExecutionInput,
+  InvalidOutput,
+  InvalidToken,
+  StateMachineAlreadyExists,
+  StateMachineDoesNotExist,
+  StateMachineTypeNotSupported,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from './errors.ts';
+import { decodePageToken, encodePageToken } from './paging.ts';
+import { parseRequest } from './requests.ts';
+
+const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
+const DEFAULT_LOGGING = { level: 'OFF', includeExecutionData: false };
+const DEFAULT_TRACING = { enabled: false };
+
+type Handler = (input: unknown, context: RequestContext) => Promise<unknown>;
+
+export function createStepFunctionsService(engine: StepFunctionsEngine): JsonProtocolService {
+  const actions = stepFunctionsActions(engine);
+  return {
+    targetPrefix: 'AWSStepFunctions',
+    async handle(action, input, context) {
+      const handler = actions[action];
+      if (handler === undefined) return undefined as never;
+      const output = await handler(input, context);
+      await engine.flushed();
+      return output;
+    },
+    actions: Object.keys(actions),
+  } as JsonProtocolService & { actions: string[] };
+}
+
+function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handler> {
+  const machineOrThrow = (arn: string): StateMachineRecord => {
+    const parsed = parseStateMachineArn(arn);
+    if (parsed === undefined)
+      throw new InvalidArn(`Invalid Arn: 'Resource type not valid in this context: ${arn}'`);
+    const machine = engine.machine(arn);
+    if (machine === undefined) throw new StateMachineDoesNotExist(`State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  };
+  const executionOrThrow = (arn: string): ExecutionRecord => {
+    if (parseExecutionArn(arn) === undefined)
+      throw new InvalidArn(`Invalid Arn: 'Resource type not valid in this context: ${arn}'`);
+    const execution = engine.execution(arn);
+    if (execution === undefined) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
+    return execution;
+  };
+  const checkDefinition = (definition: string, type: 'STANDARD' | 'EXPRESS') => {
+    const result = validateDefinition(definition, { type });
+    if (!result.ok) throw new InvalidDefinition(formatProblems(result.problems));
+    return result.definition;
+  };
+  const checkJson = (text: string | undefined, error: (message: string) => Error): string => {
+    const value = text ?? '{}';
+    try {
+      JSON.parse(value);
+    } catch (cause) {
+      throw error(`Invalid State Machine Execution Input: '${(cause as Error).message}'`);
+    }
+    return value;
+  };
+
+  return {
+    async CreateStateMachine(raw, context) {
+      const input = parseRequest('CreateStateMachine', raw);
+      assertValidName(input.name);
+      const type = input.type ?? 'STANDARD';
+      checkDefinition(input.definition, type);
+      const arn = stateMachineArnFor(context.region, context.accountId, input.name);
+      const existing = engine.machine(arn);
+      const wanted = {
+        definition: input.definition,
+        roleArn: input.roleArn,
+        type,
+        loggingConfiguration: (input.loggingConfiguration ?? DEFAULT_LOGGING) as Json,
+        tracingConfiguration: (input.tracingConfiguration ?? DEFAULT_TRACING) as Json,
+      };
+      if (existing !== undefined) {
+        // CreateStateMachine is idempotent: the same request returns the existing machine.
+        const same =
+          existing.definition === wanted.definition &&
+          existing.roleArn === wanted.roleArn &&
+          existing.type === wanted.type &&
+          isDeepStrictEqual(existing.loggingConfiguration, wanted.loggingConfiguration) &&
+          isDeepStrictEqual(existing.tracingConfiguration, wanted.tracingConfiguration);
+        if (!same) throw new StateMachineAlreadyExists(`State Machine Already Exists: '${arn}'`);
+        return { stateMachineArn: arn, creationDate: new Date(existing.creationDate) };
+      }
+      const machine: StateMachineRecord = {
+        arn,
+        name: input.name,
+        ...wanted,
+        creationDate: engine.now(),
+        revisionId: newRevisionId(),
+      };
+      engine.putMachine(machine);
+      return { stateMachineArn: arn, creationDate: new Date(machine.creationDate) };
+    },
+
+    async UpdateStateMachine(raw) {
+      const input = parseRequest('UpdateStateMachine', raw);
+      const machine = machineOrThrow(input.stateMachineArn);
+      if (
+        input.definition === undefined &&
+        input.roleArn === undefined &&
+        input.loggingConfiguration === undefined &&
+        input.tracingConfiguration === undefined
+      ) {
+        throw new MissingUpdate();
+      }
+      if (input.definition !== undefined) checkDefinition(input.definition, machine.type);
+      const updated: StateMachineRecord = {
+        ...machine,
+        ...(input.definition !== undefined ? { definition: input.definition } : {}),
+        ...(input.roleArn !== undefined ? { roleArn: input.roleArn } : {}),
+        ...(input.loggingConfiguration !== undefined
+          ? { loggingConfiguration: input.loggingConfiguration as Json }
+          : {}),
+        ...(input.tracingConfiguration !== undefined
+          ? { tracingConfiguration: input.tracingConfiguration as Json }
+          : {}),
+        updateDate: engine.now(),
+        revisionId: newRevisionId(),
+      };
+      engine.putMachine(updated);
+      return { updateDate: new Date(updated.updateDate!), revisionId: updated.revisionId };
+    },
+
+    async DescribeStateMachine(raw) {
+      const input = parseRequest('DescribeStateMachine', raw);
+      return describeMachine(machineOrThrow(input.stateMachineArn));
+    },
+
+    async DescribeStateMachineForExecution(raw) {
+      const input = parseRequest('DescribeStateMachineForExecution', raw);
+      const execution = executionOrThrow(input.executionArn);
+      const machine = engine.machine(execution.stateMachineArn);
+      return {
+        stateMachineArn: execution.stateMachineArn,
+        name: execution.stateMachineName,
+        definition: execution.definition,
+        roleArn: execution.roleArn,
+        updateDate: new Date(machine?.updateDate ?? machine?.creationDate ?? execution.startDate),
+        loggingConfiguration: machine?.loggingConfiguration ?? DEFAULT_LOGGING,
+        tracingConfiguration: machine?.tracingConfiguration ?? DEFAULT_TRACING,
+      };
+    },
+
+    async ListStateMachines(raw) {
+      const input = parseRequest('ListStateMachines', raw);
+      const machines = engine.machines().sort((a, b) => a.name.localeCompare(b.name));
+      const page = pageOf(machines, input.maxResults, input.nextToken, 'ListStateMachines');
+      return {
+        stateMachines: page.items.map((machine) => ({
+          stateMachineArn: machine.arn,
+          name: machine.name,
+          type: machine.type,
+          creationDate: new Date(machine.creationDate),
+        })),
+        ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+      };
+    },
+
+    async DeleteStateMachine(raw) {
+      const input = parseRequest('DeleteStateMachine', raw);
+      if (parseStateMachineArn(input.stateMachineArn) === undefined) {
+        throw new InvalidArn(
+          `Invalid Arn: 'Resource type not valid in this context: ${input.stateMachineArn}'`,
+        );
+      }
+      // Deleting a machine that does not exist succeeds, as on AWS; its running executions carry on.
+      if (engine.machine(input.stateMachineArn)) engine.deleteMachine(input.stateMachineArn);
+      return {};
+    },
+
+    async StartExecution(raw, context) {
+      const input = parseRequest('StartExecution', raw);
+      const machine = machineOrThrow(input.stateMachineArn);
+      const executionInput = checkJson(input.input, (message) => new InvalidExecutionInput(message));
+      const name = input.name ?? crypto.randomUUID();
+      assertValidName(name);
+      const arn = executionArnFor(machine, name, machine.type);
+      const existing = engine.execution(arn);
+      if (existing !== undefined) {
+        // Idempotent while RUNNING with the same input; any other reuse of the name is refused.
+        if (existing.status === 'RUNNING' && existing.input === executionInput) {
+          return { executionArn: arn, startDate: new Date(existing.startDate) };
+        }
+        throw new ExecutionAlreadyExists(`Execution Already Exists: '${arn}'`);
+      }
+      const execution = engine.start(machine, {
+        arn,
+        name,
+        input: executionInput,
+        durable: machine.type === 'STANDARD',
+      });
+      void context;
+      return { executionArn: execution.arn, startDate: new Date(execution.startDate) };
+    },
+
+    async StartSyncExecution(raw) {
+      const input = parseRequest('StartSyncExecution', raw);
+      const machine = machineOrThrow(input.stateMachineArn);
+      if (machine.type !== 'EXPRESS') {
+        throw new StateMachineTypeNotSupported(
+          'This operation is not supported by this type of state machine',
+        );
+      }
+      const executionInput = checkJson(input.input, (message) => new InvalidExecutionInput(message));
+      const name = input.name ?? crypto.randomUUID();
+      assertValidName(name);
+      const arn = executionArnFor(machine, name, 'EXPRESS');
+      engine.start(machine, { arn, name, input: executionInput, durable: false });
+      const execution = await engine.finished(arn);
+      engine.forget(arn);
+      return {
+        executionArn: arn,
+        stateMachineArn: machine.arn,
+        name,
+        startDate: new Date(execution.startDate),
+        stopDate: new Date(execution.stopDate ?? engine.now()),
+        status: execution.status,
+        ...(execution.error !== undefined ? { error: execution.error } : {}),
+        ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+        input: execution.input,
+        inputDetails: { included: true },
+        ...(execution.output !== undefined
+          ? { output: execution.output, outputDetails: { included: true } }
+          : {}),
+        billingDetails: {
+          billedMemoryUsedInMB: 64,
+          billedDurationInMilliseconds: Math.max(
+            100,
+            Math.ceil(((execution.stopDate ?? 0) - execution.startDate) / 100) * 100,
+          ),
+        },
+      };
+    },
+
+    async DescribeExecution(raw) {
+      const input = parseRequest('DescribeExecution', raw);
+      const execution = executionOrThrow(input.executionArn);
+      return {
+        executionArn: execution.arn,
+        stateMachineArn: execution.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        startDate: new Date(execution.startDate),
+        ...(execution.stopDate !== undefined ? { stopDate: new Date(execution.stopDate) } : {}),
+        input: execution.input,
+        inputDetails: { included: true },
+        ...(execution.output !== undefined
+          ? { output: execution.output, outputDetails: { included: true } }
+          : {}),
+        ...(execution.error !== undefined ? { error: execution.error } : {}),
+        ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+        redriveCount: execution.redriveCount,
+        ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
+        ...redriveStatus(execution, engine.now()),
+      };
+    },
+
+    async ListExecutions(raw) {
+      const input = parseRequest('ListExecutions', raw);
+      if (input.stateMachineArn === undefined) {
+        throw new InvalidArn('Invalid Arn: a stateMachineArn or a mapRunArn is required');
+      }
+      const machine = machineOrThrow(input.stateMachineArn);
+      if (machine.type === 'EXPRESS') {
+        throw new StateMachineTypeNotSupported(
+          'This operation is not supported by this type of state machine',
+        );
+      }
+      let executions = engine.executionsOf(machine.arn);
+      if (input.statusFilter !== undefined)
+        executions = executions.filter((e) => e.status === input.statusFilter);
+      if (input.redriveFilter === 'REDRIVEN') executions = executions.filter((e) => e.redriveCount > 0);
+      if (input.redriveFilter === 'NOT_REDRIVEN') executions = executions.filter((e) => e.redriveCount === 0);
+      executions.sort((a, b) => b.startDate - a.startDate || b.name.localeCompare(a.name));
+      const page = pageOf(executions, input.maxResults, input.nextToken, `ListExecutions:${machine.arn}`);
+      return {
+        executions: page.items.map((execution) => ({
+          executionArn: execution.arn,
+          stateMachineArn: execution.stateMachineArn,
+          name: execution.name,
+          status: execution.status,
+          startDate: new Date(execution.startDate),
+          ...(execution.stopDate !== undefined ? { stopDate: new Date(execution.stopDate) } : {}),
+          redriveCount: execution.redriveCount,
+          ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
+        })),
+        ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+      };
+    },
+
+    async GetExecutionHistory(raw) {
+      const input = parseRequest('GetExecutionHistory', raw);
+      const execution = executionOrThrow(input.executionArn);
+      let events = [...engine.history(execution.arn)];
+      if (input.reverseOrder) events.reverse();
+      const page = pageOf(
+        events,
+        input.maxResults,
+        input.nextToken,
+        `GetExecutionHistory:${execution.arn}:${input.reverseOrder ?? false}`,
+      );
+      events = page.items;
+      const includeData = input.includeExecutionData ?? true;
+      return {
+        events: events.map((event) => {
+          const shaped = includeData ? event : withoutExecutionData(event);
+          return { ...shaped, timestamp: new Date(event.timestamp) };
+        }),
+        ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+      };
+    },
+
+    async StopExecution(raw) {
+      const input = parseRequest('StopExecution', raw);
+      const execution = executionOrThrow(input.executionArn);
+      if (execution.status === 'RUNNING') {
+        engine.stop(execution.arn, input.error, input.cause);
+        await engine.finished(execution.arn);
+      }
+      return { stopDate: new Date(execution.stopDate ?? engine.now()) };
+    },
+
+    async RedriveExecution(raw) {
+      const input = parseRequest('RedriveExecution', raw);
+      const execution = executionOrThrow(input.executionArn);
+      const status = redriveStatus(execution, engine.now());
+      if (status.redriveStatus !== 'REDRIVABLE') {
+        throw new ExecutionNotRedrivable(`Execution is not redrivable: ${status.redriveStatusReason}`);
+      }
+      const redriven = engine.redrive(execution.arn);
+      return { redriveDate: new Date(redriven.redriveDate!) };
+    },
+
+    async SendTaskSuccess(raw) {
+      const input = parseRequest('SendTaskSuccess', raw);
+      let output: Json;
+      try {
+        output = JSON.parse(input.output) as Json;
+      } catch (cause) {
+        throw new InvalidOutput(`Invalid Output: '${(cause as Error).message}'`);
+      }
+      deliver(engine, input.taskToken, { output });
+      return {};
+    },
+
+    async SendTaskFailure(raw) {
+      const input = parseRequest('SendTaskFailure', raw);
+      deliver(engine, input.taskToken, { error: input.error ?? '', cause: input.cause ?? '' });
+      return {};
+    },
+
+    async SendTaskHeartbeat(raw) {
+      const input = parseRequest('SendTaskHeartbeat', raw);
+      const runner = runnerForToken(engine, input.taskToken);
+      runner.heartbeat(input.taskToken, heartbeatSecondsOf(engine, input.taskToken));
+      return {};
+    },
+
+    async TestState(raw, context) {
+      const input = parseRequest('TestState', raw);
+      const { state, stateName, queryLanguage } = testedState(input.definition, input.stateName);
+      const mock = input.mock;
+      const result = await runTestState(
+        {
+          state,
+          stateName,
+          queryLanguage,
+          input: parseJsonField(input.input ?? '{}', 'input'),
+          variables: parseJsonField(input.variables ?? '{}', 'variables') as Record<string, Json>,
+          inspectionLevel: input.inspectionLevel ?? 'INFO',
+          retrierRetryCount: input.stateConfiguration?.retrierRetryCount ?? 0,
+          ...(mock?.result !== undefined
+            ? { mock: { result: parseJsonField(mock.result, 'mock.result') } }
+            : mock?.errorOutput !== undefined
+              ? { mock: { error: mock.errorOutput.error ?? '', cause: mock.errorOutput.cause ?? '' } }
+              : {}),
+        },
+        engine.integrations,
+        context.region,
+      );
+      return result;
+    },
+  };
+}
+
+class MissingUpdate extends Error {
+  constructor() {
+    super('MissingRequiredParameter');
+  }
+}
+
+function describeMachine(machine: StateMachineRecord) {
+  return {
+    stateMachineArn: machine.arn,
+    name: machine.name,
+    status: 'ACTIVE',
+    definition: machine.definition,
+    roleArn: machine.roleArn,
+    type: machine.type,
+    creationDate: new Date(machine.creationDate),
+    loggingConfiguration: machine.loggingConfiguration ?? DEFAULT_LOGGING,
+    tracingConfiguration: machine.tracingConfiguration ?? DEFAULT_TRACING,
+    revisionId: machine.revisionId,
+    ...(machine.description !== undefined ? { description: machine.description } : {}),
+  };
+}
+
+function redriveStatus(
+  execution: ExecutionRecord,
+  now: number,
+): { redriveStatus: string; redriveStatusReason?: string } {
+  if (execution.type === 'EXPRESS') {
+    return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is an Express execution' };
+  }
+  if (execution.status === 'RUNNING') {
+    return {
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is RUNNING and cannot be redriven',
+    };
+  }
+  if (execution.status === 'SUCCEEDED') {
+    return {
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+    };
+  }
+  if (execution.stopDate !== undefined && now - execution.stopDate > REDRIVE_WINDOW_MS) {
+    return {
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution can only be redriven within 14 days of its close',
+    };
+  }
+  if (execution.redriveCount >= 1000) {
+    return {
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution has been redriven the maximum number of times',
+    };
+  }
+  return { redriveStatus: 'REDRIVABLE' };
+}
+
+function pageOf<T>(
+  items: readonly T[],
+  maxResults: number | undefined,
+  nextToken: string | undefined,
+  scope: string,
+) {
+  const size = maxResults === undefined || maxResults === 0 ? 100 : maxResults;
+  const offset = nextToken === undefined ? 0 : decodePageToken(nextToken, scope);
+  const slice = items.slice(offset, offset + size);
+  const end = offset + slice.length;
+  return { items: slice, nextToken: end < items.length ? encodePageToken(end, scope) : undefined };
+}
+
+function runnerForToken(engine: StepFunctionsEngine, token: string) {
+  const executionArn = executionOfToken(token);
+  if (executionArn === undefined) throw new InvalidToken("Invalid Token: 'Invalid token'");
+  const runner = engine.runnerForToken(token);
+  if (runner === undefined) {
+    if (engine.execution(executionArn) === undefined) {
+      throw new TaskDoesNotExist("Task Does Not Exist: 'Provided task does not exist'");
+    }
+    throw new TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'");
+  }
+  return runner;
+}
+
+function deliver(
+  engine: StepFunctionsEngine,
+  token: string,
+  outcome: { output: Json } | { error: string; cause: string },
+) {
+  const runner = runnerForToken(engine, token);
+  if (!runner.deliver(token, outcome)) {
+    throw new TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'");
+  }
+}
+
+function heartbeatSecondsOf(engine: StepFunctionsEngine, token: string): number | undefined {
+  const runner = engine.runnerForToken(token);
+  if (runner === undefined) return undefined;
+  const history = engine.history(runner.execution.arn);
+  for (let index = history.length - 1; index >= 0; index -= 1) {
+    const details = history[index]!.taskScheduledEventDetails as
+      | { heartbeatInSeconds?: number; parameters?: string }
+      | undefined;
+    if (details?.parameters?.includes(token)) return details.heartbeatInSeconds;
+  }
+  return undefined;
+}
+
+/** The execution a task token belongs to (tokens carry it: see StepFunctionsEngine.newTaskToken). */
+function executionOfToken(token: string): string | undefined {
+  if (!token.startsWith('AQ')) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(token.slice(2), 'base64url').toString('utf8')) as { e?: unknown };
+    return typeof payload.e === 'string' ? payload.e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJsonField(text: string, field: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (cause) {
+    throw new InvalidExecutionInput(`Invalid ${field}: '${(cause as Error).message}'`);
+  }
+}
+
+/** TestState takes one state's definition, or a whole machine's with `stateName` choosing the state. */
+function testedState(
+  definitionText: string,
+  stateName: string | undefined,
+): { state: State; stateName: string; queryLanguage: 'JSONPath' | 'JSONata' } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(definitionText);
+  } catch {
+    parsed = undefined; // the validator words the syntax error as AWS does
+  }
+  if (stateName !== undefined || (parsed !== null && typeof parsed === 'object' && 'States' in parsed)) {
+    const machine = validateDefinition(definitionText);
+    if (!machine.ok) throw new InvalidDefinition(formatProblems(machine.problems));
+    const name = stateName ?? machine.definition.StartAt;
+    const state = machine.definition.States[name];
+    if (state === undefined)
+      throw new InvalidDefinition(`Invalid State Machine Definition: 'The state '${name}' does not exist'`);
+    return { state, stateName: name, queryLanguage: machine.definition.QueryLanguage ?? 'JSONPath' };
+  }
+  const lone = validateStateDefinition(definitionText);
+  if (!lone.ok) throw new InvalidDefinition(formatProblems(lone.problems));
+  return { state: lone.state, stateName: 'TestState', queryLanguage: lone.state.QueryLanguage ?? 'JSONPath' };
+}

@@ -1,0 +1,208 @@
+/**
+ * How data moves through one state, in either query language.
+ *
+ * JSONPath: InputPath → Parameters → (work) → ResultSelector → ResultPath → OutputPath, with Assign seeing
+ * the result. JSONata: Arguments over `$states.input` → (work) → Output over `$states.result`, with Assign
+ * seeing both. In both, every Assign expression reads the variables as they were before the state, and all
+ * of them are applied together after it.
+ */
+import type { Json, JsonObject, QueryLanguage, State } from '../definition/types.ts';
+import { type JsonPathScope, queryPath } from '../language/json-path.ts';
+import { evaluateJsonataTemplate, type JsonataScope } from '../language/jsonata.ts';
+import { applyPayloadTemplate } from '../language/payload-template.ts';
+import { applyResultPath } from '../language/result-path.ts';
+import { StatesError } from '../language/states-error.ts';
+
+export type Variables = Readonly<Record<string, Json>>;
+
+/** What every state's expressions can see besides its own data. */
+export interface StateScope {
+  readonly queryLanguage: QueryLanguage;
+  readonly context: JsonObject;
+  readonly variables: Variables;
+}
+
+/** Reads a JSONPath Path such as InputPath, or fails as AWS does when it matches nothing. */
+export function selectPath(path: string, scope: JsonPathScope, field: string): Json {
+  const found = queryPath(path, scope);
+  if (!found.found) {
+    throw new StatesError(
+      'States.Runtime',
+      `Invalid path '${path}' : No results for path: $['${path.replace(/^\$\.?/, '')}'] for the field '${field}' in the input '${JSON.stringify(scope.input)}'`,
+    );
+  }
+  return found.value;
+}
+
+function jsonPathScope(input: Json, scope: StateScope): JsonPathScope {
+  return { input, context: scope.context, variables: scope.variables };
+}
+
+function jsonataScope(
+  scope: StateScope,
+  states: Partial<JsonataScope['states']> & { input: Json },
+): JsonataScope {
+  return { states: { ...states, context: scope.context }, variables: scope.variables };
+}
+
+/** InputPath (JSONPath only; `null` gives `{}`). */
+export function effectiveInput(state: State, rawInput: Json, scope: StateScope): Json {
+  if (scope.queryLanguage === 'JSONata') return rawInput;
+  if (state.InputPath === null) return {};
+  if (state.InputPath === undefined || state.InputPath === '$') return rawInput;
+  return selectPath(state.InputPath, jsonPathScope(rawInput, scope), 'InputPath');
+}
+
+/** Parameters (JSONPath) or Arguments (JSONata): what the task, branches or Pass work on. */
+export async function parametersFor(
+  template: Json | undefined,
+  input: Json,
+  rawInput: Json,
+  scope: StateScope,
+): Promise<Json> {
+  if (template === undefined) return input;
+  if (scope.queryLanguage === 'JSONata') {
+    return evaluateJsonataTemplate(template, jsonataScope(scope, { input: rawInput }), 'Arguments');
+  }
+  return applyPayloadTemplate(template, jsonPathScope(input, scope));
+}
+
+export interface ResultFlow {
+  /** The state's raw input (what ResultPath writes into). */
+  readonly rawInput: Json;
+  readonly result: Json;
+  /** Catch: the error output `{ Error, Cause }` instead of a result. */
+  readonly errorOutput?: Json;
+}
+
+export interface StateOutcome {
+  readonly output: Json;
+  readonly assigned: Variables | undefined;
+}
+
+/**
+ * ResultSelector → ResultPath → OutputPath (JSONPath), or Output (JSONata); then Assign. `fields` carries the
+ * fields that apply (a Catcher's ResultPath/Output/Assign instead of the state's).
+ */
+export async function completeState(
+  fields: {
+    readonly ResultSelector?: Json;
+    readonly ResultPath?: string | null;
+    readonly OutputPath?: string | null;
+    readonly Output?: Json;
+    readonly Assign?: JsonObject;
+  },
+  flow: ResultFlow,
+  scope: StateScope,
+  defaultOutput: 'result' | 'input' = 'result',
+): Promise<StateOutcome> {
+  if (scope.queryLanguage === 'JSONata') {
+    const states = { input: flow.rawInput, result: flow.result, errorOutput: flow.errorOutput };
+    const jsonata = jsonataScope(scope, dropUndefined(states));
+    const output =
+      fields.Output !== undefined
+        ? await evaluateJsonataTemplate(fields.Output, jsonata, 'Output')
+        : flow.errorOutput !== undefined
+          ? flow.errorOutput
+          : defaultOutput === 'input'
+            ? flow.rawInput
+            : flow.result;
+    const assigned =
+      fields.Assign === undefined
+        ? undefined
+        : ((await evaluateJsonataTemplate(fields.Assign, jsonata, 'Assign')) as Variables);
+    return { output, assigned };
+  }
+
+  let result = flow.errorOutput ?? flow.result;
+  if (fields.ResultSelector !== undefined && flow.errorOutput === undefined) {
+    result = applyPayloadTemplate(fields.ResultSelector, jsonPathScope(result, scope));
+  }
+  const assigned =
+    fields.Assign === undefined
+      ? undefined
+      : (applyPayloadTemplate(fields.Assign, jsonPathScope(result, scope)) as Variables);
+  const placed = applyResultPath(flow.rawInput, fields.ResultPath, result);
+  const output =
+    fields.OutputPath === null
+      ? {}
+      : fields.OutputPath === undefined || fields.OutputPath === '$'
+        ? placed
+        : selectPath(fields.OutputPath, jsonPathScope(placed, scope), 'OutputPath');
+  return { output, assigned };
+}
+
+/** Evaluates a JSONata field such as Seconds or TimeoutSeconds, or a JSONPath `...Path` field. */
+export async function evaluateNumberField(
+  state: object,
+  field: string,
+  input: Json,
+  rawInput: Json,
+  scope: StateScope,
+): Promise<number | undefined> {
+  const fields = state as Record<string, unknown>;
+  const literal = fields[field];
+  const path = fields[`${field}Path`];
+  let value: Json | undefined;
+  if (typeof literal === 'number') value = literal;
+  else if (typeof literal === 'string' && scope.queryLanguage === 'JSONata') {
+    value = await evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
+  } else if (typeof path === 'string') {
+    value = selectPath(path, jsonPathScope(input, scope), `${field}Path`);
+  } else return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
+    throw new StatesError(
+      error,
+      `The value for the field '${field}' must be a positive number, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A `{% %}` field in a JSONata state, or the JSONPath `...Path` form, or a literal. */
+export async function evaluateStringField(
+  state: object,
+  field: string,
+  input: Json,
+  rawInput: Json,
+  scope: StateScope,
+): Promise<string | undefined> {
+  const fields = state as Record<string, unknown>;
+  const literal = fields[field];
+  const path = fields[`${field}Path`];
+  let value: Json | undefined;
+  if (typeof literal === 'string' && scope.queryLanguage === 'JSONata') {
+    value = await evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
+  } else if (typeof literal === 'string') value = literal;
+  else if (typeof path === 'string') {
+    value = evaluatePathOrIntrinsic(path, jsonPathScope(input, scope), `${field}Path`);
+  } else return undefined;
+  if (typeof value !== 'string') {
+    const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
+    throw new StatesError(
+      error,
+      `The value for the field '${field}' must be a string, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function evaluatePathOrIntrinsic(expression: string, scope: JsonPathScope, field: string): Json {
+  // ErrorPath/CausePath accept intrinsic functions too; a payload template does both.
+  const evaluated = applyPayloadTemplate({ 'value.$': expression }, scope) as JsonObject;
+  if (!('value' in evaluated)) return selectPath(expression, scope, field);
+  return evaluated.value as Json;
+}
+
+/** Applies an Assign result on top of the variables the branch sees. */
+export function assignVariables(variables: Variables, assigned: Variables | undefined): Variables {
+  if (assigned === undefined) return variables;
+  return { ...variables, ...assigned };
+}
+
+function dropUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

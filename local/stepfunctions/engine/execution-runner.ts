@@ -1,0 +1,1137 @@
+/**
+ * Runs one execution of a state machine: the States Language interpreter.
+ *
+ * Every step is made durable through the host before it takes effect: each history event is written
+ * together with the checkpoint of the branch that wrote it, so after a crash the runner resumes each branch
+ * from its checkpoint — re-entering nothing it already entered and re-sending a task call only when its
+ * outcome was never recorded (at least once, as AWS itself retries calls whose fate it does not know).
+ */
+import type {
+  Branch,
+  Catcher,
+  ChoiceState,
+  FailState,
+  Json,
+  JsonObject,
+  MapState,
+  ParallelState,
+  PassState,
+  QueryLanguage,
+  Retrier,
+  State,
+  StateMachineDefinition,
+  TaskState,
+  WaitState,
+} from '../definition/types.ts';
+import { parseTaskResource, type ServiceIntegrations, type TaskResource } from '../integrations.ts';
+import { evaluateChoiceRule } from '../language/choice-rules.ts';
+import { queryPath } from '../language/json-path.ts';
+import { evaluateJsonataTemplate } from '../language/jsonata.ts';
+import { applyPayloadTemplate } from '../language/payload-template.ts';
+import { StatesError } from '../language/states-error.ts';
+import { AbortedError, abortable, childController, sleepUntil } from './abortable.ts';
+import {
+  assignVariables,
+  completeState,
+  effectiveInput,
+  evaluateNumberField,
+  evaluateStringField,
+  parametersFor,
+  type StateScope,
+  selectPath,
+  type Variables,
+} from './data-flow.ts';
+import { jsonText, NOT_TRUNCATED } from './history.ts';
+import type {
+  BranchCheckpoint,
+  BranchResult,
+  ExecutionRecord,
+  ExecutionStatus,
+  FanOutStep,
+  TaskOutcome,
+  TaskStep,
+} from './model.ts';
+import { findCatcher, findRetrier, isCatchable, maxAttemptsOf, retryDelayMs } from './retry-policy.ts';
+
+/** What the runner needs from the engine around it: durable writes, time, randomness and integrations. */
+export interface RunnerHost {
+  readonly region: string;
+  readonly accountId: string;
+  readonly integrations: ServiceIntegrations;
+  now(): number;
+  random(): number;
+  newTaskToken(execution: ExecutionRecord): string;
+  /** The id the next event of this execution will get. */
+  nextEventId(execution: ExecutionRecord): number;
+  /** Durably appends an event, with the checkpoint of the branch that wrote it, in one record. */
+  appendEvent(
+    execution: ExecutionRecord,
+    event: { type: string; previousEventId: number; details?: object },
+    checkpoint?: { key: string; value: BranchCheckpoint | null },
+    finish?: ExecutionFinish,
+  ): number;
+  saveCheckpoint(execution: ExecutionRecord, key: string, value: BranchCheckpoint | null): void;
+  readCheckpoint(execution: ExecutionRecord, key: string): BranchCheckpoint | undefined;
+  lastEventId(execution: ExecutionRecord): number;
+  tokenIssued(token: string, runner: ExecutionRunner): void;
+  tokenReleased(token: string): void;
+}
+
+export interface ExecutionFinish {
+  readonly status: Exclude<ExecutionStatus, 'RUNNING'>;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+interface BranchRun {
+  readonly key: string;
+  readonly branch: Branch;
+  readonly queryLanguage: QueryLanguage;
+  readonly signal: AbortSignal;
+  /** Distributed Map children run as their own executions: their steps are not in this history. */
+  readonly silent: boolean;
+  cp: BranchCheckpoint;
+}
+
+type StepResult =
+  | { readonly next: string; readonly output: Json; readonly variables: Variables }
+  | {
+      readonly end: true;
+      readonly output: Json;
+      readonly variables: Variables;
+    };
+
+const ROOT = 'root';
+/** AWS runs at most 40 inline Map iterations at once, whatever MaxConcurrency says. */
+const INLINE_MAP_CONCURRENCY = 40;
+
+export class ExecutionRunner {
+  readonly #host: RunnerHost;
+  readonly #execution: ExecutionRecord;
+  readonly #definition: StateMachineDefinition;
+  readonly #abort = new AbortController();
+  #abortedWith: ExecutionFinish | undefined;
+  /** Set when the engine shuts down: the execution stays RUNNING and resumes when the engine reopens. */
+  #halted = false;
+  readonly #tokenWaiters = new Map<string, { branch: BranchRun; wake: () => void }>();
+
+  constructor(host: RunnerHost, execution: ExecutionRecord, definition: StateMachineDefinition) {
+    this.#host = host;
+    this.#execution = execution;
+    this.#definition = definition;
+  }
+
+  get execution(): ExecutionRecord {
+    return this.#execution;
+  }
+
+  /** Writes ExecutionStarted and the root checkpoint. Call once, for a new execution. */
+  begin(variables: Variables = {}): void {
+    const input = JSON.parse(this.#execution.input) as Json;
+    const id = this.#host.nextEventId(this.#execution);
+    this.#host.appendEvent(
+      this.#execution,
+      {
+        type: 'ExecutionStarted',
+        previousEventId: 0,
+        details: {
+          input: this.#execution.input,
+          inputDetails: NOT_TRUNCATED,
+          roleArn: this.#execution.roleArn,
+        },
+      },
+      { key: ROOT, value: this.#freshCheckpoint(this.#definition.StartAt, input, variables, id) },
+    );
+  }
+
+  /** Runs (or resumes) the execution to its end; never rejects. */
+  async run(): Promise<void> {
+    const timeoutSeconds = this.#definition.TimeoutSeconds;
+    let timeout: NodeJS.Timeout | undefined;
+    if (timeoutSeconds !== undefined) {
+      const dueAt = this.#execution.startDate + timeoutSeconds * 1000;
+      timeout = setTimeout(
+        () => this.#stop({ status: 'TIMED_OUT', error: 'States.Timeout' }),
+        Math.max(0, Math.min(dueAt - this.#host.now(), 2 ** 31 - 1)),
+      );
+    }
+    try {
+      const root = this.#host.readCheckpoint(this.#execution, ROOT);
+      if (root === undefined) throw new Error(`execution ${this.#execution.arn} has no root checkpoint`);
+      const output = await this.#runBranch({
+        key: ROOT,
+        branch: this.#definition,
+        queryLanguage: this.#definition.QueryLanguage ?? 'JSONPath',
+        signal: this.#abort.signal,
+        silent: false,
+        cp: root,
+      });
+      const text = jsonText(output);
+      this.#finish(
+        'ExecutionSucceeded',
+        { output: text, outputDetails: NOT_TRUNCATED },
+        { status: 'SUCCEEDED', output: text },
+      );
+    } catch (error) {
+      if (this.#halted) return;
+      if (error instanceof AbortedError && this.#abortedWith) {
+        const finish = this.#abortedWith;
+        const type = finish.status === 'TIMED_OUT' ? 'ExecutionTimedOut' : 'ExecutionAborted';
+        this.#finish(type, errorDetails(finish.error, finish.cause), finish);
+      } else if (error instanceof StatesError) {
+        this.#finish('ExecutionFailed', errorDetails(error.error, error.cause), {
+          status: 'FAILED',
+          error: error.error,
+          cause: error.cause,
+        });
+      } else {
+        const cause = error instanceof Error ? error.message : String(error);
+        this.#finish('ExecutionFailed', errorDetails('States.Runtime', cause), {
+          status: 'FAILED',
+          error: 'States.Runtime',
+          cause,
+        });
+      }
+    } finally {
+      clearTimeout(timeout);
+      for (const token of this.#tokenWaiters.keys()) this.#host.tokenReleased(token);
+    }
+  }
+
+  /** StopExecution: the execution ends ABORTED as soon as its current step gives way. */
+  stop(error?: string, cause?: string): void {
+    this.#stop({ status: 'ABORTED', error, cause });
+  }
+
+  /** Engine shutdown: stop working on the execution without recording anything. */
+  halt(): void {
+    this.#halted = true;
+    this.#abort.abort();
+  }
+
+  /** SendTaskSuccess / SendTaskFailure. False when no task waits on this token any more. */
+  deliver(token: string, outcome: TaskOutcome): boolean {
+    const waiter = this.#tokenWaiters.get(token);
+    if (waiter === undefined) return false;
+    const step = waiter.branch.cp.step;
+    if (step?.kind !== 'task' || step.outcome !== undefined) return false;
+    this.#save(waiter.branch, { step: { ...step, outcome } });
+    waiter.wake();
+    return true;
+  }
+
+  /** SendTaskHeartbeat. False when no task waits on this token any more. */
+  heartbeat(token: string, heartbeatSeconds?: number): boolean {
+    const waiter = this.#tokenWaiters.get(token);
+    if (waiter === undefined) return false;
+    const step = waiter.branch.cp.step;
+    if (step?.kind !== 'task' || step.heartbeatDeadline === undefined || heartbeatSeconds === undefined)
+      return true;
+    this.#save(waiter.branch, {
+      step: { ...step, heartbeatDeadline: this.#host.now() + heartbeatSeconds * 1000 },
+    });
+    waiter.wake();
+    return true;
+  }
+
+  #stop(finish: ExecutionFinish): void {
+    if (this.#abortedWith || this.#execution.status !== 'RUNNING') return;
+    this.#abortedWith = finish;
+    this.#abort.abort();
+  }
+
+  #finish(type: string, details: object, finish: ExecutionFinish): void {
+    this.#host.appendEvent(
+      this.#execution,
+      { type, previousEventId: this.#host.lastEventId(this.#execution), details },
+      undefined,
+      finish,
+    );
+  }
+
+  // ─── Branches ──────────────────────────────────────────────────────────────────────────────────────
+
+  async #runBranch(run: BranchRun): Promise<Json> {
+    for (;;) {
+      if (run.cp.done) return run.cp.input;
+      if (run.signal.aborted) throw new AbortedError('aborted');
+      const state = run.branch.States[run.cp.state];
+      if (state === undefined)
+        throw new StatesError('States.Runtime', `The state '${run.cp.state}' does not exist`);
+      if (run.cp.entered === undefined) this.#enter(run, state);
+      const result = await this.#runState(run, state);
+      this.#exit(run, state, result);
+    }
+  }
+
+  #enter(run: BranchRun, state: State): void {
+    const now = this.#host.now();
+    this.#record(
+      run,
+      `${state.Type}StateEntered`,
+      {
+        name: run.cp.state,
+        input: jsonText(run.cp.input),
+        inputDetails: NOT_TRUNCATED,
+      },
+      (id) => ({ entered: { eventId: id, time: now } }),
+    );
+  }
+
+  #exit(run: BranchRun, state: State, result: StepResult): void {
+    const assigned = assignedNames(run.cp.variables, result.variables);
+    const details: Record<string, unknown> = {
+      name: run.cp.state,
+      output: jsonText(result.output),
+      outputDetails: NOT_TRUNCATED,
+    };
+    if (assigned !== undefined) {
+      details.assignedVariables = assigned;
+      details.assignedVariablesDetails = NOT_TRUNCATED;
+    }
+    const type = `${state.Type}StateExited`;
+    if ('end' in result) {
+      this.#record(run, type, details, () => ({
+        ...this.#clearedState(),
+        input: result.output,
+        variables: result.variables,
+        done: true,
+      }));
+    } else {
+      this.#record(run, type, details, () => ({
+        ...this.#clearedState(),
+        state: result.next,
+        input: result.output,
+        variables: result.variables,
+      }));
+    }
+  }
+
+  #clearedState(): Partial<BranchCheckpoint> {
+    return { entered: undefined, step: undefined, retryCount: 0, retrierAttempts: [] };
+  }
+
+  #freshCheckpoint(
+    state: string,
+    input: Json,
+    variables: Variables,
+    previousEventId: number,
+  ): BranchCheckpoint {
+    return { state, input, variables, previousEventId, retryCount: 0, retrierAttempts: [] };
+  }
+
+  // ─── Recording ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** Writes an event on a branch's chain together with the branch's new checkpoint. */
+  #record(
+    run: BranchRun,
+    type: string,
+    details: object | undefined,
+    update?: (eventId: number) => Partial<BranchCheckpoint>,
+  ): number {
+    if (run.signal.aborted) throw new AbortedError('aborted');
+    if (run.silent) {
+      if (update) this.#save(run, update(run.cp.previousEventId));
+      return run.cp.previousEventId;
+    }
+    const id = this.#host.nextEventId(this.#execution);
+    const cp = { ...run.cp, ...(update ? update(id) : {}), previousEventId: id };
+    this.#host.appendEvent(
+      this.#execution,
+      { type, previousEventId: run.cp.previousEventId, details },
+      { key: run.key, value: cp },
+    );
+    run.cp = cp;
+    return id;
+  }
+
+  #save(run: BranchRun, patch: Partial<BranchCheckpoint>): void {
+    run.cp = { ...run.cp, ...patch };
+    this.#host.saveCheckpoint(this.#execution, run.key, run.cp);
+  }
+
+  // ─── States ────────────────────────────────────────────────────────────────────────────────────────
+
+  #scope(run: BranchRun, state: State, extra?: JsonObject): StateScope {
+    return {
+      queryLanguage: state.QueryLanguage ?? run.queryLanguage,
+      variables: run.cp.variables,
+      context: this.#context(run, extra),
+    };
+  }
+
+  #context(run: BranchRun, extra?: JsonObject): JsonObject {
+    const execution = this.#execution;
+    const executionContext: JsonObject = {
+      Id: execution.arn,
+      Input: JSON.parse(execution.input) as Json,
+      Name: execution.name,
+      RoleArn: execution.roleArn,
+      StartTime: new Date(execution.startDate).toISOString(),
+      RedriveCount: execution.redriveCount,
+    };
+    if (execution.redriveDate !== undefined)
+      executionContext.RedriveTime = new Date(execution.redriveDate).toISOString();
+    return {
+      Execution: executionContext,
+      State: {
+        EnteredTime: new Date(run.cp.entered?.time ?? this.#host.now()).toISOString(),
+        Name: run.cp.state,
+        RetryCount: run.cp.retryCount,
+      },
+      StateMachine: { Id: execution.stateMachineArn, Name: execution.stateMachineName },
+      ...extra,
+    };
+  }
+
+  async #runState(run: BranchRun, state: State): Promise<StepResult> {
+    switch (state.Type) {
+      case 'Pass':
+        return this.#dataFlow(run, () => this.#pass(run, state));
+      case 'Choice':
+        return this.#dataFlow(run, () => this.#choice(run, state));
+      case 'Wait':
+        return this.#dataFlow(run, () => this.#wait(run, state));
+      case 'Succeed':
+        return this.#dataFlow(run, () => this.#succeed(run, state));
+      case 'Fail':
+        return this.#fail(run, state);
+      case 'Task':
+        return this.#withRetries(run, state, () => this.#task(run, state));
+      case 'Parallel':
+        return this.#withRetries(run, state, () => this.#parallel(run, state));
+      case 'Map':
+        return this.#withRetries(run, state, () => this.#map(run, state));
+    }
+  }
+
+  /**
+   * Errors raised while moving data (a path that matches nothing, a JSONata error) name the state and the
+   * event it was entered at, as AWS's causes do.
+   */
+  async #dataFlow<T>(run: BranchRun, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof StatesError && !(error instanceof TaskError) && !(error instanceof BranchError)) {
+        throw new StatesError(
+          error.error,
+          `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${error.cause}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  #next(state: State, output: Json, variables: Variables, next?: string): StepResult {
+    const target = next ?? state.Next;
+    if (target === undefined || state.End === true) return { end: true, output, variables };
+    return { next: target, output, variables };
+  }
+
+  async #pass(run: BranchRun, state: PassState): Promise<StepResult> {
+    const raw = run.cp.input;
+    const scope = this.#scope(run, state);
+    if (scope.queryLanguage === 'JSONata') {
+      const outcome = await completeState(state, { rawInput: raw, result: raw }, scope, 'input');
+      return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+    }
+    const input = effectiveInput(state, raw, scope);
+    const result =
+      state.Result !== undefined ? state.Result : await parametersFor(state.Parameters, input, raw, scope);
+    const outcome = await completeState(state, { rawInput: raw, result }, scope);
+    return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+  }
+
+  async #succeed(run: BranchRun, state: State): Promise<StepResult> {
+    const raw = run.cp.input;
+    const scope = this.#scope(run, state);
+    const input = effectiveInput(state, raw, scope);
+    const outcome = await completeState(state, { rawInput: raw, result: input }, scope, 'input');
+    return {
+      end: true,
+      output: outcome.output,
+      variables: assignVariables(run.cp.variables, outcome.assigned),
+    };
+  }
+
+  async #choice(run: BranchRun, state: ChoiceState): Promise<StepResult> {
+    const raw = run.cp.input;
+    const scope = this.#scope(run, state);
+    const input = effectiveInput(state, raw, scope);
+    for (const rule of state.Choices) {
+      let matched: boolean;
+      if (scope.queryLanguage === 'JSONata') {
+        const condition = await evaluateJsonataTemplate(
+          rule.Condition ?? false,
+          { states: { input: raw, context: scope.context }, variables: scope.variables },
+          'Condition',
+        );
+        if (typeof condition !== 'boolean') {
+          throw new StatesError(
+            'States.QueryEvaluationError',
+            `The Condition field of a Choice rule must evaluate to a boolean, but it returned ${JSON.stringify(condition)}`,
+          );
+        }
+        matched = condition;
+      } else {
+        matched = evaluateChoiceRule(rule, (path) =>
+          queryPath(path, { input, context: scope.context, variables: scope.variables }),
+        );
+      }
+      if (!matched) continue;
+      const fields = {
+        Output: rule.Output ?? state.Output,
+        Assign: rule.Assign ?? state.Assign,
+        OutputPath: state.OutputPath,
+        ResultPath: null,
+      };
+      const outcome = await completeState(
+        fields,
+        { rawInput: scope.queryLanguage === 'JSONata' ? raw : input, result: input },
+        scope,
+        'input',
+      );
+      return this.#next(
+        state,
+        outcome.output,
+        assignVariables(run.cp.variables, outcome.assigned),
+        rule.Next,
+      );
+    }
+    if (state.Default === undefined) {
+      throw new StatesError('States.NoChoiceMatched', 'No Matches!');
+    }
+    const outcome = await completeState(
+      { Output: state.Output, Assign: state.Assign, OutputPath: state.OutputPath, ResultPath: null },
+      { rawInput: scope.queryLanguage === 'JSONata' ? raw : input, result: input },
+      scope,
+      'input',
+    );
+    return this.#next(
+      state,
+      outcome.output,
+      assignVariables(run.cp.variables, outcome.assigned),
+      state.Default,
+    );
+  }
+
+  async #wait(run: BranchRun, state: WaitState): Promise<StepResult> {
+    const raw = run.cp.input;
+    const scope = this.#scope(run, state);
+    const input = effectiveInput(state, raw, scope);
+    let step = run.cp.step;
+    if (step?.kind !== 'wait') {
+      const seconds = await evaluateNumberField(state, 'Seconds', input, raw, scope);
+      let dueAt: number;
+      if (seconds !== undefined) dueAt = run.cp.entered!.time + seconds * 1000;
+      else {
+        const timestamp = await evaluateStringField(state, 'Timestamp', input, raw, scope);
+        dueAt = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
+        if (Number.isNaN(dueAt)) {
+          throw new StatesError(
+            'States.Runtime',
+            `The Timestamp '${timestamp}' is not a valid ISO-8601 timestamp`,
+          );
+        }
+      }
+      step = { kind: 'wait', dueAt };
+      this.#save(run, { step });
+    }
+    await sleepUntil(step.dueAt, () => this.#host.now(), run.signal);
+    const outcome = await completeState(state, { rawInput: raw, result: input }, scope, 'input');
+    return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+  }
+
+  async #fail(run: BranchRun, state: FailState): Promise<StepResult> {
+    const raw = run.cp.input;
+    const scope = this.#scope(run, state);
+    const [error, cause] = await this.#dataFlow(run, async () => {
+      const input = effectiveInput(state, raw, scope);
+      return [
+        await evaluateStringField(state, 'Error', input, raw, scope),
+        await evaluateStringField(state, 'Cause', input, raw, scope),
+      ];
+    });
+    throw new FailStateError(error ?? '', cause ?? '');
+  }
+
+  // ─── Retry and Catch ───────────────────────────────────────────────────────────────────────────────
+
+  async #withRetries(
+    run: BranchRun,
+    state: TaskState | ParallelState | MapState,
+    attempt: () => Promise<{ rawResult: Json }>,
+  ): Promise<StepResult> {
+    for (;;) {
+      const step = run.cp.step;
+      if (step?.kind === 'backoff') {
+        await sleepUntil(step.dueAt, () => this.#host.now(), run.signal);
+        this.#save(run, { step: undefined });
+      }
+      try {
+        const { rawResult } = await this.#dataFlow(run, attempt);
+        const scope = this.#scope(run, state);
+        const outcome = await this.#dataFlow(run, () =>
+          completeState(state, { rawInput: run.cp.input, result: rawResult }, scope),
+        );
+        return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+      } catch (error) {
+        if (!(error instanceof StatesError)) throw error;
+        const handled = await this.#handleError(run, state, error);
+        if (handled === 'retry') continue;
+        return handled;
+      }
+    }
+  }
+
+  async #handleError(
+    run: BranchRun,
+    state: { readonly Retry?: readonly Retrier[]; readonly Catch?: readonly Catcher[] },
+    error: StatesError,
+  ): Promise<StepResult | 'retry'> {
+    if (!isCatchable(error.error)) throw error;
+    const index = findRetrier(state.Retry, error.error);
+    if (index >= 0) {
+      const retrier = state.Retry![index]!;
+      const used = run.cp.retrierAttempts[index] ?? 0;
+      if (used < maxAttemptsOf(retrier)) {
+        const attempts = [...run.cp.retrierAttempts];
+        attempts[index] = used + 1;
+        const dueAt = this.#host.now() + retryDelayMs(retrier, used, () => this.#host.random());
+        this.#save(run, {
+          retryCount: run.cp.retryCount + 1,
+          retrierAttempts: attempts,
+          step: { kind: 'backoff', dueAt },
+        });
+        return 'retry';
+      }
+    }
+    const catcher = findCatcher(state.Catch, error.error);
+    if (catcher === undefined) throw error;
+    const errorOutput: JsonObject = { Error: error.error, Cause: error.cause };
+    const scope = this.#scope(run, state as State);
+    const outcome = await this.#dataFlow(run, () =>
+      completeState(
+        { ResultPath: catcher.ResultPath, Output: catcher.Output, Assign: catcher.Assign },
+        { rawInput: run.cp.input, result: errorOutput, errorOutput },
+        scope,
+      ),
+    );
+    return {
+      next: catcher.Next,
+      output: outcome.output,
+      variables: assignVariables(run.cp.variables, outcome.assigned),
+    };
+  }
+
+  // ─── Task ──────────────────────────────────────────────────────────────────────────────────────────
+
+  async #task(run: BranchRun, state: TaskState): Promise<{ rawResult: Json }> {
+    const resource = parseTaskResource(state.Resource);
+    if (resource === undefined) {
+      throw new StatesError('States.Runtime', `The resource '${state.Resource}' is not supported`);
+    }
+    const names = taskEventNames(resource);
+    let step = run.cp.step?.kind === 'task' ? run.cp.step : undefined;
+
+    if (step === undefined) {
+      const raw = run.cp.input;
+      const token =
+        resource.pattern === 'wait-for-task-token' ? this.#host.newTaskToken(this.#execution) : undefined;
+      const scope = this.#scope(run, state, token === undefined ? undefined : { Task: { Token: token } });
+      const input = effectiveInput(state, raw, scope);
+      const parameters = await parametersFor(state.Parameters ?? state.Arguments, input, raw, scope);
+      const timeoutSeconds = await evaluateNumberField(state, 'TimeoutSeconds', input, raw, scope);
+      const heartbeatSeconds = await evaluateNumberField(state, 'HeartbeatSeconds', input, raw, scope);
+      const scheduled = names.scheduled(
+        resource,
+        parameters,
+        timeoutSeconds,
+        heartbeatSeconds,
+        this.#host.region,
+      );
+      const newStep: TaskStep = { kind: 'task', parameters, started: false, ...(token ? { token } : {}) };
+      this.#record(run, scheduled.type, scheduled.details, () => ({ step: newStep }));
+      step = newStep;
+      const now = this.#host.now();
+      const started: TaskStep = {
+        ...step,
+        started: true,
+        ...(timeoutSeconds !== undefined ? { deadline: now + timeoutSeconds * 1000 } : {}),
+        ...(heartbeatSeconds !== undefined && token
+          ? { heartbeatDeadline: now + heartbeatSeconds * 1000 }
+          : {}),
+      };
+      this.#record(run, names.started, names.startedDetails(resource), () => ({ step: started }));
+      step = started;
+    }
+
+    const outcome = await this.#taskOutcome(run, resource, step);
+    if ('output' in outcome) {
+      this.#record(run, names.succeeded, {
+        ...names.identity(resource),
+        output: jsonText(outcome.output),
+        outputDetails: NOT_TRUNCATED,
+      });
+      return { rawResult: outcome.output };
+    }
+    const timedOut = outcome.error === 'States.Timeout' || outcome.error === 'States.HeartbeatTimeout';
+    this.#record(run, timedOut ? names.timedOut : names.failed, {
+      ...names.identity(resource),
+      ...errorDetails(outcome.error, outcome.cause),
+    });
+    throw new TaskError(outcome.error, outcome.cause);
+  }
+
+  /** Calls the service (again, if a crash left the call's fate unknown) and waits for a token if asked. */
+  async #taskOutcome(run: BranchRun, resource: TaskResource, initial: TaskStep): Promise<TaskOutcome> {
+    let step = initial;
+    const deadline = childController(run.signal);
+    const timers: NodeJS.Timeout[] = [];
+    let timeoutError: string | undefined;
+    const armDeadline = (at: number | undefined, error: string) => {
+      if (at === undefined) return;
+      timers.push(
+        setTimeout(
+          () => {
+            timeoutError ??= error;
+            deadline.abort();
+          },
+          Math.max(0, Math.min(at - this.#host.now(), 2 ** 31 - 1)),
+        ),
+      );
+    };
+    armDeadline(step.deadline, 'States.Timeout');
+
+    let wake: () => void = () => {};
+    if (step.token !== undefined) {
+      this.#host.tokenIssued(step.token, this);
+      this.#tokenWaiters.set(step.token, { branch: run, wake: () => wake() });
+    }
+    try {
+      if (step.outcome !== undefined) return step.outcome;
+      if (!step.submitted) {
+        const result = await abortable(this.#invoke(run, resource, step, deadline.signal), deadline.signal);
+        if (step.token === undefined) return { output: result };
+        // Record the submission even when a fast consumer already answered: AWS's history always shows it.
+        step = { ...(run.cp.step as TaskStep), submitted: true };
+        const submitted = step;
+        this.#record(
+          run,
+          'TaskSubmitted',
+          {
+            resourceType: resource.resourceType,
+            resource: resource.resourceName,
+            output: jsonText(result),
+            outputDetails: NOT_TRUNCATED,
+          },
+          () => ({ step: submitted }),
+        );
+      }
+      // Wait for SendTaskSuccess/Failure; a heartbeat moves the heartbeat deadline, so re-arm on each wake.
+      for (;;) {
+        step = run.cp.step as TaskStep;
+        if (step.outcome !== undefined) return step.outcome;
+        const heartbeat = childController(deadline.signal);
+        const heartbeatTimer =
+          step.heartbeatDeadline === undefined
+            ? undefined
+            : setTimeout(
+                () => {
+                  timeoutError ??= 'States.HeartbeatTimeout';
+                  heartbeat.abort();
+                },
+                Math.max(0, step.heartbeatDeadline - this.#host.now()),
+              );
+        try {
+          await abortable(new Promise<void>((resolve) => (wake = resolve)), heartbeat.signal);
+        } finally {
+          clearTimeout(heartbeatTimer);
+          heartbeat.abort();
+        }
+      }
+    } catch (error) {
+      if (error instanceof AbortedError && timeoutError !== undefined && !run.signal.aborted) {
+        return { error: timeoutError, cause: '' };
+      }
+      if (error instanceof StatesError) return { error: error.error, cause: error.cause };
+      if (error instanceof AbortedError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      return { error: 'States.TaskFailed', cause: message };
+    } finally {
+      timers.forEach(clearTimeout);
+      deadline.abort();
+      if (step.token !== undefined) {
+        this.#tokenWaiters.delete(step.token);
+        this.#host.tokenReleased(step.token);
+      }
+    }
+  }
+
+  #invoke(run: BranchRun, resource: TaskResource, step: TaskStep, signal: AbortSignal): Promise<Json> {
+    return this.#host.integrations.invoke({
+      resource,
+      parameters: step.parameters,
+      ...(step.token !== undefined ? { taskToken: step.token } : {}),
+      execution: {
+        arn: this.#execution.arn,
+        name: this.#execution.name,
+        stateMachineArn: this.#execution.stateMachineArn,
+      },
+      stateName: run.cp.state,
+      region: this.#host.region,
+      accountId: this.#host.accountId,
+      signal,
+    });
+  }
+
+  // ─── Parallel and Map ──────────────────────────────────────────────────────────────────────────────
+
+  async #parallel(run: BranchRun, state: ParallelState): Promise<{ rawResult: Json }> {
+    let step = run.cp.step?.kind === 'fan-out' ? run.cp.step : undefined;
+    if (step === undefined) {
+      const raw = run.cp.input;
+      const scope = this.#scope(run, state);
+      const input = effectiveInput(state, raw, scope);
+      const branchInput = await parametersFor(state.Parameters ?? state.Arguments, input, raw, scope);
+      step = this.#startFanOut(
+        run,
+        'ParallelStateStarted',
+        undefined,
+        state.Branches.map(() => branchInput),
+      );
+    }
+    const results = await this.#fanOut(run, step, {
+      branchFor: (index) => state.Branches[index]!,
+      concurrency: state.Branches.length,
+      silent: false,
+      onIteration: false,
+    });
+    const failure = firstFailure(results);
+    if (failure !== undefined) {
+      this.#record(run, 'ParallelStateFailed', undefined, () => ({ step: undefined }));
+      throw new BranchError(failure.error, failure.cause);
+    }
+    this.#record(run, 'ParallelStateSucceeded', undefined, () => ({ step: undefined }));
+    return { rawResult: results.map((result) => ('output' in result ? result.output : null)) };
+  }
+
+  async #map(run: BranchRun, state: MapState): Promise<{ rawResult: Json }> {
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (processor === undefined)
+      throw new StatesError('States.Runtime', 'The Map state has no ItemProcessor');
+    const distributed = processor.ProcessorConfig?.Mode === 'DISTRIBUTED';
+    const raw = run.cp.input;
+    const scope = this.#scope(run, state);
+    let step = run.cp.step?.kind === 'fan-out' ? run.cp.step : undefined;
+    if (step === undefined) {
+      const input = effectiveInput(state, raw, scope);
+      const items = await this.#mapItems(state, input, raw, scope);
+      const inputs: Json[] = [];
+      for (const [index, value] of items.entries()) {
+        inputs.push(await this.#selectItem(state, run, index, value, input, raw));
+      }
+      step = this.#startFanOut(run, 'MapStateStarted', { length: items.length }, inputs);
+      if (distributed) {
+        const mapRunArn = this.#mapRunArn(state, run);
+        this.#record(run, 'MapRunStarted', { mapRunArn });
+      }
+    }
+    const maxConcurrency = (await evaluateNumberField(state, 'MaxConcurrency', raw, raw, scope)) ?? 0;
+    const limit = distributed
+      ? maxConcurrency || 1000
+      : Math.min(maxConcurrency || INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY);
+    const results = await this.#fanOut(run, step, {
+      branchFor: () => processor,
+      concurrency: limit,
+      silent: distributed,
+      onIteration: !distributed,
+      stopOnFailure: !distributed,
+    });
+
+    if (distributed) {
+      const failed = results.filter((result) => 'error' in result).length;
+      const toleratedCount =
+        (await evaluateNumberField(state, 'ToleratedFailureCount', raw, raw, scope)) ?? 0;
+      const toleratedPercentage =
+        (await evaluateNumberField(state, 'ToleratedFailurePercentage', raw, raw, scope)) ?? 0;
+      const tooMany =
+        failed > 0 &&
+        failed > toleratedCount &&
+        (results.length === 0 || (failed / results.length) * 100 > toleratedPercentage);
+      if (tooMany) {
+        const cause = 'The specified tolerated failure threshold was exceeded';
+        this.#record(run, 'MapRunFailed', errorDetails('States.ExceedToleratedFailureThreshold', cause));
+        this.#record(run, 'MapStateFailed', undefined, () => ({ step: undefined }));
+        throw new BranchError('States.ExceedToleratedFailureThreshold', cause);
+      }
+      this.#record(run, 'MapRunSucceeded', undefined);
+    } else {
+      const failure = firstFailure(results);
+      if (failure !== undefined) {
+        this.#record(run, 'MapStateFailed', undefined, () => ({ step: undefined }));
+        throw new BranchError(failure.error, failure.cause);
+      }
+    }
+    this.#record(run, 'MapStateSucceeded', undefined, () => ({ step: undefined }));
+    return {
+      rawResult: results.map((result) => ('output' in result ? result.output : errorOutputOf(result))),
+    };
+  }
+
+  async #mapItems(state: MapState, input: Json, raw: Json, scope: StateScope): Promise<Json[]> {
+    let items: Json;
+    if (scope.queryLanguage === 'JSONata') {
+      items =
+        state.Items === undefined
+          ? raw
+          : await evaluateJsonataTemplate(
+              state.Items,
+              { states: { input: raw, context: scope.context }, variables: scope.variables },
+              'Items',
+            );
+    } else {
+      items =
+        state.ItemsPath === undefined
+          ? input
+          : selectPath(
+              state.ItemsPath,
+              { input, context: scope.context, variables: scope.variables },
+              'ItemsPath',
+            );
+    }
+    if (!Array.isArray(items)) {
+      const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
+      throw new StatesError(
+        error,
+        `Map state input must be an array, but the items were ${JSON.stringify(items)}`,
+      );
+    }
+    return items;
+  }
+
+  async #selectItem(
+    state: MapState,
+    run: BranchRun,
+    index: number,
+    value: Json,
+    input: Json,
+    raw: Json,
+  ): Promise<Json> {
+    const selector = state.ItemSelector ?? state.Parameters;
+    if (selector === undefined) return value;
+    const scope = this.#scope(run, state, { Map: { Item: { Index: index, Value: value } } });
+    if (scope.queryLanguage === 'JSONata') {
+      return evaluateJsonataTemplate(
+        selector,
+        { states: { input: raw, context: scope.context }, variables: scope.variables },
+        'ItemSelector',
+      );
+    }
+    return applyPayloadTemplate(selector, { input, context: scope.context, variables: scope.variables });
+  }
+
+  #mapRunArn(state: MapState, run: BranchRun): string {
+    const machine = this.#execution.stateMachineArn.replace(':stateMachine:', ':mapRun:');
+    const label = state.Label ?? run.cp.state;
+    return `${machine}/${label}:${run.cp.entered?.eventId ?? 0}`;
+  }
+
+  #startFanOut(run: BranchRun, startedType: string, details: object | undefined, inputs: Json[]): FanOutStep {
+    // Each retry of the state runs its branches afresh, under keys of their own.
+    const attempt = run.cp.retryCount;
+    let step: FanOutStep | undefined;
+    this.#record(run, startedType, details, (id) => {
+      step = { kind: 'fan-out', startedEventId: id, attempt, inputs, results: {} };
+      return { step };
+    });
+    return step!;
+  }
+
+  /** Runs the branches (or iterations) of a fan-out step, resuming those a crash interrupted. */
+  async #fanOut(
+    run: BranchRun,
+    step: FanOutStep,
+    options: {
+      readonly branchFor: (index: number) => Branch;
+      readonly concurrency: number;
+      readonly silent: boolean;
+      readonly onIteration: boolean;
+      readonly stopOnFailure?: boolean;
+    },
+  ): Promise<BranchResult[]> {
+    const cancel = childController(run.signal);
+    const results: (BranchResult | undefined)[] = step.inputs.map((_, index) => step.results[index]);
+    const stopOnFailure = options.stopOnFailure ?? true;
+    let nextIndex = 0;
+    let failed = results.some((result) => result !== undefined && 'error' in result) && stopOnFailure;
+    const mapName = run.cp.state;
+
+    const runOne = async (index: number): Promise<void> => {
+      const key = `${run.key}>${run.cp.entered!.eventId}.${step.attempt}.${index}`;
+      const branch = options.branchFor(index);
+      const child: BranchRun = {
+        key,
+        branch,
+        queryLanguage: branch.QueryLanguage ?? run.queryLanguage,
+        signal: cancel.signal,
+        silent: options.silent || run.silent,
+        cp:
+          this.#host.readCheckpoint(this.#execution, key) ??
+          this.#freshCheckpoint(branch.StartAt, step.inputs[index]!, run.cp.variables, step.startedEventId),
+      };
+      if (
+        options.onIteration &&
+        child.cp.entered === undefined &&
+        child.cp.previousEventId === step.startedEventId
+      ) {
+        this.#record(child, 'MapIterationStarted', { name: mapName, index });
+      }
+      let result: BranchResult;
+      try {
+        result = { output: await this.#runBranch(child) };
+        if (options.onIteration) this.#record(child, 'MapIterationSucceeded', { name: mapName, index });
+      } catch (error) {
+        if (error instanceof AbortedError) {
+          if (options.onIteration && !run.signal.aborted && !child.silent) {
+            this.#host.appendEvent(this.#execution, {
+              type: 'MapIterationAborted',
+              previousEventId: child.cp.previousEventId,
+              details: { name: mapName, index },
+            });
+          }
+          throw error;
+        }
+        if (!(error instanceof StatesError)) throw error;
+        result = { error: error.error, cause: error.cause };
+        if (options.onIteration) this.#record(child, 'MapIterationFailed', { name: mapName, index });
+      }
+      results[index] = result;
+      this.#save(run, {
+        step: {
+          ...(run.cp.step as FanOutStep),
+          results: { ...(run.cp.step as FanOutStep).results, [index]: result },
+        },
+      });
+      this.#host.saveCheckpoint(this.#execution, key, null);
+      if ('error' in result && stopOnFailure) {
+        failed = true;
+        cancel.abort();
+      }
+    };
+
+    const worker = async (): Promise<void> => {
+      while (!failed && nextIndex < step.inputs.length) {
+        const index = nextIndex++;
+        if (results[index] !== undefined) continue;
+        await runOne(index);
+      }
+    };
+    const workers = Array.from(
+      { length: Math.max(1, Math.min(options.concurrency, step.inputs.length)) },
+      worker,
+    );
+    const settled = await Promise.allSettled(workers);
+    cancel.abort();
+    if (run.signal.aborted) throw new AbortedError('aborted');
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
+    }
+    return results.map(
+      (result) => result ?? { error: 'States.BranchFailed', cause: 'The branch did not run' },
+    );
+  }
+}
+
+/** A Task's own failure (TaskFailed, TaskTimedOut): already recorded, and its cause is the service's. */
+class TaskError extends StatesError {}
+/** A branch or iteration failure surfacing through its Parallel or Map state. */
+class BranchError extends StatesError {}
+/** A Fail state ends its branch; its own Error and Cause go through unchanged. */
+class FailStateError extends StatesError {}
+
+function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
+  const details: Record<string, string> = {};
+  if (error !== undefined && error !== '') details.error = error;
+  if (cause !== undefined && cause !== '') details.cause = cause;
+  return details;
+}
+
+function firstFailure(results: readonly BranchResult[]): { error: string; cause: string } | undefined {
+  for (const result of results) if ('error' in result) return result;
+  return undefined;
+}
+
+function errorOutputOf(result: BranchResult): Json {
+  return 'error' in result ? { Error: result.error, Cause: result.cause } : result.output;
+}
+
+/** The names of the variables a state assigned, with their JSON text, as StateExited reports them. */
+function assignedNames(before: Variables, after: Variables): Record<string, string> | undefined {
+  if (before === after) return undefined;
+  const assigned: Record<string, string> = {};
+  for (const [name, value] of Object.entries(after)) {
+    if (before[name] !== value) assigned[name] = jsonText(value);
+  }
+  return assigned;
+}
+
+interface TaskEventNames {
+  scheduled(
+    resource: TaskResource,
+    parameters: Json,
+    timeoutSeconds: number | undefined,
+    heartbeatSeconds: number | undefined,
+    region: string,
+  ): { type: string; details: object };
+  started: string;
+  startedDetails(resource: TaskResource): object | undefined;
+  succeeded: string;
+  failed: string;
+  timedOut: string;
+  identity(resource: TaskResource): object;
+}
+
+/** A bare Lambda function ARN writes LambdaFunction* events; every other resource writes Task* events. */
+function taskEventNames(resource: TaskResource): TaskEventNames {
+  if (resource.service === 'lambda-function') {
+    return {
+      scheduled: (r, parameters, timeoutSeconds) => ({
+        type: 'LambdaFunctionScheduled',
+        details: {
+          resource: r.arn,
+          input: jsonText(parameters),
+          inputDetails: NOT_TRUNCATED,
+          ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+        },
+      }),
+      started: 'LambdaFunctionStarted',
+      startedDetails: () => undefined,
+      succeeded: 'LambdaFunctionSucceeded',
+      failed: 'LambdaFunctionFailed',
+      timedOut: 'LambdaFunctionTimedOut',
+      identity: () => ({}),
+    };
+  }
+  const identity = (r: TaskResource) => ({ resourceType: r.resourceType, resource: r.resourceName });
+  return {
+    scheduled: (r, parameters, timeoutSeconds, heartbeatSeconds, region) => ({
+      type: 'TaskScheduled',
+      details: {
+        ...identity(r),
+        region,
+        parameters: jsonText(parameters),
+        ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+        ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+      },
+    }),
+    started: 'TaskStarted',
+    startedDetails: identity,
+    succeeded: 'TaskSucceeded',
+    failed: 'TaskFailed',
+    timedOut: 'TaskTimedOut',
+    identity,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Execution history events, shaped as GetExecutionHistory returns them on AWS.
+ *
+ * Every event has an `id` (1, 2, 3 ... per execution), a `previousEventId` that points at the event before
+ * it in the same branch (Parallel branches and Map iterations each keep their own chain), a timestamp, and
+ * one `<camelCaseType>EventDetails` object whose key derives from the event type.
+ */
+
+export interface HistoryEvent {
+  readonly id: number;
+  readonly previousEventId: number;
+  /** Epoch milliseconds; the API layer turns it into a Date. */
+  readonly timestamp: number;
+  readonly type: string;
+  readonly [detailsKey: string]: unknown;
+}
+
+/** `TaskStateEntered` → `stateEnteredEventDetails`; the per-type keys AWS uses. */
+export function detailsKeyFor(type: string): string | undefined {
+  if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
+  if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
+  const own = OWN_DETAILS.get(type);
+  if (own !== undefined) return own;
+  return `${type[0]!.toLowerCase()}${type.slice(1)}EventDetails`;
+}
+
+/** Event types whose details sit under a key that is not simply the camel-cased type, or that have none. */
+const OWN_DETAILS = new Map<string, string | undefined>([
+  ['ParallelStateStarted', undefined],
+  ['ParallelStateSucceeded', undefined],
+  ['ParallelStateAborted', undefined],
+  ['ParallelStateFailed', undefined],
+  ['MapStateSucceeded', undefined],
+  ['MapStateAborted', undefined],
+  ['MapStateFailed', undefined],
+  ['MapIterationStarted', 'mapIterationStartedEventDetails'],
+  ['MapIterationSucceeded', 'mapIterationSucceededEventDetails'],
+  ['MapIterationFailed', 'mapIterationFailedEventDetails'],
+  ['MapIterationAborted', 'mapIterationAbortedEventDetails'],
+  ['MapRunSucceeded', undefined],
+  ['MapRunAborted', undefined],
+  ['WaitStateAborted', undefined],
+]);
+
+/** The `{ truncated }` companion AWS attaches to every input/output string in the history. */
+export const NOT_TRUNCATED = Object.freeze({ truncated: false });
+
+/** History input/output strings are JSON text without extra spaces, as AWS records them. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * Keeps only what `includeExecutionData: false` allows: AWS drops inputs, outputs, parameters and
+ * assigned variables from the details but keeps names, errors and resource identifiers.
+ */
+export function withoutExecutionData(event: HistoryEvent): HistoryEvent {
+  const copy: Record<string, unknown> = { ...event };
+  for (const [key, value] of Object.entries(event)) {
+    if (!key.endsWith('EventDetails') || value === null || typeof value !== 'object') continue;
+    const details: Record<string, unknown> = {};
+    for (const [field, fieldValue] of Object.entries(value)) {
+      if (DATA_FIELDS.has(field)) continue;
+      details[field] = fieldValue;
+    }
+    copy[key] = details;
+  }
+  return copy as HistoryEvent;
+}
+
+const DATA_FIELDS = new Set([
+  'input',
+  'inputDetails',
+  'output',
+  'outputDetails',
+  'parameters',
+  'assignedVariables',
+  'assignedVariablesDetails',
+]);

@@ -1,0 +1,110 @@
+import type { Json, StateMachineDefinition } from '../definition/types.ts';
+import type { HistoryEvent } from './history.ts';
+
+export type StateMachineType = 'STANDARD' | 'EXPRESS';
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
+
+export interface StateMachineRecord {
+  readonly arn: string;
+  readonly name: string;
+  readonly type: StateMachineType;
+  readonly definition: string;
+  readonly roleArn: string;
+  readonly creationDate: number;
+  readonly updateDate?: number;
+  readonly revisionId: string;
+  readonly description?: string;
+  readonly loggingConfiguration?: Json;
+  readonly tracingConfiguration?: Json;
+}
+
+export interface ExecutionRecord {
+  readonly arn: string;
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly type: StateMachineType;
+  /** The definition the execution runs: later updates of the machine do not change a running execution. */
+  readonly definition: string;
+  readonly roleArn: string;
+  readonly input: string;
+  readonly startDate: number;
+  status: ExecutionStatus;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  redriveCount: number;
+  redriveDate?: number;
+}
+
+/** Where one branch (the top level, a Parallel branch or a Map iteration) stands, durably. */
+export interface BranchCheckpoint {
+  /** The state the branch is in, or about to enter. */
+  readonly state: string;
+  /** That state's raw input. */
+  readonly input: Json;
+  /** The variables this branch sees (its own and its enclosing scopes'). */
+  readonly variables: Readonly<Record<string, Json>>;
+  /** The last event this branch wrote: the next one's previousEventId. */
+  readonly previousEventId: number;
+  /** Set once the StateEntered event is written. */
+  readonly entered?: { readonly eventId: number; readonly time: number };
+  /** `$$.State.RetryCount`: retries so far in this state. */
+  readonly retryCount: number;
+  /** Attempts used per retrier of the state, by retrier index. */
+  readonly retrierAttempts: readonly number[];
+  readonly step?: StepCheckpoint;
+  /** The branch has ended; `input` holds its output. */
+  readonly done?: boolean;
+}
+
+export type StepCheckpoint = TaskStep | BackoffStep | WaitStep | FanOutStep;
+
+export interface TaskStep {
+  readonly kind: 'task';
+  readonly parameters: Json;
+  readonly started: boolean;
+  readonly token?: string;
+  readonly submitted?: boolean;
+  /** Epoch ms by which the task must finish (TimeoutSeconds). */
+  readonly deadline?: number;
+  /** Epoch ms by which the next heartbeat must arrive (HeartbeatSeconds). */
+  readonly heartbeatDeadline?: number;
+  /** A SendTaskSuccess/Failure that arrived and was recorded before the runner consumed it. */
+  readonly outcome?: TaskOutcome;
+}
+
+export type TaskOutcome = { readonly output: Json } | { readonly error: string; readonly cause: string };
+
+export interface BackoffStep {
+  readonly kind: 'backoff';
+  readonly dueAt: number;
+}
+
+export interface WaitStep {
+  readonly kind: 'wait';
+  readonly dueAt: number;
+}
+
+export interface FanOutStep {
+  readonly kind: 'fan-out';
+  /** The Parallel/MapStateStarted event: branches chain from it. */
+  readonly startedEventId: number;
+  /** Which attempt of the state (retries re-run every branch under new keys). */
+  readonly attempt: number;
+  /** The effective input the branches were given (Map: the items after ItemSelector). */
+  readonly inputs: readonly Json[];
+  /** Outputs of finished branches by index; a failed branch stores its error. */
+  readonly results: Readonly<Record<number, BranchResult>>;
+}
+
+export type BranchResult = { readonly output: Json } | { readonly error: string; readonly cause: string };
+
+export type { HistoryEvent, StateMachineDefinition };

@@ -1,0 +1,51 @@
+import type { Catcher, Retrier } from '../definition/types.ts';
+import { StatesErrors } from '../language/states-error.ts';
+
+/**
+ * Whether an ErrorEquals list matches an error name, with the wildcards' documented exceptions:
+ * `States.ALL` matches every error but `States.Runtime` and `States.DataLimitExceeded` (those always fail
+ * the execution), and `States.TaskFailed` matches every error but `States.Timeout`.
+ */
+export function errorMatches(errorEquals: readonly string[], error: string): boolean {
+  for (const name of errorEquals) {
+    if (name === error) return true;
+    if (name === StatesErrors.ALL && isCatchable(error)) return true;
+    if (name === StatesErrors.TaskFailed && error !== StatesErrors.Timeout && isCatchable(error)) return true;
+  }
+  return false;
+}
+
+/** Errors no Retry or Catch can handle. */
+export function isCatchable(error: string): boolean {
+  return error !== StatesErrors.Runtime && error !== StatesErrors.DataLimitExceeded;
+}
+
+export function findRetrier(retriers: readonly Retrier[] | undefined, error: string): number {
+  return (retriers ?? []).findIndex((retrier) => errorMatches(retrier.ErrorEquals, error));
+}
+
+export function findCatcher(catchers: readonly Catcher[] | undefined, error: string): Catcher | undefined {
+  return (catchers ?? []).find((catcher) => errorMatches(catcher.ErrorEquals, error));
+}
+
+/**
+ * The wait before retry number `attempt` (0-based) of a retrier, in milliseconds:
+ * IntervalSeconds × BackoffRate^attempt, capped by MaxDelaySeconds, then with FULL jitter a uniform
+ * random point in [0, that delay) — the documented defaults are 1 s, 2.0 and no cap.
+ *
+ * @example
+ * retryDelayMs({ ErrorEquals: ['X'], IntervalSeconds: 2, BackoffRate: 3 }, 1, Math.random) // 6000
+ */
+export function retryDelayMs(retrier: Retrier, attempt: number, random: () => number): number {
+  const interval = retrier.IntervalSeconds ?? 1;
+  const rate = retrier.BackoffRate ?? 2;
+  let seconds = interval * rate ** attempt;
+  if (retrier.MaxDelaySeconds !== undefined) seconds = Math.min(seconds, retrier.MaxDelaySeconds);
+  if (retrier.JitterStrategy === 'FULL') seconds = random() * seconds;
+  return Math.round(seconds * 1000);
+}
+
+/** MaxAttempts defaults to 3; 0 means never retry. */
+export function maxAttemptsOf(retrier: Retrier): number {
+  return retrier.MaxAttempts ?? 3;
+}
