@@ -116,7 +116,9 @@ export class UnknownOperationException extends AwsError {
  * throw new InternalFailure();
  */
 export class InternalFailure extends AwsError {
-  constructor(message = 'The request processing has failed because of an unknown error, exception or failure.') {
+  constructor(
+    message = 'The request processing has failed because of an unknown error, exception or failure.',
+  ) {
     super('InternalFailure', message, { statusCode: 500 });
   }
 }

@@ -1,17 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import {
-  ConflictException as SdkConflictException,
   DescribeExecutionCommand,
+  ListExecutionsCommand,
+  ConflictException as SdkConflictException,
   ExecutionDoesNotExist as SdkExecutionDoesNotExist,
   InvalidArn as SdkInvalidArn,
-  ListExecutionsCommand,
   ResourceNotFound as SdkResourceNotFound,
+  ValidationException as SdkValidationException,
   SFNClient,
-  SFNServiceException,
+  type SFNServiceException,
   StartExecutionCommand,
   StartSyncExecutionCommand,
-  ValidationException as SdkValidationException,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -21,7 +21,12 @@ import {
   ResourceNotFound,
 } from '../stepfunctions/api/errors.ts';
 import { AwsError, ValidationException } from './errors.ts';
-import { createAwsServer, type JsonProtocolService, type RequestContext, type RestJsonRoute } from './server.ts';
+import {
+  createAwsServer,
+  type JsonProtocolService,
+  type RequestContext,
+  type RestJsonRoute,
+} from './server.ts';
 
 type Handler = (input: unknown, context: RequestContext) => Promise<unknown>;
 
@@ -34,7 +39,9 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function startHarness(options: { maxBodyBytes?: number; routes?: RestJsonRoute[] } = {}): Promise<Harness> {
+async function startHarness(
+  options: { maxBodyBytes?: number; routes?: RestJsonRoute[] } = {},
+): Promise<Harness> {
   const logs: Record<string, unknown>[] = [];
   const actions: Record<string, Handler> = {};
   const stepFunctions: JsonProtocolService = {
@@ -135,12 +142,21 @@ describe('createAwsServer, seen through the real SDK client', () => {
     const stop = new Date(start.getTime() + 1500);
     harness.actions.ListExecutions = async () => ({
       executions: [
-        { executionArn: EXECUTION, stateMachineArn: MACHINE, name: 'run-1', status: 'SUCCEEDED', startDate: start, stopDate: stop },
+        {
+          executionArn: EXECUTION,
+          stateMachineArn: MACHINE,
+          name: 'run-1',
+          status: 'SUCCEEDED',
+          startDate: start,
+          stopDate: stop,
+        },
       ],
     });
 
     // Act
-    const output = await sfnClient(harness.endpoint).send(new ListExecutionsCommand({ stateMachineArn: MACHINE }));
+    const output = await sfnClient(harness.endpoint).send(
+      new ListExecutionsCommand({ stateMachineArn: MACHINE }),
+    );
 
     // Assess
     const [execution] = output.executions ?? [];
@@ -160,36 +176,46 @@ describe('createAwsServer, seen through the real SDK client', () => {
     ['ResourceNotFound', () => new ResourceNotFound('Resource not found', MACHINE), SdkResourceNotFound, 404],
     [
       'ValidationException',
-      () => new ValidationException('1 validation error detected: x', { reason: 'MISSING_REQUIRED_PARAMETER' }),
+      () =>
+        new ValidationException('1 validation error detected: x', { reason: 'MISSING_REQUIRED_PARAMETER' }),
       SdkValidationException,
       400,
     ],
-  ] as const)('turns a thrown %s into the SDK exception class of that name', async (name, thrown, sdkClass, status) => {
-    // Prepare
-    const error = thrown();
-    harness.actions.DescribeExecution = async () => {
-      throw error;
-    };
+  ] as const)(
+    'turns a thrown %s into the SDK exception class of that name',
+    async (name, thrown, sdkClass, status) => {
+      // Prepare
+      const error = thrown();
+      harness.actions.DescribeExecution = async () => {
+        throw error;
+      };
 
-    // Act
-    const caught = await errorOf(sfnClient(harness.endpoint).send(new DescribeExecutionCommand({ executionArn: EXECUTION })));
+      // Act
+      const caught = await errorOf(
+        sfnClient(harness.endpoint).send(new DescribeExecutionCommand({ executionArn: EXECUTION })),
+      );
 
-    // Assess
-    expect(caught).toBeInstanceOf(sdkClass);
-    expect(caught.name).toBe(name);
-    expect(caught.message).toBe(error.message);
-    expect(caught.$fault).toBe('client');
-    expect(caught.$metadata.httpStatusCode).toBe(status);
-  });
+      // Assess
+      expect(caught).toBeInstanceOf(sdkClass);
+      expect(caught.name).toBe(name);
+      expect(caught.message).toBe(error.message);
+      expect(caught.$fault).toBe('client');
+      expect(caught.$metadata.httpStatusCode).toBe(status);
+    },
+  );
 
   it('passes an error shape’s extra members through, such as ValidationException’s reason', async () => {
     // Prepare
     harness.actions.DescribeExecution = async () => {
-      throw new ValidationException('labeled ARNs are not supported', { reason: 'API_DOES_NOT_SUPPORT_LABELED_ARNS' });
+      throw new ValidationException('labeled ARNs are not supported', {
+        reason: 'API_DOES_NOT_SUPPORT_LABELED_ARNS',
+      });
     };
 
     // Act
-    const caught = await errorOf(sfnClient(harness.endpoint).send(new DescribeExecutionCommand({ executionArn: EXECUTION })));
+    const caught = await errorOf(
+      sfnClient(harness.endpoint).send(new DescribeExecutionCommand({ executionArn: EXECUTION })),
+    );
 
     // Assess
     expect((caught as SdkValidationException).reason).toBe('API_DOES_NOT_SUPPORT_LABELED_ARNS');
@@ -202,7 +228,9 @@ describe('createAwsServer, seen through the real SDK client', () => {
     };
 
     // Act
-    const caught = await errorOf(sfnClient(harness.endpoint).send(new DescribeExecutionCommand({ executionArn: EXECUTION })));
+    const caught = await errorOf(
+      sfnClient(harness.endpoint).send(new DescribeExecutionCommand({ executionArn: EXECUTION })),
+    );
 
     // Assess
     expect(caught.name).toBe('InternalFailure');
@@ -219,7 +247,9 @@ describe('createAwsServer, seen through the real SDK client', () => {
     harness.actions.StartExecution = async () => ({});
 
     // Act
-    const caught = await errorOf(sfnClient(harness.endpoint).send(new StartSyncExecutionCommand({ stateMachineArn: MACHINE })));
+    const caught = await errorOf(
+      sfnClient(harness.endpoint).send(new StartSyncExecutionCommand({ stateMachineArn: MACHINE })),
+    );
 
     // Assess
     expect(caught.name).toBe('UnknownOperationException');
@@ -259,15 +289,71 @@ describe('createAwsServer, on the wire', () => {
   });
 
   it.each([
-    ['malformed JSON', 'POST', { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' }, '{"a":', 400, 'SerializationException'],
-    ['a JSON array', 'POST', { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' }, '[1,2]', 400, 'SerializationException'],
-    ['a JSON string', 'POST', { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' }, '"hi"', 400, 'SerializationException'],
-    ['binary garbage', 'POST', { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' }, '\u0000\u00ff\u0001{', 400, 'SerializationException'],
+    [
+      'malformed JSON',
+      'POST',
+      { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+      '{"a":',
+      400,
+      'SerializationException',
+    ],
+    [
+      'a JSON array',
+      'POST',
+      { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+      '[1,2]',
+      400,
+      'SerializationException',
+    ],
+    [
+      'a JSON string',
+      'POST',
+      { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+      '"hi"',
+      400,
+      'SerializationException',
+    ],
+    [
+      'binary garbage',
+      'POST',
+      { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+      '\u0000\u00ff\u0001{',
+      400,
+      'SerializationException',
+    ],
     ['no X-Amz-Target', 'POST', {}, '{}', 400, 'UnknownOperationException'],
-    ['an unknown service prefix', 'POST', { 'X-Amz-Target': 'DynamoDB_20120810.GetItem' }, '{}', 400, 'UnknownOperationException'],
-    ['an unknown action', 'POST', { 'X-Amz-Target': 'AWSStepFunctions.Frobnicate' }, '{}', 400, 'UnknownOperationException'],
-    ['a target without an action', 'POST', { 'X-Amz-Target': 'AWSStepFunctions' }, '{}', 400, 'UnknownOperationException'],
-    ['GET with a target', 'GET', { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' }, undefined, 405, 'MalformedHttpRequestException'],
+    [
+      'an unknown service prefix',
+      'POST',
+      { 'X-Amz-Target': 'DynamoDB_20120810.GetItem' },
+      '{}',
+      400,
+      'UnknownOperationException',
+    ],
+    [
+      'an unknown action',
+      'POST',
+      { 'X-Amz-Target': 'AWSStepFunctions.Frobnicate' },
+      '{}',
+      400,
+      'UnknownOperationException',
+    ],
+    [
+      'a target without an action',
+      'POST',
+      { 'X-Amz-Target': 'AWSStepFunctions' },
+      '{}',
+      400,
+      'UnknownOperationException',
+    ],
+    [
+      'GET with a target',
+      'GET',
+      { 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+      undefined,
+      405,
+      'MalformedHttpRequestException',
+    ],
     ['GET on an unknown path', 'GET', {}, undefined, 404, 'UnknownOperationException'],
   ] as const)('refuses %s with an AWS-shaped error', async (_case, method, headers, body, status, type) => {
     // Prepare
@@ -341,7 +427,10 @@ describe('createAwsServer, on the wire', () => {
     // Act
     const response = await fetch(`${harness.endpoint}/`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'X-Amz-Target': 'AWSStepFunctions.StartExecution',
+      },
       body,
       ...(chunked ? { duplex: 'half' } : {}),
     } as RequestInit);

@@ -97,7 +97,8 @@ export function createAwsServer(options: AwsServerOptions): Server {
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Unparseable HTTP: answer like any HTTP server would, never throw.
     settings.log({ level: 'warn', message: 'malformed HTTP request', error: error.code ?? error.message });
-    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    if (socket.writable && !socket.destroyed)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
   return server;
@@ -113,7 +114,12 @@ interface Settings {
 }
 
 type Dispatch =
-  | { readonly kind: 'json'; readonly service: JsonProtocolService; readonly action: string; readonly target: string }
+  | {
+      readonly kind: 'json';
+      readonly service: JsonProtocolService;
+      readonly action: string;
+      readonly target: string;
+    }
   | { readonly kind: 'rest'; readonly route: RestJsonRoute };
 
 async function handleRequest(req: IncomingMessage, res: ServerResponse, settings: Settings): Promise<void> {
@@ -179,15 +185,27 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, settings
 }
 
 /** Which handler a request is for, decided from headers alone so a wrong request is refused unread. */
-function dispatchOf(req: IncomingMessage, path: string, target: string | undefined, settings: Settings): Dispatch {
+function dispatchOf(
+  req: IncomingMessage,
+  path: string,
+  target: string | undefined,
+  settings: Settings,
+): Dispatch {
   if (target !== undefined) {
     if (req.method !== 'POST') {
-      throw new MalformedHttpRequestException(`Method ${req.method} is not allowed; the AWS JSON protocol uses POST`, 405);
+      throw new MalformedHttpRequestException(
+        `Method ${req.method} is not allowed; the AWS JSON protocol uses POST`,
+        405,
+      );
     }
     const dot = target.lastIndexOf('.');
     const service = dot > 0 ? settings.services.get(target.slice(0, dot)) : undefined;
     const action = target.slice(dot + 1);
-    if (service === undefined || action === '' || (service.actions !== undefined && !service.actions.includes(action))) {
+    if (
+      service === undefined ||
+      action === '' ||
+      (service.actions !== undefined && !service.actions.includes(action))
+    ) {
       throw new UnknownOperationException(target);
     }
     return { kind: 'json', service, action, target };
@@ -199,7 +217,9 @@ function dispatchOf(req: IncomingMessage, path: string, target: string | undefin
     throw new MalformedHttpRequestException(`Method ${req.method} is not allowed on ${path}`, 405);
   }
   if (req.method === 'POST' && path === '/') throw new UnknownOperationException(undefined);
-  throw new AwsError('UnknownOperationException', `No operation at ${req.method} ${path}`, { statusCode: 404 });
+  throw new AwsError('UnknownOperationException', `No operation at ${req.method} ${path}`, {
+    statusCode: 404,
+  });
 }
 
 /** The client hung up before its request was complete; there is no one to answer. */
@@ -293,9 +313,15 @@ function toWire(value: unknown): unknown {
   return value;
 }
 
-function sendError(res: ServerResponse, error: AwsError, contentType: string, closeConnection: boolean): void {
+function sendError(
+  res: ServerResponse,
+  error: AwsError,
+  contentType: string,
+  closeConnection: boolean,
+): void {
   const headers: Record<string, string> = { 'x-amzn-ErrorType': error.name };
-  if (error.queryErrorCode !== undefined) headers['x-amzn-query-error'] = `${error.queryErrorCode};${error.fault}`;
+  if (error.queryErrorCode !== undefined)
+    headers['x-amzn-query-error'] = `${error.queryErrorCode};${error.fault}`;
   if (error.statusCode === 405) headers.Allow = 'POST';
   if (closeConnection) headers.Connection = 'close';
   const body = { __type: error.wireType, message: error.message, ...(toWire(error.fields) as object) };
@@ -324,7 +350,8 @@ function send(
 function responseContentType(req: IncomingMessage, target: string | undefined): string {
   const requested = headerOf(req, 'content-type') ?? '';
   if (requested.includes('application/x-amz-json-1.1')) return 'application/x-amz-json-1.1';
-  if (target !== undefined || requested.includes('application/x-amz-json-1.0')) return 'application/x-amz-json-1.0';
+  if (target !== undefined || requested.includes('application/x-amz-json-1.0'))
+    return 'application/x-amz-json-1.0';
   return 'application/json';
 }
 
@@ -351,7 +378,9 @@ function describe(error: unknown): string {
 }
 
 /** A logger that throws must not take a request (or the process) down with it. */
-function safeLogger(logger: (entry: Record<string, unknown>) => void): (entry: Record<string, unknown>) => void {
+function safeLogger(
+  logger: (entry: Record<string, unknown>) => void,
+): (entry: Record<string, unknown>) => void {
   return (entry) => {
     try {
       logger({ time: new Date().toISOString(), ...entry });

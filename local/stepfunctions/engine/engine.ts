@@ -68,6 +68,7 @@ export class StepFunctionsEngine implements RunnerHost {
   readonly #machines = new Map<string, StateMachineRecord>();
   readonly #executions = new Map<string, ExecutionState>();
   readonly #tokens = new Map<string, ExecutionRunner>();
+  readonly #parsedDefinitions = new Map<string, StateMachineDefinition>();
   #journal: Journal<EngineRecord> | undefined;
   #closed = false;
 
@@ -164,6 +165,8 @@ export class StepFunctionsEngine implements RunnerHost {
       stateMachineName: machine.name,
       type: machine.type,
       definition: machine.definition,
+      ...(machine.revisionId !== undefined ? { revisionId: machine.revisionId } : {}),
+      revisionDate: machine.updateDate ?? machine.creationDate,
       roleArn: machine.roleArn,
       input: execution.input,
       startDate: this.#now(),
@@ -319,7 +322,13 @@ export class StepFunctionsEngine implements RunnerHost {
   // ─── Internals ─────────────────────────────────────────────────────────────────────────────────────
 
   #runnerFor(state: ExecutionState): ExecutionRunner {
-    const definition = JSON.parse(state.record.definition) as StateMachineDefinition;
+    let definition = this.#parsedDefinitions.get(state.record.definition);
+    if (definition === undefined) {
+      // Executions of one machine share its parsed definition; the runner never mutates it.
+      if (this.#parsedDefinitions.size > 1000) this.#parsedDefinitions.clear();
+      definition = JSON.parse(state.record.definition) as StateMachineDefinition;
+      this.#parsedDefinitions.set(state.record.definition, definition);
+    }
     state.runner = new ExecutionRunner(this, state.record, definition);
     return state.runner;
   }

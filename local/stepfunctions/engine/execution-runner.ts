@@ -29,7 +29,7 @@ import { queryPath } from '../language/json-path.ts';
 import { evaluateJsonataTemplate } from '../language/jsonata.ts';
 import { applyPayloadTemplate } from '../language/payload-template.ts';
 import { StatesError } from '../language/states-error.ts';
-import { AbortedError, abortable, childController, sleepUntil } from './abortable.ts';
+import { ABORTED, AbortedError, abortable, childController, sleepUntil } from './abortable.ts';
 import {
   assignVariables,
   completeState,
@@ -41,7 +41,7 @@ import {
   selectPath,
   type Variables,
 } from './data-flow.ts';
-import { jsonText, NOT_TRUNCATED } from './history.ts';
+import { type JsonPayload, jsonPayload, jsonText, NOT_TRUNCATED } from './history.ts';
 import type {
   BranchCheckpoint,
   BranchResult,
@@ -115,11 +115,14 @@ export class ExecutionRunner {
   /** Set when the engine shuts down: the execution stays RUNNING and resumes when the engine reopens. */
   #halted = false;
   readonly #tokenWaiters = new Map<string, { branch: BranchRun; wake: () => void }>();
+  #cachedExecutionContext: JsonObject | undefined;
+  readonly #stateMachineContext: JsonObject;
 
   constructor(host: RunnerHost, execution: ExecutionRecord, definition: StateMachineDefinition) {
     this.#host = host;
     this.#execution = execution;
     this.#definition = definition;
+    this.#stateMachineContext = { Id: execution.stateMachineArn, Name: execution.stateMachineName };
   }
 
   get execution(): ExecutionRecord {
@@ -207,7 +210,7 @@ export class ExecutionRunner {
   /** Engine shutdown: stop working on the execution without recording anything. */
   halt(): void {
     this.#halted = true;
-    this.#abort.abort();
+    this.#abort.abort(ABORTED);
   }
 
   /** SendTaskSuccess / SendTaskFailure. False when no task waits on this token any more. */
@@ -238,7 +241,7 @@ export class ExecutionRunner {
   #stop(finish: ExecutionFinish): void {
     if (this.#abortedWith || this.#execution.status !== 'RUNNING') return;
     this.#abortedWith = finish;
-    this.#abort.abort();
+    this.#abort.abort(ABORTED);
   }
 
   #finish(type: string, details: object, finish: ExecutionFinish): void {
@@ -272,7 +275,7 @@ export class ExecutionRunner {
       `${state.Type}StateEntered`,
       {
         name: run.cp.state,
-        input: jsonText(run.cp.input),
+        input: jsonPayload(run.cp.input),
         inputDetails: NOT_TRUNCATED,
       },
       (id) => ({ entered: { eventId: id, time: now } }),
@@ -283,7 +286,7 @@ export class ExecutionRunner {
     const assigned = assignedNames(run.cp.variables, result.variables);
     const details: Record<string, unknown> = {
       name: run.cp.state,
-      output: jsonText(result.output),
+      output: jsonPayload(result.output),
       outputDetails: NOT_TRUNCATED,
     };
     if (assigned !== undefined) {
@@ -354,16 +357,37 @@ export class ExecutionRunner {
   // ─── States ────────────────────────────────────────────────────────────────────────────────────────
 
   #scope(run: BranchRun, state: State, extra?: JsonObject): StateScope {
+    // Most states never read `$$`: build the context object only when an expression asks for it.
+    let context: JsonObject | undefined;
+    const build = () => this.#context(run, extra);
     return {
       queryLanguage: state.QueryLanguage ?? run.queryLanguage,
       variables: run.cp.variables,
-      context: this.#context(run, extra),
+      get context() {
+        context ??= build();
+        return context;
+      },
     };
   }
 
   #context(run: BranchRun, extra?: JsonObject): JsonObject {
+    return {
+      Execution: this.#executionContext(),
+      State: {
+        EnteredTime: new Date(run.cp.entered?.time ?? this.#host.now()).toISOString(),
+        Name: run.cp.state,
+        RetryCount: run.cp.retryCount,
+      },
+      StateMachine: this.#stateMachineContext,
+      ...extra,
+    };
+  }
+
+  /** `$$.Execution` changes only on redrive; built once per run, not once per state. */
+  #executionContext(): JsonObject {
     const execution = this.#execution;
-    const executionContext: JsonObject = {
+    if (this.#cachedExecutionContext?.RedriveCount === execution.redriveCount) return this.#cachedExecutionContext;
+    const context: JsonObject = {
       Id: execution.arn,
       Input: JSON.parse(execution.input) as Json,
       Name: execution.name,
@@ -371,18 +395,9 @@ export class ExecutionRunner {
       StartTime: new Date(execution.startDate).toISOString(),
       RedriveCount: execution.redriveCount,
     };
-    if (execution.redriveDate !== undefined)
-      executionContext.RedriveTime = new Date(execution.redriveDate).toISOString();
-    return {
-      Execution: executionContext,
-      State: {
-        EnteredTime: new Date(run.cp.entered?.time ?? this.#host.now()).toISOString(),
-        Name: run.cp.state,
-        RetryCount: run.cp.retryCount,
-      },
-      StateMachine: { Id: execution.stateMachineArn, Name: execution.stateMachineName },
-      ...extra,
-    };
+    if (execution.redriveDate !== undefined) context.RedriveTime = new Date(execution.redriveDate).toISOString();
+    this.#cachedExecutionContext = context;
+    return context;
   }
 
   async #runState(run: BranchRun, state: State): Promise<StepResult> {
@@ -672,7 +687,7 @@ export class ExecutionRunner {
     if ('output' in outcome) {
       this.#record(run, names.succeeded, {
         ...names.identity(resource),
-        output: jsonText(outcome.output),
+        output: jsonPayload(outcome.output),
         outputDetails: NOT_TRUNCATED,
       });
       return { rawResult: outcome.output };
@@ -688,7 +703,9 @@ export class ExecutionRunner {
   /** Calls the service (again, if a crash left the call's fate unknown) and waits for a token if asked. */
   async #taskOutcome(run: BranchRun, resource: TaskResource, initial: TaskStep): Promise<TaskOutcome> {
     let step = initial;
-    const deadline = childController(run.signal);
+    // Only a task with a deadline or a token needs a signal of its own; most tasks have neither.
+    const deadline = step.deadline !== undefined || step.token !== undefined ? childController(run.signal) : undefined;
+    const signal = deadline?.signal ?? run.signal;
     const timers: NodeJS.Timeout[] = [];
     let timeoutError: string | undefined;
     const armDeadline = (at: number | undefined, error: string) => {
@@ -697,7 +714,7 @@ export class ExecutionRunner {
         setTimeout(
           () => {
             timeoutError ??= error;
-            deadline.abort();
+            deadline?.abort(ABORTED);
           },
           Math.max(0, Math.min(at - this.#host.now(), 2 ** 31 - 1)),
         ),
@@ -713,7 +730,7 @@ export class ExecutionRunner {
     try {
       if (step.outcome !== undefined) return step.outcome;
       if (!step.submitted) {
-        const result = await abortable(this.#invoke(run, resource, step, deadline.signal), deadline.signal);
+        const result = await abortable(this.#invoke(run, resource, step, signal), signal);
         if (step.token === undefined) return { output: result };
         // Record the submission even when a fast consumer already answered: AWS's history always shows it.
         step = { ...(run.cp.step as TaskStep), submitted: true };
@@ -724,7 +741,7 @@ export class ExecutionRunner {
           {
             resourceType: resource.resourceType,
             resource: resource.resourceName,
-            output: jsonText(result),
+            output: jsonPayload(result),
             outputDetails: NOT_TRUNCATED,
           },
           () => ({ step: submitted }),
@@ -734,14 +751,14 @@ export class ExecutionRunner {
       for (;;) {
         step = run.cp.step as TaskStep;
         if (step.outcome !== undefined) return step.outcome;
-        const heartbeat = childController(deadline.signal);
+        const heartbeat = childController(signal);
         const heartbeatTimer =
           step.heartbeatDeadline === undefined
             ? undefined
             : setTimeout(
                 () => {
                   timeoutError ??= 'States.HeartbeatTimeout';
-                  heartbeat.abort();
+                  heartbeat.abort(ABORTED);
                 },
                 Math.max(0, step.heartbeatDeadline - this.#host.now()),
               );
@@ -749,7 +766,7 @@ export class ExecutionRunner {
           await abortable(new Promise<void>((resolve) => (wake = resolve)), heartbeat.signal);
         } finally {
           clearTimeout(heartbeatTimer);
-          heartbeat.abort();
+          heartbeat.abort(ABORTED);
         }
       }
     } catch (error) {
@@ -762,7 +779,7 @@ export class ExecutionRunner {
       return { error: 'States.TaskFailed', cause: message };
     } finally {
       timers.forEach(clearTimeout);
-      deadline.abort();
+      deadline?.abort(ABORTED);
       if (step.token !== undefined) {
         this.#tokenWaiters.delete(step.token);
         this.#host.tokenReleased(step.token);
@@ -812,9 +829,11 @@ export class ExecutionRunner {
     const failure = firstFailure(results);
     if (failure !== undefined) {
       this.#record(run, 'ParallelStateFailed', undefined, () => ({ step: undefined }));
+      this.#forgetBranches(run, step);
       throw new BranchError(failure.error, failure.cause);
     }
     this.#record(run, 'ParallelStateSucceeded', undefined, () => ({ step: undefined }));
+    this.#forgetBranches(run, step);
     return { rawResult: results.map((result) => ('output' in result ? result.output : null)) };
   }
 
@@ -852,19 +871,11 @@ export class ExecutionRunner {
     });
 
     if (distributed) {
-      const failed = results.filter((result) => 'error' in result).length;
-      const toleratedCount =
-        (await evaluateNumberField(state, 'ToleratedFailureCount', raw, raw, scope)) ?? 0;
-      const toleratedPercentage =
-        (await evaluateNumberField(state, 'ToleratedFailurePercentage', raw, raw, scope)) ?? 0;
-      const tooMany =
-        failed > 0 &&
-        failed > toleratedCount &&
-        (results.length === 0 || (failed / results.length) * 100 > toleratedPercentage);
-      if (tooMany) {
+      if (await this.#exceedsToleratedFailures(state, results, raw, scope)) {
         const cause = 'The specified tolerated failure threshold was exceeded';
         this.#record(run, 'MapRunFailed', errorDetails('States.ExceedToleratedFailureThreshold', cause));
         this.#record(run, 'MapStateFailed', undefined, () => ({ step: undefined }));
+        this.#forgetBranches(run, step);
         throw new BranchError('States.ExceedToleratedFailureThreshold', cause);
       }
       this.#record(run, 'MapRunSucceeded', undefined);
@@ -872,13 +883,35 @@ export class ExecutionRunner {
       const failure = firstFailure(results);
       if (failure !== undefined) {
         this.#record(run, 'MapStateFailed', undefined, () => ({ step: undefined }));
+        this.#forgetBranches(run, step);
         throw new BranchError(failure.error, failure.cause);
       }
     }
     this.#record(run, 'MapStateSucceeded', undefined, () => ({ step: undefined }));
+    this.#forgetBranches(run, step);
     return {
       rawResult: results.map((result) => ('output' in result ? result.output : errorOutputOf(result))),
     };
+  }
+
+  /**
+   * A Map Run fails once its failures pass either threshold that is set; with neither set, one failure
+   * is too many.
+   */
+  async #exceedsToleratedFailures(
+    state: MapState,
+    results: readonly BranchResult[],
+    raw: Json,
+    scope: StateScope,
+  ): Promise<boolean> {
+    const failed = results.filter((result) => 'error' in result).length;
+    if (failed === 0) return false;
+    const count = await evaluateNumberField(state, 'ToleratedFailureCount', raw, raw, scope);
+    const percentage = await evaluateNumberField(state, 'ToleratedFailurePercentage', raw, raw, scope);
+    if (count === undefined && percentage === undefined) return true;
+    const overCount = count !== undefined && failed > count;
+    const overPercentage = percentage !== undefined && (failed / results.length) * 100 > percentage;
+    return overCount || overPercentage;
   }
 
   async #mapItems(state: MapState, input: Json, raw: Json, scope: StateScope): Promise<Json[]> {
@@ -940,11 +973,10 @@ export class ExecutionRunner {
   }
 
   #startFanOut(run: BranchRun, startedType: string, details: object | undefined, inputs: Json[]): FanOutStep {
-    // Each retry of the state runs its branches afresh, under keys of their own.
-    const attempt = run.cp.retryCount;
+    // Branch keys derive from this event's id, so each retry of the state runs its branches afresh.
     let step: FanOutStep | undefined;
     this.#record(run, startedType, details, (id) => {
-      step = { kind: 'fan-out', startedEventId: id, attempt, inputs, results: {} };
+      step = { kind: 'fan-out', startedEventId: id, inputs };
       return { step };
     });
     return step!;
@@ -963,14 +995,16 @@ export class ExecutionRunner {
     },
   ): Promise<BranchResult[]> {
     const cancel = childController(run.signal);
-    const results: (BranchResult | undefined)[] = step.inputs.map((_, index) => step.results[index]);
+    const results: (BranchResult | undefined)[] = new Array(step.inputs.length);
     const stopOnFailure = options.stopOnFailure ?? true;
     let nextIndex = 0;
-    let failed = results.some((result) => result !== undefined && 'error' in result) && stopOnFailure;
+    let failed = false;
     const mapName = run.cp.state;
 
+    // Each branch keeps its own result in its checkpoint, so the parent's is not rewritten per iteration
+    // (that would make a large Map's journal grow with the square of its items).
     const runOne = async (index: number): Promise<void> => {
-      const key = `${run.key}>${run.cp.entered!.eventId}.${step.attempt}.${index}`;
+      const key = branchKey(run, step, index);
       const branch = options.branchFor(index);
       const child: BranchRun = {
         key,
@@ -982,67 +1016,66 @@ export class ExecutionRunner {
           this.#host.readCheckpoint(this.#execution, key) ??
           this.#freshCheckpoint(branch.StartAt, step.inputs[index]!, run.cp.variables, step.startedEventId),
       };
-      if (
-        options.onIteration &&
-        child.cp.entered === undefined &&
-        child.cp.previousEventId === step.startedEventId
-      ) {
-        this.#record(child, 'MapIterationStarted', { name: mapName, index });
-      }
-      let result: BranchResult;
-      try {
-        result = { output: await this.#runBranch(child) };
-        if (options.onIteration) this.#record(child, 'MapIterationSucceeded', { name: mapName, index });
-      } catch (error) {
-        if (error instanceof AbortedError) {
-          if (options.onIteration && !run.signal.aborted && !child.silent) {
-            this.#host.appendEvent(this.#execution, {
-              type: 'MapIterationAborted',
-              previousEventId: child.cp.previousEventId,
-              details: { name: mapName, index },
-            });
-          }
-          throw error;
+      if (!child.cp.done && child.cp.failed === undefined) {
+        if (options.onIteration && child.cp.entered === undefined && child.cp.previousEventId === step.startedEventId) {
+          this.#record(child, 'MapIterationStarted', { name: mapName, index });
         }
-        if (!(error instanceof StatesError)) throw error;
-        result = { error: error.error, cause: error.cause };
-        if (options.onIteration) this.#record(child, 'MapIterationFailed', { name: mapName, index });
+        try {
+          await this.#runBranch(child);
+        } catch (error) {
+          if (error instanceof AbortedError) {
+            if (options.onIteration && !run.signal.aborted && !child.silent) {
+              this.#host.appendEvent(this.#execution, {
+                type: 'MapIterationAborted',
+                previousEventId: child.cp.previousEventId,
+                details: { name: mapName, index },
+              });
+            }
+            throw error;
+          }
+          if (!(error instanceof StatesError)) throw error;
+          this.#save(child, { failed: { error: error.error, cause: error.cause } });
+        }
       }
+      if (options.onIteration && !child.cp.ended) {
+        const type = child.cp.failed ? 'MapIterationFailed' : 'MapIterationSucceeded';
+        this.#record(child, type, { name: mapName, index }, () => ({ ended: true }));
+      }
+      const result: BranchResult = child.cp.failed ?? { output: child.cp.input };
       results[index] = result;
-      this.#save(run, {
-        step: {
-          ...(run.cp.step as FanOutStep),
-          results: { ...(run.cp.step as FanOutStep).results, [index]: result },
-        },
-      });
-      this.#host.saveCheckpoint(this.#execution, key, null);
       if ('error' in result && stopOnFailure) {
         failed = true;
-        cancel.abort();
+        cancel.abort(ABORTED);
       }
     };
 
     const worker = async (): Promise<void> => {
-      while (!failed && nextIndex < step.inputs.length) {
-        const index = nextIndex++;
-        if (results[index] !== undefined) continue;
-        await runOne(index);
-      }
+      while (!failed && nextIndex < step.inputs.length) await runOne(nextIndex++);
     };
     const workers = Array.from(
       { length: Math.max(1, Math.min(options.concurrency, step.inputs.length)) },
       worker,
     );
     const settled = await Promise.allSettled(workers);
-    cancel.abort();
+    cancel.abort(ABORTED);
     if (run.signal.aborted) throw new AbortedError('aborted');
     for (const outcome of settled) {
       if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
     }
-    return results.map(
-      (result) => result ?? { error: 'States.BranchFailed', cause: 'The branch did not run' },
-    );
+    return results.map((result) => result ?? { error: 'States.BranchFailed', cause: 'The branch did not run' });
   }
+
+  /** Once the Parallel/Map state has recorded its outcome, its branches' checkpoints are no longer needed. */
+  #forgetBranches(run: BranchRun, step: FanOutStep): void {
+    for (let index = 0; index < step.inputs.length; index += 1) {
+      const key = branchKey(run, step, index);
+      if (this.#host.readCheckpoint(this.#execution, key) !== undefined) this.#host.saveCheckpoint(this.#execution, key, null);
+    }
+  }
+}
+
+function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
+  return `${run.key}>${step.startedEventId}.${index}`;
 }
 
 /** A Task's own failure (TaskFailed, TaskTimedOut): already recorded, and its cause is the service's. */
@@ -1069,11 +1102,11 @@ function errorOutputOf(result: BranchResult): Json {
 }
 
 /** The names of the variables a state assigned, with their JSON text, as StateExited reports them. */
-function assignedNames(before: Variables, after: Variables): Record<string, string> | undefined {
+function assignedNames(before: Variables, after: Variables): Record<string, JsonPayload> | undefined {
   if (before === after) return undefined;
-  const assigned: Record<string, string> = {};
+  const assigned: Record<string, JsonPayload> = {};
   for (const [name, value] of Object.entries(after)) {
-    if (before[name] !== value) assigned[name] = jsonText(value);
+    if (before[name] !== value) assigned[name] = jsonPayload(value);
   }
   return assigned;
 }
@@ -1102,7 +1135,7 @@ function taskEventNames(resource: TaskResource): TaskEventNames {
         type: 'LambdaFunctionScheduled',
         details: {
           resource: r.arn,
-          input: jsonText(parameters),
+          input: jsonPayload(parameters),
           inputDetails: NOT_TRUNCATED,
           ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
         },
@@ -1122,7 +1155,7 @@ function taskEventNames(resource: TaskResource): TaskEventNames {
       details: {
         ...identity(r),
         region,
-        parameters: jsonText(parameters),
+        parameters: jsonPayload(parameters),
         ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
         ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
       },

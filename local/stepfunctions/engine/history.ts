@@ -51,6 +51,51 @@ export function jsonText(value: unknown): string {
 }
 
 /**
+ * A JSON payload held in a history event as a value, not as text. Histories are read far less often than
+ * they are written, so the text AWS shows (`"input": "{\"a\":1}"`) is made only when an event is served
+ * (`renderHistoryEvent`); the journal stores the value as plain nested JSON.
+ */
+export interface JsonPayload {
+  readonly $json: unknown;
+}
+
+export function jsonPayload(value: unknown): JsonPayload {
+  return { $json: value ?? null };
+}
+
+function isJsonPayload(value: unknown): value is JsonPayload {
+  return value !== null && typeof value === 'object' && '$json' in value;
+}
+
+/** The text of a payload field, whether it holds a JsonPayload or (from older journals) a string. */
+export function payloadText(value: unknown): string | undefined {
+  if (isJsonPayload(value)) return jsonText(value.$json);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The event as GetExecutionHistory returns it: every payload as JSON text. */
+export function renderHistoryEvent(event: HistoryEvent): HistoryEvent {
+  const rendered: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (!key.endsWith('EventDetails') || value === null || typeof value !== 'object') {
+      rendered[key] = value;
+      continue;
+    }
+    const details: Record<string, unknown> = {};
+    for (const [field, fieldValue] of Object.entries(value)) {
+      if (isJsonPayload(fieldValue)) details[field] = jsonText(fieldValue.$json);
+      else if (field === 'assignedVariables' && fieldValue !== null && typeof fieldValue === 'object') {
+        details[field] = Object.fromEntries(
+          Object.entries(fieldValue).map(([name, assigned]) => [name, payloadText(assigned) ?? jsonText(assigned)]),
+        );
+      } else details[field] = fieldValue;
+    }
+    rendered[key] = details;
+  }
+  return rendered as HistoryEvent;
+}
+
+/**
  * Keeps only what `includeExecutionData: false` allows: AWS drops inputs, outputs, parameters and
  * assigned variables from the details but keeps names, errors and resource identifiers.
  */

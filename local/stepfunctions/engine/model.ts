@@ -18,7 +18,8 @@ export interface StateMachineRecord {
   readonly roleArn: string;
   readonly creationDate: number;
   readonly updateDate?: number;
-  readonly revisionId: string;
+  /** Absent for the first revision, as on AWS; each update sets a new one. */
+  readonly revisionId?: string;
   readonly description?: string;
   readonly loggingConfiguration?: Json;
   readonly tracingConfiguration?: Json;
@@ -32,6 +33,9 @@ export interface ExecutionRecord {
   readonly type: StateMachineType;
   /** The definition the execution runs: later updates of the machine do not change a running execution. */
   readonly definition: string;
+  /** The machine's revision when the execution started, and that revision's date. */
+  readonly revisionId?: string;
+  readonly revisionDate: number;
   readonly roleArn: string;
   readonly input: string;
   readonly startDate: number;
@@ -63,6 +67,10 @@ export interface BranchCheckpoint {
   readonly step?: StepCheckpoint;
   /** The branch has ended; `input` holds its output. */
   readonly done?: boolean;
+  /** The branch failed with this error (a Parallel branch or Map iteration). */
+  readonly failed?: { readonly error: string; readonly cause: string };
+  /** The Map iteration's MapIterationSucceeded/Failed event is written. */
+  readonly ended?: boolean;
 }
 
 export type StepCheckpoint = TaskStep | BackoffStep | WaitStep | FanOutStep;
@@ -97,12 +105,8 @@ export interface FanOutStep {
   readonly kind: 'fan-out';
   /** The Parallel/MapStateStarted event: branches chain from it. */
   readonly startedEventId: number;
-  /** Which attempt of the state (retries re-run every branch under new keys). */
-  readonly attempt: number;
   /** The effective input the branches were given (Map: the items after ItemSelector). */
   readonly inputs: readonly Json[];
-  /** Outputs of finished branches by index; a failed branch stores its error. */
-  readonly results: Readonly<Record<number, BranchResult>>;
 }
 
 export type BranchResult = { readonly output: Json } | { readonly error: string; readonly cause: string };

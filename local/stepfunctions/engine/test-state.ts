@@ -10,7 +10,7 @@ import type { ServiceIntegrations } from '../integrations.ts';
 import { StatesError } from '../language/states-error.ts';
 import { completeState, effectiveInput, parametersFor, type StateScope } from './data-flow.ts';
 import { StepFunctionsEngine } from './engine.ts';
-import type { HistoryEvent } from './history.ts';
+import { type HistoryEvent, payloadText } from './history.ts';
 import { findRetrier, maxAttemptsOf } from './retry-policy.ts';
 
 export interface TestStateRequest {
@@ -244,7 +244,7 @@ async function inspect(
       }
     } else if (output !== undefined) {
       const succeeded = history.find((event) => event.type === 'TaskSucceeded');
-      if (succeeded) data.result = (succeeded.taskSucceededEventDetails as { output: string }).output;
+      if (succeeded) data.result = payloadText((succeeded.taskSucceededEventDetails as { output: unknown }).output);
     }
   } catch {
     // The run itself reports the error; inspection shows what it could compute before it.
