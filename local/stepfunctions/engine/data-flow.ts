@@ -23,26 +23,55 @@ export interface StateScope {
 }
 
 /** Reads a JSONPath Path such as InputPath, or fails as AWS does when it matches nothing. */
-export function selectPath(path: string, scope: JsonPathScope, field: string): Json {
+export function selectPath(path: string, scope: JsonPathScope): Json {
   const found = queryPath(path, scope);
   if (!found.found) {
+    // AWS's wording, as real failures show it: "Invalid path '$.a.b' : No results for path: $['a']['b']".
     throw new StatesError(
       'States.Runtime',
-      `Invalid path '${path}' : No results for path: $['${path.replace(/^\$\.?/, '')}'] for the field '${field}' in the input '${JSON.stringify(scope.input)}'`,
+      `Invalid path '${path}' : No results for path: ${bracketed(path)}`,
     );
   }
   return found.value;
 }
 
-function jsonPathScope(input: Json, scope: StateScope): JsonPathScope {
-  return { input, context: scope.context, variables: scope.variables };
+/** `$.a.b[0]` → `$['a']['b'][0]`, the normalised form Jayway JSONPath prints. */
+function bracketed(path: string): string {
+  const root = path.startsWith('$$') ? '$$' : '$';
+  return (
+    root +
+    path
+      .slice(root.length)
+      .replace(/\.([^.[\]]+)/g, "['$1']")
+      .replace(/\[\s*"([^"]*)"\s*\]/g, "['$1']")
+  );
 }
 
-function jsonataScope(
+/** The scope a JSONPath expression sees; `$$` stays lazy (see ExecutionRunner's #scope). */
+export function jsonPathScope(input: Json, scope: StateScope): JsonPathScope {
+  return {
+    input,
+    variables: scope.variables,
+    get context() {
+      return scope.context;
+    },
+  };
+}
+
+/** The scope a JSONata expression sees, with `$states.context` built only if it is read. */
+export function jsonataScope(
   scope: StateScope,
   states: Partial<JsonataScope['states']> & { input: Json },
 ): JsonataScope {
-  return { states: { ...states, context: scope.context }, variables: scope.variables };
+  return {
+    states: {
+      ...states,
+      get context() {
+        return scope.context;
+      },
+    },
+    variables: scope.variables,
+  };
 }
 
 /** InputPath (JSONPath only; `null` gives `{}`). */
@@ -50,7 +79,7 @@ export function effectiveInput(state: State, rawInput: Json, scope: StateScope):
   if (scope.queryLanguage === 'JSONata') return rawInput;
   if (state.InputPath === null) return {};
   if (state.InputPath === undefined || state.InputPath === '$') return rawInput;
-  return selectPath(state.InputPath, jsonPathScope(rawInput, scope), 'InputPath');
+  return selectPath(state.InputPath, jsonPathScope(rawInput, scope));
 }
 
 /** Parameters (JSONPath) or Arguments (JSONata): what the task, branches or Pass work on. */
@@ -128,7 +157,7 @@ export async function completeState(
       ? {}
       : fields.OutputPath === undefined || fields.OutputPath === '$'
         ? placed
-        : selectPath(fields.OutputPath, jsonPathScope(placed, scope), 'OutputPath');
+        : selectPath(fields.OutputPath, jsonPathScope(placed, scope));
   return { output, assigned };
 }
 
@@ -148,7 +177,7 @@ export async function evaluateNumberField(
   else if (typeof literal === 'string' && scope.queryLanguage === 'JSONata') {
     value = await evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
   } else if (typeof path === 'string') {
-    value = selectPath(path, jsonPathScope(input, scope), `${field}Path`);
+    value = selectPath(path, jsonPathScope(input, scope));
   } else return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
@@ -176,7 +205,7 @@ export async function evaluateStringField(
     value = await evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
   } else if (typeof literal === 'string') value = literal;
   else if (typeof path === 'string') {
-    value = evaluatePathOrIntrinsic(path, jsonPathScope(input, scope), `${field}Path`);
+    value = evaluatePathOrIntrinsic(path, jsonPathScope(input, scope));
   } else return undefined;
   if (typeof value !== 'string') {
     const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
@@ -188,10 +217,10 @@ export async function evaluateStringField(
   return value;
 }
 
-function evaluatePathOrIntrinsic(expression: string, scope: JsonPathScope, field: string): Json {
+function evaluatePathOrIntrinsic(expression: string, scope: JsonPathScope): Json {
   // ErrorPath/CausePath accept intrinsic functions too; a payload template does both.
   const evaluated = applyPayloadTemplate({ 'value.$': expression }, scope) as JsonObject;
-  if (!('value' in evaluated)) return selectPath(expression, scope, field);
+  if (!('value' in evaluated)) return selectPath(expression, scope);
   return evaluated.value as Json;
 }
 

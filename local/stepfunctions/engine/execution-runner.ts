@@ -36,6 +36,8 @@ import {
   effectiveInput,
   evaluateNumberField,
   evaluateStringField,
+  jsonataScope,
+  jsonPathScope,
   parametersFor,
   type StateScope,
   selectPath,
@@ -132,7 +134,6 @@ export class ExecutionRunner {
   /** Writes ExecutionStarted and the root checkpoint. Call once, for a new execution. */
   begin(variables: Variables = {}): void {
     const input = JSON.parse(this.#execution.input) as Json;
-    const id = this.#host.nextEventId(this.#execution);
     this.#host.appendEvent(
       this.#execution,
       {
@@ -144,7 +145,8 @@ export class ExecutionRunner {
           roleArn: this.#execution.roleArn,
         },
       },
-      { key: ROOT, value: this.#freshCheckpoint(this.#definition.StartAt, input, variables, id) },
+      // Real histories show the first state's entry with previousEventId 0, not ExecutionStarted's id.
+      { key: ROOT, value: this.#freshCheckpoint(this.#definition.StartAt, input, variables, 0) },
     );
   }
 
@@ -278,7 +280,7 @@ export class ExecutionRunner {
         input: jsonPayload(run.cp.input),
         inputDetails: NOT_TRUNCATED,
       },
-      (id) => ({ entered: { eventId: id, time: now } }),
+      (id) => ({ entered: { eventId: id, time: now, previousEventId: run.cp.previousEventId } }),
     );
   }
 
@@ -371,13 +373,16 @@ export class ExecutionRunner {
   }
 
   #context(run: BranchRun, extra?: JsonObject): JsonObject {
+    const state: JsonObject = {
+      EnteredTime: new Date(run.cp.entered?.time ?? this.#host.now()).toISOString(),
+      Name: run.cp.state,
+    };
+    // Only states that can retry show RetryCount, as real executions' context objects do.
+    const type = run.branch.States[run.cp.state]?.Type;
+    if (type === 'Task' || type === 'Parallel' || type === 'Map') state.RetryCount = run.cp.retryCount;
     return {
       Execution: this.#executionContext(),
-      State: {
-        EnteredTime: new Date(run.cp.entered?.time ?? this.#host.now()).toISOString(),
-        Name: run.cp.state,
-        RetryCount: run.cp.retryCount,
-      },
+      State: state,
       StateMachine: this.#stateMachineContext,
       ...extra,
     };
@@ -386,7 +391,8 @@ export class ExecutionRunner {
   /** `$$.Execution` changes only on redrive; built once per run, not once per state. */
   #executionContext(): JsonObject {
     const execution = this.#execution;
-    if (this.#cachedExecutionContext?.RedriveCount === execution.redriveCount) return this.#cachedExecutionContext;
+    if (this.#cachedExecutionContext?.RedriveCount === execution.redriveCount)
+      return this.#cachedExecutionContext;
     const context: JsonObject = {
       Id: execution.arn,
       Input: JSON.parse(execution.input) as Json,
@@ -395,7 +401,8 @@ export class ExecutionRunner {
       StartTime: new Date(execution.startDate).toISOString(),
       RedriveCount: execution.redriveCount,
     };
-    if (execution.redriveDate !== undefined) context.RedriveTime = new Date(execution.redriveDate).toISOString();
+    if (execution.redriveDate !== undefined)
+      context.RedriveTime = new Date(execution.redriveDate).toISOString();
     this.#cachedExecutionContext = context;
     return context;
   }
@@ -429,14 +436,25 @@ export class ExecutionRunner {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof StatesError && !(error instanceof TaskError) && !(error instanceof BranchError)) {
-        throw new StatesError(
-          error.error,
-          `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${error.cause}`,
-        );
-      }
-      throw error;
+      if (!(error instanceof StatesError) || error instanceof StateFailure) throw error;
+      const cause = `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${error.cause}`;
+      if (error.error === 'States.QueryEvaluationError') this.#evaluationFailed(run, error.error, cause);
+      throw new DataFlowError(error.error, cause);
     }
+  }
+
+  /**
+   * JSONata failures leave an EvaluationFailed event. Real histories chain it to the event before the state
+   * was entered (not to the entry itself), and name the field as the cause does.
+   */
+  #evaluationFailed(run: BranchRun, error: string, cause: string): void {
+    if (run.silent) return;
+    const location = /specified for the field '([^']*)'/.exec(cause)?.[1];
+    this.#host.appendEvent(this.#execution, {
+      type: 'EvaluationFailed',
+      previousEventId: run.cp.entered?.previousEventId ?? run.cp.previousEventId,
+      details: { error, cause, ...(location !== undefined ? { location } : {}), state: run.cp.state },
+    });
   }
 
   #next(state: State, output: Json, variables: Variables, next?: string): StepResult {
@@ -480,7 +498,7 @@ export class ExecutionRunner {
       if (scope.queryLanguage === 'JSONata') {
         const condition = await evaluateJsonataTemplate(
           rule.Condition ?? false,
-          { states: { input: raw, context: scope.context }, variables: scope.variables },
+          jsonataScope(scope, { input: raw }),
           'Condition',
         );
         if (typeof condition !== 'boolean') {
@@ -491,9 +509,7 @@ export class ExecutionRunner {
         }
         matched = condition;
       } else {
-        matched = evaluateChoiceRule(rule, (path) =>
-          queryPath(path, { input, context: scope.context, variables: scope.variables }),
-        );
+        matched = evaluateChoiceRule(rule, (path) => queryPath(path, jsonPathScope(input, scope)));
       }
       if (!matched) continue;
       const fields = {
@@ -704,7 +720,8 @@ export class ExecutionRunner {
   async #taskOutcome(run: BranchRun, resource: TaskResource, initial: TaskStep): Promise<TaskOutcome> {
     let step = initial;
     // Only a task with a deadline or a token needs a signal of its own; most tasks have neither.
-    const deadline = step.deadline !== undefined || step.token !== undefined ? childController(run.signal) : undefined;
+    const deadline =
+      step.deadline !== undefined || step.token !== undefined ? childController(run.signal) : undefined;
     const signal = deadline?.signal ?? run.signal;
     const timers: NodeJS.Timeout[] = [];
     let timeoutError: string | undefined;
@@ -920,20 +937,10 @@ export class ExecutionRunner {
       items =
         state.Items === undefined
           ? raw
-          : await evaluateJsonataTemplate(
-              state.Items,
-              { states: { input: raw, context: scope.context }, variables: scope.variables },
-              'Items',
-            );
+          : await evaluateJsonataTemplate(state.Items, jsonataScope(scope, { input: raw }), 'Items');
     } else {
       items =
-        state.ItemsPath === undefined
-          ? input
-          : selectPath(
-              state.ItemsPath,
-              { input, context: scope.context, variables: scope.variables },
-              'ItemsPath',
-            );
+        state.ItemsPath === undefined ? input : selectPath(state.ItemsPath, jsonPathScope(input, scope));
     }
     if (!Array.isArray(items)) {
       const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
@@ -957,13 +964,9 @@ export class ExecutionRunner {
     if (selector === undefined) return value;
     const scope = this.#scope(run, state, { Map: { Item: { Index: index, Value: value } } });
     if (scope.queryLanguage === 'JSONata') {
-      return evaluateJsonataTemplate(
-        selector,
-        { states: { input: raw, context: scope.context }, variables: scope.variables },
-        'ItemSelector',
-      );
+      return evaluateJsonataTemplate(selector, jsonataScope(scope, { input: raw }), 'ItemSelector');
     }
-    return applyPayloadTemplate(selector, { input, context: scope.context, variables: scope.variables });
+    return applyPayloadTemplate(selector, jsonPathScope(input, scope));
   }
 
   #mapRunArn(state: MapState, run: BranchRun): string {
@@ -1017,7 +1020,11 @@ export class ExecutionRunner {
           this.#freshCheckpoint(branch.StartAt, step.inputs[index]!, run.cp.variables, step.startedEventId),
       };
       if (!child.cp.done && child.cp.failed === undefined) {
-        if (options.onIteration && child.cp.entered === undefined && child.cp.previousEventId === step.startedEventId) {
+        if (
+          options.onIteration &&
+          child.cp.entered === undefined &&
+          child.cp.previousEventId === step.startedEventId
+        ) {
           this.#record(child, 'MapIterationStarted', { name: mapName, index });
         }
         try {
@@ -1062,14 +1069,17 @@ export class ExecutionRunner {
     for (const outcome of settled) {
       if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
     }
-    return results.map((result) => result ?? { error: 'States.BranchFailed', cause: 'The branch did not run' });
+    return results.map(
+      (result) => result ?? { error: 'States.BranchFailed', cause: 'The branch did not run' },
+    );
   }
 
   /** Once the Parallel/Map state has recorded its outcome, its branches' checkpoints are no longer needed. */
   #forgetBranches(run: BranchRun, step: FanOutStep): void {
     for (let index = 0; index < step.inputs.length; index += 1) {
       const key = branchKey(run, step, index);
-      if (this.#host.readCheckpoint(this.#execution, key) !== undefined) this.#host.saveCheckpoint(this.#execution, key, null);
+      if (this.#host.readCheckpoint(this.#execution, key) !== undefined)
+        this.#host.saveCheckpoint(this.#execution, key, null);
     }
   }
 }
@@ -1078,12 +1088,16 @@ function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
   return `${run.key}>${step.startedEventId}.${index}`;
 }
 
+/** A failure whose cause is final: nothing between it and the history may reword it. */
+class StateFailure extends StatesError {}
 /** A Task's own failure (TaskFailed, TaskTimedOut): already recorded, and its cause is the service's. */
-class TaskError extends StatesError {}
+class TaskError extends StateFailure {}
 /** A branch or iteration failure surfacing through its Parallel or Map state. */
-class BranchError extends StatesError {}
+class BranchError extends StateFailure {}
 /** A Fail state ends its branch; its own Error and Cause go through unchanged. */
-class FailStateError extends StatesError {}
+class FailStateError extends StateFailure {}
+/** A failure moving data, its cause already naming the state and the event it was entered at. */
+class DataFlowError extends StateFailure {}
 
 function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
   const details: Record<string, string> = {};

@@ -86,7 +86,10 @@ export function renderHistoryEvent(event: HistoryEvent): HistoryEvent {
       if (isJsonPayload(fieldValue)) details[field] = jsonText(fieldValue.$json);
       else if (field === 'assignedVariables' && fieldValue !== null && typeof fieldValue === 'object') {
         details[field] = Object.fromEntries(
-          Object.entries(fieldValue).map(([name, assigned]) => [name, payloadText(assigned) ?? jsonText(assigned)]),
+          Object.entries(fieldValue).map(([name, assigned]) => [
+            name,
+            payloadText(assigned) ?? jsonText(assigned),
+          ]),
         );
       } else details[field] = fieldValue;
     }

@@ -59,7 +59,7 @@ export interface BranchCheckpoint {
   /** The last event this branch wrote: the next one's previousEventId. */
   readonly previousEventId: number;
   /** Set once the StateEntered event is written. */
-  readonly entered?: { readonly eventId: number; readonly time: number };
+  readonly entered?: { readonly eventId: number; readonly time: number; readonly previousEventId?: number };
   /** `$$.State.RetryCount`: retries so far in this state. */
   readonly retryCount: number;
   /** Attempts used per retrier of the state, by retrier index. */

@@ -217,9 +217,10 @@ async function inspect(
       if (succeeded !== undefined) {
         const details = Object.values(succeeded).find(
           (value) => value !== null && typeof value === 'object',
-        ) as { output: string };
-        data.result = details.output;
-        const result = JSON.parse(details.output) as Json;
+        ) as { output: unknown };
+        const resultText = payloadText(details.output) ?? 'null';
+        data.result = resultText;
+        const result = JSON.parse(resultText) as Json;
         const selected =
           'ResultSelector' in request.state && request.state.ResultSelector !== undefined
             ? (
@@ -244,7 +245,8 @@ async function inspect(
       }
     } else if (output !== undefined) {
       const succeeded = history.find((event) => event.type === 'TaskSucceeded');
-      if (succeeded) data.result = payloadText((succeeded.taskSucceededEventDetails as { output: unknown }).output);
+      if (succeeded)
+        data.result = payloadText((succeeded.taskSucceededEventDetails as { output: unknown }).output);
     }
   } catch {
     // The run itself reports the error; inspection shows what it could compute before it.

@@ -17,9 +17,13 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type EmbeddedStepFunctions,
+  embeddedStepFunctions,
+  eventTypes,
+} from '../../testing/step-functions.ts';
 import { InProcessIntegrations } from '../integrations.ts';
 import { StatesError } from '../language/states-error.ts';
-import { type EmbeddedStepFunctions, embeddedStepFunctions, eventTypes } from '../../testing/step-functions.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -59,7 +63,9 @@ const EXPRESS_ROUTER = {
 };
 const PASS = { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } };
 
-async function rejectionOf(promise: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
+async function rejectionOf(
+  promise: Promise<unknown>,
+): Promise<{ name: string; message: string; status?: number }> {
   try {
     await promise;
   } catch (error) {
@@ -131,13 +137,21 @@ describe('StartExecution', () => {
     // Prepare
     const stateMachineArn = await sfn.createMachine(ROUTER);
     const first = await sfn.client.send(
-      new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: JSON.stringify({ outcome: 'wait' }) }),
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: 'run-1',
+        input: JSON.stringify({ outcome: 'wait' }),
+      }),
     );
     await expect.poll(() => tokens.length).toBe(1);
 
     // Act
     const again = await sfn.client.send(
-      new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: JSON.stringify({ outcome: 'wait' }) }),
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: 'run-1',
+        input: JSON.stringify({ outcome: 'wait' }),
+      }),
     );
 
     // Assess
@@ -155,7 +169,11 @@ describe('StartExecution', () => {
     // Act
     const refusal = await rejectionOf(
       sfn.client.send(
-        new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: JSON.stringify({ outcome: 'ok' }) }),
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: 'run-1',
+          input: JSON.stringify({ outcome: 'ok' }),
+        }),
       ),
     );
 
@@ -176,7 +194,9 @@ describe('StartExecution', () => {
     await sfn.waitForEnd(first.executionArn!);
 
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1', input })));
+    const refusal = await rejectionOf(
+      sfn.client.send(new StartExecutionCommand({ stateMachineArn, name: 'run-1', input })),
+    );
 
     // Assess
     expect(refusal.name).toBe('ExecutionAlreadyExists');
@@ -187,7 +207,9 @@ describe('StartExecution', () => {
     const stateMachineArn = await sfn.createMachine(ROUTER);
 
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new StartExecutionCommand({ stateMachineArn, input: '{oops' })));
+    const refusal = await rejectionOf(
+      sfn.client.send(new StartExecutionCommand({ stateMachineArn, input: '{oops' })),
+    );
 
     // Assess
     expect(refusal.name).toBe('InvalidExecutionInput');
@@ -215,7 +237,9 @@ describe('StartExecution', () => {
     const stateMachineArn = await sfn.createMachine(ROUTER);
 
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new StartExecutionCommand({ stateMachineArn, name: 'run 1' })));
+    const refusal = await rejectionOf(
+      sfn.client.send(new StartExecutionCommand({ stateMachineArn, name: 'run 1' })),
+    );
 
     // Assess
     expect(refusal).toEqual({ name: 'InvalidName', message: "Invalid Name: 'run 1'", status: 400 });
@@ -229,7 +253,11 @@ describe('StartSyncExecution', () => {
 
     // Act
     const result = await sfn.client.send(
-      new StartSyncExecutionCommand({ stateMachineArn, name: 'sync-1', input: JSON.stringify({ outcome: 'ok' }) }),
+      new StartSyncExecutionCommand({
+        stateMachineArn,
+        name: 'sync-1',
+        input: JSON.stringify({ outcome: 'ok' }),
+      }),
     );
 
     // Assess
@@ -241,9 +269,14 @@ describe('StartSyncExecution', () => {
       inputDetails: { included: true },
       output: '{"outcome":"ok","result":{"done":true}}',
       outputDetails: { included: true },
-      billingDetails: { billedMemoryUsedInMB: expect.any(Number), billedDurationInMilliseconds: expect.any(Number) },
+      billingDetails: {
+        billedMemoryUsedInMB: expect.any(Number),
+        billedDurationInMilliseconds: expect.any(Number),
+      },
     });
-    expect(result.executionArn).toMatch(/^arn:aws:states:us-east-1:000000000000:express:quick:sync-1:[0-9a-f-]+$/);
+    expect(result.executionArn).toMatch(
+      /^arn:aws:states:us-east-1:000000000000:express:quick:sync-1:[0-9a-f-]+$/,
+    );
     expect(result.startDate).toBeInstanceOf(Date);
     expect(result.stopDate).toBeInstanceOf(Date);
     expect(result.error).toBeUndefined();
@@ -280,7 +313,9 @@ describe('StartSyncExecution', () => {
     const stateMachineArn = await sfn.createMachine(EXPRESS_ROUTER, { type: 'EXPRESS' });
 
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new StartSyncExecutionCommand({ stateMachineArn, input: '[' })));
+    const refusal = await rejectionOf(
+      sfn.client.send(new StartSyncExecutionCommand({ stateMachineArn, input: '[' })),
+    );
 
     // Assess
     expect(refusal.name).toBe('InvalidExecutionInput');
@@ -292,12 +327,18 @@ describe('DescribeExecution', () => {
     // Prepare
     const stateMachineArn = await sfn.createMachine(ROUTER, { name: 'orders' });
     const started = await sfn.client.send(
-      new StartExecutionCommand({ stateMachineArn, name: 'run-ok', input: JSON.stringify({ outcome: 'ok' }) }),
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: 'run-ok',
+        input: JSON.stringify({ outcome: 'ok' }),
+      }),
     );
     await sfn.waitForEnd(started.executionArn!);
 
     // Act
-    const described = await sfn.client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    const described = await sfn.client.send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn }),
+    );
 
     // Assess
     expect(body(described)).toEqual({
@@ -395,7 +436,11 @@ describe('ListExecutions', () => {
       if (outcome === 'wait') arns.push(await startParked(stateMachineArn, `run-${index}`));
       else {
         const started = await sfn.client.send(
-          new StartExecutionCommand({ stateMachineArn, name: `run-${index}`, input: JSON.stringify({ outcome }) }),
+          new StartExecutionCommand({
+            stateMachineArn,
+            name: `run-${index}`,
+            input: JSON.stringify({ outcome }),
+          }),
         );
         await sfn.waitForEnd(started.executionArn!);
         arns.push(started.executionArn!);
@@ -476,7 +521,13 @@ describe('ListExecutions', () => {
 
     // Assess
     expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
-    expect(pages.flat().map((execution) => execution.name)).toEqual(['run-4', 'run-3', 'run-2', 'run-1', 'run-0']);
+    expect(pages.flat().map((execution) => execution.name)).toEqual([
+      'run-4',
+      'run-3',
+      'run-2',
+      'run-1',
+      'run-0',
+    ]);
   });
 
   it('refuses a nextToken it did not issue: InvalidToken', async () => {
@@ -508,7 +559,9 @@ describe('ListExecutions', () => {
     // Act
     const refusal = await rejectionOf(
       sfn.client.send(
-        new ListExecutionsCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:missing' }),
+        new ListExecutionsCommand({
+          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:missing',
+        }),
       ),
     );
 
@@ -534,15 +587,16 @@ describe('GetExecutionHistory', () => {
     'ExecutionSucceeded',
   ];
 
-  it('answers the events with ids 1..n and each previousEventId pointing at the one before', async () => {
+  it('answers the events with ids 1..n, chained by previousEventId as AWS chains them', async () => {
     // Prepare / Act
     const { history } = await sfn.run(PASS_THEN_SUCCEED, { order: 7 });
 
     // Assess
     expect(eventTypes(history)).toEqual(FULL);
+    // As real AWS histories show, the first state entered has previousEventId 0, not ExecutionStarted's id.
     expect(history.map((event) => [event.id, event.previousEventId])).toEqual([
       [1, 0],
-      [2, 1],
+      [2, 0],
       [3, 2],
       [4, 3],
       [5, 4],
@@ -559,7 +613,9 @@ describe('GetExecutionHistory', () => {
     const pages: HistoryEvent[][] = [];
     let nextToken: string | undefined;
     do {
-      const page = await sfn.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 4, nextToken }));
+      const page = await sfn.client.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 4, nextToken }),
+      );
       pages.push(page.events ?? []);
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
@@ -578,11 +634,18 @@ describe('GetExecutionHistory', () => {
       new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 4 }),
     );
     const second = await sfn.client.send(
-      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 4, nextToken: first.nextToken }),
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: 4,
+        nextToken: first.nextToken,
+      }),
     );
 
     // Assess
-    expect([...(first.events ?? []), ...(second.events ?? [])].map((event) => event.id)).toEqual([6, 5, 4, 3, 2, 1]);
+    expect([...(first.events ?? []), ...(second.events ?? [])].map((event) => event.id)).toEqual([
+      6, 5, 4, 3, 2, 1,
+    ]);
     expect(second.nextToken).toBeUndefined();
   });
 
@@ -625,7 +688,9 @@ describe('GetExecutionHistory', () => {
     // Act
     const refusal = await rejectionOf(
       sfn.client.send(
-        new GetExecutionHistoryCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:x:missing' }),
+        new GetExecutionHistoryCommand({
+          executionArn: 'arn:aws:states:us-east-1:000000000000:execution:x:missing',
+        }),
       ),
     );
 
@@ -658,7 +723,10 @@ describe('StopExecution', () => {
     const history = await sfn.historyOf(executionArn);
     const last = history.at(-1)!;
     expect(last.type).toBe('ExecutionAborted');
-    expect(last.executionAbortedEventDetails).toEqual({ error: 'Operator.Cancelled', cause: 'customer asked' });
+    expect(last.executionAbortedEventDetails).toEqual({
+      error: 'Operator.Cancelled',
+      cause: 'customer asked',
+    });
     expect(last.previousEventId).toBe(history.at(-2)!.id);
   });
 
@@ -680,7 +748,9 @@ describe('StopExecution', () => {
     // Act
     const refusal = await rejectionOf(
       sfn.client.send(
-        new StopExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:x:missing' }),
+        new StopExecutionCommand({
+          executionArn: 'arn:aws:states:us-east-1:000000000000:execution:x:missing',
+        }),
       ),
     );
 
@@ -708,7 +778,11 @@ describe('RedriveExecution', () => {
   it('resumes a failed execution at the failed state once the dependency is fixed', async () => {
     // Prepare
     const { executionArn, execution, history: failedHistory } = await sfn.run(CREDIT_METER, { meter: 'M1' });
-    expect(execution).toMatchObject({ status: 'FAILED', error: 'Meter.Unreachable', redriveStatus: 'REDRIVABLE' });
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'Meter.Unreachable',
+      redriveStatus: 'REDRIVABLE',
+    });
     dependencyFixed = true;
 
     // Act
@@ -737,13 +811,17 @@ describe('RedriveExecution', () => {
       'TaskStateExited',
       'ExecutionSucceeded',
     ]);
+    // Guess: ExecutionRedriven chains from the ExecutionFailed event and the resumed state chains from it;
+    // the documented parts are the event, its redriveCount and that the run resumes at the failed state.
     const redrivenEvent = after[0]!;
     expect(redrivenEvent.id).toBe(failedHistory.length + 1);
     expect(redrivenEvent.previousEventId).toBe(failedHistory.at(-1)!.id);
     expect(redrivenEvent.executionRedrivenEventDetails).toEqual({ redriveCount: 1 });
     expect(after[1]!.stateEnteredEventDetails).toMatchObject({ name: 'Credit meter' });
     expect(history.filter((event) => event.type === 'PassStateEntered')).toHaveLength(1);
-    expect(after.every((event, index) => index === 0 || event.previousEventId === after[index - 1]!.id)).toBe(true);
+    expect(after.every((event, index) => index === 0 || event.previousEventId === after[index - 1]!.id)).toBe(
+      true,
+    );
   });
 
   it('counts a second redrive', async () => {
@@ -759,7 +837,9 @@ describe('RedriveExecution', () => {
     // Assess
     const described = await sfn.waitForEnd(executionArn);
     expect(described).toMatchObject({ status: 'SUCCEEDED', redriveCount: 2 });
-    const redrives = (await sfn.historyOf(executionArn)).filter((event) => event.type === 'ExecutionRedriven');
+    const redrives = (await sfn.historyOf(executionArn)).filter(
+      (event) => event.type === 'ExecutionRedriven',
+    );
     expect(redrives.map((event) => event.executionRedrivenEventDetails?.redriveCount)).toEqual([1, 2]);
   });
 

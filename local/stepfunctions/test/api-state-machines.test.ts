@@ -11,14 +11,14 @@ import {
   DescribeStateMachineCommand,
   DescribeStateMachineForExecutionCommand,
   ListStateMachinesCommand,
-  type StateMachineListItem,
   StartExecutionCommand,
+  type StateMachineListItem,
   StopExecutionCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InProcessIntegrations } from '../integrations.ts';
 import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../../testing/step-functions.ts';
+import { InProcessIntegrations } from '../integrations.ts';
 
 const ROLE = 'arn:aws:iam::000000000000:role/test';
 const OTHER_ROLE = 'arn:aws:iam::000000000000:role/other';
@@ -38,12 +38,16 @@ const WAITS_FOR_TOKEN = {
   },
 };
 
-function createRequest(overrides: Partial<CreateStateMachineCommandInput> = {}): CreateStateMachineCommandInput {
+function createRequest(
+  overrides: Partial<CreateStateMachineCommandInput> = {},
+): CreateStateMachineCommandInput {
   return { name: 'orders', definition: JSON.stringify(PASS), roleArn: ROLE, ...overrides };
 }
 
 /** The rejection of `promise`, for asserting on an AWS error's name, message and status. */
-async function rejectionOf(promise: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
+async function rejectionOf(
+  promise: Promise<unknown>,
+): Promise<{ name: string; message: string; status?: number }> {
   try {
     await promise;
   } catch (error) {
@@ -90,14 +94,19 @@ describe('CreateStateMachine', () => {
   it.each([
     ['a different definition', { definition: JSON.stringify(OTHER_PASS) }],
     ['a different type', { type: 'EXPRESS' as const }],
-    ['a different logging configuration', { loggingConfiguration: { level: 'ERROR' as const, includeExecutionData: true } }],
+    [
+      'a different logging configuration',
+      { loggingConfiguration: { level: 'ERROR' as const, includeExecutionData: true } },
+    ],
     ['a different tracing configuration', { tracingConfiguration: { enabled: true } }],
   ])('refuses the same name with %s: StateMachineAlreadyExists', async (_, overrides) => {
     // Prepare
     await sfn.client.send(new CreateStateMachineCommand(createRequest()));
 
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new CreateStateMachineCommand(createRequest(overrides))));
+    const refusal = await rejectionOf(
+      sfn.client.send(new CreateStateMachineCommand(createRequest(overrides))),
+    );
 
     // Assess
     expect(refusal).toEqual({
@@ -107,8 +116,7 @@ describe('CreateStateMachine', () => {
     });
   });
 
-  it.skip('treats a different roleArn as the same request and keeps the original role', async () => {
-    // BUG: CreateStateMachine refuses a request that differs only in roleArn
+  it('treats a different roleArn as the same request and keeps the original role', async () => {
     // The API reference: "If a following request has a different roleArn or tags, Step Functions will ignore
     // these differences and treat it as an idempotent request of the previous. In this case, roleArn and tags
     // will not be updated, even if they are different."
@@ -116,7 +124,9 @@ describe('CreateStateMachine', () => {
     const first = await sfn.client.send(new CreateStateMachineCommand(createRequest()));
 
     // Act
-    const second = await sfn.client.send(new CreateStateMachineCommand(createRequest({ roleArn: OTHER_ROLE })));
+    const second = await sfn.client.send(
+      new CreateStateMachineCommand(createRequest({ roleArn: OTHER_ROLE })),
+    );
 
     // Assess
     expect(second.stateMachineArn).toBe(first.stateMachineArn);
@@ -135,7 +145,9 @@ describe('CreateStateMachine', () => {
     ['a control character', 'tab\there'],
   ])('refuses a name with %s: InvalidName', async (_, name) => {
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new CreateStateMachineCommand(createRequest({ name }))));
+    const refusal = await rejectionOf(
+      sfn.client.send(new CreateStateMachineCommand(createRequest({ name }))),
+    );
 
     // Assess
     expect(refusal).toEqual({ name: 'InvalidName', message: `Invalid Name: '${name}'`, status: 400 });
@@ -146,7 +158,9 @@ describe('CreateStateMachine', () => {
     ['81 characters long', 'n'.repeat(81), 'Member must have length less than or equal to 80'],
   ])('refuses a name that is %s: ValidationException', async (_, name, constraint) => {
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new CreateStateMachineCommand(createRequest({ name }))));
+    const refusal = await rejectionOf(
+      sfn.client.send(new CreateStateMachineCommand(createRequest({ name }))),
+    );
 
     // Assess
     expect(refusal.name).toBe('ValidationException');
@@ -169,7 +183,9 @@ describe('CreateStateMachine', () => {
   ])('refuses %s: InvalidDefinition naming the state and field', async (_, definition, problem) => {
     // Act
     const refusal = await rejectionOf(
-      sfn.client.send(new CreateStateMachineCommand(createRequest({ definition: JSON.stringify(definition) }))),
+      sfn.client.send(
+        new CreateStateMachineCommand(createRequest({ definition: JSON.stringify(definition) })),
+      ),
     );
 
     // Assess
@@ -224,7 +240,11 @@ describe('CreateStateMachine', () => {
     );
 
     // Assess
-    expect(refusal).toEqual({ name: 'InvalidArn', message: "Invalid Arn: 'Invalid ARN prefix: not-an-arn'", status: 400 });
+    expect(refusal).toEqual({
+      name: 'InvalidArn',
+      message: "Invalid Arn: 'Invalid ARN prefix: not-an-arn'",
+      status: 400,
+    });
   });
 });
 
@@ -253,7 +273,12 @@ describe('DescribeStateMachine', () => {
   });
 
   it.each([
-    ['no machine has the ARN', `${MACHINE_ARN_PREFIX}missing`, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${MACHINE_ARN_PREFIX}missing'`],
+    [
+      'no machine has the ARN',
+      `${MACHINE_ARN_PREFIX}missing`,
+      'StateMachineDoesNotExist',
+      `State Machine Does Not Exist: '${MACHINE_ARN_PREFIX}missing'`,
+    ],
     ['the ARN is not an ARN', 'missing', 'InvalidArn', "Invalid Arn: 'Invalid ARN prefix: missing'"],
     [
       'the ARN names an execution',
@@ -277,7 +302,11 @@ describe('UpdateStateMachine', () => {
 
     // Act
     const updated = await sfn.client.send(
-      new UpdateStateMachineCommand({ stateMachineArn, definition: JSON.stringify(OTHER_PASS), roleArn: OTHER_ROLE }),
+      new UpdateStateMachineCommand({
+        stateMachineArn,
+        definition: JSON.stringify(OTHER_PASS),
+        roleArn: OTHER_ROLE,
+      }),
     );
 
     // Assess
@@ -303,7 +332,9 @@ describe('UpdateStateMachine', () => {
     await expect.poll(() => tokens.length).toBe(1);
 
     // Act
-    await sfn.client.send(new UpdateStateMachineCommand({ stateMachineArn, definition: JSON.stringify(OTHER_PASS) }));
+    await sfn.client.send(
+      new UpdateStateMachineCommand({ stateMachineArn, definition: JSON.stringify(OTHER_PASS) }),
+    );
     const after = await sfn.client.send(new StartExecutionCommand({ stateMachineArn }));
 
     // Assess
@@ -390,10 +421,11 @@ describe('DescribeStateMachineForExecution', () => {
       new DescribeStateMachineCommand({ stateMachineArn: described.stateMachineArn }),
     );
     expect(described.updateDate?.getTime()).toBe(machine.creationDate?.getTime());
+    // "The first revision ID when you create the state machine is null."
+    expect(described.revisionId).toBeUndefined();
   });
 
-  it.skip('names the revision an execution ran, so it can be compared with the machine', async () => {
-    // BUG: DescribeStateMachineForExecution omits revisionId
+  it('names the revision an execution ran, so it can be compared with the machine', async () => {
     // The API reference documents revisionId: "The revision identifier for the state machine. The first
     // revision ID when you create the state machine is null. Use the state machine revisionId parameter to
     // compare the revision of a state machine with the configuration of the state machine used for executions".
@@ -457,8 +489,18 @@ describe('ListStateMachines', () => {
     expect(listed.stateMachines).toHaveLength(2);
     expect(listed.stateMachines).toEqual(
       expect.arrayContaining([
-        { stateMachineArn: `${MACHINE_ARN_PREFIX}alpha`, name: 'alpha', type: 'STANDARD', creationDate: expect.any(Date) },
-        { stateMachineArn: `${MACHINE_ARN_PREFIX}beta`, name: 'beta', type: 'EXPRESS', creationDate: expect.any(Date) },
+        {
+          stateMachineArn: `${MACHINE_ARN_PREFIX}alpha`,
+          name: 'alpha',
+          type: 'STANDARD',
+          creationDate: expect.any(Date),
+        },
+        {
+          stateMachineArn: `${MACHINE_ARN_PREFIX}beta`,
+          name: 'beta',
+          type: 'EXPRESS',
+          creationDate: expect.any(Date),
+        },
       ]),
     );
   });
@@ -492,7 +534,9 @@ describe('ListStateMachines', () => {
 
   it('refuses a nextToken it did not issue: InvalidToken', async () => {
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new ListStateMachinesCommand({ nextToken: 'made-up' })));
+    const refusal = await rejectionOf(
+      sfn.client.send(new ListStateMachinesCommand({ nextToken: 'made-up' })),
+    );
 
     // Assess
     expect(refusal.name).toBe('InvalidToken');
@@ -538,7 +582,9 @@ describe('DeleteStateMachine', () => {
 
   it('refuses an ARN that is not a state machine ARN: InvalidArn', async () => {
     // Act
-    const refusal = await rejectionOf(sfn.client.send(new DeleteStateMachineCommand({ stateMachineArn: 'nope' })));
+    const refusal = await rejectionOf(
+      sfn.client.send(new DeleteStateMachineCommand({ stateMachineArn: 'nope' })),
+    );
 
     // Assess
     expect(refusal.name).toBe('InvalidArn');
@@ -551,7 +597,9 @@ describe('DeleteStateMachine', () => {
 
     // Act
     const created = await sfn.client.send(
-      new CreateStateMachineCommand(createRequest({ name: 'reused', definition: JSON.stringify(OTHER_PASS) })),
+      new CreateStateMachineCommand(
+        createRequest({ name: 'reused', definition: JSON.stringify(OTHER_PASS) }),
+      ),
     );
 
     // Assess

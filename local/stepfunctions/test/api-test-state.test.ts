@@ -189,8 +189,7 @@ describe('TestState', () => {
     expect(withoutMetadata(result)).toEqual({ status: 'SUCCEEDED', output: '"second"', nextState: 'Third' });
   });
 
-  it.skip('shows each data-processing step with inspectionLevel DEBUG', async () => {
-    // BUG: TestState DEBUG inspectionData.result is an internal payload object, and the steps after it are missing
+  it('shows each data-processing step with inspectionLevel DEBUG', async () => {
     // Act
     const result = await testState({
       definition: CREDIT_METER,

@@ -20,9 +20,11 @@ import {
   type HistoryEvent,
   ListExecutionsCommand,
   ListStateMachinesCommand,
+  RedriveExecutionCommand,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -180,6 +182,7 @@ function answer<T extends { $metadata?: unknown }>(output: T): Omit<T, '$metadat
 // ─── History well-formedness ──────────────────────────────────────────────────────────────────────────
 
 const TERMINAL = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+const EXECUTION_LEVEL = /^Execution/;
 const FORK = new Set(['MapStateStarted', 'ParallelStateStarted']);
 /** Events that close a Map or Parallel fan-out: they belong to the branch that holds the Map/Parallel state. */
 const JOIN = new Set([
@@ -193,6 +196,7 @@ const JOIN = new Set([
 /** Events of the Map/Parallel state itself that may chain on its Started event without opening a branch. */
 const FAN_OUT_OWN = new Set([...JOIN, 'MapRunStarted', 'MapRunSucceeded', 'MapRunFailed', 'MapRunAborted']);
 const TASK_OPEN = /^(Task|LambdaFunction|Activity)Scheduled$/;
+const TASK_STARTED = /^(Task|LambdaFunction|Activity)Started$/;
 const TASK_CLOSE =
   /^(Task|LambdaFunction|Activity)(Succeeded|Failed|TimedOut|StartFailed|ScheduleFailed|SubmitFailed)$/;
 
@@ -207,6 +211,16 @@ function expectWellFormedHistory(
   history: readonly HistoryEvent[],
   options: { running?: boolean } = {},
 ): Map<number, string> {
+  const { problems, branchOf } = historyProblems(history, options);
+  expect(problems, `history problems:\n${history.map(describeEvent).join('\n')}`).toEqual([]);
+  return branchOf;
+}
+
+/** The rules `expectWellFormedHistory` checks, as a list of what is wrong (empty when all is well). */
+function historyProblems(
+  history: readonly HistoryEvent[],
+  options: { running?: boolean } = {},
+): { problems: string[]; branchOf: Map<number, string> } {
   const problems: string[] = [];
   const byId = new Map<number, HistoryEvent>();
   history.forEach((event, index) => {
@@ -216,7 +230,9 @@ function expectWellFormedHistory(
     if (index === 0) {
       if (event.type !== 'ExecutionStarted' || previous !== 0)
         problems.push(`first event is ${event.type} with previousEventId ${previous}`);
-    } else if (!(previous >= 1 && previous < event.id!)) {
+    } else if (!(previous >= 1 && previous < event.id!) && !(index === 1 && previous === 0)) {
+      // AWS chains the first state's StateEntered on 0, not on ExecutionStarted (real histories show
+      // `"id": 2, "previousEventId": 0`); every other event names an earlier event.
       problems.push(`event ${event.id} (${event.type}) has previousEventId ${previous}`);
     }
     const before = history[index - 1];
@@ -225,10 +241,18 @@ function expectWellFormedHistory(
   });
   const started = history.filter((event) => event.type === 'ExecutionStarted').length;
   if (started !== 1) problems.push(`${started} ExecutionStarted events`);
+  // A redriven execution closes once per run: each terminal event but the last is followed by ExecutionRedriven.
   const terminal = history.filter((event) => TERMINAL.has(event.type!));
+  const redrives = history.filter((event) => event.type === 'ExecutionRedriven');
+  for (const redriven of redrives) {
+    if (!TERMINAL.has(history[redriven.id! - 2]?.type ?? ''))
+      problems.push(`ExecutionRedriven ${redriven.id} does not follow a terminal event`);
+  }
+  const runs = redrives.length + 1;
   if (options.running) {
-    if (terminal.length > 0) problems.push(`a running execution has ${terminal[0]!.type}`);
-  } else if (terminal.length !== 1 || !TERMINAL.has(history.at(-1)?.type ?? '')) {
+    if (terminal.length !== runs - 1)
+      problems.push(`a running execution has ${terminal.length} terminal events`);
+  } else if (terminal.length !== runs || !TERMINAL.has(history.at(-1)?.type ?? '')) {
     problems.push(
       `terminal events: ${terminal.map((event) => `${event.id} ${event.type}`).join(', ') || 'none'}`,
     );
@@ -251,7 +275,11 @@ function expectWellFormedHistory(
   };
   for (const event of history) {
     const previous = byId.get(event.previousEventId ?? 0);
-    if (previous === undefined || event.id! <= (event.previousEventId ?? 0)) {
+    if (
+      previous === undefined ||
+      event.id! <= (event.previousEventId ?? 0) ||
+      EXECUTION_LEVEL.test(event.type!)
+    ) {
       branchOf.set(event.id!, 'root');
       continue;
     }
@@ -274,52 +302,74 @@ function expectWellFormedHistory(
     }
   }
 
-  // Per branch: states entered and exited in pairs, task events in order.
-  const byBranch = new Map<string, HistoryEvent[]>();
+  // A Map iteration's own events stay on that iteration's branch, and each iteration starts and ends once.
+  const iterationEnds = new Map<string, number>();
   for (const event of history) {
+    const details =
+      event.mapIterationSucceededEventDetails ??
+      event.mapIterationFailedEventDetails ??
+      event.mapIterationAbortedEventDetails;
+    if (details === undefined) continue;
     const branch = branchOf.get(event.id!)!;
-    if (!byBranch.has(branch)) byBranch.set(branch, []);
-    byBranch.get(branch)!.push(event);
+    if (!branch.endsWith(`.${details.index}`))
+      problems.push(`${event.type} ${event.id} of iteration ${details.index} is chained on ${branch}`);
+    iterationEnds.set(branch, (iterationEnds.get(branch) ?? 0) + 1);
+    if (iterationEnds.get(branch) === 2) problems.push(`${branch} ends twice (again at ${event.id})`);
   }
-  for (const [branch, events] of byBranch) {
-    let open: { type: string; name: string; id: number } | undefined;
-    let task: 'scheduled' | 'started' | undefined;
-    for (const event of events) {
-      const type = event.type!;
-      const entered = /^(\w+)StateEntered$/.exec(type);
-      const exited = /^(\w+)StateExited$/.exec(type);
-      if (entered) {
-        if (open)
-          problems.push(`${branch}: ${type} ${event.id} while ${open.name} (entered ${open.id}) is open`);
-        open = { type: entered[1]!, name: event.stateEnteredEventDetails?.name ?? '', id: event.id! };
-      } else if (exited) {
-        const name = event.stateExitedEventDetails?.name ?? '';
-        if (!open || open.type !== exited[1] || open.name !== name)
-          problems.push(
-            `${branch}: ${type} ${event.id} (${name}) does not close ${open?.name ?? 'any state'}`,
-          );
-        open = undefined;
-        if (task) problems.push(`${branch}: ${name} exited at ${event.id} with its task still ${task}`);
-      } else if (TASK_OPEN.test(type)) {
-        if (task) problems.push(`${branch}: ${type} ${event.id} while a task is ${task}`);
-        task = 'scheduled';
-      } else if (/Started$/.test(type) && /^(Task|LambdaFunction|Activity)/.test(type)) {
-        if (task !== 'scheduled') problems.push(`${branch}: ${type} ${event.id} without a scheduled task`);
-        task = 'started';
-      } else if (type === 'TaskSubmitted') {
-        if (task !== 'started') problems.push(`${branch}: TaskSubmitted ${event.id} before TaskStarted`);
-      } else if (TASK_CLOSE.test(type)) {
-        if (task === undefined) problems.push(`${branch}: ${type} ${event.id} without a task`);
-        task = undefined;
-      }
+
+  // Per branch: states entered and exited in pairs, task events in order.
+  const open = new Map<string, { type: string; name: string; id: number }>();
+  const task = new Map<string, 'scheduled' | 'started'>();
+  for (const event of history) {
+    const type = event.type!;
+    const branch = branchOf.get(event.id!)!;
+    if (type === 'ExecutionRedriven') {
+      // The redriven run re-enters the state where the last one stopped, on every branch.
+      open.clear();
+      task.clear();
+      continue;
     }
-    if (open && !options.running) {
-      const endedWithFailure = history.at(-1)?.type !== 'ExecutionSucceeded';
-      if (!endedWithFailure) problems.push(`${branch}: ${open.name} (entered ${open.id}) never exited`);
+    const entered = /^(\w+)StateEntered$/.exec(type);
+    const exited = /^(\w+)StateExited$/.exec(type);
+    const current = open.get(branch);
+    if (entered) {
+      if (current)
+        problems.push(`${branch}: ${type} ${event.id} while ${current.name} (entered ${current.id}) is open`);
+      open.set(branch, {
+        type: entered[1]!,
+        name: event.stateEnteredEventDetails?.name ?? '',
+        id: event.id!,
+      });
+    } else if (exited) {
+      const name = event.stateExitedEventDetails?.name ?? '';
+      if (!current || current.type !== exited[1] || current.name !== name)
+        problems.push(
+          `${branch}: ${type} ${event.id} (${name}) does not close ${current?.name ?? 'any state'}`,
+        );
+      open.delete(branch);
+      if (task.has(branch))
+        problems.push(`${branch}: ${name} exited at ${event.id} with its task ${task.get(branch)}`);
+    } else if (TASK_OPEN.test(type)) {
+      if (task.has(branch))
+        problems.push(`${branch}: ${type} ${event.id} while a task is ${task.get(branch)}`);
+      task.set(branch, 'scheduled');
+    } else if (TASK_STARTED.test(type)) {
+      if (task.get(branch) !== 'scheduled')
+        problems.push(`${branch}: ${type} ${event.id} without a scheduled task`);
+      task.set(branch, 'started');
+    } else if (type === 'TaskSubmitted') {
+      if (task.get(branch) !== 'started')
+        problems.push(`${branch}: TaskSubmitted ${event.id} before TaskStarted`);
+    } else if (TASK_CLOSE.test(type)) {
+      if (!task.has(branch)) problems.push(`${branch}: ${type} ${event.id} without a task`);
+      task.delete(branch);
     }
   }
-  expect(problems, `history problems:\n${history.map(describeEvent).join('\n')}`).toEqual([]);
-  return branchOf;
+  if (!options.running && history.at(-1)?.type === 'ExecutionSucceeded') {
+    for (const [branch, state] of open)
+      problems.push(`${branch}: ${state.name} (entered ${state.id}) never exited`);
+  }
+  return { problems, branchOf };
 }
 
 function describeEvent(event: HistoryEvent): string {
@@ -454,7 +504,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       'PassStateExited',
       'ExecutionSucceeded',
     ]);
-    expect(history.map((event) => event.previousEventId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(history.map((event) => event.previousEventId)).toEqual([0, 0, 2, 3, 4, 5, 6, 7]);
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
     expectWellFormedHistory(history);
   });
@@ -691,6 +741,237 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(new Set(branches.values()).size).toBe(21); // the top level and 20 iterations
   });
 
+  it('finishes a Parallel state killed while its branches wait, running each branch once', async () => {
+    // Prepare
+    const dataDir = newDataDir();
+    let aws = await startAws(dataDir);
+    const machineArn = await createMachine(aws.client, {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            {
+              StartAt: 'ShortNap',
+              States: {
+                ShortNap: { Type: 'Wait', Seconds: 1, Next: 'Left' },
+                Left: { Type: 'Pass', Result: 'left', End: true },
+              },
+            },
+            {
+              StartAt: 'Prepare',
+              States: {
+                Prepare: { Type: 'Pass', Result: { side: 'right' }, Next: 'LongNap' },
+                LongNap: { Type: 'Wait', Seconds: 2, End: true },
+              },
+            },
+          ],
+          End: true,
+        },
+      },
+    });
+    const executionArn = await startExecution(aws.client, machineArn);
+    const beforeCrash = await historyWith(aws.client, executionArn, 'WaitStateEntered', 2);
+
+    // Act
+    await aws.kill();
+    aws = await startAws(dataDir);
+    const execution = await waitForEnd(aws.client, executionArn);
+    const history = await historyOf(aws.client, executionArn);
+    await aws.kill();
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output!)).toEqual(['left', { side: 'right' }]);
+    const entered = history
+      .filter((event) => event.type!.endsWith('StateEntered'))
+      .map((event) => event.stateEnteredEventDetails!.name)
+      .sort();
+    expect(entered).toEqual(['Both', 'Left', 'LongNap', 'Prepare', 'ShortNap']);
+    expect(eventTypes(history).filter((type) => type.startsWith('ParallelState'))).toEqual([
+      'ParallelStateEntered',
+      'ParallelStateStarted',
+      'ParallelStateSucceeded',
+      'ParallelStateExited',
+    ]);
+    expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
+    const branches = expectWellFormedHistory(history);
+    expect(new Set(branches.values()).size).toBe(3); // the top level and two branches
+  });
+
+  it('keeps an execution stopped when StopExecution was acknowledged just before the crash', async () => {
+    // Prepare
+    const dataDir = newDataDir();
+    let aws = await startAws(dataDir);
+    const machineArn = await createMachine(aws.client, {
+      StartAt: 'Nap',
+      States: {
+        Nap: { Type: 'Wait', Seconds: 30, Next: 'Never' },
+        Never: { Type: 'Pass', End: true },
+      },
+    });
+    const executionArn = await startExecution(aws.client, machineArn);
+    await historyWith(aws.client, executionArn, 'WaitStateEntered');
+    await aws.client.send(
+      new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'changed my mind' }),
+    );
+    const stopped = answer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
+    const beforeCrash = await historyOf(aws.client, executionArn);
+
+    // Act
+    await aws.kill();
+    aws = await startAws(dataDir);
+    // Give a wrongly resumed runner a moment to write something.
+    await new Promise((done) => setTimeout(done, 300));
+    const execution = answer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
+    const history = await historyOf(aws.client, executionArn);
+    await aws.kill();
+
+    // Assess
+    expect(stopped.status).toBe('ABORTED');
+    expect(execution).toEqual(stopped);
+    expect(execution).toMatchObject({ error: 'Operator', cause: 'changed my mind' });
+    expect(historyText(history)).toBe(historyText(beforeCrash));
+    expect(history.at(-1)!.type).toBe('ExecutionAborted');
+    expect(history.at(-1)!.executionAbortedEventDetails).toEqual({
+      error: 'Operator',
+      cause: 'changed my mind',
+    });
+    expect(eventTypes(history)).not.toContain('PassStateEntered');
+    expectWellFormedHistory(history);
+  });
+
+  it('redrives a failed execution after a crash and finishes the redrive across another crash', async () => {
+    // Prepare: the call fails in the first run only ($$.Execution.RedriveCount 0).
+    const dataDir = newDataDir();
+    let aws = await startAws(dataDir);
+    const machineArn = await createMachine(aws.client, {
+      StartAt: 'Before',
+      States: {
+        Before: { Type: 'Pass', Result: 'done once', ResultPath: '$.before', Next: 'Call' },
+        Call: {
+          Type: 'Task',
+          Resource: LAMBDA_INVOKE,
+          Parameters: {
+            FunctionName: 'echo',
+            Payload: {
+              id: 'redrive-after-crash',
+              'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0), $$.Execution.RedriveCount)',
+            },
+          },
+          ResultPath: null,
+          Next: 'Nap',
+        },
+        Nap: { Type: 'Wait', Seconds: 1, End: true },
+      },
+    });
+    const executionArn = await startExecution(aws.client, machineArn, { order: 3 });
+    const failed = await waitForEnd(aws.client, executionArn);
+
+    // Act: crash with the execution FAILED, redrive it, crash again while it naps
+    await aws.kill();
+    aws = await startAws(dataDir);
+    const afterFirstCrash = answer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
+    await aws.client.send(new RedriveExecutionCommand({ executionArn }));
+    await historyWith(aws.client, executionArn, 'WaitStateEntered');
+    await aws.kill();
+    aws = await startAws(dataDir);
+    const execution = await waitForEnd(aws.client, executionArn);
+    const history = await historyOf(aws.client, executionArn);
+    await aws.kill();
+
+    // Assess
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'Flaky' });
+    expect(afterFirstCrash).toMatchObject({ status: 'FAILED', error: 'Flaky', redriveStatus: 'REDRIVABLE' });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.redriveCount).toBe(1);
+    expect(JSON.parse(execution.output!)).toEqual({ order: 3, before: 'done once' });
+    const named = (type: string, name: string) =>
+      history.filter(
+        (event) =>
+          event.type === type &&
+          (event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name) === name,
+      );
+    expect(named('PassStateEntered', 'Before')).toHaveLength(1);
+    expect(named('WaitStateEntered', 'Nap')).toHaveLength(1);
+    expect(named('WaitStateExited', 'Nap')).toHaveLength(1);
+    expect(eventTypes(history).filter((type) => type.startsWith('Execution'))).toEqual([
+      'ExecutionStarted',
+      'ExecutionFailed',
+      'ExecutionRedriven',
+      'ExecutionSucceeded',
+    ]);
+    expect(
+      history.find((event) => event.type === 'ExecutionRedriven')!.executionRedrivenEventDetails,
+    ).toEqual({
+      redriveCount: 1,
+    });
+    expectWellFormedHistory(history);
+  });
+
+  it('loses nothing when it is killed again and again while starting up (replaying and compacting)', async () => {
+    // Prepare: finished executions, and one still napping so that start-up also resumes a runner
+    const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 1_000_000);
+    const random = seededRandom(seed);
+    const dataDir = newDataDir();
+    let aws = await startAws(dataDir);
+    const machineArn = await createMachine(aws.client, {
+      StartAt: 'Greet',
+      States: {
+        Greet: {
+          Type: 'Pass',
+          Parameters: { 'greeting.$': "States.Format('hello {}', $.who)" },
+          Next: 'Nap',
+        },
+        Nap: { Type: 'Wait', SecondsPath: '$$.Execution.Input.nap', End: true },
+      },
+    });
+    const finished: string[] = [];
+    for (let n = 0; n < 5; n += 1)
+      finished.push(await startExecution(aws.client, machineArn, { who: n, nap: 0 }));
+    for (const arn of finished) await waitForEnd(aws.client, arn);
+    const napping = await startExecution(aws.client, machineArn, { who: 'late', nap: 1 });
+    const histories = async (client: SFNClient) =>
+      Promise.all(finished.map(async (arn) => historyText(await historyOf(client, arn))));
+    const before = await histories(aws.client);
+    await aws.kill();
+
+    // Act: five start-ups cut short at a random moment (the fixture needs several hundred ms to boot)
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const child = startAws(dataDir).catch(() => undefined);
+      const delay = 50 + Math.floor(random() * 900);
+      delays.push(delay);
+      await new Promise((done) => setTimeout(done, delay));
+      for (const running of children) {
+        running.kill('SIGKILL');
+        children.delete(running);
+      }
+      const started = await child;
+      await started?.kill();
+    }
+    aws = await startAws(dataDir);
+    const after = await histories(aws.client);
+    const late = await waitForEnd(aws.client, napping);
+    const lateHistory = await historyOf(aws.client, napping);
+    await aws.kill();
+
+    // Assess
+    const context = `seed ${seed}, start-ups killed after ${delays.join('/')} ms`;
+    expect(after, context).toEqual(before);
+    expect(late.status, context).toBe('SUCCEEDED');
+    expect(JSON.parse(late.output!)).toEqual({ greeting: 'hello late' });
+    expect(eventTypes(lateHistory)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'WaitStateEntered',
+      'WaitStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expectWellFormedHistory(lateHistory);
+  });
+
   it('ends every acknowledged execution of a kill storm in success, each with a well-formed history', async () => {
     // Prepare
     const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 1_000_000);
@@ -700,6 +981,10 @@ describe('the embedded Step Functions survives kill -9', () => {
     const machineArn = await createMachine(aws.client, STORM_MACHINE);
     const acknowledged: { arn: string; n: number }[] = [];
     const delays: number[] = [];
+    // Ten executions already in flight when the first kill comes, however early it comes.
+    for (let n = 150; n < 160; n += 1) {
+      acknowledged.push({ arn: await startExecution(aws.client, machineArn, { n }), n });
+    }
 
     // Act: three rounds of 50 starts, each cut short by SIGKILL after 10–300 ms
     for (let round = 0; round < Number(process.env.STORM_ROUNDS ?? 3); round += 1) {
@@ -709,7 +994,7 @@ describe('the embedded Step Functions survives kill -9', () => {
         const arn = await startExecution(client, machineArn, { n });
         acknowledged.push({ arn, n });
       });
-      const delay = 10 + Math.floor(random() * 291);
+      const delay = 10 + Math.floor(random() * Number(process.env.STORM_DELAY_RANGE ?? 291));
       delays.push(delay);
       const settled = Promise.allSettled(starts);
       await new Promise((done) => setTimeout(done, delay));
@@ -742,10 +1027,8 @@ describe('the embedded Step Functions survives kill -9', () => {
     );
     await aws.kill();
 
-    console.log('STORM', acknowledged.length, listed.length, delays)
     // Assess
-    const context = `seed ${seed}, kills after ${delays.join('/')} ms`;
-    expect(acknowledged.length, context).toBeGreaterThan(0);
+    const context = `seed ${seed}, kills after ${delays.join('/')} ms, ${acknowledged.length} acknowledged, ${listed.length} listed`;
     const listedArns = new Set(listed.map((execution) => execution.executionArn));
     for (const { arn } of acknowledged)
       expect(listedArns.has(arn), `${arn} is listed (${context})`).toBe(true);
@@ -771,6 +1054,90 @@ describe('the embedded Step Functions survives kill -9', () => {
     }
     for (const history of unacknowledged) expectWellFormedHistory(history);
   }, 60_000);
+});
+
+describe('expectWellFormedHistory (the checker the crash tests rely on)', () => {
+  const event = (id: number, previousEventId: number, type: string, extra: Partial<HistoryEvent> = {}) =>
+    ({ id, previousEventId, type, timestamp: new Date(1_700_000_000_000 + id), ...extra }) as HistoryEvent;
+  const entered = (id: number, previous: number, type: string, name: string) =>
+    event(id, previous, `${type}StateEntered`, { stateEnteredEventDetails: { name } });
+  const exited = (id: number, previous: number, type: string, name: string) =>
+    event(id, previous, `${type}StateExited`, { stateExitedEventDetails: { name } });
+  const iteration = (id: number, previous: number, type: string, index: number) =>
+    event(id, previous, `MapIteration${type}`, {
+      [`mapIteration${type}EventDetails`]: { name: 'Each', index },
+    } as Partial<HistoryEvent>);
+
+  /** A Map over two items, each iteration a Wait, as the engine (and AWS) writes it. */
+  const mapHistory = (): HistoryEvent[] => [
+    event(1, 0, 'ExecutionStarted'),
+    entered(2, 0, 'Map', 'Each'),
+    event(3, 2, 'MapStateStarted'),
+    iteration(4, 3, 'Started', 0),
+    iteration(5, 3, 'Started', 1),
+    entered(6, 4, 'Wait', 'Nap'),
+    entered(7, 5, 'Wait', 'Nap'),
+    exited(8, 7, 'Wait', 'Nap'),
+    exited(9, 6, 'Wait', 'Nap'),
+    iteration(10, 9, 'Succeeded', 0),
+    iteration(11, 8, 'Succeeded', 1),
+    event(12, 11, 'MapStateSucceeded'),
+    exited(13, 12, 'Map', 'Each'),
+    event(14, 13, 'ExecutionSucceeded'),
+  ];
+
+  it('accepts a well-formed Map history and finds its three branches', () => {
+    // Act
+    const branches = expectWellFormedHistory(mapHistory());
+
+    // Assess
+    expect(new Set(branches.values())).toEqual(new Set(['root', 'root>3.0', 'root>3.1']));
+    expect(branches.get(12)).toBe('root');
+  });
+
+  it.each([
+    [
+      'a second WaitStateEntered on one iteration',
+      6,
+      entered(7, 6, 'Wait', 'Nap'),
+      /Nap \(entered 6\) is open/,
+    ],
+    ['a previousEventId pointing forward', 5, entered(6, 9, 'Wait', 'Nap'), /event 6 .* previousEventId 9/],
+    ['a state that never exits', 8, event(9, 6, 'WaitStateAborted'), /Nap \(entered 6\) never exited/],
+    ['a StateExited of another state', 8, exited(9, 6, 'Pass', 'Other'), /does not close Nap/],
+    ['a task outcome without a task', 7, event(8, 7, 'TaskSucceeded'), /TaskSucceeded 8 without a task/],
+    ['an event chained on the wrong branch', 9, iteration(10, 8, 'Succeeded', 0), /MapIterationSucceeded/],
+  ])('rejects %s', (_name, position, replacement, problem) => {
+    // Prepare
+    const history = mapHistory();
+    history[position] = replacement;
+
+    // Act
+    const { problems } = historyProblems(history);
+
+    // Assess
+    expect(problems.join('\n')).toMatch(problem);
+  });
+
+  it.each([
+    ['a gap in the ids', (history: HistoryEvent[]) => history.splice(4, 1), /has id/],
+    [
+      'a second terminal event',
+      (history: HistoryEvent[]) => history.push(event(15, 14, 'ExecutionFailed')),
+      /terminal events/,
+    ],
+    ['no terminal event', (history: HistoryEvent[]) => history.pop(), /terminal events: none/],
+  ])('rejects %s', (_name, spoil, problem) => {
+    // Prepare
+    const history = mapHistory();
+    spoil(history);
+
+    // Act
+    const { problems } = historyProblems(history);
+
+    // Assess
+    expect(problems.join('\n')).toMatch(problem);
+  });
 });
 
 /**
