@@ -305,6 +305,7 @@ function historyProblems(
   // A Map iteration's own events stay on that iteration's branch, and each iteration starts and ends once.
   const iterationEnds = new Map<string, number>();
   for (const event of history) {
+    if (event.type === 'ExecutionRedriven') iterationEnds.clear(); // a redrive reruns failed iterations
     const details =
       event.mapIterationSucceededEventDetails ??
       event.mapIterationFailedEventDetails ??
