@@ -198,14 +198,18 @@ try {
       await embedded('embedded, in memory', null),
       await embedded('embedded, durable', join(dataDir, String(round))),
     ]) {
-      (rounds[measured.name] ??= []).push(measured.executions / measured.seconds);
+      const perSecond = rounds[measured.name] ?? [];
+      perSecond.push(measured.executions / measured.seconds);
+      rounds[measured.name] = perSecond;
     }
   }
   console.log(
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${ROUNDS} rounds of ${SECONDS} s per engine, ` +
       `${CONCURRENCY} in flight, ${TRANSITIONS_PER_EXECUTION} transitions per execution; medians of the rounds`,
   );
-  console.log('| engine | executions/s (each round) | executions/s (median) | state transitions/s (median) |');
+  console.log(
+    '| engine | executions/s (each round) | executions/s (median) | state transitions/s (median) |',
+  );
   console.log('| --- | --- | ---: | ---: |');
   for (const [name, perSecond] of Object.entries(rounds)) {
     const middle = median(perSecond);
@@ -216,8 +220,12 @@ try {
   const reference = median(rounds['aws-local-stepfunctions']!);
   const inMemory = median(rounds['embedded, in memory']!);
   const durable = median(rounds['embedded, durable']!);
-  console.log(`in memory vs aws-local-stepfunctions: ${(inMemory / reference).toFixed(2)}x (target at least 2x)`);
-  console.log(`durable: ${(durable * TRANSITIONS_PER_EXECUTION).toFixed(0)} state transitions/s (target at least 5,000)`);
+  console.log(
+    `in memory vs aws-local-stepfunctions: ${(inMemory / reference).toFixed(2)}x (target at least 2x)`,
+  );
+  console.log(
+    `durable: ${(durable * TRANSITIONS_PER_EXECUTION).toFixed(0)} state transitions/s (target at least 5,000)`,
+  );
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

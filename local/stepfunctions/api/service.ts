@@ -9,7 +9,7 @@ import type { JsonProtocolService, RequestContext } from '../../aws/server.ts';
 import type { Json, State } from '../definition/types.ts';
 import { formatProblems, validateDefinition, validateStateDefinition } from '../definition/validate.ts';
 import { newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
-import { payloadText, renderHistoryEvent, withoutExecutionData } from '../engine/history.ts';
+import { renderHistoryEvent, withoutExecutionData } from '../engine/history.ts';
 import type { ExecutionRecord, StateMachineRecord } from '../engine/model.ts';
 import { runTestState } from '../engine/test-state.ts';
 import {
@@ -381,7 +381,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
     async SendTaskHeartbeat(raw) {
       const input = parseRequest('SendTaskHeartbeat', raw);
       const runner = runnerForToken(engine, input.taskToken);
-      runner.heartbeat(input.taskToken, heartbeatSecondsOf(engine, input.taskToken));
+      runner.heartbeat(input.taskToken);
       return {};
     },
 
@@ -497,19 +497,6 @@ function deliver(
   if (!runner.deliver(token, outcome)) {
     throw new TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'");
   }
-}
-
-function heartbeatSecondsOf(engine: StepFunctionsEngine, token: string): number | undefined {
-  const runner = engine.runnerForToken(token);
-  if (runner === undefined) return undefined;
-  const history = engine.history(runner.execution.arn);
-  for (let index = history.length - 1; index >= 0; index -= 1) {
-    const details = history[index]!.taskScheduledEventDetails as
-      | { heartbeatInSeconds?: number; parameters?: string }
-      | undefined;
-    if (details?.parameters?.includes(token)) return details.heartbeatInSeconds;
-  }
-  return undefined;
 }
 
 /** The execution a task token belongs to (tokens carry it: see StepFunctionsEngine.newTaskToken). */

@@ -227,14 +227,13 @@ export class ExecutionRunner {
   }
 
   /** SendTaskHeartbeat. False when no task waits on this token any more. */
-  heartbeat(token: string, heartbeatSeconds?: number): boolean {
+  heartbeat(token: string): boolean {
     const waiter = this.#tokenWaiters.get(token);
     if (waiter === undefined) return false;
     const step = waiter.branch.cp.step;
-    if (step?.kind !== 'task' || step.heartbeatDeadline === undefined || heartbeatSeconds === undefined)
-      return true;
+    if (step?.kind !== 'task' || step.heartbeatSeconds === undefined) return true;
     this.#save(waiter.branch, {
-      step: { ...step, heartbeatDeadline: this.#host.now() + heartbeatSeconds * 1000 },
+      step: { ...step, heartbeatDeadline: this.#host.now() + step.heartbeatSeconds * 1000 },
     });
     waiter.wake();
     return true;
@@ -265,9 +264,28 @@ export class ExecutionRunner {
       if (state === undefined)
         throw new StatesError('States.Runtime', `The state '${run.cp.state}' does not exist`);
       if (run.cp.entered === undefined) this.#enter(run, state);
-      const result = await this.#runState(run, state);
+      let result: StepResult;
+      try {
+        result = await this.#runState(run, state);
+      } catch (error) {
+        if (error instanceof AbortedError) this.#aborted(run, state);
+        throw error;
+      }
       this.#exit(run, state, result);
     }
+  }
+
+  /**
+   * A state cancelled because a sibling branch failed records `<Type>StateAborted`, as real histories show.
+   * (Stopping or halting the whole execution records nothing per state.)
+   */
+  #aborted(run: BranchRun, state: State): void {
+    if (run.silent || run.key === ROOT || this.#abort.signal.aborted) return;
+    const id = this.#host.appendEvent(this.#execution, {
+      type: `${state.Type}StateAborted`,
+      previousEventId: run.cp.previousEventId,
+    });
+    run.cp = { ...run.cp, previousEventId: id };
   }
 
   #enter(run: BranchRun, state: State): void {
@@ -623,7 +641,8 @@ export class ExecutionRunner {
     error: StatesError,
   ): Promise<StepResult | 'retry'> {
     if (!isCatchable(error.error)) throw error;
-    const index = findRetrier(state.Retry, error.error);
+    const names = [error.error, ...(error instanceof TaskError ? error.aliases : [])];
+    const index = findRetrier(state.Retry, names);
     if (index >= 0) {
       const retrier = state.Retry![index]!;
       const used = run.cp.retrierAttempts[index] ?? 0;
@@ -639,7 +658,7 @@ export class ExecutionRunner {
         return 'retry';
       }
     }
-    const catcher = findCatcher(state.Catch, error.error);
+    const catcher = findCatcher(state.Catch, names);
     if (catcher === undefined) throw error;
     const errorOutput: JsonObject = { Error: error.error, Cause: error.cause };
     const scope = this.#scope(run, state as State);
@@ -692,7 +711,7 @@ export class ExecutionRunner {
         started: true,
         ...(timeoutSeconds !== undefined ? { deadline: now + timeoutSeconds * 1000 } : {}),
         ...(heartbeatSeconds !== undefined && token
-          ? { heartbeatDeadline: now + heartbeatSeconds * 1000 }
+          ? { heartbeatSeconds, heartbeatDeadline: now + heartbeatSeconds * 1000 }
           : {}),
       };
       this.#record(run, names.started, names.startedDetails(resource), () => ({ step: started }));
@@ -708,12 +727,16 @@ export class ExecutionRunner {
       });
       return { rawResult: outcome.output };
     }
-    const timedOut = outcome.error === 'States.Timeout' || outcome.error === 'States.HeartbeatTimeout';
+    // A missed heartbeat is recorded as States.Timeout, as real histories show; Retry and Catch still match
+    // it by States.HeartbeatTimeout too, as the documentation says they do.
+    const heartbeat = outcome.error === 'States.HeartbeatTimeout';
+    const error = heartbeat ? 'States.Timeout' : outcome.error;
+    const timedOut = error === 'States.Timeout';
     this.#record(run, timedOut ? names.timedOut : names.failed, {
       ...names.identity(resource),
-      ...errorDetails(outcome.error, outcome.cause),
+      ...errorDetails(error, outcome.cause),
     });
-    throw new TaskError(outcome.error, outcome.cause);
+    throw new TaskError(error, outcome.cause, heartbeat ? ['States.HeartbeatTimeout'] : []);
   }
 
   /** Calls the service (again, if a crash left the call's fate unknown) and waits for a token if asked. */
@@ -851,7 +874,9 @@ export class ExecutionRunner {
     }
     this.#record(run, 'ParallelStateSucceeded', undefined, () => ({ step: undefined }));
     this.#forgetBranches(run, step);
-    return { rawResult: results.map((result) => ('output' in result ? result.output : null)) };
+    return {
+      rawResult: results.map((result) => (result !== undefined && 'output' in result ? result.output : null)),
+    };
   }
 
   async #map(run: BranchRun, state: MapState): Promise<{ rawResult: Json }> {
@@ -907,7 +932,9 @@ export class ExecutionRunner {
     this.#record(run, 'MapStateSucceeded', undefined, () => ({ step: undefined }));
     this.#forgetBranches(run, step);
     return {
-      rawResult: results.map((result) => ('output' in result ? result.output : errorOutputOf(result))),
+      rawResult: results.map((result) =>
+        result === undefined ? null : 'output' in result ? result.output : errorOutputOf(result),
+      ),
     };
   }
 
@@ -917,11 +944,11 @@ export class ExecutionRunner {
    */
   async #exceedsToleratedFailures(
     state: MapState,
-    results: readonly BranchResult[],
+    results: readonly (BranchResult | undefined)[],
     raw: Json,
     scope: StateScope,
   ): Promise<boolean> {
-    const failed = results.filter((result) => 'error' in result).length;
+    const failed = results.filter((result) => result !== undefined && 'error' in result).length;
     if (failed === 0) return false;
     const count = await evaluateNumberField(state, 'ToleratedFailureCount', raw, raw, scope);
     const percentage = await evaluateNumberField(state, 'ToleratedFailurePercentage', raw, raw, scope);
@@ -996,7 +1023,7 @@ export class ExecutionRunner {
       readonly onIteration: boolean;
       readonly stopOnFailure?: boolean;
     },
-  ): Promise<BranchResult[]> {
+  ): Promise<(BranchResult | undefined)[]> {
     const cancel = childController(run.signal);
     const results: (BranchResult | undefined)[] = new Array(step.inputs.length);
     const stopOnFailure = options.stopOnFailure ?? true;
@@ -1069,9 +1096,8 @@ export class ExecutionRunner {
     for (const outcome of settled) {
       if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
     }
-    return results.map(
-      (result) => result ?? { error: 'States.BranchFailed', cause: 'The branch did not run' },
-    );
+    // Branches cancelled by a failing sibling have no result: the state fails with the sibling's error.
+    return results;
   }
 
   /** Once the Parallel/Map state has recorded its outcome, its branches' checkpoints are no longer needed. */
@@ -1091,7 +1117,16 @@ function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
 /** A failure whose cause is final: nothing between it and the history may reword it. */
 class StateFailure extends StatesError {}
 /** A Task's own failure (TaskFailed, TaskTimedOut): already recorded, and its cause is the service's. */
-class TaskError extends StateFailure {}
+class TaskError extends StateFailure {
+  constructor(
+    error: string,
+    cause: string,
+    /** Further names Retry and Catch may match this failure by. */
+    readonly aliases: readonly string[] = [],
+  ) {
+    super(error, cause);
+  }
+}
 /** A branch or iteration failure surfacing through its Parallel or Map state. */
 class BranchError extends StateFailure {}
 /** A Fail state ends its branch; its own Error and Cause go through unchanged. */
@@ -1106,8 +1141,10 @@ function errorDetails(error: string | undefined, cause: string | undefined): Rec
   return details;
 }
 
-function firstFailure(results: readonly BranchResult[]): { error: string; cause: string } | undefined {
-  for (const result of results) if ('error' in result) return result;
+function firstFailure(
+  results: readonly (BranchResult | undefined)[],
+): { error: string; cause: string } | undefined {
+  for (const result of results) if (result !== undefined && 'error' in result) return result;
   return undefined;
 }
 

@@ -83,6 +83,8 @@ export interface TaskStep {
   readonly submitted?: boolean;
   /** Epoch ms by which the task must finish (TimeoutSeconds). */
   readonly deadline?: number;
+  /** HeartbeatSeconds, for SendTaskHeartbeat to move the deadline by. */
+  readonly heartbeatSeconds?: number;
   /** Epoch ms by which the next heartbeat must arrive (HeartbeatSeconds). */
   readonly heartbeatDeadline?: number;
   /** A SendTaskSuccess/Failure that arrived and was recorded before the runner consumed it. */

@@ -20,12 +20,21 @@ export function isCatchable(error: string): boolean {
   return error !== StatesErrors.Runtime && error !== StatesErrors.DataLimitExceeded;
 }
 
-export function findRetrier(retriers: readonly Retrier[] | undefined, error: string): number {
-  return (retriers ?? []).findIndex((retrier) => errorMatches(retrier.ErrorEquals, error));
+/** The first retrier matching any of the error's names (a missed heartbeat has two), or -1. */
+export function findRetrier(
+  retriers: readonly Retrier[] | undefined,
+  names: string | readonly string[],
+): number {
+  const all = typeof names === 'string' ? [names] : names;
+  return (retriers ?? []).findIndex((retrier) => all.some((name) => errorMatches(retrier.ErrorEquals, name)));
 }
 
-export function findCatcher(catchers: readonly Catcher[] | undefined, error: string): Catcher | undefined {
-  return (catchers ?? []).find((catcher) => errorMatches(catcher.ErrorEquals, error));
+export function findCatcher(
+  catchers: readonly Catcher[] | undefined,
+  names: string | readonly string[],
+): Catcher | undefined {
+  const all = typeof names === 'string' ? [names] : names;
+  return (catchers ?? []).find((catcher) => all.some((name) => errorMatches(catcher.ErrorEquals, name)));
 }
 
 /**

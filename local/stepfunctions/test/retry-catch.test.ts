@@ -200,7 +200,9 @@ describe('Retry', () => {
       'ExecutionSucceeded',
     ]);
     expectLinearChain(history);
-    expect(history.filter((event) => event.type === 'TaskFailed').map((e) => e.taskFailedEventDetails)).toEqual([
+    expect(
+      history.filter((event) => event.type === 'TaskFailed').map((e) => e.taskFailedEventDetails),
+    ).toEqual([
       { resourceType: 'lambda', resource: 'invoke', error: 'MeterBusy', cause: `attempt 1 of ${id} failed` },
       { resourceType: 'lambda', resource: 'invoke', error: 'MeterBusy', cause: `attempt 2 of ${id} failed` },
     ]);
@@ -300,23 +302,21 @@ describe('Retry', () => {
     { errors: ['A', 'B', 'A'], status: 'FAILED', error: 'A', scheduled: 3 },
     { errors: ['A', 'B', 'B'], status: 'FAILED', error: 'B', scheduled: 3 },
     { errors: ['A', 'B'], status: 'SUCCEEDED', error: undefined, scheduled: 3 },
-  ])('keeps a count per retrier: failures $errors against one retry each for A and B', async ({
-    errors,
-    status,
-    error,
-    scheduled,
-  }) => {
-    // Prepare
-    const definition = flakyTask(uniqueId(), errors, { Retry: [immediate(['A'], 1), immediate(['B'], 1)] });
+  ])(
+    'keeps a count per retrier: failures $errors against one retry each for A and B',
+    async ({ errors, status, error, scheduled }) => {
+      // Prepare
+      const definition = flakyTask(uniqueId(), errors, { Retry: [immediate(['A'], 1), immediate(['B'], 1)] });
 
-    // Act
-    const { execution, history } = await sfn.run(definition);
+      // Act
+      const { execution, history } = await sfn.run(definition);
 
-    // Assess
-    expect(execution.status).toBe(status);
-    expect(execution.error).toBe(error);
-    expect(history.filter((event) => event.type === 'TaskScheduled')).toHaveLength(scheduled);
-  });
+      // Assess
+      expect(execution.status).toBe(status);
+      expect(execution.error).toBe(error);
+      expect(history.filter((event) => event.type === 'TaskScheduled')).toHaveLength(scheduled);
+    },
+  );
 
   it.concurrent.each([
     { backoff: 'IntervalSeconds 1 and the default BackoffRate', retrier: { IntervalSeconds: 1 } },
@@ -324,7 +324,10 @@ describe('Retry', () => {
       backoff: 'BackoffRate 3 capped by MaxDelaySeconds 1',
       retrier: { IntervalSeconds: 1, BackoffRate: 3, MaxDelaySeconds: 1 },
     },
-    { backoff: 'JitterStrategy NONE', retrier: { IntervalSeconds: 1, BackoffRate: 1, JitterStrategy: 'NONE' } },
+    {
+      backoff: 'JitterStrategy NONE',
+      retrier: { IntervalSeconds: 1, BackoffRate: 1, JitterStrategy: 'NONE' },
+    },
   ])('writes the same history when retrying with $backoff', async ({ retrier }) => {
     // Prepare
     const definition = flakyTask(uniqueId(), ['E', 'E'], {
@@ -492,7 +495,10 @@ describe('Catch', () => {
       'ExecutionFailed',
     ]);
     expectLinearChain(history);
-    expect(only(history, 'ExecutionFailed').executionFailedEventDetails).toEqual({ error: 'MeterOffline', cause });
+    expect(only(history, 'ExecutionFailed').executionFailedEventDetails).toEqual({
+      error: 'MeterOffline',
+      cause,
+    });
   });
 });
 
@@ -503,7 +509,14 @@ describe('timeouts', () => {
     return {
       StartAt: 'Vend',
       States: {
-        Vend: { Type: 'Task', Resource: SLOW_INVOKE, Parameters: { Cluster: 'c' }, ...timeout, ...handling, End: true },
+        Vend: {
+          Type: 'Task',
+          Resource: SLOW_INVOKE,
+          Parameters: { Cluster: 'c' },
+          ...timeout,
+          ...handling,
+          End: true,
+        },
         ...(handling.Catch ? { Handled: { Type: 'Pass', End: true } } : {}),
       },
     };
