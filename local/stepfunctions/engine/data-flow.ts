@@ -49,13 +49,22 @@ function bracketed(path: string): string {
 
 /** The scope a JSONPath expression sees; `$$` stays lazy (see ExecutionRunner's #scope). */
 export function jsonPathScope(input: Json, scope: StateScope): JsonPathScope {
-  return {
-    input,
-    variables: scope.variables,
-    get context() {
-      return scope.context;
-    },
-  };
+  return new JsonPathView(input, scope);
+}
+
+class JsonPathView implements JsonPathScope {
+  constructor(
+    readonly input: Json,
+    readonly scope: StateScope,
+  ) {}
+
+  get context(): Json {
+    return this.scope.context;
+  }
+
+  get variables(): Variables {
+    return this.scope.variables;
+  }
 }
 
 /** The scope a JSONata expression sees, with `$states.context` built only if it is read. */
@@ -63,15 +72,29 @@ export function jsonataScope(
   scope: StateScope,
   states: Partial<JsonataScope['states']> & { input: Json },
 ): JsonataScope {
-  return {
-    states: {
-      ...states,
-      get context() {
-        return scope.context;
-      },
-    },
-    variables: scope.variables,
-  };
+  return { states: new StatesVariable(states, scope), variables: scope.variables };
+}
+
+/** `$states`: input, result, errorOutput as given, and the context object on demand. */
+class StatesVariable {
+  readonly input: Json;
+  readonly result?: Json;
+  readonly errorOutput?: Json;
+
+  constructor(
+    states: Partial<JsonataScope['states']> & { input: Json },
+    readonly scope: StateScope,
+  ) {
+    this.input = states.input;
+    if (states.result !== undefined) this.result = states.result;
+    if (states.errorOutput !== undefined) this.errorOutput = states.errorOutput;
+    // Not enumerable: JSONata should see input/result/errorOutput/context, not the scope behind them.
+    Object.defineProperty(this, 'scope', { enumerable: false });
+  }
+
+  get context(): Json {
+    return this.scope.context;
+  }
 }
 
 /** InputPath (JSONPath only; `null` gives `{}`). */

@@ -39,6 +39,7 @@ import {
   jsonataScope,
   jsonPathScope,
   parametersFor,
+  type StateOutcome,
   type StateScope,
   selectPath,
   type Variables,
@@ -105,6 +106,9 @@ type StepResult =
     };
 
 const ROOT = 'root';
+const NO_ATTEMPTS: readonly number[] = Object.freeze([]);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** AWS runs at most 40 inline Map iterations at once, whatever MaxConcurrency says. */
 const INLINE_MAP_CONCURRENCY = 40;
 
@@ -289,16 +293,16 @@ export class ExecutionRunner {
   }
 
   #enter(run: BranchRun, state: State): void {
-    const now = this.#host.now();
+    const entered = {
+      eventId: this.#nextEventId(run),
+      time: this.#host.now(),
+      previousEventId: run.cp.previousEventId,
+    };
     this.#record(
       run,
       `${state.Type}StateEntered`,
-      {
-        name: run.cp.state,
-        input: jsonPayload(run.cp.input),
-        inputDetails: NOT_TRUNCATED,
-      },
-      (id) => ({ entered: { eventId: id, time: now, previousEventId: run.cp.previousEventId } }),
+      { name: run.cp.state, input: jsonPayload(run.cp.input), inputDetails: NOT_TRUNCATED },
+      { entered },
     );
   }
 
@@ -314,25 +318,15 @@ export class ExecutionRunner {
       details.assignedVariablesDetails = NOT_TRUNCATED;
     }
     const type = `${state.Type}StateExited`;
-    if ('end' in result) {
-      this.#record(run, type, details, () => ({
-        ...this.#clearedState(),
-        input: result.output,
-        variables: result.variables,
-        done: true,
-      }));
-    } else {
-      this.#record(run, type, details, () => ({
-        ...this.#clearedState(),
-        state: result.next,
-        input: result.output,
-        variables: result.variables,
-      }));
-    }
-  }
-
-  #clearedState(): Partial<BranchCheckpoint> {
-    return { entered: undefined, step: undefined, retryCount: 0, retrierAttempts: [] };
+    this.#record(run, type, details, {
+      entered: undefined,
+      step: undefined,
+      retryCount: 0,
+      retrierAttempts: NO_ATTEMPTS,
+      input: result.output,
+      variables: result.variables,
+      ...('end' in result ? { done: true } : { state: result.next }),
+    });
   }
 
   #freshCheckpoint(
@@ -346,48 +340,50 @@ export class ExecutionRunner {
 
   // ─── Recording ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Writes an event on a branch's chain together with the branch's new checkpoint. */
+  /** The id the branch's next event will get (a silent branch writes none). */
+  #nextEventId(run: BranchRun): number {
+    return run.silent ? run.cp.previousEventId : this.#host.nextEventId(this.#execution);
+  }
+
+  /**
+   * Writes an event on a branch's chain together with the branch's updated checkpoint, in one record.
+   * The checkpoint is updated in place: the journal serialises a record as it is appended, so later changes
+   * cannot reach what was written, and copying it for every event cost more than anything else here.
+   */
   #record(
     run: BranchRun,
     type: string,
     details: object | undefined,
-    update?: (eventId: number) => Partial<BranchCheckpoint>,
+    patch?: Partial<BranchCheckpoint>,
   ): number {
     if (run.signal.aborted) throw new AbortedError('aborted');
     if (run.silent) {
-      if (update) this.#save(run, update(run.cp.previousEventId));
+      if (patch) this.#save(run, patch);
       return run.cp.previousEventId;
     }
+    const previousEventId = run.cp.previousEventId;
     const id = this.#host.nextEventId(this.#execution);
-    const cp = { ...run.cp, ...(update ? update(id) : {}), previousEventId: id };
-    this.#host.appendEvent(
-      this.#execution,
-      { type, previousEventId: run.cp.previousEventId, details },
-      { key: run.key, value: cp },
-    );
-    run.cp = cp;
+    const cp = run.cp as Mutable<BranchCheckpoint>;
+    if (patch) Object.assign(cp, patch);
+    cp.previousEventId = id;
+    this.#host.appendEvent(this.#execution, { type, previousEventId, details }, { key: run.key, value: cp });
     return id;
   }
 
   #save(run: BranchRun, patch: Partial<BranchCheckpoint>): void {
-    run.cp = { ...run.cp, ...patch };
+    Object.assign(run.cp as Mutable<BranchCheckpoint>, patch);
     this.#host.saveCheckpoint(this.#execution, run.key, run.cp);
   }
 
   // ─── States ────────────────────────────────────────────────────────────────────────────────────────
 
   #scope(run: BranchRun, state: State, extra?: JsonObject): StateScope {
-    // Most states never read `$$`: build the context object only when an expression asks for it.
-    let context: JsonObject | undefined;
-    const build = () => this.#context(run, extra);
-    return {
-      queryLanguage: state.QueryLanguage ?? run.queryLanguage,
-      variables: run.cp.variables,
-      get context() {
-        context ??= build();
-        return context;
-      },
-    };
+    return new LazyStateScope(this, run, state.QueryLanguage ?? run.queryLanguage, extra);
+  }
+
+  /** The context object `$$` for the state a branch is in (see LazyStateScope). */
+  contextObject(run: BranchRun, extra?: JsonObject): JsonObject {
+    return this.#context(run, extra);
   }
 
   #context(run: BranchRun, extra?: JsonObject): JsonObject {
@@ -428,21 +424,21 @@ export class ExecutionRunner {
   async #runState(run: BranchRun, state: State): Promise<StepResult> {
     switch (state.Type) {
       case 'Pass':
-        return this.#dataFlow(run, () => this.#pass(run, state));
+        return this.#pass(run, state).catch((error: unknown) => this.#rethrowDataFlow(run, error));
       case 'Choice':
-        return this.#dataFlow(run, () => this.#choice(run, state));
+        return this.#choice(run, state).catch((error: unknown) => this.#rethrowDataFlow(run, error));
       case 'Wait':
-        return this.#dataFlow(run, () => this.#wait(run, state));
+        return this.#wait(run, state).catch((error: unknown) => this.#rethrowDataFlow(run, error));
       case 'Succeed':
-        return this.#dataFlow(run, () => this.#succeed(run, state));
+        return this.#succeed(run, state).catch((error: unknown) => this.#rethrowDataFlow(run, error));
       case 'Fail':
         return this.#fail(run, state);
       case 'Task':
-        return this.#withRetries(run, state, () => this.#task(run, state));
+        return this.#withRetries(run, state);
       case 'Parallel':
-        return this.#withRetries(run, state, () => this.#parallel(run, state));
+        return this.#withRetries(run, state);
       case 'Map':
-        return this.#withRetries(run, state, () => this.#map(run, state));
+        return this.#withRetries(run, state);
     }
   }
 
@@ -454,11 +450,15 @@ export class ExecutionRunner {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof StatesError) || error instanceof StateFailure) throw error;
-      const cause = `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${error.cause}`;
-      if (error.error === 'States.QueryEvaluationError') this.#evaluationFailed(run, error.error, cause);
-      throw new DataFlowError(error.error, cause);
+      return this.#rethrowDataFlow(run, error);
     }
+  }
+
+  #rethrowDataFlow(run: BranchRun, error: unknown): never {
+    if (!(error instanceof StatesError) || error instanceof StateFailure) throw error;
+    const cause = `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${error.cause}`;
+    if (error.error === 'States.QueryEvaluationError') this.#evaluationFailed(run, error.error, cause);
+    throw new DataFlowError(error.error, cause);
   }
 
   /**
@@ -608,11 +608,7 @@ export class ExecutionRunner {
 
   // ─── Retry and Catch ───────────────────────────────────────────────────────────────────────────────
 
-  async #withRetries(
-    run: BranchRun,
-    state: TaskState | ParallelState | MapState,
-    attempt: () => Promise<{ rawResult: Json }>,
-  ): Promise<StepResult> {
+  async #withRetries(run: BranchRun, state: TaskState | ParallelState | MapState): Promise<StepResult> {
     for (;;) {
       const step = run.cp.step;
       if (step?.kind === 'backoff') {
@@ -620,11 +616,22 @@ export class ExecutionRunner {
         this.#save(run, { step: undefined });
       }
       try {
-        const { rawResult } = await this.#dataFlow(run, attempt);
-        const scope = this.#scope(run, state);
-        const outcome = await this.#dataFlow(run, () =>
-          completeState(state, { rawInput: run.cp.input, result: rawResult }, scope),
-        );
+        let outcome: StateOutcome;
+        try {
+          const { rawResult } =
+            state.Type === 'Task'
+              ? await this.#task(run, state)
+              : state.Type === 'Parallel'
+                ? await this.#parallel(run, state)
+                : await this.#map(run, state);
+          outcome = await completeState(
+            state,
+            { rawInput: run.cp.input, result: rawResult },
+            this.#scope(run, state),
+          );
+        } catch (error) {
+          this.#rethrowDataFlow(run, error);
+        }
         return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
       } catch (error) {
         if (!(error instanceof StatesError)) throw error;
@@ -703,7 +710,7 @@ export class ExecutionRunner {
         this.#host.region,
       );
       const newStep: TaskStep = { kind: 'task', parameters, started: false, ...(token ? { token } : {}) };
-      this.#record(run, scheduled.type, scheduled.details, () => ({ step: newStep }));
+      this.#record(run, scheduled.type, scheduled.details, { step: newStep });
       step = newStep;
       const now = this.#host.now();
       const started: TaskStep = {
@@ -714,7 +721,7 @@ export class ExecutionRunner {
           ? { heartbeatSeconds, heartbeatDeadline: now + heartbeatSeconds * 1000 }
           : {}),
       };
-      this.#record(run, names.started, names.startedDetails(resource), () => ({ step: started }));
+      this.#record(run, names.started, names.startedDetails(resource), { step: started });
       step = started;
     }
 
@@ -784,7 +791,7 @@ export class ExecutionRunner {
             output: jsonPayload(result),
             outputDetails: NOT_TRUNCATED,
           },
-          () => ({ step: submitted }),
+          { step: submitted },
         );
       }
       // Wait for SendTaskSuccess/Failure; a heartbeat moves the heartbeat deadline, so re-arm on each wake.
@@ -868,11 +875,11 @@ export class ExecutionRunner {
     });
     const failure = firstFailure(results);
     if (failure !== undefined) {
-      this.#record(run, 'ParallelStateFailed', undefined, () => ({ step: undefined }));
+      this.#record(run, 'ParallelStateFailed', undefined, { step: undefined });
       this.#forgetBranches(run, step);
       throw new BranchError(failure.error, failure.cause);
     }
-    this.#record(run, 'ParallelStateSucceeded', undefined, () => ({ step: undefined }));
+    this.#record(run, 'ParallelStateSucceeded', undefined, { step: undefined });
     this.#forgetBranches(run, step);
     return {
       rawResult: results.map((result) => (result !== undefined && 'output' in result ? result.output : null)),
@@ -916,7 +923,7 @@ export class ExecutionRunner {
       if (await this.#exceedsToleratedFailures(state, results, raw, scope)) {
         const cause = 'The specified tolerated failure threshold was exceeded';
         this.#record(run, 'MapRunFailed', errorDetails('States.ExceedToleratedFailureThreshold', cause));
-        this.#record(run, 'MapStateFailed', undefined, () => ({ step: undefined }));
+        this.#record(run, 'MapStateFailed', undefined, { step: undefined });
         this.#forgetBranches(run, step);
         throw new BranchError('States.ExceedToleratedFailureThreshold', cause);
       }
@@ -924,12 +931,12 @@ export class ExecutionRunner {
     } else {
       const failure = firstFailure(results);
       if (failure !== undefined) {
-        this.#record(run, 'MapStateFailed', undefined, () => ({ step: undefined }));
+        this.#record(run, 'MapStateFailed', undefined, { step: undefined });
         this.#forgetBranches(run, step);
         throw new BranchError(failure.error, failure.cause);
       }
     }
-    this.#record(run, 'MapStateSucceeded', undefined, () => ({ step: undefined }));
+    this.#record(run, 'MapStateSucceeded', undefined, { step: undefined });
     this.#forgetBranches(run, step);
     return {
       rawResult: results.map((result) =>
@@ -1004,12 +1011,9 @@ export class ExecutionRunner {
 
   #startFanOut(run: BranchRun, startedType: string, details: object | undefined, inputs: Json[]): FanOutStep {
     // Branch keys derive from this event's id, so each retry of the state runs its branches afresh.
-    let step: FanOutStep | undefined;
-    this.#record(run, startedType, details, (id) => {
-      step = { kind: 'fan-out', startedEventId: id, inputs };
-      return { step };
-    });
-    return step!;
+    const step: FanOutStep = { kind: 'fan-out', startedEventId: this.#nextEventId(run), inputs };
+    this.#record(run, startedType, details, { step });
+    return step;
   }
 
   /** Runs the branches (or iterations) of a fan-out step, resuming those a crash interrupted. */
@@ -1073,7 +1077,7 @@ export class ExecutionRunner {
       }
       if (options.onIteration && !child.cp.ended) {
         const type = child.cp.failed ? 'MapIterationFailed' : 'MapIterationSucceeded';
-        this.#record(child, type, { name: mapName, index }, () => ({ ended: true }));
+        this.#record(child, type, { name: mapName, index }, { ended: true });
       }
       const result: BranchResult = child.cp.failed ?? { output: child.cp.input };
       results[index] = result;
@@ -1112,6 +1116,27 @@ export class ExecutionRunner {
 
 function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
   return `${run.key}>${step.startedEventId}.${index}`;
+}
+
+/** Most states never read `$$`: the context object is built only when an expression asks for it. */
+class LazyStateScope implements StateScope {
+  #context: JsonObject | undefined;
+
+  constructor(
+    private readonly runner: ExecutionRunner,
+    private readonly run: BranchRun,
+    readonly queryLanguage: QueryLanguage,
+    private readonly extra: JsonObject | undefined,
+  ) {}
+
+  get variables(): Variables {
+    return this.run.cp.variables;
+  }
+
+  get context(): JsonObject {
+    this.#context ??= this.runner.contextObject(this.run, this.extra);
+    return this.#context;
+  }
 }
 
 /** A failure whose cause is final: nothing between it and the history may reword it. */
