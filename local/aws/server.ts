@@ -14,7 +14,13 @@
  * `127.0.0.1` the prefixed name `sync-127.0.0.1` does not resolve, so clients must set that flag.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import {
   AwsError,
   InternalFailure,
@@ -46,11 +52,45 @@ export interface JsonProtocolService {
   handle(action: string, input: unknown, context: RequestContext): Promise<unknown>;
 }
 
-/** A REST-JSON route (the RDS Data API uses POST /Execute, /BeginTransaction, ... later). */
+/**
+ * A REST-JSON route (the RDS Data API uses POST /Execute, /BeginTransaction, ...; Lambda uses
+ * POST /2015-03-31/functions/{FunctionName}/invocations).
+ *
+ * `path` is literal, or a template whose `{Label}` segments each match one non-empty path segment; the
+ * URI-decoded values reach `handle` as `request.labels` (the SDK percent-encodes an ARN's colons).
+ * `handle` returns a JSON object to send with status 200, or a `RawResponse` to choose the status, the
+ * headers and the body bytes (Lambda's Invoke answers 202/204 and passes the function's payload through).
+ */
 export interface RestJsonRoute {
   readonly method: string;
   readonly path: string;
-  handle(input: unknown, context: RequestContext): Promise<unknown>;
+  /** Give `handle` the body unparsed (`input` is then undefined): for payloads that need not be objects. */
+  readonly rawBody?: boolean;
+  /** A per-route body limit and the error to refuse a larger body with, instead of the server's. */
+  readonly bodyLimit?: { readonly bytes: number; readonly error: () => AwsError };
+  handle(input: unknown, context: RequestContext, request: RestRequest): Promise<unknown>;
+}
+
+/** The parts of an HTTP request a REST route may need beyond its parsed body. */
+export interface RestRequest {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/**
+ * A REST route's answer sent as given: status, headers and body bytes (JSON is not re-encoded).
+ *
+ * @example
+ * return new RawResponse(202, '', { 'X-Amz-Executed-Version': '$LATEST' });
+ */
+export class RawResponse {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string | Buffer = '',
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 }
 
 export interface AwsServerOptions {
@@ -120,7 +160,11 @@ type Dispatch =
       readonly action: string;
       readonly target: string;
     }
-  | { readonly kind: 'rest'; readonly route: RestJsonRoute };
+  | {
+      readonly kind: 'rest';
+      readonly route: RestJsonRoute;
+      readonly labels: Readonly<Record<string, string>>;
+    };
 
 async function handleRequest(req: IncomingMessage, res: ServerResponse, settings: Settings): Promise<void> {
   const started = performance.now();
@@ -156,8 +200,16 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, settings
   try {
     const dispatch = dispatchOf(req, path, target, settings);
     reading = true;
-    const body = await readBody(req, settings.maxBodyBytes);
-    const input = parseBody(body);
+    const limit =
+      dispatch.kind === 'rest' && dispatch.route.bodyLimit !== undefined
+        ? dispatch.route.bodyLimit
+        : {
+            bytes: settings.maxBodyBytes,
+            error: () => new RequestEntityTooLargeException(settings.maxBodyBytes),
+          };
+    const body = await readBody(req, limit.bytes, limit.error);
+    const rawBody = dispatch.kind === 'rest' && dispatch.route.rawBody === true;
+    const input = rawBody ? undefined : parseBody(body);
     const context: RequestContext = {
       requestId,
       region: regionOf(req) ?? settings.region,
@@ -166,13 +218,22 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, settings
     const output =
       dispatch.kind === 'json'
         ? await dispatch.service.handle(dispatch.action, input, context)
-        : await dispatch.route.handle(input, context);
-    const text = JSON.stringify(toWire(output ?? {}));
-    if (!send(res, 200, contentType, text)) {
+        : await dispatch.route.handle(input, context, {
+            labels: dispatch.labels,
+            query: new URLSearchParams(queryOf(req.url)),
+            headers: req.headers,
+            body,
+          });
+    const status = output instanceof RawResponse ? output.statusCode : 200;
+    const sent =
+      output instanceof RawResponse
+        ? send(res, status, output.headers['Content-Type'] ?? contentType, output.body, output.headers)
+        : send(res, 200, contentType, JSON.stringify(toWire(output ?? {})));
+    if (!sent) {
       finish(499, { message: 'client went away before the response' });
       return;
     }
-    finish(200);
+    finish(status);
   } catch (error) {
     if (error instanceof ClientGone) {
       finish(499, { message: 'client went away during the request' });
@@ -210,9 +271,12 @@ function dispatchOf(
     }
     return { kind: 'json', service, action, target };
   }
-  const onPath = settings.routes.filter((route) => route.path === path);
-  const route = onPath.find((candidate) => candidate.method.toUpperCase() === req.method);
-  if (route !== undefined) return { kind: 'rest', route };
+  const onPath = settings.routes.flatMap((route) => {
+    const labels = matchPath(route.path, path);
+    return labels === undefined ? [] : [{ route, labels }];
+  });
+  const match = onPath.find((candidate) => candidate.route.method.toUpperCase() === req.method);
+  if (match !== undefined) return { kind: 'rest', route: match.route, labels: match.labels };
   if (onPath.length > 0) {
     throw new MalformedHttpRequestException(`Method ${req.method} is not allowed on ${path}`, 405);
   }
@@ -225,11 +289,38 @@ function dispatchOf(
 /** The client hung up before its request was complete; there is no one to answer. */
 class ClientGone extends Error {}
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * The labels of a `{Label}` path template matched against a request path, or undefined when it does not
+ * match. A literal path matches only itself; a segment that is not valid percent-encoding matches nothing.
+ */
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  if (!template.includes('{')) return template === path ? {} : undefined;
+  const expected = template.split('/');
+  const actual = path.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [index, part] of expected.entries()) {
+    const segment = actual[index] ?? '';
+    const label = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (label === undefined) {
+      if (part !== segment) return undefined;
+      continue;
+    }
+    if (segment === '') return undefined;
+    try {
+      labels[label] = decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+  }
+  return labels;
+}
+
+function readBody(req: IncomingMessage, maxBytes: number, tooLarge: () => AwsError): Promise<Buffer> {
   const declared = Number(headerOf(req, 'content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     drain(req, maxBytes);
-    return Promise.reject(new RequestEntityTooLargeException(maxBytes));
+    return Promise.reject(tooLarge());
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -247,7 +338,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
         settle(() => {
           chunks.length = 0;
           drain(req, maxBytes);
-          reject(new RequestEntityTooLargeException(maxBytes));
+          reject(tooLarge());
         });
         return;
       }
@@ -333,7 +424,7 @@ function send(
   res: ServerResponse,
   status: number,
   contentType: string,
-  body: string,
+  body: string | Buffer,
   headers: Record<string, string> = {},
 ): boolean {
   if (res.headersSent || res.destroyed || res.socket === null || res.socket.destroyed) return false;
@@ -365,6 +456,12 @@ function regionOf(req: IncomingMessage): string | undefined {
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+function queryOf(url: string | undefined): string {
+  const raw = url ?? '';
+  const query = raw.indexOf('?');
+  return query === -1 ? '' : raw.slice(query + 1);
 }
 
 function pathOf(url: string | undefined): string {
