@@ -10,6 +10,9 @@ const dataDir = process.env.DATA_DIR ?? '.data';
 
 const aws = await startEmbeddedAws({ port, dataDir, region: process.env.AWS_REGION ?? 'us-east-1' });
 console.log(`embedded AWS listening on ${aws.endpoint} (data in ${dataDir})`);
+console.log('  Step Functions, SQS, Lambda, SNS (sink) and the RDS Data API; starting the database...');
+await aws.dataApi();
+console.log('  RDS Data API ready (PostgreSQL in PGlite)');
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -70,7 +70,9 @@ export function lambdaContext(options: {
 
 /**
  * The variables Lambda's runtime defines for a function (Lambda developer guide, "Defined runtime
- * environment variables"), minus the credentials, which come from the host's environment here.
+ * environment variables"). Credentials come from the host's environment when it has them; otherwise the
+ * function gets placeholder ones, as a Lambda always has its role's, so its SDK clients can sign requests
+ * to the embedded AWS (which accepts any).
  *
  * @example
  * runtimeVariables(fn, 'us-east-1', environment).AWS_LAMBDA_FUNCTION_NAME; // fn.name
@@ -92,5 +94,8 @@ export function runtimeVariables(
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: environment.logStreamName,
     LAMBDA_TASK_ROOT: process.cwd(),
+    ...(process.env.AWS_ACCESS_KEY_ID === undefined
+      ? { AWS_ACCESS_KEY_ID: 'embedded', AWS_SECRET_ACCESS_KEY: 'embedded' }
+      : {}),
   };
 }

@@ -1,0 +1,995 @@
+/**
+ * The embedded SQS: queues and their messages in memory, every change journaled (`../durable/journal.ts`) so
+ * queues, messages, in-flight messages with their visibility deadlines and receive counts survive kill -9.
+ *
+ * Per queue, messages live in three states:
+ * - ready: visible, waiting to be received. Standard queues keep them in an insertion-ordered Map, so a
+ *   receive takes from its head without scanning; FIFO queues keep each message group's messages in order.
+ * - in flight (received, inside its visibility timeout) and delayed (DelaySeconds not yet over): both sit in a
+ *   min-heap by the moment they become visible; each operation first moves the due ones to ready.
+ * Deadlines are absolute wall-clock times, so after a restart an unacknowledged message comes back exactly when
+ * its visibility timeout ends, and never earlier: no message goes to two consumers inside its timeout.
+ *
+ * Every change is one journal record, applied to memory by `#apply` both live and on replay, so a replayed
+ * journal rebuilds exactly the acknowledged state. Callers await `flushed()` before answering a client.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { type Journal, openJournal } from '../durable/journal.ts';
+import { sqsErrors } from './errors.ts';
+import type { MessageAttributeValue } from './md5.ts';
+import { MinHeap } from './min-heap.ts';
+import {
+  checkQueueAttributes,
+  integerAttribute,
+  READABLE_ATTRIBUTES,
+  redrivePolicyOf,
+  reportedSettableAttributes,
+} from './queue-attributes.ts';
+
+export interface SqsEngineOptions {
+  /** Folder for the journal, or null to keep everything in memory (tests). */
+  readonly dataDir: string | null;
+  readonly region?: string;
+  readonly accountId?: string;
+  /** Base of QueueUrls, e.g. http://127.0.0.1:4566 (the embedded AWS's endpoint). */
+  readonly endpoint: string;
+  /** Wall clock in epoch milliseconds; tests may move it. */
+  readonly now?: () => number;
+  /**
+   * SQS refuses to re-create a queue within 60 s of deleting it (QueueDeletedRecently). Default true, as AWS;
+   * test suites that delete and re-create the same name may turn it off.
+   */
+  readonly enforceDeletedQueueCooldown?: boolean;
+}
+
+/** A message's state; 'gone' only while a new message is being placed or after it is removed. */
+type MessageState = 'ready' | 'inflight' | 'delayed' | 'gone';
+
+/** A stored message, exactly as journaled. */
+interface StoredMessage {
+  id: string;
+  body: string;
+  md5: string;
+  attrs?: Record<string, MessageAttributeValue>;
+  sys?: Record<string, MessageAttributeValue>;
+  md5Sys?: string;
+  /** Sent time (ms); retention counts from it, also after a move to a dead-letter queue. */
+  sentAt: number;
+  sender: string;
+  group?: string;
+  dedup?: string;
+  seq?: string;
+  receiveCount: number;
+  firstReceiveAt?: number;
+  receivedAt?: number;
+  /** The nonce of the latest receipt handle. */
+  handle?: string;
+  state: MessageState;
+  /** When a delayed or in-flight message becomes visible (ms). */
+  visibleAt: number;
+  dlqSource?: string;
+}
+
+interface HiddenEntry {
+  readonly at: number;
+  readonly message: StoredMessage;
+  readonly version: number;
+}
+
+interface Waiter {
+  readonly request: ReceiveRequest;
+  readonly resolve: (messages: ReceivedMessage[]) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface DedupEntry {
+  readonly id: string;
+  readonly seq: string | undefined;
+  readonly at: number;
+}
+
+interface QueueState {
+  readonly name: string;
+  readonly arn: string;
+  readonly fifo: boolean;
+  attributes: Map<string, string>;
+  createdAt: number;
+  lastModifiedAt: number;
+  tags: Record<string, string>;
+  lastPurgeAt: number | undefined;
+  nextSeq: bigint;
+  readonly messages: Map<string, StoredMessage>;
+  /** Standard queues: visible messages, oldest first. */
+  readonly ready: Map<string, StoredMessage>;
+  /** FIFO queues: each group's messages in sequence order, whatever their state. */
+  readonly groups: Map<string, StoredMessage[]>;
+  readonly inflightByGroup: Map<string, number>;
+  readonly hidden: MinHeap<HiddenEntry>;
+  /** Bumped per message whenever its heap entry is superseded, so stale entries are skipped. */
+  readonly versions: WeakMap<StoredMessage, number>;
+  inflight: number;
+  delayed: number;
+  readonly dedup: Map<string, DedupEntry>;
+  readonly waiters: Set<Waiter>;
+  wakeTimer: NodeJS.Timeout | undefined;
+}
+
+interface QueueRecordBody {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly attributes: readonly (readonly [string, string])[];
+  readonly createdAt: number;
+  readonly lastModifiedAt: number;
+  readonly tags: Record<string, string>;
+  readonly lastPurgeAt?: number;
+  readonly nextSeq?: string;
+}
+
+/** One line of the SQS journal. */
+type SqsRecord =
+  | { readonly t: 'queue'; readonly queue: QueueRecordBody }
+  | { readonly t: 'queue-deleted'; readonly name: string; readonly at: number }
+  | { readonly t: 'msg'; readonly q: string; readonly m: StoredMessage }
+  | {
+      readonly t: 'recv';
+      readonly q: string;
+      readonly at: number;
+      /** [message id, receipt nonce, visible again at] */
+      readonly ms: readonly (readonly [string, string, number])[];
+    }
+  | { readonly t: 'del'; readonly q: string; readonly ids: readonly string[] }
+  | { readonly t: 'vis'; readonly q: string; readonly id: string; readonly at: number }
+  | { readonly t: 'purge'; readonly q: string; readonly at: number }
+  | {
+      readonly t: 'redrive';
+      readonly q: string;
+      readonly to: string;
+      readonly id: string;
+      readonly at: number;
+    }
+  | {
+      readonly t: 'dedup';
+      readonly q: string;
+      readonly k: string;
+      readonly id: string;
+      readonly seq?: string;
+      readonly at: number;
+    };
+
+/** What a SendMessage entry asks for, already checked for shape by the API layer. */
+export interface NewMessage {
+  readonly body: string;
+  readonly md5: string;
+  readonly attributes?: Record<string, MessageAttributeValue>;
+  readonly systemAttributes?: Record<string, MessageAttributeValue>;
+  readonly md5OfSystemAttributes?: string;
+  /** Bytes counted against MaximumMessageSize: body plus attribute names, types and values. */
+  readonly size: number;
+  readonly delaySeconds?: number;
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
+}
+
+export interface SentMessage {
+  readonly messageId: string;
+  readonly sequenceNumber?: string;
+}
+
+export interface ReceiveRequest {
+  readonly maxMessages: number;
+  readonly visibilityTimeout?: number;
+  readonly waitSeconds?: number;
+}
+
+/** A received message with everything the API layer may show; it filters the attributes asked for. */
+export interface ReceivedMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly md5OfBody: string;
+  readonly messageAttributes: Readonly<Record<string, MessageAttributeValue>>;
+  readonly systemAttributes: Readonly<Record<string, string>>;
+}
+
+const DEDUP_WINDOW_MS = 5 * 60 * 1000;
+const DELETE_COOLDOWN_MS = 60 * 1000;
+const PURGE_COOLDOWN_MS = 60 * 1000;
+const MAX_VISIBILITY_SECONDS = 43_200;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const FIFO_QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}\.fifo$/;
+
+/**
+ * The SQS state behind `createSqsService`.
+ *
+ * @example
+ * const sqs = await SqsEngine.open({ dataDir: null, endpoint: 'http://127.0.0.1:4566' });
+ * const url = sqs.createQueue('orders', {}, {});
+ * await sqs.flushed();
+ * await sqs.close();
+ */
+export class SqsEngine {
+  readonly region: string;
+  readonly accountId: string;
+  readonly endpoint: string;
+  readonly #now: () => number;
+  readonly #enforceCooldown: boolean;
+  readonly #queues = new Map<string, QueueState>();
+  readonly #deletedAt = new Map<string, number>();
+  #journal: Journal<SqsRecord> | undefined;
+  #closed = false;
+
+  private constructor(options: SqsEngineOptions) {
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '000000000000';
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.#now = options.now ?? Date.now;
+    this.#enforceCooldown = options.enforceDeletedQueueCooldown ?? true;
+  }
+
+  /** Opens (or creates) the journal `sqs` in `dataDir` and rebuilds every queue from it. */
+  static async open(options: SqsEngineOptions): Promise<SqsEngine> {
+    const engine = new SqsEngine(options);
+    engine.#journal = await openJournal<SqsRecord>({
+      dir: options.dataDir,
+      name: 'sqs',
+      replay: (record) => engine.#apply(record),
+      snapshot: () => engine.#snapshot(),
+    });
+    return engine;
+  }
+
+  /** Resolves once every change made so far is in the journal; answer a client only after it. */
+  flushed(): Promise<void> {
+    return this.#journal!.flushed();
+  }
+
+  /** Ends every long poll (with no messages) and closes the journal. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const queue of this.#queues.values()) this.#endWaiters(queue);
+    await this.#journal?.close();
+  }
+
+  // ─── Queues ──────────────────────────────────────────────────────────────────────────────────────────
+
+  queueUrl(name: string): string {
+    return `${this.endpoint}/${this.accountId}/${name}`;
+  }
+
+  queueArn(name: string): string {
+    return `arn:aws:sqs:${this.region}:${this.accountId}:${name}`;
+  }
+
+  /**
+   * The queue name a QueueUrl names. Any scheme and host are accepted (clients may reach us under another
+   * name); the path must be /<our account>/<name>.
+   */
+  queueNameOf(queueUrl: string): string {
+    const match = /^(?:https?:\/\/[^/]+)?\/([^/]+)\/([^/?#]+)\/?$/.exec(queueUrl);
+    if (!match) throw sqsErrors.invalidAddress(queueUrl);
+    const [, account, name] = match;
+    if (account !== this.accountId || !this.#queues.has(name!)) throw sqsErrors.queueDoesNotExist();
+    return name!;
+  }
+
+  /** Creates a queue, or returns the existing one's URL when the given attributes match it. */
+  createQueue(
+    name: string,
+    attributes: Readonly<Record<string, string>>,
+    tags: Readonly<Record<string, string>>,
+  ): string {
+    const fifo = name.endsWith('.fifo');
+    if (!(fifo ? FIFO_QUEUE_NAME : QUEUE_NAME).test(name)) {
+      if (attributes.FifoQueue?.toLowerCase() === 'true' || fifo) {
+        throw sqsErrors.invalidParameterValue(
+          'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.',
+        );
+      }
+      throw sqsErrors.invalidParameterValue(
+        'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+      );
+    }
+    if (fifo && attributes.FifoQueue?.toLowerCase() !== 'true') {
+      // AWS requires the attribute for a .fifo name; without it the name is checked as a standard one.
+      throw sqsErrors.invalidParameterValue(
+        'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+      );
+    }
+    const checked = checkQueueAttributes(attributes, {
+      creating: true,
+      fifo,
+      queueByArn: (arn) => this.#queueByArn(arn),
+    });
+    checked.delete('FifoQueue');
+    const existing = this.#queues.get(name);
+    if (existing) {
+      const reported = reportedSettableAttributes(existing.attributes, existing.fifo);
+      for (const [key, value] of checked) {
+        if ((reported.get(key) ?? '') !== value) {
+          throw sqsErrors.queueNameExists(
+            `A queue already exists with the same name and a different value for attribute ${key}`,
+          );
+        }
+      }
+      return this.queueUrl(name);
+    }
+    const deletedAt = this.#deletedAt.get(name);
+    if (this.#enforceCooldown && deletedAt !== undefined && this.#now() - deletedAt < DELETE_COOLDOWN_MS) {
+      throw sqsErrors.queueDeletedRecently(
+        'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+      );
+    }
+    const now = this.#now();
+    this.#write({
+      t: 'queue',
+      queue: {
+        name,
+        fifo,
+        attributes: [...checked].filter(([, value]) => value !== ''),
+        createdAt: now,
+        lastModifiedAt: now,
+        tags: { ...tags },
+      },
+    });
+    return this.queueUrl(name);
+  }
+
+  getQueueUrl(name: string): string {
+    if (!this.#queues.has(name)) throw sqsErrors.queueDoesNotExist();
+    return this.queueUrl(name);
+  }
+
+  deleteQueue(name: string): void {
+    this.#queue(name);
+    this.#write({ t: 'queue-deleted', name, at: this.#now() });
+  }
+
+  /** Queue names, sorted, optionally only those starting with `prefix`. */
+  listQueues(prefix = ''): string[] {
+    return [...this.#queues.keys()].filter((name) => name.startsWith(prefix)).sort();
+  }
+
+  /** Source queues whose RedrivePolicy names this queue as their dead-letter queue. */
+  deadLetterSourceQueues(name: string): string[] {
+    const arn = this.#queue(name).arn;
+    return [...this.#queues.values()]
+      .filter((queue) => redrivePolicyOf(queue.attributes)?.deadLetterTargetArn === arn)
+      .map((queue) => queue.name)
+      .sort();
+  }
+
+  /** GetQueueAttributes: `names` may hold `All`; unknown names are refused. */
+  queueAttributes(name: string, names: readonly string[]): Record<string, string> {
+    const queue = this.#queue(name);
+    for (const wanted of names) {
+      if (wanted !== 'All' && !READABLE_ATTRIBUTES.has(wanted)) {
+        throw sqsErrors.invalidAttributeName(`Unknown Attribute ${wanted}.`);
+      }
+    }
+    this.#promote(queue, this.#now());
+    const all: Map<string, string> = new Map([
+      ['ApproximateNumberOfMessages', String(queue.messages.size - queue.inflight - queue.delayed)],
+      ['ApproximateNumberOfMessagesNotVisible', String(queue.inflight)],
+      ['ApproximateNumberOfMessagesDelayed', String(queue.delayed)],
+      ['CreatedTimestamp', String(Math.floor(queue.createdAt / 1000))],
+      ['LastModifiedTimestamp', String(Math.floor(queue.lastModifiedAt / 1000))],
+      ['QueueArn', queue.arn],
+      ...reportedSettableAttributes(queue.attributes, queue.fifo),
+    ]);
+    const out: Record<string, string> = {};
+    for (const [key, value] of all) {
+      if (names.includes('All') || names.includes(key)) out[key] = value;
+    }
+    return out;
+  }
+
+  setQueueAttributes(name: string, attributes: Readonly<Record<string, string>>): void {
+    const queue = this.#queue(name);
+    const checked = checkQueueAttributes(attributes, {
+      creating: false,
+      fifo: queue.fifo,
+      queueByArn: (arn) => this.#queueByArn(arn),
+    });
+    const merged = new Map(queue.attributes);
+    for (const [key, value] of checked) {
+      if (value === '') merged.delete(key);
+      else merged.set(key, value);
+    }
+    this.#write({
+      t: 'queue',
+      queue: { ...this.#queueBody(queue), attributes: [...merged], lastModifiedAt: this.#now() },
+    });
+    // A shorter delay or visibility setting does not change messages already placed; nothing to wake.
+  }
+
+  tags(name: string): Record<string, string> {
+    return { ...this.#queue(name).tags };
+  }
+
+  setTags(name: string, add: Readonly<Record<string, string>>, remove: readonly string[]): void {
+    const queue = this.#queue(name);
+    const tags = { ...queue.tags, ...add };
+    for (const key of remove) delete tags[key];
+    this.#write({ t: 'queue', queue: { ...this.#queueBody(queue), tags } });
+  }
+
+  purgeQueue(name: string): void {
+    const queue = this.#queue(name);
+    const now = this.#now();
+    if (queue.lastPurgeAt !== undefined && now - queue.lastPurgeAt < PURGE_COOLDOWN_MS) {
+      throw sqsErrors.purgeQueueInProgress(
+        `Only one PurgeQueue operation on ${name} is allowed every 60 seconds.`,
+      );
+    }
+    this.#write({ t: 'purge', q: name, at: now });
+  }
+
+  /** MaximumMessageSize and whether the queue is FIFO, for checks made before sending. */
+  queueLimits(name: string): { readonly maximumMessageSize: number; readonly fifo: boolean } {
+    const queue = this.#queue(name);
+    return { maximumMessageSize: integerAttribute(queue.attributes, 'MaximumMessageSize'), fifo: queue.fifo };
+  }
+
+  // ─── Messages ────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores one message (FIFO: unless its deduplication id was seen in the last 5 minutes, in which case the
+   * first message's id is returned and nothing is stored). Throws InvalidParameterValue/MissingParameter.
+   */
+  sendMessage(name: string, message: NewMessage): SentMessage {
+    const queue = this.#queue(name);
+    const now = this.#now();
+    if (message.size > integerAttribute(queue.attributes, 'MaximumMessageSize')) {
+      throw sqsErrors.invalidParameterValue(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${integerAttribute(queue.attributes, 'MaximumMessageSize')} bytes.`,
+      );
+    }
+    let dedupKey: string | undefined;
+    let deduplicationId = message.deduplicationId;
+    if (queue.fifo) {
+      if (message.groupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
+      if (message.delaySeconds !== undefined && message.delaySeconds !== 0) {
+        throw sqsErrors.invalidParameter(
+          'DelaySeconds',
+          message.delaySeconds,
+          'The request include parameter that is not valid for this queue type.',
+        );
+      }
+      if (deduplicationId === undefined) {
+        if (queue.attributes.get('ContentBasedDeduplication') !== 'true') {
+          throw sqsErrors.invalidParameterValue(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
+        }
+        deduplicationId = sha256Hex(message.body);
+      }
+      dedupKey =
+        queue.attributes.get('DeduplicationScope') === 'messageGroup'
+          ? `${message.groupId}\u0000${deduplicationId}`
+          : deduplicationId;
+      const seen = queue.dedup.get(dedupKey);
+      if (seen !== undefined && now - seen.at < DEDUP_WINDOW_MS) {
+        return { messageId: seen.id, ...(seen.seq === undefined ? {} : { sequenceNumber: seen.seq }) };
+      }
+    } else if (deduplicationId !== undefined) {
+      throw sqsErrors.invalidParameter(
+        'MessageDeduplicationId',
+        deduplicationId,
+        'The request include parameter that is not valid for this queue type.',
+      );
+    }
+    const delay = message.delaySeconds ?? integerAttribute(queue.attributes, 'DelaySeconds');
+    const id = randomUUID();
+    const seq = queue.fifo ? sequenceNumber(queue.nextSeq) : undefined;
+    const stored: StoredMessage = {
+      id,
+      body: message.body,
+      md5: message.md5,
+      ...(message.attributes && Object.keys(message.attributes).length > 0
+        ? { attrs: message.attributes }
+        : {}),
+      ...(message.systemAttributes && Object.keys(message.systemAttributes).length > 0
+        ? { sys: message.systemAttributes, md5Sys: message.md5OfSystemAttributes! }
+        : {}),
+      sentAt: now,
+      sender: this.accountId,
+      ...(message.groupId === undefined ? {} : { group: message.groupId }),
+      ...(queue.fifo ? { dedup: deduplicationId!, seq: seq! } : {}),
+      receiveCount: 0,
+      state: delay > 0 ? 'delayed' : 'ready',
+      visibleAt: now + delay * 1000,
+    };
+    this.#write({ t: 'msg', q: name, m: stored });
+    this.#wake(queue);
+    return { messageId: id, ...(seq === undefined ? {} : { sequenceNumber: seq }) };
+  }
+
+  /**
+   * Receives up to `maxMessages` visible messages; with `waitSeconds` > 0 waits (long polling) until at least
+   * one arrives or the time is up. The receive is journaled; await `flushed()` before answering.
+   */
+  receive(name: string, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+    const queue = this.#queue(name);
+    const taken = this.#take(queue, request);
+    const wait = request.waitSeconds ?? integerAttribute(queue.attributes, 'ReceiveMessageWaitTimeSeconds');
+    if (taken.length > 0 || wait <= 0 || this.#closed) return Promise.resolve(taken);
+    return new Promise<ReceivedMessage[]>((resolve) => {
+      const waiter: Waiter = {
+        request,
+        resolve,
+        timer: setTimeout(() => {
+          queue.waiters.delete(waiter);
+          this.#armWakeTimer(queue);
+          resolve([]);
+        }, wait * 1000),
+      };
+      queue.waiters.add(waiter);
+      this.#armWakeTimer(queue);
+    });
+  }
+
+  /**
+   * Deletes the message a receipt handle names. An older handle of a message received again since succeeds
+   * without deleting it, as the API reference says ("the request will succeed, but the message might not be
+   * deleted"); a handle of a message already gone succeeds too.
+   */
+  deleteMessage(name: string, receiptHandle: string): void {
+    const queue = this.#queue(name);
+    const handle = parseReceiptHandle(receiptHandle, name);
+    const message = queue.messages.get(handle.id);
+    if (message === undefined || message.handle !== handle.nonce) return;
+    this.#write({ t: 'del', q: name, ids: [message.id] });
+  }
+
+  /** Sets a received message's remaining visibility timeout, counted from now. */
+  changeVisibility(name: string, receiptHandle: string, seconds: number): void {
+    const queue = this.#queue(name);
+    const handle = parseReceiptHandle(receiptHandle, name);
+    const now = this.#now();
+    this.#promote(queue, now);
+    const message = queue.messages.get(handle.id);
+    if (message === undefined || message.handle !== handle.nonce) {
+      throw sqsErrors.invalidParameter(
+        'ReceiptHandle',
+        receiptHandle,
+        'Message does not exist or is not available for visibility timeout change.',
+      );
+    }
+    if (message.state !== 'inflight') throw sqsErrors.messageNotInflight();
+    if (now + seconds * 1000 - (message.receivedAt ?? now) > MAX_VISIBILITY_SECONDS * 1000) {
+      throw sqsErrors.invalidParameter(
+        'VisibilityTimeout',
+        seconds,
+        `Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds]`,
+      );
+    }
+    this.#write({ t: 'vis', q: name, id: message.id, at: now + seconds * 1000 });
+    if (seconds === 0) this.#wake(queue);
+  }
+
+  // ─── Receiving ───────────────────────────────────────────────────────────────────────────────────────
+
+  #take(queue: QueueState, request: ReceiveRequest): ReceivedMessage[] {
+    const now = this.#now();
+    this.#promote(queue, now);
+    const retentionMs = integerAttribute(queue.attributes, 'MessageRetentionPeriod') * 1000;
+    const redrive = redrivePolicyOf(queue.attributes);
+    const deadLetterQueue = redrive ? this.#queueByArn(redrive.deadLetterTargetArn) : undefined;
+    const chosen: StoredMessage[] = [];
+    const expired: string[] = [];
+    let moved = false;
+    /** Delivers a message unless it outlived the retention period or goes to the dead-letter queue. */
+    const consider = (message: StoredMessage): void => {
+      if (now - message.sentAt >= retentionMs) {
+        expired.push(message.id);
+      } else if (redrive && deadLetterQueue && message.receiveCount >= redrive.maxReceiveCount) {
+        // The receive that would make ApproximateReceiveCount exceed maxReceiveCount moves it instead.
+        this.#write({ t: 'redrive', q: queue.name, to: deadLetterQueue.name, id: message.id, at: now });
+        moved = true;
+      } else {
+        chosen.push(message);
+      }
+    };
+    if (queue.fifo) {
+      for (const [group, messages] of queue.groups) {
+        if (chosen.length >= request.maxMessages) break;
+        if ((queue.inflightByGroup.get(group) ?? 0) > 0) continue;
+        for (const message of [...messages]) {
+          if (chosen.length >= request.maxMessages || message.state !== 'ready') break;
+          consider(message);
+        }
+      }
+    } else {
+      for (const message of queue.ready.values()) {
+        if (chosen.length >= request.maxMessages) break;
+        consider(message);
+      }
+    }
+    if (expired.length > 0) this.#write({ t: 'del', q: queue.name, ids: expired });
+    if (moved && deadLetterQueue && deadLetterQueue !== queue) this.#wake(deadLetterQueue);
+    if (chosen.length === 0) return [];
+    const visibility = request.visibilityTimeout ?? integerAttribute(queue.attributes, 'VisibilityTimeout');
+    const entries = chosen.map(
+      (message) => [message.id, randomBytes(12).toString('hex'), now + visibility * 1000] as const,
+    );
+    this.#write({ t: 'recv', q: queue.name, at: now, ms: entries });
+    return chosen.map((message) => this.#received(queue, message));
+  }
+
+  #received(queue: QueueState, message: StoredMessage): ReceivedMessage {
+    const system: Record<string, string> = {
+      SenderId: message.sender,
+      SentTimestamp: String(message.sentAt),
+      ApproximateReceiveCount: String(message.receiveCount),
+      ApproximateFirstReceiveTimestamp: String(
+        message.firstReceiveAt ?? message.receivedAt ?? message.sentAt,
+      ),
+    };
+    if (message.seq !== undefined) system.SequenceNumber = message.seq;
+    if (message.dedup !== undefined) system.MessageDeduplicationId = message.dedup;
+    if (message.group !== undefined) system.MessageGroupId = message.group;
+    const trace = message.sys?.AWSTraceHeader?.StringValue;
+    if (trace !== undefined) system.AWSTraceHeader = trace;
+    if (message.dlqSource !== undefined) system.DeadLetterQueueSourceArn = message.dlqSource;
+    return {
+      messageId: message.id,
+      receiptHandle: receiptHandleOf(queue.name, message.id, message.handle!),
+      body: message.body,
+      md5OfBody: message.md5,
+      messageAttributes: message.attrs ?? {},
+      systemAttributes: system,
+    };
+  }
+
+  /** Moves delayed and in-flight messages whose time has come to ready. */
+  #promote(queue: QueueState, now: number): void {
+    for (let top = queue.hidden.peek(); top !== undefined && top.at <= now; top = queue.hidden.peek()) {
+      queue.hidden.pop();
+      if (queue.versions.get(top.message) !== top.version || top.message.state === 'gone') continue;
+      this.#place(queue, top.message, 'ready', top.at);
+    }
+  }
+
+  /** Hands messages to long-polling receivers, oldest waiter first, while there are messages. */
+  #wake(queue: QueueState): void {
+    if (queue.waiters.size === 0 || this.#closed) return;
+    for (const waiter of queue.waiters) {
+      const taken = this.#take(queue, waiter.request);
+      if (taken.length === 0) break;
+      queue.waiters.delete(waiter);
+      clearTimeout(waiter.timer);
+      waiter.resolve(taken);
+    }
+    this.#armWakeTimer(queue);
+  }
+
+  /** While someone long-polls, wake up when the next delayed or in-flight message becomes visible. */
+  #armWakeTimer(queue: QueueState): void {
+    if (queue.wakeTimer !== undefined) clearTimeout(queue.wakeTimer);
+    queue.wakeTimer = undefined;
+    const next = queue.hidden.peek();
+    if (queue.waiters.size === 0 || next === undefined || this.#closed) return;
+    const delay = Math.min(Math.max(0, next.at - this.#now()), MAX_TIMER_MS);
+    queue.wakeTimer = setTimeout(() => {
+      queue.wakeTimer = undefined;
+      if (this.#queues.get(queue.name) !== queue) return;
+      this.#promote(queue, this.#now());
+      this.#wake(queue);
+    }, delay);
+    queue.wakeTimer.unref();
+  }
+
+  #endWaiters(queue: QueueState): void {
+    if (queue.wakeTimer !== undefined) clearTimeout(queue.wakeTimer);
+    queue.wakeTimer = undefined;
+    for (const waiter of queue.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve([]);
+    }
+    queue.waiters.clear();
+  }
+
+  // ─── State changes ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Applies a record to memory and appends it to the journal. */
+  #write(record: SqsRecord): void {
+    if (this.#closed) throw sqsErrors.unsupportedOperation('The queue service is shutting down.');
+    this.#apply(record);
+    this.#journal!.append(record);
+  }
+
+  #apply(record: SqsRecord): void {
+    switch (record.t) {
+      case 'queue': {
+        const body = record.queue;
+        const existing = this.#queues.get(body.name);
+        if (existing) {
+          existing.attributes = new Map(body.attributes);
+          existing.lastModifiedAt = body.lastModifiedAt;
+          existing.tags = { ...body.tags };
+          existing.lastPurgeAt = body.lastPurgeAt;
+          if (body.nextSeq !== undefined) existing.nextSeq = BigInt(body.nextSeq);
+          return;
+        }
+        this.#deletedAt.delete(body.name);
+        this.#queues.set(body.name, {
+          name: body.name,
+          arn: this.queueArn(body.name),
+          fifo: body.fifo,
+          attributes: new Map(body.attributes),
+          createdAt: body.createdAt,
+          lastModifiedAt: body.lastModifiedAt,
+          tags: { ...body.tags },
+          lastPurgeAt: body.lastPurgeAt,
+          nextSeq: BigInt(body.nextSeq ?? 0),
+          messages: new Map(),
+          ready: new Map(),
+          groups: new Map(),
+          inflightByGroup: new Map(),
+          hidden: new MinHeap<HiddenEntry>((a, b) => a.at - b.at),
+          versions: new WeakMap(),
+          inflight: 0,
+          delayed: 0,
+          dedup: new Map(),
+          waiters: new Set(),
+          wakeTimer: undefined,
+        });
+        return;
+      }
+      case 'queue-deleted': {
+        const queue = this.#queues.get(record.name);
+        if (queue) this.#endWaiters(queue);
+        this.#queues.delete(record.name);
+        this.#deletedAt.set(record.name, record.at);
+        return;
+      }
+      case 'msg': {
+        const queue = this.#queues.get(record.q);
+        if (!queue) return;
+        const message: StoredMessage = { ...record.m };
+        const state = message.state;
+        message.state = 'gone';
+        queue.messages.set(message.id, message);
+        if (queue.fifo) {
+          const group = message.group ?? '';
+          const list = queue.groups.get(group);
+          if (list) list.push(message);
+          else queue.groups.set(group, [message]);
+          if (message.seq !== undefined)
+            queue.nextSeq = maxBigInt(queue.nextSeq, counterOf(message.seq) + 1n);
+          if (message.dedup !== undefined) {
+            const key =
+              queue.attributes.get('DeduplicationScope') === 'messageGroup'
+                ? `${group}\u0000${message.dedup}`
+                : message.dedup;
+            if (!queue.dedup.has(key))
+              queue.dedup.set(key, { id: message.id, seq: message.seq, at: message.sentAt });
+          }
+        }
+        this.#place(queue, message, state === 'gone' ? 'ready' : state, message.visibleAt);
+        return;
+      }
+      case 'recv': {
+        const queue = this.#queues.get(record.q);
+        if (!queue) return;
+        for (const [id, nonce, visibleAt] of record.ms) {
+          const message = queue.messages.get(id);
+          if (!message) continue;
+          message.receiveCount += 1;
+          message.firstReceiveAt ??= record.at;
+          message.receivedAt = record.at;
+          message.handle = nonce;
+          this.#place(queue, message, 'inflight', visibleAt);
+        }
+        return;
+      }
+      case 'del': {
+        const queue = this.#queues.get(record.q);
+        if (!queue) return;
+        for (const id of record.ids) this.#remove(queue, id);
+        return;
+      }
+      case 'vis': {
+        const queue = this.#queues.get(record.q);
+        const message = queue?.messages.get(record.id);
+        if (!queue || !message) return;
+        this.#place(queue, message, 'inflight', record.at);
+        return;
+      }
+      case 'purge': {
+        const queue = this.#queues.get(record.q);
+        if (!queue) return;
+        for (const message of queue.messages.values()) message.state = 'gone';
+        queue.messages.clear();
+        queue.ready.clear();
+        queue.groups.clear();
+        queue.inflightByGroup.clear();
+        queue.hidden.clear();
+        queue.inflight = 0;
+        queue.delayed = 0;
+        queue.lastPurgeAt = record.at;
+        return;
+      }
+      case 'redrive': {
+        const source = this.#queues.get(record.q);
+        const target = this.#queues.get(record.to);
+        const message = source?.messages.get(record.id);
+        if (!source || !message) return;
+        this.#remove(source, record.id);
+        if (!target) return;
+        const moved: StoredMessage = {
+          id: message.id,
+          body: message.body,
+          md5: message.md5,
+          ...(message.attrs ? { attrs: message.attrs } : {}),
+          ...(message.sys ? { sys: message.sys, md5Sys: message.md5Sys! } : {}),
+          sentAt: message.sentAt,
+          sender: message.sender,
+          ...(message.group === undefined ? {} : { group: message.group }),
+          ...(target.fifo && message.dedup !== undefined
+            ? { dedup: message.dedup, seq: sequenceNumber(target.nextSeq) }
+            : {}),
+          receiveCount: 0,
+          state: 'ready',
+          visibleAt: record.at,
+          dlqSource: source.arn,
+        };
+        this.#apply({ t: 'msg', q: target.name, m: moved });
+        return;
+      }
+      case 'dedup': {
+        const queue = this.#queues.get(record.q);
+        queue?.dedup.set(record.k, { id: record.id, seq: record.seq, at: record.at });
+        return;
+      }
+    }
+  }
+
+  /** Moves a message to a state, keeping the counters, the ready map, the groups and the heap in step. */
+  #place(queue: QueueState, message: StoredMessage, state: MessageState, visibleAt: number): void {
+    this.#leave(queue, message);
+    message.state = state;
+    message.visibleAt = visibleAt;
+    if (state === 'ready') {
+      if (!queue.fifo) queue.ready.set(message.id, message);
+      return;
+    }
+    if (state === 'gone') return;
+    if (state === 'inflight') {
+      queue.inflight++;
+      if (queue.fifo) {
+        const group = message.group ?? '';
+        queue.inflightByGroup.set(group, (queue.inflightByGroup.get(group) ?? 0) + 1);
+      }
+    } else {
+      queue.delayed++;
+    }
+    queue.hidden.push({ at: visibleAt, message, version: queue.versions.get(message)! });
+  }
+
+  /** Takes a message out of its current state's structures (its heap entry goes stale). */
+  #leave(queue: QueueState, message: StoredMessage): void {
+    queue.versions.set(message, (queue.versions.get(message) ?? 0) + 1);
+    if (message.state === 'inflight') {
+      queue.inflight--;
+      if (queue.fifo) {
+        const group = message.group ?? '';
+        const count = (queue.inflightByGroup.get(group) ?? 1) - 1;
+        if (count > 0) queue.inflightByGroup.set(group, count);
+        else queue.inflightByGroup.delete(group);
+      }
+    } else if (message.state === 'delayed') {
+      queue.delayed--;
+    } else if (message.state === 'ready' && !queue.fifo) {
+      queue.ready.delete(message.id);
+    }
+    message.state = 'gone';
+  }
+
+  #remove(queue: QueueState, id: string): void {
+    const message = queue.messages.get(id);
+    if (!message) return;
+    this.#leave(queue, message);
+    queue.messages.delete(id);
+    if (queue.fifo) {
+      const group = message.group ?? '';
+      const list = queue.groups.get(group);
+      if (list) {
+        const index = list.indexOf(message);
+        if (index !== -1) list.splice(index, 1);
+        if (list.length === 0) queue.groups.delete(group);
+      }
+    }
+  }
+
+  /** Records that rebuild the current state: queues first (dead-letter targets), then their messages. */
+  *#snapshot(): Iterable<SqsRecord> {
+    const now = this.#now();
+    for (const [name, at] of this.#deletedAt) {
+      if (now - at < DELETE_COOLDOWN_MS) yield { t: 'queue-deleted', name, at };
+    }
+    for (const queue of this.#queues.values()) yield { t: 'queue', queue: this.#queueBody(queue) };
+    for (const queue of this.#queues.values()) {
+      for (const message of queue.messages.values()) yield { t: 'msg', q: queue.name, m: message };
+      for (const [key, entry] of queue.dedup) {
+        if (now - entry.at >= DEDUP_WINDOW_MS) continue;
+        yield {
+          t: 'dedup',
+          q: queue.name,
+          k: key,
+          id: entry.id,
+          ...(entry.seq === undefined ? {} : { seq: entry.seq }),
+          at: entry.at,
+        };
+      }
+    }
+  }
+
+  #queueBody(queue: QueueState): QueueRecordBody {
+    return {
+      name: queue.name,
+      fifo: queue.fifo,
+      attributes: [...queue.attributes],
+      createdAt: queue.createdAt,
+      lastModifiedAt: queue.lastModifiedAt,
+      tags: queue.tags,
+      ...(queue.lastPurgeAt === undefined ? {} : { lastPurgeAt: queue.lastPurgeAt }),
+      nextSeq: queue.nextSeq.toString(),
+    };
+  }
+
+  #queue(name: string): QueueState {
+    const queue = this.#queues.get(name);
+    if (!queue) throw sqsErrors.queueDoesNotExist();
+    return queue;
+  }
+
+  #queueByArn(arn: string): QueueState | undefined {
+    const prefix = `arn:aws:sqs:${this.region}:${this.accountId}:`;
+    return arn.startsWith(prefix) ? this.#queues.get(arn.slice(prefix.length)) : undefined;
+  }
+}
+
+// ─── Receipt handles ───────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A receipt handle is opaque to clients; ours is base64 of `<queue>\n<message id>\n<nonce>`, with a fresh
+ * nonce per receive, so an older handle of the same message is told apart from the current one.
+ */
+function receiptHandleOf(queue: string, id: string, nonce: string): string {
+  return Buffer.from(`${queue}\n${id}\n${nonce}`, 'utf8').toString('base64');
+}
+
+function parseReceiptHandle(handle: string, queue: string): { id: string; nonce: string } {
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(handle) ? Buffer.from(handle, 'base64').toString('utf8') : '';
+  const parts = decoded.split('\n');
+  if (
+    parts.length !== 3 ||
+    parts[0] !== queue ||
+    !/^[0-9a-f-]{36}$/.test(parts[1]!) ||
+    !/^[0-9a-f]{24}$/.test(parts[2]!)
+  ) {
+    throw sqsErrors.receiptHandleIsInvalid(handle);
+  }
+  return { id: parts[1]!, nonce: parts[2]! };
+}
+
+/** FIFO sequence numbers: 20 digits, increasing per queue, as AWS's look. */
+function sequenceNumber(counter: bigint): string {
+  return (10n ** 19n + counter).toString();
+}
+
+function maxBigInt(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** The per-queue counter a sequence number was made from. */
+function counterOf(seq: string): bigint {
+  return BigInt(seq) - 10n ** 19n;
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
