@@ -11,8 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LambdaRunner } from '../lambda/lambda-runner.ts';
+import { SqsEngine } from '../sqs/sqs-engine.ts';
+import { createSqsService } from '../sqs/sqs-service.ts';
+import { AwsServiceIntegrations } from '../stepfunctions/aws-integrations.ts';
 import { StepFunctionsEngine } from '../stepfunctions/engine/engine.ts';
 import type { StateMachineRecord } from '../stepfunctions/engine/model.ts';
+import type { ServiceIntegrations } from '../stepfunctions/integrations.ts';
 import { InProcessIntegrations } from '../stepfunctions/integrations.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -117,6 +122,37 @@ async function embedded(name: string, dataDir: string | null): Promise<Measured>
       chargeResult((parameters as { Payload: unknown }).Payload),
     )
     .handle('arn:aws:states:::sqs:sendMessage', publishResult);
+  return driveEngine(name, dataDir, integrations);
+}
+
+/**
+ * The same definition with its Charge step run by the embedded Lambda runner (a real handler module) and its
+ * Publish step sent to the embedded SQS, durable, as the payment flow will run locally.
+ */
+async function embeddedWithServices(name: string, dataDir: string): Promise<Measured> {
+  const lambda = await LambdaRunner.open({ dataDir: null });
+  lambda.register({ name: 'charge', handler: 'local/bench/bench-handlers.ts#charge' });
+  const sqs = await SqsEngine.open({ dataDir, endpoint: 'http://127.0.0.1:4566' });
+  const sqsService = createSqsService(sqs);
+  const context = { requestId: 'bench', region: 'us-east-1', accountId: '000000000000' };
+  await sqsService.handle('CreateQueue', { QueueName: 'PaymentSuccess' }, context);
+  const integrations = new AwsServiceIntegrations({
+    region: 'us-east-1',
+    accountId: '000000000000',
+    lambda,
+    services: { sqs: { ...sqsService, flushed: () => sqs.flushed() } },
+  });
+  const result = await driveEngine(name, dataDir, integrations);
+  await sqs.close();
+  await lambda.close();
+  return result;
+}
+
+async function driveEngine(
+  name: string,
+  dataDir: string | null,
+  integrations: ServiceIntegrations,
+): Promise<Measured> {
   const engine = await StepFunctionsEngine.open({ dataDir, integrations });
   const machine: StateMachineRecord = {
     arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench',
@@ -128,8 +164,6 @@ async function embedded(name: string, dataDir: string | null): Promise<Measured>
     revisionId: 'bench',
   };
   engine.putMachine(machine);
-  // The calls recorded by the double would grow without bound; the benchmark does not read them.
-  integrations.calls.length = 0;
   const result = await drive(name, async (index) => {
     const arn = `arn:aws:states:us-east-1:000000000000:execution:bench:${name}-${index}`;
     engine.start(machine, {
@@ -141,7 +175,7 @@ async function embedded(name: string, dataDir: string | null): Promise<Measured>
     const done = await engine.finished(arn);
     if (done.status !== 'SUCCEEDED')
       throw new Error(`${arn} ended ${done.status}: ${done.error} ${done.cause}`);
-    if (index % 1000 === 0) integrations.calls.length = 0;
+    if (index % 1000 === 0 && integrations instanceof InProcessIntegrations) integrations.calls.length = 0;
   });
   await engine.flushed();
   await engine.close();
@@ -206,6 +240,10 @@ try {
       await awsLocalStepFunctions(),
       await embedded('embedded, in memory', null),
       await embedded('embedded, durable', join(dataDir, String(round))),
+      await embeddedWithServices(
+        'embedded, durable, with Lambda and SQS',
+        join(dataDir, `services-${round}`),
+      ),
     ]) {
       rounds.set(measured.name, [...(rounds.get(measured.name) ?? []), measured]);
     }
