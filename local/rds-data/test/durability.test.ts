@@ -4,10 +4,6 @@
  * and every transaction it saw committed, must be there afterwards; a transaction still open at the kill
  * must be gone, as a dropped connection's transaction is on Aurora.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import {
   BatchExecuteStatementCommand,
   BeginTransactionCommand,
@@ -16,9 +12,9 @@ import {
   type RDSDataClient,
 } from '@aws-sdk/client-rds-data';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChildProcesses } from '../../testing/child-processes.ts';
 import { dataClient, TARGET } from './harness.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const FIXTURE = 'local/rds-data/test/data-api-process.ts';
 
 interface RunningDataApi {
@@ -26,53 +22,23 @@ interface RunningDataApi {
   kill(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-const dataDirs: string[] = [];
+const processes = new ChildProcesses();
 
 async function startDataApiProcess(dataDir: string): Promise<RunningDataApi> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dataDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const endpoint = await new Promise<string>((ready, fail) => {
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /^ready (\S+)$/m.exec(stdout);
-      if (match) ready(match[1]!);
-    });
-    child.once('exit', (code, signal) =>
-      fail(new Error(`the Data API exited (${code ?? signal}) before it was ready:\n${stderr}`)),
-    );
-  });
-  const client = dataClient(endpoint);
+  const running = await processes.start(FIXTURE, [dataDir]);
+  const client = dataClient(running.value);
   return {
     client,
     async kill() {
       client.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      children.delete(child);
+      await running.kill();
     },
   };
 }
 
-afterEach(() => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-});
+afterEach(() => processes.killAll());
 
-afterAll(() => {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => processes.removeTempDirs());
 
 function execute(client: RDSDataClient, sql: string, transactionId?: string) {
   return client.send(new ExecuteStatementCommand({ ...TARGET, sql, transactionId }));
@@ -81,8 +47,7 @@ function execute(client: RDSDataClient, sql: string, transactionId?: string) {
 describe('the Data API killed with SIGKILL', () => {
   it('keeps what was committed and loses the transaction left open', async () => {
     // Prepare
-    const dataDir = mkdtempSync(join(tmpdir(), 'rds-data-durability-'));
-    dataDirs.push(dataDir);
+    const dataDir = processes.tempDir('rds-data-durability-');
     let api = await startDataApiProcess(dataDir);
     await execute(api.client, 'CREATE TABLE payments (id text PRIMARY KEY, pence int8 NOT NULL)');
     await execute(api.client, "INSERT INTO payments VALUES ('autocommit', 100)");
@@ -125,8 +90,7 @@ describe('the Data API killed with SIGKILL', () => {
 
   it('keeps every acknowledged autocommit insert when killed in the middle of a burst', async () => {
     // Prepare
-    const dataDir = mkdtempSync(join(tmpdir(), 'rds-data-durability-'));
-    dataDirs.push(dataDir);
+    const dataDir = processes.tempDir('rds-data-durability-');
     let api = await startDataApiProcess(dataDir);
     await execute(api.client, 'CREATE TABLE events (n int4 PRIMARY KEY)');
     const acknowledged: number[] = [];

@@ -4,10 +4,6 @@
  * or deleted) must survive; an in-flight message stays hidden until its visibility deadline, keeps its receive
  * count and its receipt handle; nothing acknowledged is lost and nothing comes back twice.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -20,9 +16,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChildProcesses } from '../../testing/child-processes.ts';
 import { sqsClient } from './support.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const FIXTURE = 'local/sqs/test/fixtures/sqs-process.ts';
 
 interface RunningSqs {
@@ -30,63 +26,27 @@ interface RunningSqs {
   kill(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-const dataDirs: string[] = [];
+const processes = new ChildProcesses();
 
 function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sqs-durability-'));
-  dataDirs.push(dir);
-  return dir;
+  return processes.tempDir('sqs-durability-');
 }
 
 async function startSqs(dataDir: string): Promise<RunningSqs> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dataDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const endpoint = await new Promise<string>((ready, fail) => {
-    let stdout = '';
-    const onData = (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /^ready (\S+)$/m.exec(stdout);
-      if (match) {
-        child.stdout!.off('data', onData);
-        ready(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) =>
-      fail(new Error(`SQS exited (${code ?? signal}) before it was ready:\n${stderr}`)),
-    );
-  });
-  const client = sqsClient(endpoint);
+  const running = await processes.start(FIXTURE, [dataDir]);
+  const client = sqsClient(running.value);
   return {
     client,
     async kill() {
       client.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      children.delete(child);
+      await running.kill();
     },
   };
 }
 
-afterEach(() => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-});
+afterEach(() => processes.killAll());
 
-afterAll(() => {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => processes.removeTempDirs());
 
 async function drain(client: SQSClient, QueueUrl: string): Promise<Message[]> {
   const all: Message[] = [];

@@ -8,10 +8,6 @@
  * HistoryEvent.id) and that each event names the previous event of its branch (previousEventId); a Standard
  * execution never loses acknowledged work. `expectWellFormedHistory` checks those rules on every history.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -28,9 +24,9 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChildProcesses } from '../../testing/child-processes.ts';
 import { eventTypes, sfnClient } from '../../testing/step-functions.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const FIXTURE = 'local/testing/embedded-aws-process.ts';
 const ROLE_ARN = 'arn:aws:iam::000000000000:role/test';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
@@ -44,64 +40,28 @@ interface RunningAws {
   kill(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-const dataDirs: string[] = [];
+const processes = new ChildProcesses();
 
 function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sfn-durability-'));
-  dataDirs.push(dir);
-  return dir;
+  return processes.tempDir('sfn-durability-');
 }
 
 async function startAws(dataDir: string): Promise<RunningAws> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dataDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const endpoint = await new Promise<string>((ready, fail) => {
-    let stdout = '';
-    const onData = (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /^ready (\S+)$/m.exec(stdout);
-      if (match) {
-        child.stdout!.off('data', onData);
-        ready(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) =>
-      fail(new Error(`embedded AWS exited (${code ?? signal}) before it was ready:\n${stderr}`)),
-    );
-  });
-  const client = sfnClient(endpoint);
+  const running = await processes.start(FIXTURE, [dataDir]);
+  const client = sfnClient(running.value);
   return {
-    endpoint,
+    endpoint: running.value,
     client,
     async kill() {
       client.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      children.delete(child);
+      await running.kill();
     },
   };
 }
 
-afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-});
+afterEach(() => processes.killAll());
 
-afterAll(() => {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => processes.removeTempDirs());
 
 // ─── Client-side helpers ──────────────────────────────────────────────────────────────────────────────
 
@@ -944,10 +904,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       const delay = 50 + Math.floor(random() * 900);
       delays.push(delay);
       await new Promise((done) => setTimeout(done, delay));
-      for (const running of children) {
-        running.kill('SIGKILL');
-        children.delete(running);
-      }
+      processes.killAll();
       const started = await child;
       await started?.kill();
     }
