@@ -1,0 +1,363 @@
+/**
+ * The payment gateway simulator over HTTP, as the charge Lambda will reach it.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type RunningSimulators, startSimulators } from './start-simulators.ts';
+import { getJson, postJson } from './testing.ts';
+
+let simulators: RunningSimulators;
+let chargesUrl: string;
+
+beforeAll(async () => {
+  simulators = await startSimulators({ port: 0, gateway: { slowDelayMs: 300 } });
+  chargesUrl = `${simulators.gatewayUrl}/v1/charges`;
+});
+
+afterAll(async () => {
+  await simulators.close();
+});
+
+beforeEach(() => {
+  simulators.reset();
+});
+
+function chargeRequest(paymentToken: string, overrides: Record<string, unknown> = {}) {
+  return { amountPence: 2000, currency: 'GBP', paymentToken, reference: 'pay_ref', ...overrides };
+}
+
+function charge(paymentToken: string, key: string = randomUUID(), overrides: Record<string, unknown> = {}) {
+  return postJson(chargesUrl, chargeRequest(paymentToken, overrides), { 'Idempotency-Key': key });
+}
+
+describe('charging', () => {
+  it('charges tok_visa and says it is a simulator', async () => {
+    // Prepare
+    const key = randomUUID();
+
+    // Act
+    const answer = await charge('tok_visa', key);
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-simulator')).toBe('payment-gateway');
+    expect(answer.headers.get('idempotency-key')).toBe(key);
+    expect(answer.json).toMatchObject({
+      object: 'charge',
+      status: 'succeeded',
+      amountPence: 2000,
+      currency: 'GBP',
+      reference: 'pay_ref',
+      livemode: false,
+    });
+    expect(answer.json.id).toMatch(/^ch_sim_/);
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it.each([
+    ['tok_chargeDeclined', 'card_declined', 'generic_decline'],
+    ['tok_insufficientFunds', 'card_declined', 'insufficient_funds'],
+    ['tok_lostCard', 'card_declined', 'lost_card'],
+    ['tok_stolenCard', 'card_declined', 'stolen_card'],
+    ['tok_expiredCard', 'expired_card', 'expired_card'],
+  ])('declines %s with 402 %s / %s, not to be retried', async (token, code, declineCode) => {
+    // Act
+    const answer = await charge(token);
+
+    // Assess
+    expect(answer.status).toBe(402);
+    expect(answer.headers.get('should-retry')).toBe('false');
+    expect(answer.json.error).toMatchObject({ type: 'card_error', code, declineCode });
+    const failed = await getJson(`${chargesUrl}/${answer.json.error.charge}`);
+    expect(failed.json).toMatchObject({ status: 'failed', failureCode: code, declineCode });
+  });
+
+  it('does not tell the customer a card was reported lost or stolen', async () => {
+    // Act
+    const lost = await charge('tok_lostCard');
+    const generic = await charge('tok_chargeDeclined');
+
+    // Assess
+    expect(lost.json.error.message).toBe(generic.json.error.message);
+  });
+
+  it('returns a charge by id, and 404 for an unknown id', async () => {
+    // Prepare
+    const created = await charge('tok_visa');
+
+    // Act
+    const found = await getJson(`${chargesUrl}/${created.json.id}`);
+    const missing = await getJson(`${chargesUrl}/ch_sim_nope`);
+
+    // Assess
+    expect(found.status).toBe(200);
+    expect(found.json).toEqual(created.json);
+    expect(missing.status).toBe(404);
+    expect(missing.json.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' });
+  });
+
+  it('describes its tokens at its root', async () => {
+    // Act
+    const answer = await getJson(`${simulators.gatewayUrl}/`);
+
+    // Assess
+    expect(answer.json.notice).toMatch(/SIMULATOR/);
+    expect(Object.keys(answer.json.tokens)).toEqual(
+      expect.arrayContaining([
+        'tok_visa',
+        'tok_chargeDeclined',
+        'tok_insufficientFunds',
+        'tok_gatewayOutage',
+      ]),
+    );
+  });
+});
+
+describe('idempotency', () => {
+  it('replays the first answer byte for byte to a retry with the same key and body', async () => {
+    // Prepare
+    const key = randomUUID();
+    const first = await charge('tok_visa', key);
+
+    // Act
+    const retry = await charge('tok_visa', key);
+
+    // Assess
+    expect(retry.status).toBe(200);
+    expect(retry.text).toBe(first.text);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.headers.get('original-request')).toBe(first.headers.get('request-id'));
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+    expect(simulators.gateway.requestCount(key)).toBe(2);
+  });
+
+  it('treats the same parameters in another order as the same request', async () => {
+    // Prepare
+    const key = randomUUID();
+    const first = await charge('tok_visa', key);
+    const reordered = `{"reference":"pay_ref","paymentToken":"tok_visa","currency":"GBP","amountPence":2000}`;
+
+    // Act
+    const retry = await postJson(chargesUrl, reordered, { 'Idempotency-Key': key });
+
+    // Assess
+    expect(retry.text).toBe(first.text);
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it('replays a decline too', async () => {
+    // Prepare
+    const key = randomUUID();
+    const first = await charge('tok_insufficientFunds', key);
+
+    // Act
+    const retry = await charge('tok_insufficientFunds', key);
+
+    // Assess
+    expect(retry.status).toBe(402);
+    expect(retry.text).toBe(first.text);
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it('refuses the same key with a different body with 422, charging nothing more', async () => {
+    // Prepare
+    const key = randomUUID();
+    await charge('tok_visa', key);
+
+    // Act
+    const answer = await charge('tok_visa', key, { amountPence: 5000 });
+
+    // Assess
+    expect(answer.status).toBe(422);
+    expect(answer.json.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
+    expect(answer.headers.get('should-retry')).toBe('false');
+    expect(simulators.gateway.charges()).toHaveLength(1);
+  });
+
+  it('charges once when requests with one key overlap: the others get 409, to retry later', async () => {
+    // Prepare
+    const key = randomUUID();
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 5 }, () => charge('tok_slow', key)));
+
+    // Assess
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses).toContain(200);
+    expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
+    const conflict = answers.find((answer) => answer.status === 409);
+    if (conflict) {
+      expect(conflict.json.error.code).toBe('idempotency_request_in_progress');
+      expect(conflict.headers.get('should-retry')).toBe('true');
+    }
+    expect(new Set(answers.filter((a) => a.status === 200).map((a) => a.json.id)).size).toBe(1);
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it('completes a charge whose caller gave up waiting, and replays it to the retry', async () => {
+    // Prepare
+    const key = randomUUID();
+    const impatient = new AbortController();
+    const firstTry = postJson(
+      chargesUrl,
+      chargeRequest('tok_slow'),
+      { 'Idempotency-Key': key },
+      impatient.signal,
+    );
+    await vi.waitFor(() => expect(simulators.gateway.requestCount(key)).toBe(1));
+    impatient.abort();
+    await expect(firstTry).rejects.toThrow();
+
+    // Act
+    await vi.waitFor(() => expect(simulators.gateway.chargeCount(key)).toBe(1));
+    const retry = await charge('tok_slow', key);
+
+    // Assess
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it('keeps keys apart: another key is another charge', async () => {
+    // Act
+    await charge('tok_visa', 'key-a');
+    await charge('tok_visa', 'key-b');
+
+    // Assess
+    expect(simulators.gateway.chargeCount('key-a')).toBe(1);
+    expect(simulators.gateway.chargeCount('key-b')).toBe(1);
+    expect(simulators.gateway.charges()).toHaveLength(2);
+  });
+});
+
+describe('outages', () => {
+  it('answers tok_gatewayOutage with 503 twice per key, then charges on the retry', async () => {
+    // Prepare
+    const key = randomUUID();
+
+    // Act
+    const first = await charge('tok_gatewayOutage', key);
+    const second = await charge('tok_gatewayOutage', key);
+    const third = await charge('tok_gatewayOutage', key);
+
+    // Assess
+    expect([first.status, second.status, third.status]).toEqual([503, 503, 200]);
+    expect(first.json.error).toMatchObject({ type: 'api_error', code: 'gateway_unavailable' });
+    expect(first.headers.get('should-retry')).toBe('true');
+    expect(third.json.status).toBe('succeeded');
+    expect(third.headers.get('idempotent-replayed')).toBeNull();
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it('counts outage attempts per key', async () => {
+    // Prepare
+    await charge('tok_gatewayOutage', 'outage-a');
+    await charge('tok_gatewayOutage', 'outage-a');
+
+    // Act
+    const otherKey = await charge('tok_gatewayOutage', 'outage-b');
+
+    // Assess
+    expect(otherKey.status).toBe(503);
+  });
+});
+
+describe('refusals', () => {
+  it.each([['4242424242424242'], ['4242 4242 4242 4242'], ['4000-0566-5566-5556']])(
+    'refuses the PAN-looking token %j with 400, without echoing or keeping it',
+    async (pan) => {
+      // Prepare
+      const key = randomUUID();
+
+      // Act
+      const answer = await charge(pan, key);
+
+      // Assess
+      expect(answer.status).toBe(400);
+      expect(answer.json.error).toMatchObject({ type: 'invalid_request_error', code: 'card_data_refused' });
+      expect(answer.text).not.toContain(pan);
+      expect(simulators.gateway.charges()).toHaveLength(0);
+      expect(JSON.stringify(await getJson(`${simulators.gatewayUrl}/`))).not.toContain(pan);
+    },
+  );
+
+  it('refuses card fields such as a CVV, whatever their value', async () => {
+    // Act
+    const answer = await charge('tok_visa', randomUUID(), { cvv: '123' });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.code).toBe('card_data_refused');
+    expect(answer.text).not.toContain('123');
+  });
+
+  it('requires an Idempotency-Key', async () => {
+    // Act
+    const answer = await postJson(chargesUrl, chargeRequest('tok_visa'));
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.code).toBe('idempotency_key_missing');
+    expect(simulators.gateway.charges()).toHaveLength(0);
+  });
+
+  it('refuses a key longer than 255 characters', async () => {
+    // Act
+    const answer = await charge('tok_visa', 'k'.repeat(256));
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.code).toBe('idempotency_key_invalid');
+  });
+
+  it.each([
+    [{ amountPence: undefined }, 'parameter_missing', 'amountPence'],
+    [{ amountPence: 20.5 }, 'parameter_invalid', 'amountPence'],
+    [{ amountPence: 29 }, 'amount_too_small', 'amountPence'],
+    [{ amountPence: 100_000_000 }, 'amount_too_large', 'amountPence'],
+    [{ currency: 'EUR' }, 'parameter_invalid', 'currency'],
+    [{ reference: '' }, 'parameter_invalid', 'reference'],
+    [{ paymentToken: 'tok_unknown' }, 'resource_missing', 'paymentToken'],
+    [{ colour: 'blue' }, 'parameter_unknown', 'colour'],
+  ])('refuses %j with 400 %s naming %s', async (overrides, code, param) => {
+    // Act
+    const answer = await charge('tok_visa', randomUUID(), overrides);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatchObject({ type: 'invalid_request_error', code, param });
+    expect(simulators.gateway.charges()).toHaveLength(0);
+  });
+
+  it('refuses a body that is not JSON', async () => {
+    // Act
+    const answer = await postJson(chargesUrl, 'amount=2000', { 'Idempotency-Key': randomUUID() });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.code).toBe('body_not_json');
+  });
+
+  it('does not keep a refused request: the same key charges once the request is fixed', async () => {
+    // Prepare
+    const key = randomUUID();
+    await charge('tok_visa', key, { amountPence: 10 });
+
+    // Act
+    const fixed = await charge('tok_visa', key);
+
+    // Assess
+    expect(fixed.status).toBe(200);
+    expect(simulators.gateway.chargeCount(key)).toBe(1);
+  });
+
+  it('answers unknown routes with 404', async () => {
+    // Act
+    const answer = await getJson(`${simulators.gatewayUrl}/v1/refunds`);
+
+    // Assess
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('x-simulator')).toBe('payment-gateway');
+  });
+});

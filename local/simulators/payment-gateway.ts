@@ -1,0 +1,488 @@
+/**
+ * THE PAYMENT GATEWAY SIMULATOR: a stand-in for a card gateway's REST API (modelled on Stripe's charges
+ * and idempotency rules), for local runs and tests. No money moves; every response says
+ * `X-Simulator: payment-gateway`, and `GET /` lists the scenarios.
+ *
+ * API (JSON; paths relative to where the simulator is mounted, e.g. http://127.0.0.1:4100/gateway):
+ * - `POST /v1/charges`, header `Idempotency-Key` (required, 1–255 characters), body
+ *   `{ amountPence, currency: 'GBP', paymentToken, reference }` → 200 charge | 402 decline | 4xx | 5xx.
+ * - `GET /v1/charges/{id}` → 200 charge (succeeded or failed) | 404.
+ *
+ * Idempotency, as Stripe's: the first completed answer for a key (a charge or a decline) is kept and
+ * replayed byte for byte to a retry with the same body, with `Idempotent-Replayed: true` and
+ * `Original-Request: <first request id>`. The same key with another body → 422 `idempotency_key_reused`.
+ * A retry that arrives while the first request is still being processed → 409
+ * `idempotency_request_in_progress` (retry later, nothing is charged). Requests refused as invalid (400)
+ * and outages (503) are not kept: the endpoint never ran, so a retry with the same key runs afresh.
+ *
+ * Errors are `{ error: { type, code, declineCode?, message, param?, charge? } }`, with `Should-Retry`
+ * (modelled on Stripe-Should-Retry) saying whether the same request may succeed later:
+ * | status | error.type / code | retry? |
+ * | 400 | invalid_request_error / parameter_missing, parameter_invalid, parameter_unknown, amount_too_small, amount_too_large, resource_missing, idempotency_key_missing, idempotency_key_invalid, card_data_refused, body_not_json | no |
+ * | 402 | card_error / card_declined (declineCode generic_decline, insufficient_funds, lost_card, stolen_card) or expired_card | no |
+ * | 409 | idempotency_error / idempotency_request_in_progress | yes, same key |
+ * | 422 | idempotency_error / idempotency_key_reused | no |
+ * | 503 | api_error / gateway_unavailable | yes, same key |
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  delay,
+  jsonResponse,
+  type Simulator,
+  type SimulatorRequest,
+  type SimulatorResponse,
+} from './server.ts';
+
+/** A charge as the gateway returns it. */
+export interface GatewayCharge {
+  readonly id: string;
+  readonly object: 'charge';
+  readonly status: 'succeeded' | 'failed';
+  readonly amountPence: number;
+  readonly currency: 'GBP';
+  readonly reference: string;
+  readonly paymentToken: string;
+  /** Set when status is failed: 'card_declined' or 'expired_card'. */
+  readonly failureCode: string | null;
+  /** Set when the issuer gave a reason: generic_decline, insufficient_funds, lost_card, stolen_card, ... */
+  readonly declineCode: string | null;
+  readonly failureMessage: string | null;
+  readonly createdAt: string;
+  readonly livemode: false;
+}
+
+/** A charge with the idempotency key it was created under: what the in-process API shows tests. */
+export interface GatewayChargeRecord extends GatewayCharge {
+  readonly idempotencyKey: string;
+}
+
+export interface PaymentGatewayOptions {
+  /** How long `tok_slow` takes to answer; default 2000 ms. */
+  readonly slowDelayMs?: number;
+  /** How many attempts per idempotency key `tok_gatewayOutage` answers 503 before charging; default 2. */
+  readonly outageFailures?: number;
+}
+
+type TokenBehaviour =
+  | { readonly kind: 'charge' }
+  | { readonly kind: 'slow' }
+  | { readonly kind: 'outage' }
+  | {
+      readonly kind: 'decline';
+      readonly failureCode: 'card_declined' | 'expired_card';
+      readonly declineCode: string;
+      readonly message: string;
+    };
+
+/** The test tokens. Anything else that starts `tok_` is an unknown token (400 resource_missing). */
+export const PAYMENT_TEST_TOKENS: Readonly<
+  Record<string, TokenBehaviour & { readonly description: string }>
+> = {
+  tok_visa: { kind: 'charge', description: 'charged' },
+  tok_mastercard: { kind: 'charge', description: 'charged' },
+  tok_chargeDeclined: {
+    kind: 'decline',
+    failureCode: 'card_declined',
+    declineCode: 'generic_decline',
+    message: 'Your card was declined.',
+    description: '402 card_declined, declineCode generic_decline',
+  },
+  tok_insufficientFunds: {
+    kind: 'decline',
+    failureCode: 'card_declined',
+    declineCode: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+    description: '402 card_declined, declineCode insufficient_funds',
+  },
+  // Issuers ask merchants not to tell the customer a card is reported lost or stolen.
+  tok_lostCard: {
+    kind: 'decline',
+    failureCode: 'card_declined',
+    declineCode: 'lost_card',
+    message: 'Your card was declined.',
+    description: '402 card_declined, declineCode lost_card',
+  },
+  tok_stolenCard: {
+    kind: 'decline',
+    failureCode: 'card_declined',
+    declineCode: 'stolen_card',
+    message: 'Your card was declined.',
+    description: '402 card_declined, declineCode stolen_card',
+  },
+  tok_expiredCard: {
+    kind: 'decline',
+    failureCode: 'expired_card',
+    declineCode: 'expired_card',
+    message: 'Your card has expired.',
+    description: '402 expired_card',
+  },
+  tok_gatewayOutage: {
+    kind: 'outage',
+    description:
+      '503 gateway_unavailable for the first attempts per idempotency key (default 2), then charged',
+  },
+  tok_slow: { kind: 'slow', description: 'charged, answering after a delay (default 2 s)' },
+};
+
+/** Smallest and largest amounts a UK card gateway takes in one charge (Stripe: £0.30 and 8 digits). */
+const MIN_AMOUNT_PENCE = 30;
+const MAX_AMOUNT_PENCE = 99_999_999;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** Field names that only card data would use: refused, whatever their value. */
+const CARD_DATA_FIELDS =
+  /^(pan|cvv2?|cvc2?|cardnumber|card_number|securitycode|security_code|expiry|exp_?month|exp_?year)$/i;
+/** 12–19 digits, optionally grouped by spaces or hyphens, as a card number is printed. */
+const PAN_LIKE = /(?:\d[ -]?){11,18}\d/;
+
+const ChargeRequestSchema = z.strictObject({
+  amountPence: z.number().int(),
+  currency: z.string(),
+  paymentToken: z.string().min(1).max(255),
+  reference: z.string().min(1).max(255),
+});
+
+type IdempotencyEntry =
+  | { readonly state: 'in-flight'; readonly fingerprint: string }
+  | {
+      readonly state: 'done';
+      readonly fingerprint: string;
+      readonly requestId: string;
+      readonly response: SimulatorResponse;
+    };
+
+/**
+ * The payment gateway simulator: serve it with `startSimulators` (or `startSimulatorServer`), and use
+ * `charges()`, `chargeCount(key)` and `reset()` from tests.
+ *
+ * @example
+ * const gateway = new PaymentGatewaySimulator({ slowDelayMs: 50 });
+ * // POST {url}/gateway/v1/charges ... then:
+ * expect(gateway.chargeCount(paymentId)).toBe(1);
+ */
+export class PaymentGatewaySimulator implements Simulator {
+  readonly name = 'payment-gateway';
+  private readonly slowDelayMs: number;
+  private readonly outageFailures: number;
+  private readonly closing = new AbortController();
+  private readonly chargesById = new Map<string, GatewayChargeRecord>();
+  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly requestsByKey = new Map<string, number>();
+  private readonly outageAttemptsByKey = new Map<string, number>();
+
+  constructor(options: PaymentGatewayOptions = {}) {
+    this.slowDelayMs = options.slowDelayMs ?? 2000;
+    this.outageFailures = options.outageFailures ?? 2;
+  }
+
+  /** Every charge created since the last reset, succeeded and failed, oldest first. */
+  charges(): readonly GatewayChargeRecord[] {
+    return [...this.chargesById.values()];
+  }
+
+  /** How many charges (succeeded or failed) were created under an idempotency key: 0 or 1, never more. */
+  chargeCount(idempotencyKey: string): number {
+    return this.charges().filter((charge) => charge.idempotencyKey === idempotencyKey).length;
+  }
+
+  /** How many `POST /v1/charges` requests carried an idempotency key, whatever their outcome. */
+  requestCount(idempotencyKey: string): number {
+    return this.requestsByKey.get(idempotencyKey) ?? 0;
+  }
+
+  /** Forgets every charge, idempotency key and outage counter. */
+  reset(): void {
+    this.chargesById.clear();
+    this.idempotency.clear();
+    this.requestsByKey.clear();
+    this.outageAttemptsByKey.clear();
+  }
+
+  close(): void {
+    this.closing.abort();
+  }
+
+  errorResponse(status: number, code: string, message: string): SimulatorResponse {
+    return status >= 500
+      ? jsonResponse(status, { error: { type: 'api_error', code, message } }, { 'Should-Retry': 'true' })
+      : invalidRequest(status, code, message);
+  }
+
+  async handle(request: SimulatorRequest): Promise<SimulatorResponse> {
+    if (request.method === 'GET' && (request.path === '/' || request.path === ''))
+      return jsonResponse(200, this.describe());
+    if (request.method === 'POST' && request.path === '/v1/charges') return this.createCharge(request);
+    const match = /^\/v1\/charges\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && match) return this.retrieveCharge(decodeURIComponent(match[1]!));
+    return invalidRequest(
+      404,
+      'route_not_found',
+      `Unrecognized request URL (${request.method} ${request.path}).`,
+    );
+  }
+
+  private retrieveCharge(id: string): SimulatorResponse {
+    const record = this.chargesById.get(id);
+    if (!record) return invalidRequest(404, 'resource_missing', `No such charge: '${id}'`, 'id');
+    const { idempotencyKey: _key, ...charge } = record;
+    return jsonResponse(200, charge);
+  }
+
+  private async createCharge(request: SimulatorRequest): Promise<SimulatorResponse> {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      return invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.');
+    }
+    // Card data is refused before anything else looks at the request, and is never kept or echoed.
+    if (carriesCardData(body))
+      return invalidRequest(
+        400,
+        'card_data_refused',
+        'Card numbers and security codes must not be sent to this API: send a payment token from the card form.',
+        'paymentToken',
+      );
+
+    const key = headerValue(request, 'idempotency-key');
+    if (key === undefined)
+      return invalidRequest(400, 'idempotency_key_missing', 'An Idempotency-Key header is required.');
+    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+      return invalidRequest(
+        400,
+        'idempotency_key_invalid',
+        `An Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`,
+      );
+    this.requestsByKey.set(key, this.requestCount(key) + 1);
+    const keyHeaders = { 'Idempotency-Key': key };
+
+    const fingerprint = fingerprintOf(body);
+    const earlier = this.idempotency.get(key);
+    if (earlier && earlier.fingerprint !== fingerprint)
+      return idempotencyError(
+        422,
+        'idempotency_key_reused',
+        'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+        keyHeaders,
+        false,
+      );
+    if (earlier?.state === 'in-flight')
+      return idempotencyError(
+        409,
+        'idempotency_request_in_progress',
+        'There is currently another in-progress request using this Idempotency-Key. Retry it later.',
+        keyHeaders,
+        true,
+      );
+    if (earlier?.state === 'done')
+      return {
+        ...earlier.response,
+        headers: {
+          ...earlier.response.headers,
+          'Idempotent-Replayed': 'true',
+          'Original-Request': earlier.requestId,
+        },
+      };
+
+    const parsed = parseChargeRequest(body);
+    if ('refusal' in parsed) return withHeaders(parsed.refusal, keyHeaders);
+    const charge = parsed.charge;
+    const behaviour = PAYMENT_TEST_TOKENS[charge.paymentToken];
+    if (!behaviour)
+      return withHeaders(
+        invalidRequest(400, 'resource_missing', `No such token: '${charge.paymentToken}'`, 'paymentToken'),
+        keyHeaders,
+      );
+
+    if (behaviour.kind === 'outage') {
+      const attempts = (this.outageAttemptsByKey.get(key) ?? 0) + 1;
+      this.outageAttemptsByKey.set(key, attempts);
+      if (attempts <= this.outageFailures)
+        return jsonResponse(
+          503,
+          {
+            error: {
+              type: 'api_error',
+              code: 'gateway_unavailable',
+              message: 'The payment gateway is temporarily unavailable. Retry with the same Idempotency-Key.',
+            },
+          },
+          { ...keyHeaders, 'Should-Retry': 'true', 'Retry-After': '1' },
+        );
+    }
+
+    this.idempotency.set(key, { state: 'in-flight', fingerprint });
+    try {
+      // The charge completes even if the caller gave up waiting: a retry then gets it replayed.
+      if (behaviour.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
+    } catch (error) {
+      this.idempotency.delete(key);
+      throw error;
+    }
+    const response = this.charge(key, charge, behaviour, keyHeaders);
+    this.idempotency.set(key, { state: 'done', fingerprint, requestId: request.requestId, response });
+    return response;
+  }
+
+  private charge(
+    key: string,
+    request: ChargeRequest,
+    behaviour: TokenBehaviour,
+    keyHeaders: Readonly<Record<string, string>>,
+  ): SimulatorResponse {
+    const declined = behaviour.kind === 'decline' ? behaviour : undefined;
+    const charge: GatewayCharge = {
+      id: `ch_sim_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+      object: 'charge',
+      status: declined ? 'failed' : 'succeeded',
+      amountPence: request.amountPence,
+      currency: 'GBP',
+      reference: request.reference,
+      paymentToken: request.paymentToken,
+      failureCode: declined?.failureCode ?? null,
+      declineCode: declined?.declineCode ?? null,
+      failureMessage: declined?.message ?? null,
+      createdAt: new Date().toISOString(),
+      livemode: false,
+    };
+    this.chargesById.set(charge.id, { ...charge, idempotencyKey: key });
+    if (!declined) return jsonResponse(200, charge, keyHeaders);
+    return jsonResponse(
+      402,
+      {
+        error: {
+          type: 'card_error',
+          code: declined.failureCode,
+          declineCode: declined.declineCode,
+          message: declined.message,
+          charge: charge.id,
+        },
+      },
+      { ...keyHeaders, 'Should-Retry': 'false' },
+    );
+  }
+
+  private describe() {
+    return {
+      simulator: 'payment-gateway',
+      notice: 'A SIMULATOR for local runs and tests. No card is charged and no money moves.',
+      endpoints: {
+        'POST /v1/charges':
+          'header Idempotency-Key; body { amountPence, currency: "GBP", paymentToken, reference }',
+        'GET /v1/charges/{id}': 'a charge, succeeded or failed',
+      },
+      tokens: Object.fromEntries(
+        Object.entries(PAYMENT_TEST_TOKENS).map(([token, behaviour]) => [token, behaviour.description]),
+      ),
+      settings: { slowDelayMs: this.slowDelayMs, outageFailures: this.outageFailures },
+    };
+  }
+}
+
+type ChargeRequest = z.infer<typeof ChargeRequestSchema>;
+
+function parseChargeRequest(body: unknown): { charge: ChargeRequest } | { refusal: SimulatorResponse } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { refusal: invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.') };
+  const result = ChargeRequestSchema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const param = issue.keys[0] ?? '';
+      return {
+        refusal: invalidRequest(400, 'parameter_unknown', `Received unknown parameter: ${param}`, param),
+      };
+    }
+    const param = String(issue.path[0] ?? '');
+    const missing = (body as Record<string, unknown>)[param] === undefined;
+    return {
+      refusal: missing
+        ? invalidRequest(400, 'parameter_missing', `Missing required param: ${param}.`, param)
+        : invalidRequest(400, 'parameter_invalid', `Invalid ${param}: ${issue.message}`, param),
+    };
+  }
+  const charge = result.data;
+  if (charge.currency.toUpperCase() !== 'GBP')
+    return {
+      refusal: invalidRequest(400, 'parameter_invalid', 'This account can only charge in GBP.', 'currency'),
+    };
+  if (charge.amountPence < MIN_AMOUNT_PENCE)
+    return {
+      refusal: invalidRequest(
+        400,
+        'amount_too_small',
+        `Amount must be at least ${MIN_AMOUNT_PENCE} pence.`,
+        'amountPence',
+      ),
+    };
+  if (charge.amountPence > MAX_AMOUNT_PENCE)
+    return {
+      refusal: invalidRequest(
+        400,
+        'amount_too_large',
+        `Amount must be no more than ${MAX_AMOUNT_PENCE} pence.`,
+        'amountPence',
+      ),
+    };
+  return { charge: { ...charge, currency: 'GBP' } };
+}
+
+/** A PAN-looking payment token, or any field only card data would use, anywhere in the body. */
+function carriesCardData(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const token = (body as Record<string, unknown>).paymentToken;
+  if (typeof token === 'string' && PAN_LIKE.test(token)) return true;
+  return Object.entries(body).some(
+    ([field, value]) => CARD_DATA_FIELDS.test(field) || (typeof value === 'object' && carriesCardData(value)),
+  );
+}
+
+/** Same parameters, whatever the key order or whitespace: what "the same request" means for a retry. */
+function fingerprintOf(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+function headerValue(request: SimulatorRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function invalidRequest(status: number, code: string, message: string, param?: string): SimulatorResponse {
+  return jsonResponse(
+    status,
+    { error: { type: 'invalid_request_error', code, message, ...(param === undefined ? {} : { param }) } },
+    { 'Should-Retry': 'false' },
+  );
+}
+
+function idempotencyError(
+  status: number,
+  code: string,
+  message: string,
+  keyHeaders: Readonly<Record<string, string>>,
+  retry: boolean,
+): SimulatorResponse {
+  return jsonResponse(
+    status,
+    { error: { type: 'idempotency_error', code, message } },
+    { ...keyHeaders, 'Should-Retry': String(retry), ...(retry ? { 'Retry-After': '1' } : {}) },
+  );
+}
+
+function withHeaders(
+  response: SimulatorResponse,
+  headers: Readonly<Record<string, string>>,
+): SimulatorResponse {
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
