@@ -1,0 +1,326 @@
+/**
+ * PaymentToVend run end to end on the embedded Step Functions, as synthesized from the construct (with short
+ * retry intervals), through the real SFN client. Charge, notify, the queues, the topic and the meter-vending
+ * consumer are in-process doubles that behave as the DESIGN.md fixtures describe:
+ * payment tokens `tok_visa` (charged), `tok_chargeDeclined` (declined), `tok_gatewayOutage` (unavailable
+ * once, then charged), `tok_gatewayDown` (always unavailable); meters `VEND_OK` (vends), `VEND_FLAKY`
+ * (vendor unavailable twice, then vends), `VEND_DOWN` (vendor stays down), `VEND_REJECT` (the meter rejects
+ * the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat).
+ */
+import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Json } from '../local/stepfunctions/definition/types.ts';
+import { InProcessIntegrations, type TaskInvocation } from '../local/stepfunctions/integrations.ts';
+import { StatesError } from '../local/stepfunctions/language/states-error.ts';
+import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../local/testing/step-functions.ts';
+import {
+  ChargeRequestSchema,
+  type ChargeResult,
+  type NotifyCustomerRequest,
+  NotifyCustomerRequestSchema,
+  type PaymentFailureMessage,
+  PaymentFailureMessageSchema,
+  type VendingFailureMessage,
+  VendingFailureMessageSchema,
+  type VendMessage,
+  VendMessageSchema,
+} from './contracts.ts';
+import { LOCAL_RESOURCE_NAMES, localResources, synthesizeLocalDefinition } from './local-definition.ts';
+
+const MAX_VEND_ATTEMPTS = 3;
+const resources = localResources();
+
+// ─── Doubles ─────────────────────────────────────────────────────────────────────────────────────────
+
+/** Everything the machine sent, by payment; a message that breaks its contract fails the test. */
+class Recorded {
+  readonly notifications = new Map<string, NotifyCustomerRequest[]>();
+  readonly vendMessages = new Map<string, VendMessage[]>();
+  readonly paymentFailures = new Map<string, PaymentFailureMessage[]>();
+  readonly vendingFailures = new Map<string, VendingFailureMessage[]>();
+  readonly alerts: { topicArn: string; subject: unknown; message: string }[] = [];
+  readonly chargeCalls = new Map<string, number>();
+
+  add<T>(into: Map<string, T[]>, paymentId: string, item: T): void {
+    into.set(paymentId, [...(into.get(paymentId) ?? []), item]);
+  }
+}
+
+const recorded = new Recorded();
+let sfn: EmbeddedStepFunctions;
+
+function charge(parameters: Json): Json {
+  const request = ChargeRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  const calls = (recorded.chargeCalls.get(request.paymentId) ?? 0) + 1;
+  recorded.chargeCalls.set(request.paymentId, calls);
+  const unavailable =
+    request.paymentToken === 'tok_gatewayDown' ||
+    (request.paymentToken === 'tok_gatewayOutage' && calls === 1);
+  if (unavailable) {
+    // A Lambda function's error reaches Step Functions by its errorType.
+    throw new StatesError(
+      'PaymentGatewayUnavailable',
+      JSON.stringify({ errorType: 'PaymentGatewayUnavailable', errorMessage: 'gateway answered 503' }),
+    );
+  }
+  const result: ChargeResult =
+    request.paymentToken === 'tok_chargeDeclined'
+      ? { outcome: 'declined', chargeId: null, declineReason: 'generic_decline' }
+      : { outcome: 'charged', chargeId: `ch_${request.paymentId}`, declineReason: null };
+  return lambdaResponse(result);
+}
+
+function notify(parameters: Json): Json {
+  const request = NotifyCustomerRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  recorded.add(recorded.notifications, request.paymentId, request);
+  return lambdaResponse({ recorded: true });
+}
+
+function lambdaResponse(payload: unknown): Json {
+  return { ExecutedVersion: '$LATEST', Payload: payload as Json, StatusCode: 200 };
+}
+
+function queueNameOf(parameters: Json): string {
+  return String((parameters as { QueueUrl: string }).QueueUrl)
+    .split('/')
+    .pop()!;
+}
+
+/** The meter-vending task: reads the message, answers the token later, as a queue consumer does. */
+function vendingConsumer(message: VendMessage): void {
+  const vendsSoFar = recorded.vendMessages.get(message.paymentId)?.length ?? 0;
+  const answer = async () => {
+    switch (message.meterId) {
+      case 'VEND_SILENT_ONCE':
+        if (vendsSoFar === 1) return; // lost: the heartbeat lapses
+        return succeed();
+      case 'VEND_FLAKY':
+        return vendsSoFar <= 2 ? fail('VendorUnavailable', 'vendor answered 503') : succeed();
+      case 'VEND_DOWN':
+        return fail('VendorUnavailable', 'vendor answered 503');
+      case 'VEND_REJECT':
+        return fail('VendRejected', 'the meter rejected the UTRN: not for this device');
+      default:
+        return succeed();
+    }
+  };
+  const succeed = () =>
+    sfn.client.send(
+      new SendTaskSuccessCommand({
+        taskToken: message.taskToken,
+        output: JSON.stringify({ utrn: '12345678901234567890', creditPence: message.amountPence }),
+      }),
+    );
+  const fail = (error: string, cause: string) =>
+    sfn.client.send(new SendTaskFailureCommand({ taskToken: message.taskToken, error, cause }));
+  setImmediate(() => void answer());
+}
+
+function sendMessage(task: TaskInvocation): Json {
+  const queue = queueNameOf(task.parameters);
+  const body = (task.parameters as { MessageBody: unknown }).MessageBody;
+  const { queues } = LOCAL_RESOURCE_NAMES;
+  if (queue === queues.paymentSuccess) {
+    const message = VendMessageSchema.parse(body);
+    recorded.add(recorded.vendMessages, message.paymentId, message);
+    vendingConsumer(message);
+  } else if (queue === queues.paymentFailure) {
+    const message = PaymentFailureMessageSchema.parse(body);
+    recorded.add(recorded.paymentFailures, message.paymentId, message);
+  } else if (queue === queues.vendingFailure) {
+    const message = VendingFailureMessageSchema.parse(body);
+    recorded.add(recorded.vendingFailures, message.paymentId, message);
+  } else {
+    throw new StatesError('SQS.QueueDoesNotExistException', `no queue ${queue}`);
+  }
+  return { MessageId: `m-${Math.random()}`, MD5OfMessageBody: 'not-computed-by-the-double' };
+}
+
+const integrations = new InProcessIntegrations()
+  .handle('arn:aws:states:::lambda:invoke', ({ parameters }) => {
+    const functionName = (parameters as { FunctionName: string }).FunctionName;
+    if (functionName === resources.functions.charge) return charge(parameters);
+    if (functionName === resources.functions.notify) return notify(parameters);
+    throw new StatesError('Lambda.ResourceNotFoundException', `Function not found: ${functionName}`);
+  })
+  .handle('arn:aws:states:::sqs:sendMessage', sendMessage)
+  .handle('arn:aws:states:::sqs:sendMessage.waitForTaskToken', sendMessage)
+  .handle('arn:aws:states:::sns:publish', ({ parameters }) => {
+    const { TopicArn, Subject, Message } = parameters as {
+      TopicArn: string;
+      Subject: unknown;
+      Message: string;
+    };
+    recorded.alerts.push({ topicArn: TopicArn, subject: Subject, message: Message });
+    return { MessageId: `sns-${recorded.alerts.length}` };
+  });
+
+let stateMachineArn: string;
+
+beforeAll(async () => {
+  sfn = await embeddedStepFunctions({ integrations });
+  const definition = synthesizeLocalDefinition({
+    props: {
+      maxVendAttempts: MAX_VEND_ATTEMPTS,
+      vendRetryIntervalSeconds: 1,
+      vendBackoffRate: 1,
+      vendMaxDelaySeconds: 1,
+      vendHeartbeatSeconds: 2,
+      vendTimeoutSeconds: 10,
+      maxChargeAttempts: 2,
+      chargeRetryIntervalSeconds: 1,
+    },
+  });
+  stateMachineArn = await sfn.createMachine(definition, { name: 'PaymentToVend' });
+});
+
+afterAll(async () => {
+  await sfn.close();
+});
+
+let payments = 0;
+
+/** Pays as the front-end does (one execution per payment, named by its id) and waits for the end. */
+async function pay(paymentToken: string, meterId: string) {
+  payments += 1;
+  const paymentId = `pay-${payments}`;
+  const input = { paymentId, meterId, amountPence: 2000, paymentToken };
+  const { executionArn } = await sfn.client.send(
+    new StartExecutionCommand({ stateMachineArn, name: paymentId, input: JSON.stringify(input) }),
+  );
+  const execution = await sfn.waitForEnd(executionArn!);
+  return {
+    paymentId,
+    execution,
+    told: (recorded.notifications.get(paymentId) ?? []).map(({ paymentId: _, ...event }) => event),
+    vendMessages: recorded.vendMessages.get(paymentId) ?? [],
+    paymentFailures: recorded.paymentFailures.get(paymentId) ?? [],
+    vendingFailures: recorded.vendingFailures.get(paymentId) ?? [],
+    alerts: recorded.alerts.filter((alert) => alert.message.includes(`Payment ${paymentId} `)),
+  };
+}
+
+// ─── Scenarios ───────────────────────────────────────────────────────────────────────────────────────
+
+describe('a payment that is charged', () => {
+  it('is vended at the first attempt and the customer is told each step', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_OK');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(run.told).toEqual([
+      { type: 'charged', amountPence: 2000 },
+      { type: 'vend_requested', meterId: 'VEND_OK', maxAttempts: MAX_VEND_ATTEMPTS },
+      { type: 'vended', utrn: '12345678901234567890', creditPence: 2000 },
+    ]);
+    expect(run.vendMessages).toEqual([
+      expect.objectContaining({
+        paymentId: run.paymentId,
+        meterId: 'VEND_OK',
+        amountPence: 2000,
+        chargeId: `ch_${run.paymentId}`,
+        attempt: 1,
+        maxAttempts: MAX_VEND_ATTEMPTS,
+      }),
+    ]);
+    expect(run.paymentFailures).toEqual([]);
+    expect(run.vendingFailures).toEqual([]);
+    expect(run.alerts).toEqual([]);
+  });
+
+  it('is vended after transient vendor failures, each attempt numbered in its message', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_FLAKY');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(run.vendMessages.map((message) => message.attempt)).toEqual([1, 2, 3]);
+    expect(run.told.at(-1)).toEqual({ type: 'vended', utrn: '12345678901234567890', creditPence: 2000 });
+    expect(run.alerts).toEqual([]);
+  });
+
+  it('is asked again when the meter-vending task goes quiet (heartbeat lapses)', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_SILENT_ONCE');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(run.vendMessages.map((message) => message.attempt)).toEqual([1, 2]);
+    expect(run.told.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vended']);
+  });
+
+  it('is charged after the gateway was unavailable once', async () => {
+    // Act
+    const run = await pay('tok_gatewayOutage', 'VEND_OK');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(recorded.chargeCalls.get(run.paymentId)).toBe(2);
+    expect(run.told.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vended']);
+  });
+});
+
+describe('a payment that is not charged', () => {
+  it.each([
+    ['tok_chargeDeclined', 'generic_decline', 1],
+    ['tok_gatewayDown', 'PaymentGatewayUnavailable', 2],
+  ])(
+    '(%s) goes to PaymentFailure, the customer is told, nothing is vended',
+    async (token, reason, charges) => {
+      // Act
+      const run = await pay(token, 'VEND_OK');
+
+      // Assess
+      expect(run.execution.status).toBe('FAILED');
+      expect(run.execution.error).toBe('ChargeDeclined');
+      expect(recorded.chargeCalls.get(run.paymentId)).toBe(charges); // a decline is never retried
+      expect(run.paymentFailures).toEqual([
+        { paymentId: run.paymentId, meterId: 'VEND_OK', amountPence: 2000, reason },
+      ]);
+      expect(run.told).toEqual([{ type: 'charge_declined', reason }]);
+      expect(run.vendMessages).toEqual([]);
+      expect(run.alerts).toEqual([]);
+    },
+  );
+});
+
+describe('a charged payment that cannot be vended', () => {
+  it('when the vendor stays down: tried maxAttempts times, then followed up, on-call paged once, customer told', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_DOWN');
+
+    // Assess
+    expect(run.execution.status).toBe('FAILED');
+    expect(run.execution.error).toBe('VendFailed');
+    expect(run.vendMessages.map((message) => message.attempt)).toEqual([1, 2, 3]);
+    expect(run.vendingFailures).toEqual([
+      {
+        paymentId: run.paymentId,
+        meterId: 'VEND_DOWN',
+        amountPence: 2000,
+        chargeId: `ch_${run.paymentId}`,
+        failure: { Error: 'VendorUnavailable', Cause: 'vendor answered 503' },
+        executionArn: expect.stringContaining(`:${run.paymentId}`),
+      },
+    ]);
+    expect(run.alerts).toHaveLength(1);
+    expect(run.alerts[0]!.topicArn).toBe(resources.topics.onCall);
+    expect(run.alerts[0]!.message).toContain('VendorUnavailable');
+    expect(run.told.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vend_failed']);
+    expect(run.told.at(-1)).toEqual({ type: 'vend_failed', reason: 'VendorUnavailable' });
+  });
+
+  it('when the meter rejects the UTRN: not retried, followed up, on-call paged, customer told', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_REJECT');
+
+    // Assess
+    expect(run.execution.status).toBe('FAILED');
+    expect(run.execution.error).toBe('VendFailed');
+    expect(run.vendMessages).toHaveLength(1);
+    expect(run.vendingFailures.map((message) => message.failure.Error)).toEqual(['VendRejected']);
+    expect(run.alerts).toHaveLength(1);
+    expect(run.told.at(-1)).toEqual({ type: 'vend_failed', reason: 'VendRejected' });
+  });
+});

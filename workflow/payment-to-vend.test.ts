@@ -1,0 +1,306 @@
+/**
+ * The PaymentToVend construct: the checked-in ASL is what the construct synthesizes, the definition retries
+ * only what may succeed next time, the embedded Step Functions accepts it, and the CDK resources are right.
+ */
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatProblems, validateDefinition } from '../local/stepfunctions/definition/validate.ts';
+import { type LocalTuning, synthesizeLocalDefinition } from './local-definition.ts';
+import { PAYMENT_TO_VEND_DEFAULTS, PaymentToVend, type PaymentToVendProps } from './payment-to-vend.ts';
+import { ASL_PATH, formatAsl } from './synth-asl.ts';
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: string;
+}
+interface Catcher {
+  ErrorEquals: string[];
+  ResultPath?: string;
+  Next: string;
+}
+interface StateShape {
+  Type: string;
+  Next?: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown> & { Payload?: Record<string, unknown> };
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  HeartbeatSeconds?: number;
+  TimeoutSeconds?: number;
+  Error?: string;
+}
+type Definition = { StartAt: string; States: Record<string, StateShape> };
+
+const TUNING: LocalTuning = {
+  maxVendAttempts: 5,
+  vendRetryIntervalSeconds: 3,
+  vendBackoffRate: 1.5,
+  vendMaxDelaySeconds: 40,
+  vendHeartbeatSeconds: 30,
+  vendTimeoutSeconds: 120,
+};
+
+let definition: Definition;
+
+function state(name: string): StateShape {
+  const found = definition.States[name];
+  if (found === undefined) throw new Error(`no state named ${name}`);
+  return found;
+}
+
+function allRetriedErrors(): string[] {
+  return Object.values(definition.States).flatMap((s) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals));
+}
+
+beforeAll(() => {
+  definition = synthesizeLocalDefinition({ props: TUNING }) as Definition;
+});
+
+describe('the generated ASL', () => {
+  it('is what the construct synthesizes now', () => {
+    // Prepare
+    const checkedIn = readFileSync(ASL_PATH, 'utf8');
+
+    // Act
+    const synthesized = formatAsl(synthesizeLocalDefinition());
+
+    // Assess
+    expect(
+      checkedIn,
+      'workflow/payment-to-vend.asl.json is out of date: run `npm run workflow:asl` and commit the result',
+    ).toBe(synthesized);
+  });
+
+  it('is accepted by the embedded Step Functions as a STANDARD machine', () => {
+    // Prepare
+    const checkedIn = readFileSync(ASL_PATH, 'utf8');
+
+    // Act
+    const result = validateDefinition(checkedIn, { type: 'STANDARD' });
+
+    // Assess
+    expect(result.ok, result.ok ? '' : formatProblems(result.problems)).toBe(true);
+  });
+
+  it('reaches only the local resources, at the fixed local ARNs and URLs', () => {
+    // Prepare
+    const asl = readFileSync(ASL_PATH, 'utf8');
+
+    // Act
+    const arns = [...asl.matchAll(/"(arn:aws:[^"]+|https?:\/\/[^"]+)"/g)].map((match) => match[1]);
+
+    // Assess
+    expect(new Set(arns)).toEqual(
+      new Set([
+        'arn:aws:states:::lambda:invoke',
+        'arn:aws:states:::sqs:sendMessage',
+        'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+        'arn:aws:states:::sns:publish',
+        'arn:aws:lambda:us-east-1:000000000000:function:charge',
+        'arn:aws:lambda:us-east-1:000000000000:function:notify',
+        'http://127.0.0.1:4566/000000000000/PaymentSuccess',
+        'http://127.0.0.1:4566/000000000000/PaymentFailure',
+        'http://127.0.0.1:4566/000000000000/VendingFailure',
+        'arn:aws:sns:us-east-1:000000000000:OnCall',
+      ]),
+    );
+  });
+});
+
+describe('the Vend step', () => {
+  it('waits for a task token from the PaymentSuccess queue, with the attempt number in the message', () => {
+    // Act
+    const vend = state('Vend');
+
+    // Assess
+    expect(vend.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    expect(vend.Parameters?.QueueUrl).toMatch(/\/PaymentSuccess$/);
+    expect(vend.Parameters?.MessageBody).toEqual({
+      'taskToken.$': '$$.Task.Token',
+      'paymentId.$': '$.paymentId',
+      'meterId.$': '$.meterId',
+      'amountPence.$': '$.amountPence',
+      'chargeId.$': '$.charge.chargeId',
+      'attempt.$': 'States.MathAdd($$.State.RetryCount, 1)',
+      maxAttempts: 5,
+    });
+    expect(vend.HeartbeatSeconds).toBe(30);
+    expect(vend.TimeoutSeconds).toBe(120);
+  });
+
+  it('retries only transient vendor errors and timeouts, with capped backoff and full jitter', () => {
+    // Act
+    const retry = state('Vend').Retry;
+
+    // Assess
+    expect(retry).toEqual([
+      {
+        ErrorEquals: ['VendorUnavailable', 'States.Timeout', 'States.HeartbeatTimeout'],
+        IntervalSeconds: 3,
+        MaxAttempts: 4, // maxVendAttempts counts the first attempt; MaxAttempts counts retries
+        BackoffRate: 1.5,
+        MaxDelaySeconds: 40,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+  });
+
+  it('sends every failure left after the retries to the VendFailed path', () => {
+    // Act
+    const catchers = state('Vend').Catch;
+
+    // Assess
+    expect(catchers).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.vendFailure', Next: 'PublishVendingFailure' },
+    ]);
+    expect(state('PublishVendingFailure').Resource).toBe('arn:aws:states:::sqs:sendMessage');
+    expect(state('PublishVendingFailure').Parameters?.QueueUrl).toMatch(/\/VendingFailure$/);
+    expect(state('PublishVendingFailure').Next).toBe('AlertOnCall');
+    expect(state('AlertOnCall').Resource).toBe('arn:aws:states:::sns:publish');
+    expect(state('AlertOnCall').Next).toBe('NotifyCustomerVendFailed');
+    expect(state('NotifyCustomerVendFailed').Next).toBe('VendFailed');
+    expect(state('VendFailed')).toMatchObject({ Type: 'Fail', Error: 'VendFailed' });
+  });
+});
+
+describe('what is never retried', () => {
+  it.each(['VendRejected', 'States.ALL', 'ChargeDeclined'])('no state retries %s', (error) => {
+    // Act
+    const retried = allRetriedErrors();
+
+    // Assess
+    expect(retried).not.toContain(error);
+  });
+
+  it('charges with a retry on the gateway being unavailable, and reads a decline as an outcome', () => {
+    // Act
+    const charge = state('Charge');
+    const outcome = state('ChargeOutcome') as StateShape & { Choices: unknown[]; Default?: string };
+
+    // Assess
+    expect(charge.Retry).toContainEqual({
+      ErrorEquals: ['PaymentGatewayUnavailable'],
+      IntervalSeconds: PAYMENT_TO_VEND_DEFAULTS.chargeRetryIntervalSeconds,
+      MaxAttempts: PAYMENT_TO_VEND_DEFAULTS.maxChargeAttempts - 1,
+      BackoffRate: 2,
+      JitterStrategy: 'FULL',
+    });
+    expect(outcome.Choices).toEqual([
+      { Variable: '$.charge.outcome', StringEquals: 'charged', Next: 'NotifyCustomerCharged' },
+      { Variable: '$.charge.outcome', StringEquals: 'declined', Next: 'PublishPaymentFailure' },
+    ]);
+    expect(outcome.Default).toBeUndefined();
+    expect(state('PublishPaymentFailure').Parameters?.QueueUrl).toMatch(/\/PaymentFailure$/);
+  });
+});
+
+describe('telling the customer', () => {
+  it('has one NotifyCustomer step per event type the machine itself reports', () => {
+    // Act
+    const notifications = Object.entries(definition.States)
+      .filter(([name]) => name.startsWith('NotifyCustomer'))
+      .map(([name, s]): [string, unknown] => [name, s.Parameters?.Payload?.type]);
+
+    // Assess
+    expect(Object.fromEntries(notifications)).toEqual({
+      NotifyCustomerCharged: 'charged',
+      NotifyCustomerChargeDeclined: 'charge_declined',
+      NotifyCustomerVendRequested: 'vend_requested',
+      NotifyCustomerVended: 'vended',
+      NotifyCustomerVendFailed: 'vend_failed',
+    });
+    for (const [name] of notifications) {
+      expect(state(name).Parameters?.Payload?.['paymentId.$'], name).toBe('$.paymentId');
+    }
+  });
+});
+
+describe('the construct', () => {
+  function synthesize(extra: (stack: Stack) => Partial<PaymentToVendProps> = () => ({})): Template {
+    const app = new App({ builtinCloudFormationValidation: false }); // infra's stack tests validate the deployed templates
+    const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-2' } });
+    const fn = (id: string) =>
+      new lambda.Function(stack, id, {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      });
+    new PaymentToVend(stack, 'PaymentToVend', {
+      functions: { charge: fn('ChargeFunction'), notify: fn('NotifyFunction') },
+      queues: {
+        paymentSuccess: new sqs.Queue(stack, 'PaymentSuccess'),
+        paymentFailure: new sqs.Queue(stack, 'PaymentFailure'),
+        vendingFailure: new sqs.Queue(stack, 'VendingFailure'),
+      },
+      topics: { onCall: new sns.Topic(stack, 'OnCall') },
+      ...extra(stack),
+    });
+    return Template.fromStack(stack);
+  }
+
+  it('is a STANDARD state machine with the logging and tracing asked for', () => {
+    // Act
+    const template = synthesize((stack) => ({
+      logs: {
+        destination: new logs.LogGroup(stack, 'Log'),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+      tracingEnabled: true,
+      stateMachineName: 'PaymentToVend',
+    }));
+
+    // Assess
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      StateMachineName: 'PaymentToVend',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+
+  it('may invoke both functions, send to the three queues and publish to the on-call topic', () => {
+    // Act
+    const template = synthesize();
+
+    // Assess
+    const statements = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(statements).toContain('lambda:InvokeFunction');
+    expect(statements).toContain('sqs:SendMessage');
+    expect(statements).toContain('sns:Publish');
+    for (const id of [
+      'ChargeFunction',
+      'NotifyFunction',
+      'PaymentSuccess',
+      'PaymentFailure',
+      'VendingFailure',
+    ]) {
+      expect(statements, id).toMatch(new RegExp(`"${id}[0-9A-F]{8}"`));
+    }
+    expect(statements).toMatch(/"Ref":"OnCall[0-9A-F]{8}"/);
+  });
+
+  it.each([
+    [{ vendHeartbeatSeconds: 60, vendTimeoutSeconds: 60 }, /vendHeartbeatSeconds \(60\) must be less than/],
+    [{ maxVendAttempts: 0 }, /maxVendAttempts must be a whole number of at least 1/],
+    [{ vendRetryIntervalSeconds: 0.5 }, /vendRetryIntervalSeconds must be a whole number/],
+    [{ vendBackoffRate: 0.5 }, /vendBackoffRate must be at least 1/],
+  ])('refuses %o', (tuning, message) => {
+    // Act
+    const attempt = () => synthesizeLocalDefinition({ props: tuning });
+
+    // Assess
+    expect(attempt).toThrow(message);
+  });
+});
