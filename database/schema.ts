@@ -1,0 +1,38 @@
+/**
+ * The values the schema's CHECK constraints allow, for code that validates before it writes (the front-end's
+ * request schema, the tasks' row types). migrations/0001_initial.sql holds the same lists; schema.test.ts
+ * checks that the two agree.
+ */
+
+/** What a single top-up may be, in pence (£10 to £175, the usual online range). */
+export const TOP_UP_LIMITS_PENCE = { min: 1000, max: 17500 } as const;
+
+/** payments.status, in the order a payment can reach them. */
+export const PAYMENT_STATUSES = [
+  'accepted',
+  'charged',
+  'charge_declined',
+  'vend_requested',
+  'vended',
+  'vend_failed',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** payment_events.type: the event types of the WebSocket contract. */
+export const PAYMENT_EVENT_TYPES = [
+  'accepted',
+  'charged',
+  'charge_declined',
+  'vend_requested',
+  'vend_retrying',
+  'vended',
+  'vend_failed',
+] as const;
+export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
+
+/**
+ * vends.outcome: `vended` (a UTRN was issued), `rejected` (the meter refused it; not retryable, with a
+ * rejection_code), `vendor_unavailable` (the vendor could not be reached; retryable).
+ */
+export const VEND_OUTCOMES = ['vended', 'rejected', 'vendor_unavailable'] as const;
+export type VendOutcome = (typeof VEND_OUTCOMES)[number];
