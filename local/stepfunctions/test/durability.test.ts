@@ -25,11 +25,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ChildProcesses } from '../../testing/child-processes.ts';
-import {
-  expectWellFormedHistory,
-  historyProblems,
-  historyText,
-} from '../../testing/history-checks.ts';
+import { expectWellFormedHistory, historyProblems, historyText } from '../../testing/history-checks.ts';
 import { eventTypes, sfnClient } from '../../testing/step-functions.ts';
 
 const FIXTURE = 'local/testing/embedded-aws-process.ts';
