@@ -55,6 +55,8 @@ import type {
   TaskStep,
 } from './model.ts';
 import { findCatcher, findRetrier, isCatchable, maxAttemptsOf, retryDelayMs } from './retry-policy.ts';
+import { BranchError, DataFlowError, FailStateError, StateFailure, TaskError } from './state-failures.ts';
+import { taskEventNames } from './task-events.ts';
 
 /** What the runner needs from the engine around it: durable writes, time, randomness and integrations. */
 export interface RunnerHost {
@@ -1139,26 +1141,6 @@ class LazyStateScope implements StateScope {
   }
 }
 
-/** A failure whose cause is final: nothing between it and the history may reword it. */
-class StateFailure extends StatesError {}
-/** A Task's own failure (TaskFailed, TaskTimedOut): already recorded, and its cause is the service's. */
-class TaskError extends StateFailure {
-  constructor(
-    error: string,
-    cause: string,
-    /** Further names Retry and Catch may match this failure by. */
-    readonly aliases: readonly string[] = [],
-  ) {
-    super(error, cause);
-  }
-}
-/** A branch or iteration failure surfacing through its Parallel or Map state. */
-class BranchError extends StateFailure {}
-/** A Fail state ends its branch; its own Error and Cause go through unchanged. */
-class FailStateError extends StateFailure {}
-/** A failure moving data, its cause already naming the state and the event it was entered at. */
-class DataFlowError extends StateFailure {}
-
 function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
   const details: Record<string, string> = {};
   if (error !== undefined && error !== '') details.error = error;
@@ -1185,62 +1167,4 @@ function assignedNames(before: Variables, after: Variables): Record<string, Json
     if (before[name] !== value) assigned[name] = jsonPayload(value);
   }
   return assigned;
-}
-
-interface TaskEventNames {
-  scheduled(
-    resource: TaskResource,
-    parameters: Json,
-    timeoutSeconds: number | undefined,
-    heartbeatSeconds: number | undefined,
-    region: string,
-  ): { type: string; details: object };
-  started: string;
-  startedDetails(resource: TaskResource): object | undefined;
-  succeeded: string;
-  failed: string;
-  timedOut: string;
-  identity(resource: TaskResource): object;
-}
-
-/** A bare Lambda function ARN writes LambdaFunction* events; every other resource writes Task* events. */
-function taskEventNames(resource: TaskResource): TaskEventNames {
-  if (resource.service === 'lambda-function') {
-    return {
-      scheduled: (r, parameters, timeoutSeconds) => ({
-        type: 'LambdaFunctionScheduled',
-        details: {
-          resource: r.arn,
-          input: jsonPayload(parameters),
-          inputDetails: NOT_TRUNCATED,
-          ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
-        },
-      }),
-      started: 'LambdaFunctionStarted',
-      startedDetails: () => undefined,
-      succeeded: 'LambdaFunctionSucceeded',
-      failed: 'LambdaFunctionFailed',
-      timedOut: 'LambdaFunctionTimedOut',
-      identity: () => ({}),
-    };
-  }
-  const identity = (r: TaskResource) => ({ resourceType: r.resourceType, resource: r.resourceName });
-  return {
-    scheduled: (r, parameters, timeoutSeconds, heartbeatSeconds, region) => ({
-      type: 'TaskScheduled',
-      details: {
-        ...identity(r),
-        region,
-        parameters: jsonPayload(parameters),
-        ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
-        ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
-      },
-    }),
-    started: 'TaskStarted',
-    startedDetails: identity,
-    succeeded: 'TaskSucceeded',
-    failed: 'TaskFailed',
-    timedOut: 'TaskTimedOut',
-    identity,
-  };
 }
