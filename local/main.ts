@@ -1,38 +1,58 @@
 /**
- * `npm start`: the embedded AWS on 127.0.0.1:4566 with its state in `.data/`.
+ * `npm start`: the whole payment-to-vend system on this machine.
  *
- * and the payment gateway and vending vendor simulators on 127.0.0.1:4100.
+ * - the embedded AWS on 127.0.0.1:4566 (Step Functions running the CDK-synthesized PaymentToVend machine,
+ *   SQS, the task Lambdas, SNS, the RDS Data API), its state in `.data/`;
+ * - the payment gateway and vending vendor simulators on 127.0.0.1:4100;
+ * - the Fastify front-end on http://127.0.0.1:3000.
  *
- * Environment: LOCAL_AWS_PORT (default 4566), DATA_DIR (default .data), AWS_REGION (default us-east-1),
- * SIMULATORS_PORT (default 4100).
+ * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data).
  */
-import { startEmbeddedAws } from './embedded-aws.ts';
-import { startSimulators } from './simulators/start-simulators.ts';
+import { buildApp } from '../frontend-api/app.ts';
+import { startPaymentSystem } from './payment-system.ts';
 
-const port = Number(process.env.LOCAL_AWS_PORT ?? 4566);
+const port = Number(process.env.PORT ?? 3000);
+const awsPort = Number(process.env.LOCAL_AWS_PORT ?? 4566);
+const simulatorsPort = Number(process.env.SIMULATORS_PORT ?? 4100);
 const dataDir = process.env.DATA_DIR ?? '.data';
 
-const aws = await startEmbeddedAws({ port, dataDir, region: process.env.AWS_REGION ?? 'us-east-1' });
-console.log(`embedded AWS listening on ${aws.endpoint} (data in ${dataDir})`);
-console.log('  Step Functions, SQS, Lambda, SNS (sink) and the RDS Data API; starting the database...');
-await aws.dataApi();
-console.log('  RDS Data API ready (PostgreSQL in PGlite)');
-const simulators = await startSimulators({ port: Number(process.env.SIMULATORS_PORT ?? 4100) });
-console.log(
-  `simulators (not the real parties): payment gateway ${simulators.gatewayUrl}, vending vendor ${simulators.vendorUrl}`,
-);
+console.log(`starting the embedded AWS on 127.0.0.1:${awsPort} (data in ${dataDir}) and the simulators...`);
+const system = await startPaymentSystem({ port: awsPort, dataDir, simulatorsPort });
+const frontEnd = await buildApp({
+  config: {
+    awsEndpointUrl: system.aws.endpoint,
+    stateMachineArn: system.stateMachineArn,
+    database: system.database,
+    port,
+    allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
+  },
+  fastify: { logger: { level: process.env.LOG_LEVEL ?? 'info' } },
+});
+await frontEnd.listen({ port, host: '127.0.0.1' });
+
+console.log(`
+payment-to-vend is running:
+  top up a meter:      http://127.0.0.1:${port}/   (API docs: http://127.0.0.1:${port}/docs)
+  embedded AWS:        ${system.aws.endpoint}   (state machine ${system.stateMachineArn})
+  simulators:          gateway ${system.simulators.gatewayUrl}, vendor ${system.simulators.vendorUrl}
+  test cards:          tok_visa, tok_chargeDeclined, tok_insufficientFunds, tok_gatewayOutage (README lists all)
+  test meters:         1200000000011 vends; 9901000000017 fails twice then vends; 9902000000019 stays down
+Ctrl-C stops it; everything is kept in ${dataDir}.`);
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) return;
     closing = true;
-    Promise.all([aws.close(), simulators.close()]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+    frontEnd
+      .close()
+      .then(() => system.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   });
 }

@@ -1,0 +1,159 @@
+/**
+ * The front-end app: the payments HTTP API, the events WebSocket, the customer page at `/`, OpenAPI at
+ * `/docs` and `/health`. Built here, never listened on (server.ts listens; tests use inject()/injectWS()).
+ *
+ * @example
+ * const app = await buildApp({ config: { stateMachineArn, database: { resourceArn, secretArn } } });
+ * const response = await app.inject({ method: 'GET', url: '/health' });
+ * await app.close();
+ */
+import { fileURLToPath } from 'node:url';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { awsClientsPlugin } from './plugins/aws-clients.ts';
+import { configPlugin, type FrontendConfigInput } from './plugins/config.ts';
+import { eventTailPlugin } from './plugins/event-tail.ts';
+import { paymentsStorePlugin } from './plugins/payments-store.ts';
+import healthRoutes from './routes/health/index.ts';
+import paymentsRoutes from './routes/payments/index.ts';
+
+/** Request bodies are a few small fields. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+/** Clients send nothing on the events socket. */
+export const WEBSOCKET_MAX_PAYLOAD_BYTES = 1024;
+
+export interface AppOptions {
+  /** Defaults to the environment (see plugins/config.ts). */
+  readonly config?: FrontendConfigInput;
+  /** Fastify's own options (logger, timeouts); server.ts passes them. */
+  readonly fastify?: FastifyServerOptions;
+}
+
+/** Builds the app and waits until it is ready. */
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: process.env.FRONTEND_TEST_LOG ? { level: 'debug' } : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    ...options.fastify,
+  });
+  await app.register(frontendApp, { config: options.config });
+  await app.ready();
+  return app;
+}
+
+/**
+ * Everything, as one plugin on a bare Fastify instance. Not encapsulated (fastify-plugin), so the root
+ * instance sees its decorators (`injectWS`, `config`, ...) and its error handler.
+ */
+export const frontendApp = fp(buildFrontend, { name: 'frontend-app', fastify: '5.x' });
+
+async function buildFrontend(
+  fastify: FastifyInstance,
+  options: { config?: FrontendConfigInput | undefined },
+): Promise<void> {
+  fastify.setValidatorCompiler(validatorCompiler);
+  fastify.setSerializerCompiler(serializerCompiler);
+  fastify.setErrorHandler(errorHandler);
+
+  await fastify.register(configPlugin, { config: options.config });
+  await fastify.register(awsClientsPlugin);
+  await fastify.register(paymentsStorePlugin);
+  await fastify.register(eventTailPlugin);
+
+  await fastify.register(rateLimit, {
+    global: true,
+    max: fastify.config.rateLimitMax,
+    timeWindow: '1 minute',
+    // Per client address (behind the ALB, set TRUST_PROXY so it is the caller's); an upgrade may have none.
+    keyGenerator: (request) => request.ip ?? 'unknown',
+  });
+  await fastify.register(websocket, { options: { maxPayload: WEBSOCKET_MAX_PAYLOAD_BYTES } });
+  await fastify.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Payment-to-vend front-end',
+        description: 'Top up a prepayment smart meter by card, and follow the top-up live.',
+        version: '1.0.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  await fastify.register(fastifyStatic, {
+    root: fileURLToPath(new URL('./public/', import.meta.url)),
+    prefix: '/',
+    decorateReply: false,
+  });
+
+  await fastify.register(healthRoutes);
+  await fastify.register(paymentsRoutes);
+}
+
+/** The one error handler: logs everything, names the field of a 400, hides the details of a 5xx. */
+function errorHandler(
+  this: FastifyInstance,
+  error: FastifyError,
+  request: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[1],
+  reply: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[2],
+) {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const [first] = error.validation;
+    const where = error.validationContext;
+    const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
+    const field =
+      where === 'headers' && path === 'idempotency-key' ? 'Idempotency-Key' : path || where || 'body';
+    request.log.info({ field, validationContext: where }, 'request refused: invalid');
+    return reply.code(400).send({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'invalid_request',
+      message: first ? `${field}: ${first.message}` : 'The request is invalid',
+      field,
+    });
+  }
+  const statusCode = error.statusCode ?? 500;
+  if (statusCode >= 500) {
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Something went wrong on our side; please try again',
+    });
+  }
+  // A body that does not parse may hold anything, card numbers included: neither echo nor log its text.
+  const bodyParseError = error.code?.startsWith('FST_ERR_CTP') === true;
+  request.log.info(
+    { code: error.code, statusCode, ...(bodyParseError ? {} : { message: error.message }) },
+    'request refused',
+  );
+  return reply.code(statusCode).send({
+    statusCode,
+    error: httpReason(statusCode),
+    ...(error.code ? { code: error.code } : {}),
+    message: bodyParseError ? 'The request body could not be read' : error.message,
+  });
+}
+
+function httpReason(statusCode: number): string {
+  const reasons: Record<number, string> = {
+    400: 'Bad Request',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
+  };
+  return reasons[statusCode] ?? 'Error';
+}

@@ -1,0 +1,159 @@
+/**
+ * The payments resource: POST /api/payments, GET /api/payments/{paymentId} and the events WebSocket
+ * /api/payments/{paymentId}/events.
+ */
+import { createHash } from 'node:crypto';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { type PaymentToVendInput, PaymentToVendInputSchema } from '../../../workflow/contracts.ts';
+import { findCardData } from '../../domain/card-data.ts';
+import { newPaymentId } from '../../domain/payment-id.ts';
+import { hashStatusToken, newStatusToken } from '../../domain/status-token.ts';
+import { authorisedPayment } from './authorise.ts';
+import { paymentEventsRoute } from './events.ts';
+import {
+  type CreatePaymentBody,
+  CreatePaymentBodySchema,
+  CreatePaymentHeadersSchema,
+  ErrorSchema,
+  PAYMENT_NOT_FOUND,
+  PaymentAcceptedSchema,
+  PaymentParamsSchema,
+  PaymentStatusSchema,
+} from './schemas.ts';
+
+const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/api/payments',
+    {
+      schema: {
+        summary: 'Start a top-up',
+        headers: CreatePaymentHeadersSchema,
+        body: CreatePaymentBodySchema,
+        response: { 202: PaymentAcceptedSchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+      },
+      config: { rateLimit: { max: Math.max(1, Math.ceil(fastify.config.rateLimitMax / 4)) } },
+      // Before validation, so a card number is refused whatever else is wrong, and never echoed.
+      preValidation: async (request, reply) => {
+        const field = findCardData(request.body);
+        if (field !== undefined) {
+          request.log.warn({ field }, 'card data refused');
+          return reply.code(400).send({
+            statusCode: 400,
+            error: 'Bad Request',
+            code: 'card_data_refused',
+            message: 'Card numbers and security codes must not be sent: use a payment token',
+            field,
+          });
+        }
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const paymentId = newPaymentId();
+      const statusToken = newStatusToken();
+      const accepted = {
+        paymentId,
+        statusToken,
+        eventsUrl: `/api/payments/${paymentId}/events?token=${encodeURIComponent(statusToken)}`,
+      };
+      const outcome = await fastify.payments.acceptPayment({
+        idempotencyKey: request.headers['idempotency-key'],
+        requestHash: requestHashOf(body),
+        payment: {
+          paymentId,
+          meterId: body.meterId,
+          amountPence: body.amountPence,
+          statusTokenHash: hashStatusToken(statusToken),
+        },
+        response: accepted,
+      });
+      switch (outcome.kind) {
+        case 'accepted':
+          await startExecution(fastify, { paymentId, ...body });
+          request.log.info({ paymentId }, 'payment accepted');
+          return reply.code(202).send(accepted);
+        case 'replay': {
+          const first = PaymentAcceptedSchema.parse(outcome.response);
+          // The first request may have stopped before StartExecution: starting again is harmless.
+          await startExecution(fastify, { paymentId: first.paymentId, ...body });
+          reply.header('idempotent-replayed', 'true');
+          return reply.code(202).send(first);
+        }
+        case 'key_reused':
+          return reply.code(422).send({
+            statusCode: 422,
+            error: 'Unprocessable Entity',
+            code: 'idempotency_key_reused',
+            message: 'This Idempotency-Key was used with a different request body',
+          });
+        case 'in_progress':
+          return reply.code(409).header('retry-after', '1').send({
+            statusCode: 409,
+            error: 'Conflict',
+            code: 'idempotency_request_in_progress',
+            message: 'A request with this Idempotency-Key is still being answered; retry shortly',
+          });
+      }
+    },
+  );
+
+  fastify.get(
+    '/api/payments/:paymentId',
+    {
+      schema: {
+        summary: 'A payment status and its events',
+        params: PaymentParamsSchema,
+        response: { 200: PaymentStatusSchema, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const payment = await authorisedPayment(
+        fastify,
+        request.params.paymentId,
+        bearerTokenOf(request.headers.authorization),
+      );
+      if (!payment) return reply.code(404).send(PAYMENT_NOT_FOUND);
+      const events = await fastify.payments.eventsAfterSeq(payment.paymentId, 0);
+      return reply.code(200).send({
+        paymentId: payment.paymentId,
+        status: payment.status,
+        meterId: payment.meterId,
+        amountPence: payment.amountPence,
+        events,
+      });
+    },
+  );
+
+  await fastify.register(paymentEventsRoute);
+};
+
+export default paymentsRoutes;
+
+function bearerTokenOf(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  return match?.[1];
+}
+
+/** The same body, whatever its key order, gives the same hash. */
+function requestHashOf(body: CreatePaymentBody): string {
+  const canonical = JSON.stringify([body.meterId, body.amountPence, body.paymentToken]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+async function startExecution(fastify: FastifyInstance, input: PaymentToVendInput): Promise<void> {
+  try {
+    await fastify.aws.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: fastify.config.stateMachineArn,
+        name: input.paymentId,
+        input: JSON.stringify(PaymentToVendInputSchema.parse(input)),
+      }),
+    );
+  } catch (error) {
+    // Already started (and perhaps finished) by an earlier attempt of the same request.
+    if (error instanceof ExecutionAlreadyExists) return;
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The front-end's process: builds the app, listens on PORT (default 3000), and shuts down gracefully on
+ * SIGTERM/SIGINT (ECS stops a task with SIGTERM): it stops accepting connections, closes the event sockets,
+ * lets requests in flight finish, then exits. Configuration: see plugins/config.ts.
+ *
+ * Run: `node --import tsx frontend-api/server.ts`
+ */
+import { buildApp } from './app.ts';
+import { configFromEnv } from './plugins/config.ts';
+
+/** How long a graceful shutdown may take before the process gives up on stragglers. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const config = configFromEnv(process.env);
+const app = await buildApp({
+  config,
+  fastify: {
+    logger: {
+      level: process.env.LOG_LEVEL ?? 'info',
+      redact: ['req.headers.authorization'],
+      serializers: {
+        // The events socket takes its token in the query string: keep it out of the logs.
+        req: (request: { method: string; url: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'),
+          remoteAddress: request.ip,
+        }),
+      },
+    },
+    // Slow clients cannot hold connections open for ever; keep-alive above the ALB's 60 s idle timeout.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+  },
+});
+
+let shuttingDown = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    app.log.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      app.log.error('graceful shutdown timed out');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    forced.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+
+await app.listen({ port: config.port, host: config.host });

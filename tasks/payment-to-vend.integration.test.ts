@@ -1,0 +1,281 @@
+/**
+ * The task Lambdas in the whole system: the PaymentToVend ASL (synthesized with short retry intervals) on
+ * the embedded Step Functions, calling the real charge and notify handlers through the embedded Lambda, the
+ * meter-vending handler fed by the PaymentSuccess queue, the gateway and vendor simulators, and the migrated
+ * database through the Data API.
+ */
+import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
+import { type PaymentSystem, startPaymentSystem } from '../local/payment-system.ts';
+import { testMpan } from '../local/simulators/mpan.ts';
+import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
+
+const MAX_VEND_ATTEMPTS = 3;
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+let system: PaymentSystem;
+let sfn: SFNClient;
+let sqs: SQSClient;
+let rds: RDSDataClient;
+let payments = 0;
+/** Messages taken off the follow-up queues so far, by queue and payment. */
+const followUps = new Map<string, Map<string, unknown[]>>();
+
+beforeAll(async () => {
+  system = await startPaymentSystem({
+    port: 0,
+    dataDir: null,
+    simulatorsPort: 0,
+    logLevel: 'SILENT',
+    definition: synthesizeLocalDefinition({
+      props: {
+        maxVendAttempts: MAX_VEND_ATTEMPTS,
+        vendRetryIntervalSeconds: 1,
+        vendBackoffRate: 1,
+        vendMaxDelaySeconds: 1,
+        chargeRetryIntervalSeconds: 1,
+      },
+    }),
+  });
+  const client = { endpoint: system.aws.endpoint, region: 'us-east-1', credentials: CREDENTIALS };
+  sfn = new SFNClient(client);
+  sqs = new SQSClient(client);
+  rds = new RDSDataClient(client);
+}, 60_000);
+
+afterAll(async () => {
+  sfn?.destroy();
+  sqs?.destroy();
+  rds?.destroy();
+  await system?.close();
+});
+
+async function sql(statement: string, values: Record<string, string | number>) {
+  const { records = [] } = await rds.send(
+    new ExecuteStatementCommand({
+      ...system.database,
+      sql: statement,
+      parameters: Object.entries(values).map(([name, value]) => ({
+        name,
+        value: typeof value === 'number' ? { longValue: value } : { stringValue: value },
+      })),
+    }),
+  );
+  return records;
+}
+
+/** A payment as the front-end accepts it, run through the machine to its end. */
+async function pay(meterId: string, paymentToken = 'tok_visa', amountPence = 2500) {
+  payments += 1;
+  const paymentId = `pay_it_${payments}_${Date.now()}`;
+  await sql(
+    `INSERT INTO payments (payment_id, meter_id, amount_pence, status_token_hash)
+     VALUES (:paymentId, :meterId, :amountPence, 'not-a-real-hash')`,
+    { paymentId, meterId, amountPence },
+  );
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: system.stateMachineArn,
+      name: paymentId,
+      input: JSON.stringify({ paymentId, meterId, amountPence, paymentToken }),
+    }),
+  );
+  await system.aws.stepFunctions.finished(executionArn ?? '');
+  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return { paymentId, execution };
+}
+
+async function eventsOf(paymentId: string) {
+  const rows = await sql(PAYMENT_EVENTS_AFTER_SEQ_SQL, { paymentId, afterSeq: 0 });
+  return rows.map(
+    (row): Record<string, unknown> => ({
+      seq: row[1]?.longValue,
+      type: row[2]?.stringValue,
+      ...(JSON.parse(row[3]?.stringValue ?? '{}') as Record<string, unknown>),
+    }),
+  );
+}
+
+async function statusOf(paymentId: string) {
+  const [row] = await sql('SELECT status, decline_reason FROM payments WHERE payment_id = :paymentId', {
+    paymentId,
+  });
+  return { status: row?.[0]?.stringValue, declineReason: row?.[1]?.stringValue ?? null };
+}
+
+async function vendsOf(paymentId: string) {
+  const rows = await sql(
+    'SELECT attempt, outcome, utrn, rejection_code FROM vends WHERE payment_id = :paymentId ORDER BY attempt',
+    { paymentId },
+  );
+  return rows.map((row) => ({
+    attempt: row[0]?.longValue,
+    outcome: row[1]?.stringValue,
+    utrn: row[2]?.stringValue ?? null,
+    rejectionCode: row[3]?.stringValue ?? null,
+  }));
+}
+
+/** Every message the follow-up queue has had for a payment (taken off the queue and kept here). */
+async function followUpsFor(queue: 'PaymentFailure' | 'VendingFailure', paymentId: string) {
+  const byPayment = followUps.get(queue) ?? new Map<string, unknown[]>();
+  followUps.set(queue, byPayment);
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: system.queueUrls[queue],
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 600,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (Messages.length === 0) break;
+    for (const message of Messages) {
+      const body = JSON.parse(message.Body ?? '{}') as { paymentId: string };
+      byPayment.set(body.paymentId, [...(byPayment.get(body.paymentId) ?? []), body]);
+    }
+  }
+  return byPayment.get(paymentId) ?? [];
+}
+
+function alertsFor(paymentId: string) {
+  return system.aws.sns.published(system.onCallTopicArn).filter((alert) => alert.message.includes(paymentId));
+}
+
+describe('PaymentToVend with the real task Lambdas', () => {
+  it('vends a charged payment: a 20-digit UTRN, events charged → vend_requested → vended in order', async () => {
+    // Act
+    const { paymentId, execution } = await pay(testMpan('00', 1));
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const events = await eventsOf(paymentId);
+    expect(events.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vended']);
+    expect(events.map((event) => event.seq)).toEqual([1, 2, 3]);
+    expect(events[2]).toMatchObject({ utrn: expect.stringMatching(/^\d{20}$/), creditPence: 2500 });
+    expect(await statusOf(paymentId)).toEqual({ status: 'vended', declineReason: null });
+    expect(await vendsOf(paymentId)).toEqual([
+      { attempt: 1, outcome: 'vended', utrn: events[2]?.utrn, rejectionCode: null },
+    ]);
+    expect(system.simulators.gateway.chargeCount(paymentId)).toBe(1);
+  });
+
+  it('tells a declined customer why and leaves a PaymentFailure message with the reason', async () => {
+    // Act
+    const { paymentId, execution } = await pay(testMpan('00', 2), 'tok_insufficientFunds');
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ChargeDeclined');
+    expect(await eventsOf(paymentId)).toEqual([
+      { seq: 1, type: 'charge_declined', reason: 'insufficient_funds' },
+    ]);
+    expect(await statusOf(paymentId)).toEqual({
+      status: 'charge_declined',
+      declineReason: 'insufficient_funds',
+    });
+    expect(await followUpsFor('PaymentFailure', paymentId)).toEqual([
+      { paymentId, meterId: testMpan('00', 2), amountPence: 2500, reason: 'insufficient_funds' },
+    ]);
+    expect(await vendsOf(paymentId)).toEqual([]);
+  });
+
+  it('rides out a gateway outage and charges the card once', async () => {
+    // Act
+    const { paymentId, execution } = await pay(testMpan('00', 3), 'tok_gatewayOutage');
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(system.simulators.gateway.chargeCount(paymentId)).toBe(1);
+    expect(system.simulators.gateway.requestCount(paymentId)).toBe(3);
+    expect((await eventsOf(paymentId)).map((event) => event.type)).toEqual([
+      'charged',
+      'vend_requested',
+      'vended',
+    ]);
+  });
+
+  it('retries a vendor that fails twice, telling the customer each retry, and vends once', async () => {
+    // Act
+    const { paymentId, execution } = await pay(testMpan('01', 4));
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const events = await eventsOf(paymentId);
+    expect(events.map((event) => event.type)).toEqual([
+      'charged',
+      'vend_requested',
+      'vend_retrying',
+      'vend_retrying',
+      'vended',
+    ]);
+    expect(events.filter((event) => event.type === 'vend_retrying')).toEqual([
+      { seq: 3, type: 'vend_retrying', attempt: 2, maxAttempts: MAX_VEND_ATTEMPTS },
+      { seq: 4, type: 'vend_retrying', attempt: 3, maxAttempts: MAX_VEND_ATTEMPTS },
+    ]);
+    expect((await vendsOf(paymentId)).map((vend) => vend.outcome)).toEqual([
+      'vendor_unavailable',
+      'vendor_unavailable',
+      'vended',
+    ]);
+    expect(system.simulators.vendor.vends().filter((vend) => vend.transactionId === paymentId)).toHaveLength(
+      1,
+    );
+  });
+
+  it('gives up on a vendor that stays down: one VendingFailure message, one alert, one vend_failed', async () => {
+    // Act
+    const { paymentId, execution } = await pay(testMpan('02', 5));
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('VendFailed');
+    const events = await eventsOf(paymentId);
+    expect(events.map((event) => event.type)).toEqual([
+      'charged',
+      'vend_requested',
+      'vend_retrying',
+      'vend_retrying',
+      'vend_failed',
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'vend_failed', reason: 'VendorUnavailable' });
+    expect(await statusOf(paymentId)).toEqual({ status: 'vend_failed', declineReason: null });
+    const failures = await followUpsFor('VendingFailure', paymentId);
+    expect(failures).toEqual([
+      expect.objectContaining({
+        paymentId,
+        chargeId: expect.stringMatching(/^ch_/),
+        failure: expect.objectContaining({ Error: 'VendorUnavailable' }),
+      }),
+    ]);
+    expect(alertsFor(paymentId)).toHaveLength(1);
+    expect((await vendsOf(paymentId)).map((vend) => vend.outcome)).toEqual([
+      'vendor_unavailable',
+      'vendor_unavailable',
+      'vendor_unavailable',
+    ]);
+  });
+
+  it('does not retry a UTRN the meter rejects', async () => {
+    // Act
+    const { paymentId, execution } = await pay(testMpan('03', 6));
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect((await eventsOf(paymentId)).map((event) => event.type)).toEqual([
+      'charged',
+      'vend_requested',
+      'vend_failed',
+    ]);
+    expect(await vendsOf(paymentId)).toEqual([
+      { attempt: 1, outcome: 'rejected', utrn: null, rejectionCode: 'NOT_FOR_THIS_DEVICE' },
+    ]);
+    expect(await followUpsFor('VendingFailure', paymentId)).toEqual([
+      expect.objectContaining({ failure: { Error: 'VendRejected', Cause: 'NOT_FOR_THIS_DEVICE' } }),
+    ]);
+    expect(alertsFor(paymentId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,84 @@
+/** The gateway client against the gateway simulator: every answer the charge task must tell apart. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSimulators, startSimulators } from '../../../local/simulators/start-simulators.ts';
+import { HttpPaymentGateway } from './client.ts';
+import { PaymentGatewayRequestRefusedError, PaymentGatewayUnavailableError } from './errors.ts';
+
+let simulators: RunningSimulators;
+let gateway: HttpPaymentGateway;
+let keys = 0;
+
+beforeAll(async () => {
+  simulators = await startSimulators({ port: 0 });
+  gateway = new HttpPaymentGateway({ baseUrl: simulators.gatewayUrl, timeoutMs: 5_000 });
+});
+
+afterAll(async () => {
+  await simulators.close();
+});
+
+function chargeWith(paymentToken: string, key?: string) {
+  keys += 1;
+  const idempotencyKey = key ?? `pay_gw_${keys}`;
+  return gateway.charge({ idempotencyKey, amountPence: 2000, paymentToken, reference: idempotencyKey });
+}
+
+describe('HttpPaymentGateway', () => {
+  it('returns a succeeded charge, and the same charge for the same key', async () => {
+    // Act
+    const first = await chargeWith('tok_visa', 'pay_gw_same');
+    const again = await chargeWith('tok_visa', 'pay_gw_same');
+
+    // Assess
+    expect(first).toEqual({ status: 'succeeded', chargeId: expect.stringMatching(/^ch_/) });
+    expect(again).toEqual(first);
+    expect(simulators.gateway.chargeCount('pay_gw_same')).toBe(1);
+  });
+
+  it.each([
+    ['tok_chargeDeclined', 'generic_decline'],
+    ['tok_insufficientFunds', 'insufficient_funds'],
+    ['tok_expiredCard', 'expired_card'],
+  ])('returns %s as a decline with code %s', async (token, declineCode) => {
+    // Act
+    const outcome = await chargeWith(token);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'declined', declineCode });
+  });
+
+  it('throws PaymentGatewayUnavailable on an outage, then charges with the same key', async () => {
+    // Act
+    const first = await chargeWith('tok_gatewayOutage', 'pay_gw_outage').catch((error: unknown) => error);
+    const second = await chargeWith('tok_gatewayOutage', 'pay_gw_outage').catch((error: unknown) => error);
+    const third = await chargeWith('tok_gatewayOutage', 'pay_gw_outage');
+
+    // Assess
+    expect(first).toBeInstanceOf(PaymentGatewayUnavailableError);
+    expect((second as Error).name).toBe('PaymentGatewayUnavailable');
+    expect(third.status).toBe('succeeded');
+  });
+
+  it('throws PaymentGatewayUnavailable when the gateway cannot be reached', async () => {
+    // Prepare
+    const unreachable = new HttpPaymentGateway({ baseUrl: 'http://127.0.0.1:1/gateway', timeoutMs: 2_000 });
+
+    // Act
+    const failure = await unreachable
+      .charge({ idempotencyKey: 'pay_x', amountPence: 2000, paymentToken: 'tok_visa', reference: 'pay_x' })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentGatewayUnavailableError);
+  });
+
+  it('throws a refusal, not naming the card, for a PAN sent as a token', async () => {
+    // Act
+    const failure = await chargeWith('4242424242424242').catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentGatewayRequestRefusedError);
+    expect((failure as Error).message).toContain('card_data_refused');
+    expect((failure as Error).message).not.toContain('4242');
+  });
+});
