@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
-import { type PaymentSystem, startPaymentSystem } from '../local/payment-system.ts';
+import { type PaymentSystem, startPaymentSystem } from '../system/payment-system.ts';
 import { testMpan } from '../local/simulators/mpan.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 

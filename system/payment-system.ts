@@ -22,12 +22,12 @@ import {
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { migrate } from '../database/migrate.ts';
 import { LOCAL_RESOURCE_NAMES } from '../workflow/local-definition.ts';
-import { type EmbeddedAws, startEmbeddedAws } from './embedded-aws.ts';
+import { type EmbeddedAws, startEmbeddedAws } from '../local/embedded-aws.ts';
 import {
   type RunningSimulators,
   type SimulatorsOptions,
   startSimulators,
-} from './simulators/start-simulators.ts';
+} from '../local/simulators/start-simulators.ts';
 
 export interface PaymentSystemOptions {
   /** Embedded AWS port; default 4566, 0 for a free one. */
