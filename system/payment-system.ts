@@ -21,13 +21,13 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { migrate } from '../database/migrate.ts';
-import { LOCAL_RESOURCE_NAMES } from '../workflow/local-definition.ts';
 import { type EmbeddedAws, startEmbeddedAws } from '../local/embedded-aws.ts';
 import {
   type RunningSimulators,
   type SimulatorsOptions,
   startSimulators,
 } from '../local/simulators/start-simulators.ts';
+import { LOCAL_RESOURCE_NAMES } from '../workflow/local-definition.ts';
 
 export interface PaymentSystemOptions {
   /** Embedded AWS port; default 4566, 0 for a free one. */
