@@ -58,17 +58,26 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
         statusToken,
         eventsUrl: `/api/payments/${paymentId}/events?token=${encodeURIComponent(statusToken)}`,
       };
-      const outcome = await fastify.payments.acceptPayment({
-        idempotencyKey: request.headers['idempotency-key'],
-        requestHash: requestHashOf(body),
-        payment: {
-          paymentId,
-          meterId: body.meterId,
-          amountPence: body.amountPence,
-          statusTokenHash: hashStatusToken(statusToken),
-        },
-        response: accepted,
-      });
+      const accept = () =>
+        fastify.payments.acceptPayment({
+          idempotencyKey: request.headers['idempotency-key'],
+          requestHash: requestHashOf(body),
+          payment: {
+            paymentId,
+            meterId: body.meterId,
+            amountPence: body.amountPence,
+            statusTokenHash: hashStatusToken(statusToken),
+          },
+          response: accepted,
+        });
+      let outcome = await accept();
+      // A concurrent request with this key is still being answered: wait for its answer and replay it, so
+      // every request with one key gets the same response. Only an answer that takes seconds gets a 409.
+      for (let waitMs = 25; outcome.kind === 'in_progress' && waitMs <= 1600; waitMs *= 2) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        outcome = await accept();
+      }
+
       switch (outcome.kind) {
         case 'accepted':
           await startExecution(fastify, { paymentId, ...body });

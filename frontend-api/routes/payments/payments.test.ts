@@ -179,3 +179,24 @@ describe('GET /api/payments/{paymentId}', () => {
     }
   });
 });
+
+describe('rate limits', () => {
+  it('answers 429 once a client has posted its share of payments for the minute', async () => {
+    // Prepare: a front-end allowing 8 requests a minute, so 2 POSTs (a quarter of them)
+    const limited = await env.buildAppOnIt({ rateLimitMax: 8 });
+    const post = (key: string) =>
+      limited.inject({
+        method: 'POST',
+        url: '/api/payments',
+        headers: { 'idempotency-key': key },
+        payload: { meterId: 'bad', amountPence: 1500, paymentToken: 'tok_visa' },
+      });
+
+    // Act
+    const answers = [await post('rate-1'), await post('rate-2'), await post('rate-3')];
+
+    // Assess
+    expect(answers.map((answer) => answer.statusCode)).toEqual([400, 400, 429]);
+    await limited.close();
+  });
+});
