@@ -69,16 +69,12 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
 
   // The services start after the server listens (queue URLs need its port), so requests that arrive
   // in between wait for them rather than fail.
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  let stepFunctions: StepFunctionsEngine | undefined;
-  let sqs: SqsEngine | undefined;
-  const stepFunctionsService = deferred('AWSStepFunctions', undefined, ready, () =>
-    createStepFunctionsService(stepFunctions!),
+  let servicesReady!: (services: { stepFunctions: JsonProtocolService; sqs: JsonProtocolService }) => void;
+  const services = new Promise<{ stepFunctions: JsonProtocolService; sqs: JsonProtocolService }>(
+    (resolve) => {
+      servicesReady = resolve;
+    },
   );
-  const sqsService = deferred('AmazonSQS', SQS_ACTIONS, ready, () => createSqsService(sqs!));
 
   const lambda = await LambdaRunner.open({ dataDir, region, accountId });
   for (const fn of options.functions ?? []) lambda.register(fn);
@@ -92,7 +88,18 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   // touch the Data API (the interpreter's tests, crash tests) should not pay. `npm start` warms it up.
 
   const server = createAwsServer({
-    services: [stepFunctionsService, sqsService],
+    services: [
+      deferred(
+        'AWSStepFunctions',
+        undefined,
+        services.then((started) => started.stepFunctions),
+      ),
+      deferred(
+        'AmazonSQS',
+        SQS_ACTIONS,
+        services.then((started) => started.sqs),
+      ),
+    ],
     routes: [...lambdaRoutes(lambda), ...dataApiRoutes(dataApi)],
     region,
     accountId,
@@ -108,7 +115,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://${host}:${port}`;
 
-  sqs = await SqsEngine.open({
+  const sqs = await SqsEngine.open({
     dataDir,
     region,
     accountId,
@@ -118,8 +125,8 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
       : {}),
   });
   attachSqsQueryProtocol(server, sqs);
+  const sqsService = createSqsService(sqs);
   const sns = await SnsSink.open({ dataDir, region, accountId });
-  const sqsForTasks = sqs;
   const integrations =
     options.integrations ??
     new AwsServiceIntegrations({
@@ -127,11 +134,11 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
       accountId,
       lambda,
       sns,
-      services: { sqs: { ...sqsService, flushed: () => sqsForTasks.flushed() } },
+      services: { sqs: { ...sqsService, flushed: () => sqs.flushed() } },
     });
   // Step Functions opens last: executions it resumes may call the services above at once.
-  stepFunctions = await StepFunctionsEngine.open({ dataDir, integrations, region, accountId });
-  markReady();
+  const stepFunctions = await StepFunctionsEngine.open({ dataDir, integrations, region, accountId });
+  servicesReady({ stepFunctions: createStepFunctionsService(stepFunctions), sqs: sqsService });
   const eventSourceMappings = await EventSourceMappings.open({
     dataDir,
     runner: lambda,
@@ -139,13 +146,11 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     region,
   });
 
-  const openedStepFunctions = stepFunctions;
-  const openedSqs = sqs;
   return {
     endpoint,
     port,
-    stepFunctions: openedStepFunctions,
-    sqs: openedSqs,
+    stepFunctions,
+    sqs,
     lambda,
     eventSourceMappings,
     sns,
@@ -157,8 +162,8 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await openedStepFunctions.close();
-      await openedSqs.close();
+      await stepFunctions.close();
+      await sqs.close();
       await sns.close();
       await lambda.close();
       if (database !== undefined) await (await database).close();
@@ -170,20 +175,17 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
 function deferred(
   targetPrefix: string,
   actions: readonly string[] | undefined,
-  ready: Promise<void>,
-  service: () => JsonProtocolService,
+  service: Promise<JsonProtocolService>,
 ): JsonProtocolService {
-  let resolved: JsonProtocolService | undefined;
   return {
     targetPrefix,
     ...(actions ? { actions } : {}),
     async handle(action, input, context) {
-      await ready;
-      resolved ??= service();
-      if (resolved.actions !== undefined && !resolved.actions.includes(action)) {
+      const started = await service;
+      if (started.actions !== undefined && !started.actions.includes(action)) {
         throw new UnknownOperationException(`${targetPrefix}.${action}`);
       }
-      return resolved.handle(action, input, context);
+      return started.handle(action, input, context);
     },
   };
 }

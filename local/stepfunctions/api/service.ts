@@ -196,7 +196,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
       return {};
     },
 
-    async StartExecution(raw, context) {
+    async StartExecution(raw) {
       const input = parseRequest('StartExecution', raw);
       const machine = machineOrThrow(input.stateMachineArn);
       const executionInput = checkJson(input.input, (message) => new InvalidExecutionInput(message));
@@ -217,7 +217,6 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
         input: executionInput,
         durable: machine.type === 'STANDARD',
       });
-      void context;
       return { executionArn: execution.arn, startDate: new Date(execution.startDate) };
     },
 

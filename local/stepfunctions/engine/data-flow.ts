@@ -184,7 +184,39 @@ export async function completeState(
   return { output, assigned };
 }
 
-/** Evaluates a JSONata field such as Seconds or TimeoutSeconds, or a JSONPath `...Path` field. */
+/**
+ * A field such as Seconds, TimeoutSeconds, Error or Cause: a literal, a JSONata `{% %}` expression (JSONata
+ * states), or its JSONPath `...Path` form. Undefined when the state has neither.
+ */
+async function fieldValue(
+  state: object,
+  field: string,
+  literalType: 'number' | 'string',
+  readPath: (path: string, scope: JsonPathScope) => Json,
+  input: Json,
+  rawInput: Json,
+  scope: StateScope,
+): Promise<Json | undefined> {
+  const fields = state as Record<string, unknown>;
+  const literal = fields[field];
+  const path = fields[`${field}Path`];
+  if (typeof literal === 'string' && scope.queryLanguage === 'JSONata') {
+    return evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
+  }
+  if (typeof literal === literalType) return literal as Json;
+  if (typeof path === 'string') return readPath(path, jsonPathScope(input, scope));
+  return undefined;
+}
+
+function invalidField(field: string, expected: string, value: Json, scope: StateScope): StatesError {
+  const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
+  return new StatesError(
+    error,
+    `The value for the field '${field}' must be ${expected}, got ${JSON.stringify(value)}`,
+  );
+}
+
+/** A number field (Seconds, TimeoutSeconds, MaxConcurrency, ...); its `...Path` form is a plain path. */
 export async function evaluateNumberField(
   state: object,
   field: string,
@@ -192,27 +224,15 @@ export async function evaluateNumberField(
   rawInput: Json,
   scope: StateScope,
 ): Promise<number | undefined> {
-  const fields = state as Record<string, unknown>;
-  const literal = fields[field];
-  const path = fields[`${field}Path`];
-  let value: Json | undefined;
-  if (typeof literal === 'number') value = literal;
-  else if (typeof literal === 'string' && scope.queryLanguage === 'JSONata') {
-    value = await evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
-  } else if (typeof path === 'string') {
-    value = selectPath(path, jsonPathScope(input, scope));
-  } else return undefined;
+  const value = await fieldValue(state, field, 'number', selectPath, input, rawInput, scope);
+  if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
-    throw new StatesError(
-      error,
-      `The value for the field '${field}' must be a positive number, got ${JSON.stringify(value)}`,
-    );
+    throw invalidField(field, 'a positive number', value, scope);
   }
   return value;
 }
 
-/** A `{% %}` field in a JSONata state, or the JSONPath `...Path` form, or a literal. */
+/** A string field (Timestamp, Error, Cause); ErrorPath and CausePath may also hold an intrinsic function. */
 export async function evaluateStringField(
   state: object,
   field: string,
@@ -220,23 +240,9 @@ export async function evaluateStringField(
   rawInput: Json,
   scope: StateScope,
 ): Promise<string | undefined> {
-  const fields = state as Record<string, unknown>;
-  const literal = fields[field];
-  const path = fields[`${field}Path`];
-  let value: Json | undefined;
-  if (typeof literal === 'string' && scope.queryLanguage === 'JSONata') {
-    value = await evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
-  } else if (typeof literal === 'string') value = literal;
-  else if (typeof path === 'string') {
-    value = evaluatePathOrIntrinsic(path, jsonPathScope(input, scope));
-  } else return undefined;
-  if (typeof value !== 'string') {
-    const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
-    throw new StatesError(
-      error,
-      `The value for the field '${field}' must be a string, got ${JSON.stringify(value)}`,
-    );
-  }
+  const value = await fieldValue(state, field, 'string', evaluatePathOrIntrinsic, input, rawInput, scope);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidField(field, 'a string', value, scope);
   return value;
 }
 

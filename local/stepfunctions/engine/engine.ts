@@ -7,15 +7,8 @@ import { type Journal, openJournal } from '../../durable/journal.ts';
 import type { Json, StateMachineDefinition } from '../definition/types.ts';
 import type { ServiceIntegrations } from '../integrations.ts';
 import { type ExecutionFinish, ExecutionRunner, type RunnerHost } from './execution-runner.ts';
-import type { HistoryEvent } from './history.ts';
-import { detailsKeyFor, jsonText, NOT_TRUNCATED } from './history.ts';
-import type {
-  BranchCheckpoint,
-  ExecutionRecord,
-  ExecutionStatus,
-  StateMachineRecord,
-  StateMachineType,
-} from './model.ts';
+import { detailsKeyFor, type HistoryEvent } from './history.ts';
+import type { BranchCheckpoint, ExecutionRecord, StateMachineRecord } from './model.ts';
 
 /** One line of the Step Functions journal. */
 export type EngineRecord =
@@ -422,6 +415,3 @@ export class StepFunctionsEngine implements RunnerHost {
 export function newRevisionId(): string {
   return randomUUID();
 }
-
-export type { ExecutionRecord, ExecutionStatus, Json, StateMachineRecord, StateMachineType };
-export { jsonText, NOT_TRUNCATED };

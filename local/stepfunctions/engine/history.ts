@@ -17,12 +17,20 @@ export interface HistoryEvent {
 
 /** `TaskStateEntered` → `stateEnteredEventDetails`; the per-type keys AWS uses. */
 export function detailsKeyFor(type: string): string | undefined {
-  if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
-  if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
-  const own = OWN_DETAILS.get(type);
-  if (own !== undefined) return own;
-  return `${type[0]!.toLowerCase()}${type.slice(1)}EventDetails`;
+  // Every event asks; there are only a few dozen types, so each is worked out once.
+  if (DETAILS_KEYS.has(type)) return DETAILS_KEYS.get(type);
+  const key = type.endsWith('StateEntered')
+    ? 'stateEnteredEventDetails'
+    : type.endsWith('StateExited')
+      ? 'stateExitedEventDetails'
+      : OWN_DETAILS.has(type)
+        ? OWN_DETAILS.get(type)
+        : `${type[0]!.toLowerCase()}${type.slice(1)}EventDetails`;
+  DETAILS_KEYS.set(type, key);
+  return key;
 }
+
+const DETAILS_KEYS = new Map<string, string | undefined>();
 
 /** Event types whose details sit under a key that is not simply the camel-cased type, or that have none. */
 const OWN_DETAILS = new Map<string, string | undefined>([
