@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { JsonProtocolService, RequestContext } from '../../aws/server.ts';
 import type { Json, State } from '../definition/types.ts';
 import { formatProblems, validateDefinition, validateStateDefinition } from '../definition/validate.ts';
-import { newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
+import { executionOfTaskToken, newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
 import { renderHistoryEvent, withoutExecutionData } from '../engine/history.ts';
 import type { ExecutionRecord, StateMachineRecord } from '../engine/model.ts';
 import { runTestState } from '../engine/test-state.ts';
@@ -475,7 +475,7 @@ function pageOf<T>(
 }
 
 function runnerForToken(engine: StepFunctionsEngine, token: string) {
-  const executionArn = executionOfToken(token);
+  const executionArn = executionOfTaskToken(token);
   if (executionArn === undefined) throw new InvalidToken("Invalid Token: 'Invalid token'");
   const runner = engine.runnerForToken(token);
   if (runner === undefined) {
@@ -495,17 +495,6 @@ function deliver(
   const runner = runnerForToken(engine, token);
   if (!runner.deliver(token, outcome)) {
     throw new TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'");
-  }
-}
-
-/** The execution a task token belongs to (tokens carry it: see StepFunctionsEngine.newTaskToken). */
-function executionOfToken(token: string): string | undefined {
-  if (!token.startsWith('AQ')) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(token.slice(2), 'base64url').toString('utf8')) as { e?: unknown };
-    return typeof payload.e === 'string' ? payload.e : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -51,6 +51,8 @@ interface ExecutionState {
 }
 
 const ROOT = 'root';
+/** Task tokens start as AWS's do; the rest names the execution (see newTaskToken). */
+const TASK_TOKEN_PREFIX = 'AQ';
 
 export class StepFunctionsEngine implements RunnerHost {
   readonly region: string;
@@ -254,7 +256,7 @@ export class StepFunctionsEngine implements RunnerHost {
   /** Task tokens carry their execution, so a token can be answered even across a restart. */
   newTaskToken(execution: ExecutionRecord): string {
     const payload = Buffer.from(JSON.stringify({ e: execution.arn, n: randomBytes(12).toString('hex') }));
-    return `AQ${payload.toString('base64url')}`;
+    return `${TASK_TOKEN_PREFIX}${payload.toString('base64url')}`;
   }
 
   nextEventId(execution: ExecutionRecord): number {
@@ -411,6 +413,22 @@ export class StepFunctionsEngine implements RunnerHost {
     }
   }
 }
+
+/** The execution a task token names (see StepFunctionsEngine.newTaskToken), or undefined for a forged one. */
+export function executionOfTaskToken(token: string): string | undefined {
+  if (!token.startsWith(TASK_TOKEN_PREFIX)) return undefined;
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.slice(TASK_TOKEN_PREFIX.length), 'base64url').toString('utf8'),
+    ) as {
+      e?: unknown;
+    };
+    return typeof payload.e === 'string' ? payload.e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 
 export function newRevisionId(): string {
   return randomUUID();
