@@ -429,7 +429,6 @@ export function executionOfTaskToken(token: string): string | undefined {
   }
 }
 
-
 export function newRevisionId(): string {
   return randomUUID();
 }
