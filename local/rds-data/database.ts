@@ -12,7 +12,10 @@
  *   calls with its ID are told it is not found (AWS's troubleshooting guide lists "Transaction has been
  *   aborted due to an error from a previous call" among the causes);
  * - a second call for a transaction while one of its calls is still running is refused (guess: the v2 Data
- *   API answers "Transaction is still running a query"; v1 made it wait).
+ *   API answers "Transaction is still running a query"; v1 made it wait);
+ * - a transaction quiet for a second while other calls wait for the connection has them answered
+ *   ServiceUnavailableError, so a client whose HTTP connections are all taken by waiting calls can still send
+ *   the transaction's next call (see #turnAwayWaiters); their SDKs retry them.
  *
  * Statements go over PostgreSQL's extended query protocol in a single exchange (Parse, Bind, Describe,
  * Execute, Sync), with parameters typed as the Data API types them (see named-parameters.ts).
@@ -33,6 +36,7 @@ import {
   databaseUnavailable,
   type PostgresErrorFields,
   postgresErrorMessage,
+  serviceUnavailable,
   transactionNotFound,
 } from './errors.ts';
 import { type BoundStatement, bindParameters, type SqlParameterInput, scanSql } from './named-parameters.ts';
@@ -57,6 +61,11 @@ export interface DataApiDatabaseOptions {
   readonly transactionIdleTimeoutMs?: number;
   /** How long a transaction may stay open at all; default 24 hours. */
   readonly transactionMaxLifetimeMs?: number;
+  /**
+   * How long a transaction that holds the connection may sit between calls while other calls wait for it,
+   * before those calls are answered ServiceUnavailableError (which the SDK retries); default 1 second.
+   */
+  readonly connectionWaitLimitMs?: number;
 }
 
 export interface ExecuteStatementInput {
@@ -86,6 +95,7 @@ export interface BatchExecuteStatementInput {
 const MAX_FORMATTED_RECORDS_BYTES = 10 * 1024 * 1024;
 const IDLE_TIMEOUT_MS = 3 * 60 * 1000;
 const MAX_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const CONNECTION_WAIT_LIMIT_MS = 1000;
 
 type BackendMessage = { readonly name: string } & Record<string, unknown>;
 
@@ -110,6 +120,7 @@ interface OpenTransaction {
   busy: boolean;
   ended: boolean;
   timer: NodeJS.Timeout | undefined;
+  waitTimer: NodeJS.Timeout | undefined;
 }
 
 interface Job {
@@ -165,6 +176,7 @@ export class DataApiDatabase {
   readonly #types: TypeCatalog;
   readonly #idleTimeoutMs: number;
   readonly #maxLifetimeMs: number;
+  readonly #connectionWaitLimitMs: number;
   readonly #transactions = new Map<string, OpenTransaction>();
   /** Autocommit statements and BeginTransaction calls, waiting for the connection. */
   readonly #free = new JobQueue();
@@ -182,6 +194,7 @@ export class DataApiDatabase {
     this.#types = types;
     this.#idleTimeoutMs = options.transactionIdleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.#maxLifetimeMs = options.transactionMaxLifetimeMs ?? MAX_LIFETIME_MS;
+    this.#connectionWaitLimitMs = options.connectionWaitLimitMs ?? CONNECTION_WAIT_LIMIT_MS;
   }
 
   /**
@@ -206,7 +219,10 @@ export class DataApiDatabase {
     this.#closed = true;
     for (const job of [...this.#owned.drain(), ...this.#free.drain()]) job.fail(databaseUnavailable());
     if (this.#running) await new Promise<void>((resolve) => (this.#whenIdle = resolve));
-    for (const transaction of this.#transactions.values()) clearTimeout(transaction.timer);
+    for (const transaction of this.#transactions.values()) {
+      clearTimeout(transaction.timer);
+      clearTimeout(transaction.waitTimer);
+    }
     this.#transactions.clear();
     if (this.#owner !== null) {
       this.#owner = null;
@@ -307,6 +323,7 @@ export class DataApiDatabase {
         busy: false,
         ended: false,
         timer: undefined,
+        waitTimer: undefined,
       };
       this.#transactions.set(transaction.id, transaction);
       this.#owner = transaction;
@@ -364,6 +381,7 @@ export class DataApiDatabase {
       transaction = found;
       found.busy = true;
       clearTimeout(found.timer);
+      clearTimeout(found.waitTimer);
     }
     return new Promise<T>((resolve, reject) => {
       const job: Job = {
@@ -406,10 +424,25 @@ export class DataApiDatabase {
 
   #scheduleExpiry(transaction: OpenTransaction): void {
     clearTimeout(transaction.timer);
+    clearTimeout(transaction.waitTimer);
+    transaction.waitTimer = setTimeout(() => this.#turnAwayWaiters(transaction), this.#connectionWaitLimitMs);
+    transaction.waitTimer.unref();
     const delay = Math.max(0, Math.min(this.#idleTimeoutMs, transaction.deadline - Date.now()));
     transaction.timer = setTimeout(() => this.#expire(transaction), delay);
     // A forgotten transaction must not keep the process alive.
     transaction.timer.unref();
+  }
+
+  /**
+   * Aurora runs many transactions at once; here one transaction holds the only connection, and the calls
+   * waiting behind it hold their clients' HTTP connections. A client whose connection pool is full of such
+   * waiting calls can no longer send the transaction's own next call: a deadlock until the idle limit. So
+   * when the holder has been quiet for a while, the waiting calls are answered ServiceUnavailableError,
+   * which frees their connections, and their SDKs retry them with backoff.
+   */
+  #turnAwayWaiters(transaction: OpenTransaction): void {
+    if (transaction.ended || transaction.busy || this.#owner !== transaction) return;
+    for (const job of this.#free.drain()) job.fail(serviceUnavailable());
   }
 
   /** The Data API's timeout: the transaction is rolled back and its ID forgotten. */
@@ -430,6 +463,7 @@ export class DataApiDatabase {
   #end(transaction: OpenTransaction): void {
     transaction.ended = true;
     clearTimeout(transaction.timer);
+    clearTimeout(transaction.waitTimer);
     this.#transactions.delete(transaction.id);
     if (this.#owner === transaction) this.#owner = null;
   }

@@ -69,6 +69,20 @@ export function databaseUnavailable(): AwsError {
   return dataApiError('DatabaseUnavailableException', 'The database is not available', 504);
 }
 
+/**
+ * The service cannot take the call now; the SDK retries it (a 503 is transient to every AWS SDK).
+ *
+ * @example
+ * throw serviceUnavailable();
+ */
+export function serviceUnavailable(): AwsError {
+  return dataApiError(
+    'ServiceUnavailableError',
+    'The service is temporarily unavailable. Retry the request.',
+    503,
+  );
+}
+
 /** The parts of a PostgreSQL ErrorResponse the message is built from. */
 export interface PostgresErrorFields {
   readonly message: string;

@@ -3,6 +3,8 @@
  * Aurora PostgreSQL. One in-memory database serves the whole file (PGlite takes seconds to start); each test
  * works in its own tables.
  */
+
+import { Agent } from 'node:http';
 import {
   BadRequestException,
   BatchExecuteStatementCommand,
@@ -11,6 +13,7 @@ import {
   DatabaseErrorException,
   ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
+  RDSDataClient,
   RollbackTransactionCommand,
   type SqlParameter,
   TransactionNotFoundException,
@@ -22,8 +25,9 @@ let data: DataApiHarness;
 let tableCounter = 0;
 
 beforeAll(async () => {
-  // A short idle limit so the expiry test need not wait 3 minutes; no other test idles that long.
-  data = await startDataApi({ transactionIdleTimeoutMs: 1500 });
+  // A short idle limit so the expiry test need not wait 3 minutes; no other test idles that long. Calls
+  // waiting behind a quiet transaction are turned away sooner than that.
+  data = await startDataApi({ transactionIdleTimeoutMs: 1500, connectionWaitLimitMs: 300 });
 }, 30_000);
 
 afterAll(async () => {
@@ -463,13 +467,67 @@ describe('transactions', () => {
     const { transactionId } = await data.client.send(new BeginTransactionCommand(TARGET));
     await execute(`INSERT INTO ${accounts} (email) VALUES ('abandoned@x')`, { transactionId });
 
-    // Act: this read can only run once the abandoned transaction has been rolled back
-    const seen = await execute(`SELECT count(*) FROM ${accounts}`);
+    // Act: this read can only run once the abandoned transaction has been rolled back; until then it is
+    // turned away as retryable, and the SDK retries it
+    const retrying = new RDSDataClient({
+      endpoint: data.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 5,
+    });
+    const seen = await retrying.send(
+      new ExecuteStatementCommand({ ...TARGET, sql: `SELECT count(*) FROM ${accounts}` }),
+    );
+    retrying.destroy();
     const late = await errorOf(data.client.send(new CommitTransactionCommand({ ...TARGET, transactionId })));
 
     // Assess
     expect(seen.records).toEqual([[{ longValue: 0 }]]);
     expect(late).toBeInstanceOf(TransactionNotFoundException);
+  });
+});
+
+describe('a client whose connections are all taken by calls waiting behind its own transaction', () => {
+  it('still gets the transaction through: the waiting calls are refused as retryable and retried after it', async () => {
+    // Prepare: a client with two sockets, like the SDK's 50 under load, and its own transaction open
+    const client = new RDSDataClient({
+      endpoint: data.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 2 }) },
+      maxAttempts: 10,
+    });
+    const accounts = await accountsTable();
+    const { transactionId } = await client.send(new BeginTransactionCommand(TARGET));
+
+    // Act: two autocommit inserts take both sockets waiting for the connection; the transaction then
+    // needs a socket for its insert and its commit
+    const waiting = [1, 2].map((n) =>
+      client.send(
+        new ExecuteStatementCommand({
+          ...TARGET,
+          sql: `INSERT INTO ${accounts} (email) VALUES ('waiting${n}@x')`,
+        }),
+      ),
+    );
+    await client.send(
+      new ExecuteStatementCommand({
+        ...TARGET,
+        sql: `INSERT INTO ${accounts} (email) VALUES ('in-transaction@x')`,
+        transactionId,
+      }),
+    );
+    await client.send(new CommitTransactionCommand({ ...TARGET, transactionId }));
+    await Promise.all(waiting);
+    const rows = await execute(`SELECT email FROM ${accounts} ORDER BY email`);
+    client.destroy();
+
+    // Assess: everything was written once
+    expect(rows.records).toEqual([
+      [{ stringValue: 'in-transaction@x' }],
+      [{ stringValue: 'waiting1@x' }],
+      [{ stringValue: 'waiting2@x' }],
+    ]);
   });
 });
 
