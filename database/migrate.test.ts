@@ -69,9 +69,9 @@ describe('migrate', () => {
     ]);
 
     // Assess
-    expect([...first.applied, ...second.applied]).toEqual(['0001_initial']);
-    expect(first.versions).toEqual([1]);
-    expect(second.versions).toEqual([1]);
+    expect([...first.applied, ...second.applied]).toEqual(['0001_initial', '0002_appended_events']);
+    expect(first.versions).toEqual([1, 2]);
+    expect(second.versions).toEqual([1, 2]);
     expect(await tables()).toEqual([
       'idempotency_records',
       'payment_event_log',
@@ -97,7 +97,7 @@ describe('migrate', () => {
   it('rolls a failed migration back entirely, leaves it pending, and applies it once fixed', async () => {
     // Prepare
     const broken = defineMigration(
-      3,
+      13,
       'meter_notes',
       `CREATE TABLE meter_notes (meter_id text PRIMARY KEY, note text NOT NULL);
        INSERT INTO meter_notes VALUES ('2000012345678', 'key cabinet');
@@ -105,7 +105,7 @@ describe('migrate', () => {
        INSERT INTO meter_notes VALUES ('2000012345678', 'duplicate');`,
     );
     const fixed = defineMigration(
-      3,
+      13,
       'meter_notes',
       `CREATE TABLE meter_notes (meter_id text PRIMARY KEY, note text NOT NULL);
        ALTER TABLE payments ADD COLUMN channel text;`,
@@ -126,12 +126,12 @@ describe('migrate', () => {
 
     // Assess
     expect(failure).toBeInstanceOf(MigrationFailedError);
-    expect(failure).toMatchObject({ name: 'MigrationFailedError', version: 3, statement: 4 });
+    expect(failure).toMatchObject({ name: 'MigrationFailedError', version: 13, statement: 4 });
     expect((failure as Error).message).toContain('meter_notes_pkey');
     expect(tablesAfterFailure).not.toContain('meter_notes');
     expect(columns.records).toEqual([]);
-    expect(ledgerAfterFailure.map((row) => row.version)).toEqual([1]);
-    expect(retried.applied).toEqual(['0003_meter_notes']);
+    expect(ledgerAfterFailure.map((row) => row.version)).toEqual([1, 2]);
+    expect(retried.applied).toEqual(['0013_meter_notes']);
     expect(await tables()).toContain('meter_notes');
   });
 
@@ -139,7 +139,7 @@ describe('migrate', () => {
     // Prepare
     const original = shipped[0] as Migration;
     const edited: Migration = { ...original, checksum: defineMigration(1, 'initial', '-- edited').checksum };
-    const extra = defineMigration(4, 'late_table', 'CREATE TABLE late_table (id integer)');
+    const extra = defineMigration(14, 'late_table', 'CREATE TABLE late_table (id integer)');
 
     // Act
     const failure = await migrate({ client: db.client, ...db.target, migrations: [edited, extra] }).catch(
@@ -154,8 +154,8 @@ describe('migrate', () => {
 
   it('refuses a pending migration older than one already applied', async () => {
     // Prepare
-    const late = defineMigration(2, 'merged_late', 'CREATE TABLE merged_late (id integer)');
-    const applied = defineMigrationLike(3, await appliedChecksum(3));
+    const late = defineMigration(12, 'merged_late', 'CREATE TABLE merged_late (id integer)');
+    const applied = defineMigrationLike(13, await appliedChecksum(13));
 
     // Act
     const failure = await migrate({
@@ -167,7 +167,7 @@ describe('migrate', () => {
     // Assess
     expect(failure).toBeInstanceOf(MigrationOutOfOrderError);
     expect((failure as Error).message).toContain(
-      'migration 2 (merged_late) is pending but 3 is already applied',
+      'migration 12 (merged_late) is pending but 13 is already applied',
     );
     expect(await tables()).not.toContain('merged_late');
   });
@@ -176,7 +176,7 @@ describe('migrate', () => {
     // Prepare
     const { client, lockAttempts } = contendedClient(2);
     const waits: number[] = [];
-    const next = defineMigration(5, 'after_wait', 'CREATE TABLE after_wait (id integer)');
+    const next = defineMigration(15, 'after_wait', 'CREATE TABLE after_wait (id integer)');
     const applied = await db.sql('SELECT version, checksum FROM schema_migrations');
     const known = (applied.records ?? []).map((record) =>
       defineMigrationLike(record[0]?.longValue ?? 0, record[1]?.stringValue ?? ''),
@@ -193,7 +193,7 @@ describe('migrate', () => {
     });
 
     // Assess
-    expect(result.applied).toEqual(['0005_after_wait']);
+    expect(result.applied).toEqual(['0015_after_wait']);
     expect(waits).toHaveLength(2);
     expect(lockAttempts()).toBe(4);
     expect(await tables()).toContain('after_wait');

@@ -21,15 +21,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  BeginTransactionCommand,
-  CommitTransactionCommand,
-  ExecuteStatementCommand,
-  type Field,
-  type RDSDataClient,
-  RollbackTransactionCommand,
-  type SqlParameter,
-} from '@aws-sdk/client-rds-data';
+import type { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DataApi, type DataApiTarget } from './data-api.ts';
 import {
   MigrationChecksumMismatchError,
   MigrationFailedError,
@@ -61,13 +54,6 @@ export interface Migration {
   /** SHA-256 of the file's text (line endings normalised to LF), hex. */
   readonly checksum: string;
   readonly statements: readonly string[];
-}
-
-/** Which database to reach through the Data API. */
-export interface DataApiTarget {
-  readonly resourceArn: string;
-  readonly secretArn: string;
-  readonly database?: string | undefined;
 }
 
 export interface MigrateOptions extends DataApiTarget {
@@ -142,11 +128,11 @@ export async function loadMigrations(directory: URL | string = MIGRATIONS_DIR): 
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const migrations = ordered(options.migrations ?? (await loadMigrations()));
-  const dataApi = new DataApi(options);
+  const dataApi = new MigrationLedger(options);
   const log = options.log ?? (() => {});
 
   await dataApi.underLock(async (transactionId) => {
-    await dataApi.execute(CREATE_LEDGER_SQL, [], transactionId);
+    await dataApi.execute(CREATE_LEDGER_SQL, {}, transactionId);
   });
   const ledger = await dataApi.ledger();
   const latestApplied = Math.max(0, ...ledger.keys());
@@ -174,10 +160,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       // Another runner may have applied it while this one waited for the lock.
       const recorded = await dataApi.execute(
         'SELECT checksum FROM schema_migrations WHERE version = :version',
-        [{ name: 'version', value: { longValue: migration.version } }],
+        { version: migration.version },
         transactionId,
       );
-      const checksum = stringOf(recorded.records?.[0]?.[0]);
+      const checksum = recorded[0] === undefined ? undefined : String(recorded[0][0]);
       if (checksum !== undefined) {
         if (checksum !== migration.checksum) {
           throw new MigrationChecksumMismatchError(
@@ -190,18 +176,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         return 'already applied' as const;
       }
       for (const [index, statement] of migration.statements.entries()) {
-        await dataApi.execute(statement, [], transactionId).catch((cause: unknown) => {
+        await dataApi.execute(statement, {}, transactionId).catch((cause: unknown) => {
           throw new MigrationFailedError(migration.version, migration.name, index + 1, statement, { cause });
         });
       }
       await dataApi
         .execute(
           'INSERT INTO schema_migrations (version, name, checksum) VALUES (:version, :name, :checksum)',
-          [
-            { name: 'version', value: { longValue: migration.version } },
-            { name: 'name', value: { stringValue: migration.name } },
-            { name: 'checksum', value: { stringValue: migration.checksum } },
-          ],
+          { version: migration.version, name: migration.name, checksum: migration.checksum },
           transactionId,
         )
         .catch((cause: unknown) => {
@@ -230,42 +212,26 @@ function ordered(migrations: readonly Migration[]): Migration[] {
   return sorted;
 }
 
-function stringOf(field: Field | undefined): string | undefined {
-  return field?.stringValue;
-}
-
-/** The few Data API calls the runner makes, against one target. */
-class DataApi {
-  readonly #client: RDSDataClient;
-  readonly #target: DataApiTarget;
+/** The runner's ledger and lock, over the Data API. */
+class MigrationLedger {
+  readonly #db: DataApi;
   readonly #lockTimeoutMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: MigrateOptions) {
-    this.#client = options.client;
-    this.#target = {
-      resourceArn: options.resourceArn,
-      secretArn: options.secretArn,
-      ...(options.database === undefined ? {} : { database: options.database }),
-    };
+    this.#db = new DataApi(options.client, options);
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10 * 60 * 1000;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  execute(sql: string, parameters: SqlParameter[], transactionId?: string) {
-    return this.#client.send(
-      new ExecuteStatementCommand({ ...this.#target, sql, parameters, transactionId }),
-    );
+  execute(sql: string, parameters: Readonly<Record<string, string | number>>, transactionId?: string) {
+    return this.#db.execute(sql, parameters, transactionId);
   }
 
   /** version → checksum of every applied migration. */
   async ledger(): Promise<Map<number, string>> {
-    const result = await this.execute('SELECT version, checksum FROM schema_migrations ORDER BY version', []);
-    const ledger = new Map<number, string>();
-    for (const record of result.records ?? []) {
-      ledger.set(Number(record[0]?.longValue), stringOf(record[1]) ?? '');
-    }
-    return ledger;
+    const rows = await this.#db.execute('SELECT version, checksum FROM schema_migrations ORDER BY version');
+    return new Map(rows.map((row) => [Number(row[0]), String(row[1] ?? '')]));
   }
 
   /**
@@ -275,14 +241,13 @@ class DataApi {
   async underLock<T>(work: (transactionId: string) => Promise<T>): Promise<T> {
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
-      const { transactionId } = await this.#client.send(new BeginTransactionCommand(this.#target));
-      if (transactionId === undefined) throw new Error('BeginTransaction returned no transactionId');
+      const transactionId = await this.#db.begin();
       const result = await this.#lockedOrNot(transactionId, work);
       if (result.locked) {
-        await this.#client.send(new CommitTransactionCommand({ ...this.#target, transactionId }));
+        await this.#db.commit(transactionId);
         return result.value;
       }
-      await this.#rollback(transactionId);
+      await this.#db.rollback(transactionId);
       const waited = Date.now() - started;
       if (waited >= this.#lockTimeoutMs) throw new MigrationLockTimeoutError(waited);
       await this.#sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
@@ -295,25 +260,16 @@ class DataApi {
     work: (transactionId: string) => Promise<T>,
   ): Promise<{ locked: true; value: T } | { locked: false }> {
     try {
-      const lock = await this.execute(
+      const [lock] = await this.#db.execute(
         'SELECT pg_try_advisory_xact_lock(:key)',
-        [{ name: 'key', value: { longValue: MIGRATION_LOCK_KEY } }],
+        { key: MIGRATION_LOCK_KEY },
         transactionId,
       );
-      if (lock.records?.[0]?.[0]?.booleanValue !== true) return { locked: false };
+      if (lock?.[0] !== true) return { locked: false };
       return { locked: true, value: await work(transactionId) };
     } catch (error) {
-      await this.#rollback(transactionId);
+      await this.#db.rollback(transactionId);
       throw error;
-    }
-  }
-
-  /** Rolls back, ignoring a transaction the Data API already ended (a failed statement ends it). */
-  async #rollback(transactionId: string): Promise<void> {
-    try {
-      await this.#client.send(new RollbackTransactionCommand({ ...this.#target, transactionId }));
-    } catch {
-      // Already rolled back: the Data API answers TransactionNotFoundException.
     }
   }
 }

@@ -43,7 +43,8 @@ async function insertPayment(overrides: Row = {}): Promise<string> {
     amountPence: 2000,
     status: 'accepted',
     declineReason: null,
-    gatewayChargeId: null,
+    // Charged at the gateway already, so any event may be appended to it.
+    gatewayChargeId: `ch_pay_${payments}`,
     statusTokenHash: 'f'.repeat(64),
     ...overrides,
   };
@@ -165,7 +166,11 @@ describe('the schema accepts what the payment flow writes', () => {
     const paymentId = await insertPayment();
 
     // Act
-    const appended = await appendEvent(paymentId, type);
+    const appended = await appendEvent(
+      paymentId,
+      type,
+      type === 'charge_declined' ? { reason: 'generic_decline' } : {},
+    );
 
     // Assess
     expect(appended?.seq).toBe(1);
@@ -246,7 +251,7 @@ describe('the schema refuses bad data', () => {
     {
       what: 'a charged payment without its gateway charge id',
       constraint: 'payments_charged_has_gateway_charge_id',
-      write: () => insertPayment({ status: 'charged' }),
+      write: () => insertPayment({ status: 'charged', gatewayChargeId: null }),
     },
     {
       what: 'two payments with the same gateway charge id',
@@ -430,6 +435,35 @@ describe('the payment event log', () => {
     expect(undone?.seq).toBe(2);
     expect(kept?.seq).toBe(2);
     expect(kept?.id).toBe(undone?.id);
+  });
+
+  it('appends an event once, however often it is sent, and moves the payment status with it', async () => {
+    // Prepare
+    const paymentId = await insertPayment();
+
+    // Act: a retried step and a redelivered message send the same events again, some at once
+    const sent = await Promise.all([
+      appendEvent(paymentId, 'charged'),
+      appendEvent(paymentId, 'charged'),
+      appendEvent(paymentId, 'vend_retrying', { attempt: 1 }),
+      appendEvent(paymentId, 'vend_retrying', { attempt: 1 }),
+      appendEvent(paymentId, 'vend_retrying', { attempt: 2 }),
+    ]);
+    const again = await appendEvent(paymentId, 'charged');
+
+    // Assess
+    const events = await db.sql(PAYMENT_EVENTS_AFTER_SEQ_SQL, { paymentId, afterSeq: 0 });
+    const status = await db.sql('SELECT status FROM payments WHERE payment_id = :paymentId', { paymentId });
+    expect(
+      events.records?.map((record) => [record[1]?.longValue, record[2]?.stringValue, record[3]?.stringValue]),
+    ).toEqual([
+      [1, 'charged', '{}'],
+      [2, 'vend_retrying', '{"attempt": 1}'],
+      [3, 'vend_retrying', '{"attempt": 2}'],
+    ]);
+    expect(sent.filter((appended) => appended !== undefined)).toHaveLength(3);
+    expect(again).toBeUndefined();
+    expect(status.records).toEqual([[{ stringValue: 'charged' }]]);
   });
 
   it('appends nothing, and uses up no id, for a payment that does not exist', async () => {

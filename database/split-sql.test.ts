@@ -89,7 +89,10 @@ describe('loadMigrations', () => {
     const migrations = await loadMigrations();
 
     // Assess
-    expect(migrations.map((migration) => [migration.version, migration.name])).toEqual([[1, 'initial']]);
+    expect(migrations.map((migration) => [migration.version, migration.name])).toEqual([
+      [1, 'initial'],
+      [2, 'appended_events'],
+    ]);
     for (const statement of migrations.flatMap((migration) => migration.statements)) {
       expect(statement.replace(/'[^']*'/g, "''").replace(/::/g, '')).not.toMatch(/:[A-Za-z_]/);
     }

@@ -71,6 +71,13 @@ export async function startFrontEndForTests(): Promise<FrontEndForTests> {
     stateMachineArn: stateMachineArn!,
     buildAppOnIt,
     async appendEvent(paymentId, type, body = {}) {
+      // As the charge task does: the gateway's charge is recorded before the customer is told.
+      if (type === 'charged') {
+        await db.sql('UPDATE payments SET gateway_charge_id = :chargeId WHERE payment_id = :paymentId', {
+          paymentId,
+          chargeId: `ch_${paymentId}`,
+        });
+      }
       await db.client.send(
         new ExecuteStatementCommand({
           ...TARGET,

@@ -4,8 +4,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DataApi } from '../../database/data-api.ts';
 import { databaseConfig, paymentGatewayConfig } from '../shared/config.ts';
-import { DataApi } from '../shared/database/data-api.ts';
 import { DataApiPaymentsStore } from '../shared/database/payments-store.ts';
 import { HttpPaymentGateway } from '../shared/payment-gateway/client.ts';
 import { createCharge } from './charge.ts';

@@ -5,8 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DataApi } from '../../database/data-api.ts';
 import { databaseConfig, vendingVendorConfig } from '../shared/config.ts';
-import { DataApi } from '../shared/database/data-api.ts';
 import { DataApiPaymentsStore } from '../shared/database/payments-store.ts';
 import { HttpVendingVendor } from '../shared/vending-vendor/client.ts';
 import { createMeterVending, type SqsBatch } from './meter-vending.ts';

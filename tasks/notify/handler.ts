@@ -1,8 +1,8 @@
 /** The notify Lambda (the state machine's NotifyCustomer… steps): see notify.ts. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DataApi } from '../../database/data-api.ts';
 import { databaseConfig } from '../shared/config.ts';
-import { DataApi } from '../shared/database/data-api.ts';
 import { DataApiPaymentsStore } from '../shared/database/payments-store.ts';
 import { createNotify } from './notify.ts';
 

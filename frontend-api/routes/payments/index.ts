@@ -31,7 +31,7 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Start a top-up',
         headers: CreatePaymentHeadersSchema,
         body: CreatePaymentBodySchema,
-        response: { 202: PaymentAcceptedSchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+        response: { 202: PaymentAcceptedSchema, 400: ErrorSchema, 422: ErrorSchema },
       },
       config: { rateLimit: { max: Math.max(1, Math.ceil(fastify.config.rateLimitMax / 4)) } },
       // Before validation, so a card number is refused whatever else is wrong, and never echoed.
@@ -58,25 +58,19 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
         statusToken,
         eventsUrl: `/api/payments/${paymentId}/events?token=${encodeURIComponent(statusToken)}`,
       };
-      const accept = () =>
-        fastify.payments.acceptPayment({
-          idempotencyKey: request.headers['idempotency-key'],
-          requestHash: requestHashOf(body),
-          payment: {
-            paymentId,
-            meterId: body.meterId,
-            amountPence: body.amountPence,
-            statusTokenHash: hashStatusToken(statusToken),
-          },
-          response: accepted,
-        });
-      let outcome = await accept();
-      // A concurrent request with this key is still being answered: wait for its answer and replay it, so
-      // every request with one key gets the same response. Only an answer that takes seconds gets a 409.
-      for (let waitMs = 25; outcome.kind === 'in_progress' && waitMs <= 1600; waitMs *= 2) {
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-        outcome = await accept();
-      }
+      // One statement claims the key: a concurrent request with the same key waits for this one's commit,
+      // then replays its response, so every request with one key gets the same answer.
+      const outcome = await fastify.payments.acceptPayment({
+        idempotencyKey: request.headers['idempotency-key'],
+        requestHash: requestHashOf(body),
+        payment: {
+          paymentId,
+          meterId: body.meterId,
+          amountPence: body.amountPence,
+          statusTokenHash: hashStatusToken(statusToken),
+        },
+        response: accepted,
+      });
 
       switch (outcome.kind) {
         case 'accepted':
@@ -96,13 +90,6 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
             error: 'Unprocessable Entity',
             code: 'idempotency_key_reused',
             message: 'This Idempotency-Key was used with a different request body',
-          });
-        case 'in_progress':
-          return reply.code(409).header('retry-after', '1').send({
-            statusCode: 409,
-            error: 'Conflict',
-            code: 'idempotency_request_in_progress',
-            message: 'A request with this Idempotency-Key is still being answered; retry shortly',
           });
       }
     },

@@ -8,9 +8,10 @@
  * await store.appendNotification({ paymentId: 'pay_1', type: 'charged', amountPence: 2000 });
  * // { recorded: true, seq: 2 }; the same call again → { recorded: false, seq: 2 }
  */
-import { APPEND_PAYMENT_EVENT_SQL } from '../../../database/statements.ts';
-import type { NotificationType, NotifyCustomerRequest } from '../../../workflow/contracts.ts';
-import type { DataApi } from './data-api.ts';
+
+import type { DataApi } from '../../../database/data-api.ts';
+import { APPEND_PAYMENT_EVENT_SQL, EVENT_SEQ_SQL } from '../../../database/statements.ts';
+import type { NotifyCustomerRequest } from '../../../workflow/contracts.ts';
 import { PaymentChargeConflictError, PaymentNotFoundError, PaymentsDatabaseError } from './errors.ts';
 
 export interface PaymentRecord {
@@ -48,16 +49,6 @@ export interface PaymentsStore {
   /** Appends a customer event once per (paymentId, type), per attempt for vend_retrying; moves payments.status. */
   appendNotification(request: NotifyCustomerRequest): Promise<AppendedNotification>;
 }
-
-/** The status a payment has once the customer has been told an event; vend_retrying changes none. */
-const STATUS_AFTER: Readonly<Record<NotificationType, string | null>> = {
-  charged: 'charged',
-  charge_declined: 'charge_declined',
-  vend_requested: 'vend_requested',
-  vend_retrying: null,
-  vended: 'vended',
-  vend_failed: 'vend_failed',
-};
 
 export class DataApiPaymentsStore implements PaymentsStore {
   readonly #db: DataApi;
@@ -116,52 +107,22 @@ export class DataApiPaymentsStore implements PaymentsStore {
 
   async appendNotification(request: NotifyCustomerRequest): Promise<AppendedNotification> {
     const { paymentId, type, ...fields } = request;
-    return this.#db.transaction(async (transactionId) => {
-      // The row lock makes a concurrent duplicate wait here, then find this event.
-      const [payment] = await this.#db.execute(
-        'SELECT status FROM payments WHERE payment_id = :paymentId FOR UPDATE',
-        { paymentId },
-        transactionId,
-      );
-      if (payment === undefined) throw new PaymentNotFoundError(paymentId);
-
-      const [existing] =
-        request.type === 'vend_retrying'
-          ? await this.#db.execute(
-              `SELECT seq FROM payment_events
-               WHERE payment_id = :paymentId AND type = :type AND body->>'attempt' = :attempt`,
-              { paymentId, type, attempt: String(request.attempt) },
-              transactionId,
-            )
-          : await this.#db.execute(
-              'SELECT seq FROM payment_events WHERE payment_id = :paymentId AND type = :type',
-              { paymentId, type },
-              transactionId,
-            );
-      if (existing !== undefined) return { recorded: false, seq: Number(existing[0]) };
-
-      const status = STATUS_AFTER[type];
-      if (status !== null) {
-        await this.#db.execute(
-          `UPDATE payments SET status = :status, decline_reason = :declineReason, updated_at = now()
-           WHERE payment_id = :paymentId`,
-          {
-            paymentId,
-            status,
-            declineReason: request.type === 'charge_declined' ? request.reason : null,
-          },
-          transactionId,
-        );
-      }
-      // Last in the transaction: the event log's counter stays locked only until the commit just after.
-      const [appended] = await this.#db.execute(
-        APPEND_PAYMENT_EVENT_SQL,
-        { paymentId, type, body: { json: fields } },
-        transactionId,
-      );
-      if (appended === undefined)
-        throw new PaymentsDatabaseError(`appending ${type} to ${paymentId} wrote no row`);
-      return { recorded: true, seq: Number(appended[1]) };
+    const [appended] = await this.#db.execute(APPEND_PAYMENT_EVENT_SQL, {
+      paymentId,
+      type,
+      body: { json: fields },
     });
+    if (appended !== undefined) return { recorded: true, seq: Number(appended[1]) };
+
+    // Rare: a retried step or a redelivered message. Find the event it appended the first time.
+    const [found] = await this.#db.execute(EVENT_SEQ_SQL, {
+      paymentId,
+      type,
+      attempt: request.type === 'vend_retrying' ? String(request.attempt) : '',
+    });
+    if (found?.[0] !== true) throw new PaymentNotFoundError(paymentId);
+    if (found[1] === null || found[1] === undefined)
+      throw new PaymentsDatabaseError(`appending ${type} to ${paymentId} wrote no row`);
+    return { recorded: false, seq: Number(found[1]) };
   }
 }

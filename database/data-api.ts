@@ -1,9 +1,13 @@
 /**
- * A thin layer over the RDS Data API: named parameters as a plain object, rows as arrays of plain values,
- * and short transactions that roll back when their work throws.
+ * The one way this codebase talks to the payments database: the RDS Data API, with named parameters given as
+ * a plain object, rows returned as arrays of plain values, and short transactions that roll back when their
+ * work throws. The front-end, the task Lambdas and the migration runner all use it.
+ *
+ * Keep hot paths to one statement per step: every call is an HTTPS round trip to the Data API, and a
+ * transaction spanning several calls holds its connection (and row locks) across all of them.
  *
  * @example
- * const db = new DataApi(new RDSDataClient({}), databaseConfig(process.env));
+ * const db = new DataApi(new RDSDataClient({}), { resourceArn, secretArn, database: 'payments' });
  * const rows = await db.execute('SELECT status FROM payments WHERE payment_id = :paymentId', { paymentId });
  * // [['charged']]
  */
@@ -16,7 +20,13 @@ import {
   RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
-import type { DatabaseConfig } from '../config.ts';
+
+/** Which database the Data API reaches. */
+export interface DataApiTarget {
+  readonly resourceArn: string;
+  readonly secretArn: string;
+  readonly database?: string | undefined;
+}
 
 /** A parameter value; `{ json }` is sent with the JSON type hint. */
 export type SqlValue = string | number | boolean | null | { readonly json: unknown };
@@ -24,11 +34,15 @@ export type SqlRow = (string | number | boolean | null)[];
 
 export class DataApi {
   readonly #client: RDSDataClient;
-  readonly #target: DatabaseConfig;
+  readonly #target: DataApiTarget;
 
-  constructor(client: RDSDataClient, target: DatabaseConfig) {
+  constructor(client: RDSDataClient, target: DataApiTarget) {
     this.#client = client;
-    this.#target = target;
+    this.#target = {
+      resourceArn: target.resourceArn,
+      secretArn: target.secretArn,
+      ...(target.database === undefined ? {} : { database: target.database }),
+    };
   }
 
   /** Runs one statement; returns its rows (empty for statements without RETURNING). */
@@ -50,20 +64,34 @@ export class DataApi {
 
   /** Runs `work` in one transaction: commits what it did, or rolls all of it back if it throws. */
   async transaction<T>(work: (transactionId: string) => Promise<T>): Promise<T> {
-    const { transactionId } = await this.#client.send(new BeginTransactionCommand(this.#target));
-    if (transactionId === undefined) throw new Error('BeginTransaction returned no transactionId');
+    const transactionId = await this.begin();
     let value: T;
     try {
       value = await work(transactionId);
     } catch (error) {
-      await this.#client
-        .send(new RollbackTransactionCommand({ ...this.#target, transactionId }))
-        // A failed statement may already have ended the transaction.
-        .catch(() => undefined);
+      await this.rollback(transactionId);
       throw error;
     }
-    await this.#client.send(new CommitTransactionCommand({ ...this.#target, transactionId }));
+    await this.commit(transactionId);
     return value;
+  }
+
+  /** BeginTransaction; prefer `transaction()`, which cannot leave one open. */
+  async begin(): Promise<string> {
+    const { transactionId } = await this.#client.send(new BeginTransactionCommand(this.#target));
+    if (transactionId === undefined) throw new Error('BeginTransaction returned no transactionId');
+    return transactionId;
+  }
+
+  async commit(transactionId: string): Promise<void> {
+    await this.#client.send(new CommitTransactionCommand({ ...this.#target, transactionId }));
+  }
+
+  /** Rolls back; a transaction the Data API already ended (a failed statement ends it) is not an error. */
+  async rollback(transactionId: string): Promise<void> {
+    await this.#client
+      .send(new RollbackTransactionCommand({ ...this.#target, transactionId }))
+      .catch(() => undefined);
   }
 }
 
