@@ -57,7 +57,7 @@ export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
  */
 export const NotifyCustomerRequestSchema = z.discriminatedUnion('type', [
   z.object({ paymentId, type: z.literal('charged'), amountPence }),
-  /** `reason`: the gateway's decline reason, or the error that stopped the charge (e.g. PaymentGatewayUnavailable). */
+  /** `reason`: the gateway's decline reason, or CHARGE_NOT_CONFIRMED when the charge's outcome is unknown. */
   z.object({ paymentId, type: z.literal('charge_declined'), reason: z.string().min(1) }),
   z.object({
     paymentId,
@@ -106,12 +106,24 @@ export const VendResultSchema = z.object({
 });
 export type VendResult = z.infer<typeof VendResultSchema>;
 
-/** A PaymentFailure message: a payment that was not charged. */
+/**
+ * The reason given when the charge's outcome is unknown after every retry (the gateway never answered, or the
+ * charge task kept failing): the card may or may not have been charged, so it is not a decline.
+ */
+export const CHARGE_NOT_CONFIRMED = 'charge_not_confirmed';
+
+/**
+ * A PaymentFailure message: a payment that was not charged (`reason` is the gateway's decline reason), or
+ * whose charge was not confirmed (`reason` is CHARGE_NOT_CONFIRMED, with the error that stopped it in
+ * `failure`): that one must be reconciled with the gateway, by its idempotency key (the paymentId).
+ */
 export const PaymentFailureMessageSchema = z.object({
   paymentId,
   meterId,
   amountPence,
   reason: z.string().min(1),
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  executionArn: z.string().min(1).optional(),
 });
 export type PaymentFailureMessage = z.infer<typeof PaymentFailureMessageSchema>;
 

@@ -262,27 +262,47 @@ describe('a payment that is charged', () => {
 });
 
 describe('a payment that is not charged', () => {
-  it.each([
-    ['tok_chargeDeclined', 'generic_decline', 1],
-    ['tok_gatewayDown', 'PaymentGatewayUnavailable', 2],
-  ])(
-    '(%s) goes to PaymentFailure, the customer is told, nothing is vended',
-    async (token, reason, charges) => {
-      // Act
-      const run = await pay(token, 'VEND_OK');
+  it('(declined) goes to PaymentFailure with the reason, the customer is told, nothing is vended', async () => {
+    // Act
+    const run = await pay('tok_chargeDeclined', 'VEND_OK');
 
-      // Assess
-      expect(run.execution.status).toBe('FAILED');
-      expect(run.execution.error).toBe('ChargeDeclined');
-      expect(recorded.chargeCalls.get(run.paymentId)).toBe(charges); // a decline is never retried
-      expect(run.paymentFailures).toEqual([
-        { paymentId: run.paymentId, meterId: 'VEND_OK', amountPence: 2000, reason },
-      ]);
-      expect(run.told).toEqual([{ type: 'charge_declined', reason }]);
-      expect(run.vendMessages).toEqual([]);
-      expect(run.alerts).toEqual([]);
-    },
-  );
+    // Assess
+    expect(run.execution.status).toBe('FAILED');
+    expect(run.execution.error).toBe('ChargeDeclined');
+    expect(recorded.chargeCalls.get(run.paymentId)).toBe(1); // a decline is never retried
+    expect(run.paymentFailures).toEqual([
+      { paymentId: run.paymentId, meterId: 'VEND_OK', amountPence: 2000, reason: 'generic_decline' },
+    ]);
+    expect(run.told).toEqual([{ type: 'charge_declined', reason: 'generic_decline' }]);
+    expect(run.vendMessages).toEqual([]);
+    expect(run.alerts).toEqual([]);
+  });
+});
+
+describe('a payment whose charge cannot be confirmed', () => {
+  it('(gateway down throughout) is handed over for reconciliation, on-call paged, the customer told it was not confirmed', async () => {
+    // Act
+    const run = await pay('tok_gatewayDown', 'VEND_OK');
+
+    // Assess
+    expect(run.execution.status).toBe('FAILED');
+    expect(run.execution.error).toBe('ChargeNotConfirmed');
+    expect(recorded.chargeCalls.get(run.paymentId)).toBe(2);
+    expect(run.paymentFailures).toEqual([
+      {
+        paymentId: run.paymentId,
+        meterId: 'VEND_OK',
+        amountPence: 2000,
+        reason: 'charge_not_confirmed',
+        failure: expect.objectContaining({ Error: 'PaymentGatewayUnavailable' }),
+        executionArn: run.execution.executionArn,
+      },
+    ]);
+    expect(run.alerts).toHaveLength(1);
+    expect(run.alerts[0]?.message).toContain('could not be confirmed (PaymentGatewayUnavailable)');
+    expect(run.told).toEqual([{ type: 'charge_declined', reason: 'charge_not_confirmed' }]);
+    expect(run.vendMessages).toEqual([]);
+  });
 });
 
 describe('a charged payment that cannot be vended', () => {

@@ -190,7 +190,7 @@ describe('what is never retried', () => {
 
     // Assess
     expect(charge.Retry).toContainEqual({
-      ErrorEquals: ['PaymentGatewayUnavailable'],
+      ErrorEquals: ['PaymentGatewayUnavailable', 'Lambda.Unknown'],
       IntervalSeconds: PAYMENT_TO_VEND_DEFAULTS.chargeRetryIntervalSeconds,
       MaxAttempts: PAYMENT_TO_VEND_DEFAULTS.maxChargeAttempts - 1,
       BackoffRate: 2,
@@ -206,7 +206,7 @@ describe('what is never retried', () => {
 });
 
 describe('telling the customer', () => {
-  it('has one NotifyCustomer step per event type the machine itself reports', () => {
+  it('has a NotifyCustomer step for each event type the machine itself reports', () => {
     // Act
     const notifications = Object.entries(definition.States)
       .filter(([name]) => name.startsWith('NotifyCustomer'))
@@ -216,6 +216,7 @@ describe('telling the customer', () => {
     expect(Object.fromEntries(notifications)).toEqual({
       NotifyCustomerCharged: 'charged',
       NotifyCustomerChargeDeclined: 'charge_declined',
+      NotifyCustomerChargeNotConfirmed: 'charge_declined',
       NotifyCustomerVendRequested: 'vend_requested',
       NotifyCustomerVended: 'vended',
       NotifyCustomerVendFailed: 'vend_failed',

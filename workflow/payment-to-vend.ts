@@ -4,7 +4,8 @@
  *
  * ```
  * Charge ─▶ ChargeOutcome ─ declined ─▶ PublishPaymentFailure ─▶ NotifyCustomerChargeDeclined ─▶ ChargeDeclined (Fail)
- *   └ Catch (retries exhausted, any error) ─▶ ChargeFailed ─┘
+ *   └ Catch (retries exhausted, any error) ─▶ PublishChargeNotConfirmed ─▶ AlertOnCallChargeNotConfirmed
+ *                                            ─▶ NotifyCustomerChargeNotConfirmed ─▶ ChargeNotConfirmed (Fail)
  *                          └ charged ─▶ NotifyCustomerCharged ─▶ NotifyCustomerVendRequested ─▶ Vend
  * Vend (sqs:sendMessage.waitForTaskToken to PaymentSuccess; Retry on transient vendor errors and timeouts)
  *   ├ vended ─▶ NotifyCustomerVended ─▶ Vended (Succeed)
@@ -39,7 +40,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { NotificationType } from './contracts.ts';
+import { CHARGE_NOT_CONFIRMED, type NotificationType } from './contracts.ts';
 
 /**
  * Error names the tasks report and Retry/Catch match on: a Lambda's error class sets `this.name` to one of
@@ -57,6 +58,7 @@ export const WorkflowErrors = {
 /** The errors the Fail states end an execution with. */
 export const WorkflowOutcomes = {
   chargeDeclined: 'ChargeDeclined',
+  chargeNotConfirmed: 'ChargeNotConfirmed',
   vendFailed: 'VendFailed',
 } as const;
 
@@ -137,6 +139,18 @@ export class PaymentToVend extends Construct {
         resultPath: sfn.JsonPath.DISCARD,
       });
 
+    /** A page to the on-call operators: a subject and a message built from the execution's state. */
+    const pageOnCall = (id: string, subject: string, message: string) => {
+      const page = new tasks.SnsPublish(this, id, {
+        topic: props.topics.onCall,
+        subject,
+        message: sfn.TaskInput.fromText(message),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      retryPublishing(page);
+      return page;
+    };
+
     // ─── Charge ───────────────────────────────────────────────────────────────────────────────────
 
     const chargeStep = new tasks.LambdaInvoke(this, 'Charge', {
@@ -154,25 +168,64 @@ export class PaymentToVend extends Construct {
       },
       resultPath: '$.charge',
     });
-    // A decline is an answer, not an error: it comes back as `outcome`, so it is never retried.
+    // A decline is an answer, not an error: it comes back as `outcome`, so it is never retried. The gateway
+    // being unavailable and the task crashing are retried: the gateway replays a charge it already made for
+    // the same idempotency key (the paymentId), so a retry never charges twice.
     chargeStep.addRetry({
-      errors: [WorkflowErrors.paymentGatewayUnavailable],
+      errors: [WorkflowErrors.paymentGatewayUnavailable, 'Lambda.Unknown'],
       interval: Duration.seconds(settings.chargeRetryIntervalSeconds),
       maxAttempts: settings.maxChargeAttempts - 1,
       backoffRate: 2,
       jitterStrategy: sfn.JitterType.FULL,
     });
 
-    // A charge that could not be completed (gateway down after every retry, or a fault) is reported like a
-    // decline with the error as its reason, so the customer is told and the payment is followed up.
-    const chargeFailed = new sfn.Pass(this, 'ChargeFailed', {
-      parameters: {
-        outcome: 'declined',
-        declineReason: sfn.JsonPath.stringAt('$.chargeFailure.Error'),
-      },
-      resultPath: '$.charge',
+    // A charge whose outcome is still unknown after the retries (the gateway never answered, or the task kept
+    // failing) may have taken the money, so it is not a decline: it is handed over for reconciliation with
+    // the gateway (PaymentFailure, with the error), on-call is paged, and the customer is told the payment was
+    // not confirmed (`charge_declined` with reason CHARGE_NOT_CONFIRMED, which the page words as such).
+    const publishChargeNotConfirmed = new tasks.SqsSendMessage(this, 'PublishChargeNotConfirmed', {
+      queue: props.queues.paymentFailure,
+      messageBody: sfn.TaskInput.fromObject({
+        paymentId: sfn.JsonPath.stringAt('$.paymentId'),
+        meterId: sfn.JsonPath.stringAt('$.meterId'),
+        amountPence: sfn.JsonPath.numberAt('$.amountPence'),
+        reason: CHARGE_NOT_CONFIRMED,
+        failure: sfn.JsonPath.objectAt('$.chargeFailure'),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
     });
-    chargeStep.addCatch(chargeFailed, { errors: [sfn.Errors.ALL], resultPath: '$.chargeFailure' });
+    retryPublishing(publishChargeNotConfirmed);
+    const alertOnCallChargeNotConfirmed = pageOnCall(
+      'AlertOnCallChargeNotConfirmed',
+      'PaymentToVend: a charge could not be confirmed',
+      sfn.JsonPath.format(
+        'Payment {} ({} pence) for meter {}: the charge could not be confirmed ({}); the card may have been charged. Execution {}. Reconcile with the gateway by idempotency key {} from the PaymentFailure queue.',
+        sfn.JsonPath.stringAt('$.paymentId'),
+        sfn.JsonPath.stringAt('$.amountPence'),
+        sfn.JsonPath.stringAt('$.meterId'),
+        sfn.JsonPath.stringAt('$.chargeFailure.Error'),
+        sfn.JsonPath.stringAt('$$.Execution.Id'),
+        sfn.JsonPath.stringAt('$.paymentId'),
+      ),
+    );
+    chargeStep.addCatch(
+      publishChargeNotConfirmed
+        .next(alertOnCallChargeNotConfirmed)
+        .next(
+          notifyCustomer('NotifyCustomerChargeNotConfirmed', 'charge_declined', {
+            reason: CHARGE_NOT_CONFIRMED,
+          }),
+        )
+        .next(
+          new sfn.Fail(this, 'ChargeNotConfirmed', {
+            error: WorkflowOutcomes.chargeNotConfirmed,
+            cause:
+              'The charge could not be confirmed; PaymentFailure has it for reconciliation, on-call was paged and the customer told.',
+          }),
+        ),
+      { errors: [sfn.Errors.ALL], resultPath: '$.chargeFailure' },
+    );
 
     const publishPaymentFailure = new tasks.SqsSendMessage(this, 'PublishPaymentFailure', {
       queue: props.queues.paymentFailure,
@@ -199,7 +252,6 @@ export class PaymentToVend extends Construct {
             'The payment did not go through; the customer was told and PaymentFailure has it for follow-up.',
         }),
       );
-    chargeFailed.next(publishPaymentFailure);
 
     // ─── Vend ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -250,22 +302,18 @@ export class PaymentToVend extends Construct {
     });
     retryPublishing(publishVendingFailure);
 
-    const alertOnCall = new tasks.SnsPublish(this, 'AlertOnCall', {
-      topic: props.topics.onCall,
-      subject: 'PaymentToVend: a paid top-up could not be vended',
-      message: sfn.TaskInput.fromText(
-        sfn.JsonPath.format(
-          'Payment {} ({} pence) was charged but meter {} could not be credited: {}. Execution {}. Follow up from the VendingFailure queue.',
-          sfn.JsonPath.stringAt('$.paymentId'),
-          sfn.JsonPath.stringAt('$.amountPence'),
-          sfn.JsonPath.stringAt('$.meterId'),
-          sfn.JsonPath.stringAt('$.vendFailure.Error'),
-          sfn.JsonPath.stringAt('$$.Execution.Id'),
-        ),
+    const alertOnCall = pageOnCall(
+      'AlertOnCall',
+      'PaymentToVend: a paid top-up could not be vended',
+      sfn.JsonPath.format(
+        'Payment {} ({} pence) was charged but meter {} could not be credited: {}. Execution {}. Follow up from the VendingFailure queue.',
+        sfn.JsonPath.stringAt('$.paymentId'),
+        sfn.JsonPath.stringAt('$.amountPence'),
+        sfn.JsonPath.stringAt('$.meterId'),
+        sfn.JsonPath.stringAt('$.vendFailure.Error'),
+        sfn.JsonPath.stringAt('$$.Execution.Id'),
       ),
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    retryPublishing(alertOnCall);
+    );
 
     const vendFailed = publishVendingFailure
       .next(alertOnCall)

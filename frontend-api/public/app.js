@@ -17,6 +17,13 @@ function describe(event) {
         '',
       ];
     case 'charge_declined':
+      // The gateway never confirmed the charge either way: the money may have been taken, so no "declined".
+      if (event.reason === 'charge_not_confirmed') {
+        return [
+          'We could not confirm your payment with your bank. Please do not pay again yet: our team has been told, and if money was taken it will be credited to your meter or refunded.',
+          'bad',
+        ];
+      }
       return ['Your card was declined, so nothing was charged. Please try another card.', 'bad'];
     case 'vend_requested':
       return ['Sending the credit to your meter…', 'wait'];
