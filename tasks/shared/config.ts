@@ -7,6 +7,7 @@
  * // { resourceArn: 'arn:aws:rds:…:cluster:payments', secretArn: 'arn:aws:secretsmanager:…', database: 'payments' }
  */
 import { z } from 'zod';
+import { type ApiKeySource, apiKeyFromSecret } from './provider-credentials.ts';
 
 const DatabaseEnvironmentSchema = z.object({
   DATABASE_CLUSTER_ARN: z.string().startsWith('arn:'),
@@ -17,11 +18,13 @@ const DatabaseEnvironmentSchema = z.object({
 const PaymentGatewayEnvironmentSchema = z.object({
   PAYMENT_GATEWAY_URL: z.url(),
   PAYMENT_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  PAYMENT_GATEWAY_CREDENTIALS_SECRET_ARN: z.string().startsWith('arn:').optional(),
 });
 
 const VendingVendorEnvironmentSchema = z.object({
   VENDING_VENDOR_URL: z.url(),
   VENDING_VENDOR_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  VENDING_VENDOR_CREDENTIALS_SECRET_ARN: z.string().startsWith('arn:').optional(),
 });
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -42,12 +45,27 @@ export function databaseConfig(environment: Environment): DatabaseConfig {
   };
 }
 
-export function paymentGatewayConfig(environment: Environment): { baseUrl: string; timeoutMs: number } {
-  const env = PaymentGatewayEnvironmentSchema.parse(environment);
-  return { baseUrl: env.PAYMENT_GATEWAY_URL, timeoutMs: env.PAYMENT_GATEWAY_TIMEOUT_MS };
+/** Where a provider is, how long to wait for it, and the API key to present (from Secrets Manager on AWS). */
+export interface ProviderConfig {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly apiKey: ApiKeySource;
 }
 
-export function vendingVendorConfig(environment: Environment): { baseUrl: string; timeoutMs: number } {
+export function paymentGatewayConfig(environment: Environment): ProviderConfig {
+  const env = PaymentGatewayEnvironmentSchema.parse(environment);
+  return {
+    baseUrl: env.PAYMENT_GATEWAY_URL,
+    timeoutMs: env.PAYMENT_GATEWAY_TIMEOUT_MS,
+    apiKey: apiKeyFromSecret(env.PAYMENT_GATEWAY_CREDENTIALS_SECRET_ARN),
+  };
+}
+
+export function vendingVendorConfig(environment: Environment): ProviderConfig {
   const env = VendingVendorEnvironmentSchema.parse(environment);
-  return { baseUrl: env.VENDING_VENDOR_URL, timeoutMs: env.VENDING_VENDOR_TIMEOUT_MS };
+  return {
+    baseUrl: env.VENDING_VENDOR_URL,
+    timeoutMs: env.VENDING_VENDOR_TIMEOUT_MS,
+    apiKey: apiKeyFromSecret(env.VENDING_VENDOR_CREDENTIALS_SECRET_ARN),
+  };
 }

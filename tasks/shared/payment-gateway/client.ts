@@ -8,6 +8,7 @@
  * // { status: 'succeeded', chargeId: 'ch_sim_…' }
  */
 import { z } from 'zod';
+import type { ApiKeySource } from '../provider-credentials.ts';
 import {
   PaymentGatewayError,
   PaymentGatewayRequestRefusedError,
@@ -49,20 +50,28 @@ export class HttpPaymentGateway implements PaymentGateway {
   readonly #chargesUrl: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #apiKey: ApiKeySource;
 
-  constructor(options: { baseUrl: string; timeoutMs: number; fetch?: typeof fetch }) {
+  constructor(options: { baseUrl: string; timeoutMs: number; apiKey?: ApiKeySource; fetch?: typeof fetch }) {
     this.#chargesUrl = `${options.baseUrl.replace(/\/+$/, '')}/v1/charges`;
     this.#timeoutMs = options.timeoutMs;
     this.#fetch = options.fetch ?? fetch;
+    this.#apiKey = options.apiKey ?? (async () => undefined);
   }
 
   async charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome> {
     let response: Response;
     let body: unknown;
     try {
+      // Inside the try: a key that cannot be read now (Secrets Manager unreachable) is retried like an outage.
+      const apiKey = await this.#apiKey();
       response = await this.#fetch(this.#chargesUrl, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': request.idempotencyKey },
+        headers: {
+          'Content-Type': 'application/json',
+          'Idempotency-Key': request.idempotencyKey,
+          ...(apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` }),
+        },
         body: JSON.stringify({
           amountPence: request.amountPence,
           currency: 'GBP',

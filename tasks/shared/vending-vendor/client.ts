@@ -9,6 +9,7 @@
  * // { utrn: '12345678901234567890', creditPence: 2000 }
  */
 import { z } from 'zod';
+import type { ApiKeySource } from '../provider-credentials.ts';
 import {
   VendingVendorError,
   VendorUnavailableError,
@@ -47,20 +48,27 @@ export class HttpVendingVendor implements VendingVendor {
   readonly #vendsUrl: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #apiKey: ApiKeySource;
 
-  constructor(options: { baseUrl: string; timeoutMs: number; fetch?: typeof fetch }) {
+  constructor(options: { baseUrl: string; timeoutMs: number; apiKey?: ApiKeySource; fetch?: typeof fetch }) {
     this.#vendsUrl = `${options.baseUrl.replace(/\/+$/, '')}/v1/vends`;
     this.#timeoutMs = options.timeoutMs;
     this.#fetch = options.fetch ?? fetch;
+    this.#apiKey = options.apiKey ?? (async () => undefined);
   }
 
   async vend(request: VendRequest): Promise<VendReceipt> {
     let response: Response;
     let body: unknown;
     try {
+      // Inside the try: a key that cannot be read now (Secrets Manager unreachable) is retried like an outage.
+      const apiKey = await this.#apiKey();
       response = await this.#fetch(this.#vendsUrl, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: {
+          'Content-Type': 'application/json',
+          ...(apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` }),
+        },
         body: JSON.stringify(request),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
