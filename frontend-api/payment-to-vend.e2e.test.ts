@@ -184,6 +184,28 @@ describe('a customer tops up a meter', () => {
     expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(1);
   });
 
+  it('is told the payment was not confirmed (not declined) when the gateway never answers; reconciliation and on-call hear once', async () => {
+    // Act
+    const accepted = await topUp(testMpan('00', 4), 'tok_gatewayDown');
+    const events = await follow(accepted);
+
+    // Assess
+    expect(types(events)).toEqual(['accepted', 'charge_declined']);
+    expect(events.at(-1)?.reason).toBe('charge_not_confirmed');
+    const failures = await followUpsFor('PaymentFailure', accepted.paymentId);
+    expect(failures).toEqual([
+      expect.objectContaining({
+        reason: 'charge_not_confirmed',
+        failure: expect.objectContaining({ Error: 'PaymentGatewayUnavailable' }),
+      }),
+    ]);
+    const alerts = system.aws.sns
+      .published(system.onCallTopicArn)
+      .filter((alert) => alert.message.includes(accepted.paymentId));
+    expect(alerts).toHaveLength(1);
+    expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(0);
+  }, 30_000);
+
   it('sees both retries when the vendor fails twice, then the credit', async () => {
     // Act
     const accepted = await topUp(testMpan('01'));

@@ -250,6 +250,19 @@ describe('outages', () => {
     expect(simulators.gateway.chargeCount(key)).toBe(1);
   });
 
+  it('answers tok_gatewayDown with 503 on every attempt and never charges', async () => {
+    // Prepare
+    const key = randomUUID();
+
+    // Act
+    const answers = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) answers.push(await charge('tok_gatewayDown', key));
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([503, 503, 503, 503, 503]);
+    expect(simulators.gateway.chargeCount(key)).toBe(0);
+  });
+
   it('counts outage attempts per key', async () => {
     // Prepare
     await charge('tok_gatewayOutage', 'outage-a');

@@ -68,6 +68,7 @@ type TokenBehaviour =
   | { readonly kind: 'charge' }
   | { readonly kind: 'slow' }
   | { readonly kind: 'outage' }
+  | { readonly kind: 'down' }
   | {
       readonly kind: 'decline';
       readonly failureCode: 'card_declined' | 'expired_card';
@@ -121,6 +122,10 @@ export const PAYMENT_TEST_TOKENS: Readonly<
     kind: 'outage',
     description:
       '503 gateway_unavailable for the first attempts per idempotency key (default 2), then charged',
+  },
+  tok_gatewayDown: {
+    kind: 'down',
+    description: '503 gateway_unavailable on every attempt: the gateway never confirms the charge',
   },
   tok_slow: { kind: 'slow', description: 'charged, answering after a delay (default 2 s)' },
 };
@@ -295,10 +300,10 @@ export class PaymentGatewaySimulator implements Simulator {
         keyHeaders,
       );
 
-    if (behaviour.kind === 'outage') {
+    if (behaviour.kind === 'outage' || behaviour.kind === 'down') {
       const attempts = (this.outageAttemptsByKey.get(key) ?? 0) + 1;
       this.outageAttemptsByKey.set(key, attempts);
-      if (attempts <= this.outageFailures)
+      if (behaviour.kind === 'down' || attempts <= this.outageFailures)
         return jsonResponse(
           503,
           {
