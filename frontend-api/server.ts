@@ -27,10 +27,12 @@ const app = await buildApp({
         }),
       },
     },
-    // Slow clients cannot hold connections open for ever; keep-alive above the ALB's 60 s idle timeout.
-    connectionTimeout: 30_000,
+    // A request must arrive whole within 30 s (slow clients cannot hold a worker). Idle connections stay open
+    // longer than the ALB's idle timeout (3600 s, for quiet WebSockets; infra/lib/constructs/frontend-service.ts),
+    // so the ALB never reuses a connection this server has just closed (which it would answer with a 502).
     requestTimeout: 30_000,
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: 3_605_000,
+    connectionTimeout: 3_610_000,
     return503OnClosing: true,
     trustProxy: process.env.TRUST_PROXY === 'true',
   },

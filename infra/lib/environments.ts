@@ -10,7 +10,7 @@
  * Synthesis never looks anything up in an account, so it runs offline with no credentials.
  *
  * @example
- * for (const settings of ENVIRONMENTS) new PaymentPlatformStage(pipelineScope, settings.name, { settings });
+ * for (const settings of ENVIRONMENTS) new PaymentPlatformStage(pipelineScope, settings.name, { settings, toolingAccount });
  */
 import { Duration } from 'aws-cdk-lib';
 

@@ -11,7 +11,7 @@
  * BENCH_EVENT_POLL_MS says otherwise.
  *
  * The load comes from a CHILD process (this file again, BENCH_ROLE=driver), so it has the second core to
- * itself, over loopback HTTP: BENCH_CONCURRENCY lanes (default 16; 50 or more deadlocks, see below), each one payment at a time:
+ * itself, over loopback HTTP: BENCH_CONCURRENCY lanes (default 16), each one payment at a time:
  * POST /api/payments with a unique Idempotency-Key, then a WebSocket per payment on its `eventsUrl`, until
  * the `vended` event arrives. Latency is from just before the POST to the `vended` frame. BENCH_RATE (per
  * second, default unlimited) caps the starts across all lanes. After a warm-up (BENCH_WARMUP_SECONDS,

@@ -1,0 +1,125 @@
+/**
+ * The queues and the on-call topic of the PaymentToVend workflow.
+ *
+ * | queue | written by | read by |
+ * | --- | --- | --- |
+ * | PaymentSuccess | Vend (with a task token) | the meter-vending Lambda |
+ * | PaymentFailure | PublishPaymentFailure | operators, for follow-up |
+ * | VendingFailure | PublishVendingFailure | operators, for follow-up |
+ *
+ * Every queue has a dead-letter queue that keeps messages 14 days (the SQS maximum), longer than its source
+ * (4 days for PaymentSuccess, 7 for the failure queues); every queue and the topic are encrypted with one customer
+ * managed key (rotation on) and refuse requests without TLS. PaymentSuccess hides a received message for six
+ * times the meter-vending Lambda's timeout, as AWS advises for an SQS event source, so a batch still being
+ * worked on is not delivered twice.
+ *
+ * Besides IAM grants, the key lets CloudWatch alarm actions (this account's) and EventBridge targets use it.
+ *
+ * @example
+ * const messaging = new Messaging(this, 'Messaging', { settings, meterVendingTimeout: Duration.seconds(60) });
+ * messaging.queues.paymentSuccess; messaging.deadLetterQueues.vendingFailure; messaging.onCallTopic;
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EnvironmentSettings } from '../environments.ts';
+
+export interface MessagingProps {
+  readonly settings: EnvironmentSettings;
+  /** The meter-vending Lambda's timeout: PaymentSuccess's visibility timeout is six times it. */
+  readonly meterVendingTimeout: Duration;
+}
+
+export type QueueName = 'paymentSuccess' | 'paymentFailure' | 'vendingFailure';
+
+/** How many receives a message gets before it moves to its dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+export class Messaging extends Construct {
+  public readonly queues: Readonly<Record<QueueName, sqs.Queue>>;
+  public readonly deadLetterQueues: Readonly<Record<QueueName, sqs.Queue>>;
+  /** Pages the on-call operators (subscriptions are managed outside this app). */
+  public readonly onCallTopic: sns.Topic;
+  /** Encrypts every queue and the topic. */
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: MessagingProps) {
+    super(scope, id);
+    const { settings } = props;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `${settings.title}: PaymentToVend queues and on-call topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Services that send to an encrypted queue or topic on the account's behalf need the key. CloudWatch alarm
+    // actions (to the on-call topic) carry the source account, so they are held to this account.
+    const { account } = Stack.of(this);
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    // EventBridge rules targeting the topic or a queue: EventBridge's KMS requests carry no source account or
+    // ARN, so no such condition can apply; the topic's and queues' own policies decide who may send.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeTargets',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    const visibility: Record<QueueName, Duration> = {
+      paymentSuccess: Duration.seconds(props.meterVendingTimeout.toSeconds() * 6),
+      paymentFailure: Duration.minutes(5),
+      vendingFailure: Duration.minutes(5),
+    };
+    const names: Record<QueueName, string> = {
+      paymentSuccess: 'PaymentSuccess',
+      paymentFailure: 'PaymentFailure',
+      vendingFailure: 'VendingFailure',
+    };
+    const queues = {} as Record<QueueName, sqs.Queue>;
+    const deadLetterQueues = {} as Record<QueueName, sqs.Queue>;
+    for (const queueName of Object.keys(names) as QueueName[]) {
+      const name = names[queueName];
+      const deadLetterQueue = new sqs.Queue(this, `${name}DeadLetter`, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      queues[queueName] = new sqs.Queue(this, name, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        // Fewer KMS calls: SQS reuses a data key for this long.
+        dataKeyReuse: Duration.minutes(5),
+        enforceSSL: true,
+        visibilityTimeout: visibility[queueName],
+        // PaymentSuccess messages are consumed in seconds; the failure queues wait for an operator.
+        retentionPeriod: queueName === 'paymentSuccess' ? Duration.days(4) : Duration.days(7),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      deadLetterQueues[queueName] = deadLetterQueue;
+    }
+    this.queues = queues;
+    this.deadLetterQueues = deadLetterQueues;
+
+    this.onCallTopic = new sns.Topic(this, 'OnCall', {
+      displayName: `PaymentToVend on-call (${settings.title})`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+  }
+}

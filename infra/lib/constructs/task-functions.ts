@@ -1,0 +1,262 @@
+/**
+ * The task Lambdas of the PaymentToVend workflow, built from `tasks/<name>/handler.ts`:
+ *
+ * | function | called by | reaches |
+ * | --- | --- | --- |
+ * | `charge` | Step Functions (Charge) | payment gateway (internet, via NAT), Data API |
+ * | `meterVending` | SQS PaymentSuccess (event source, partial batch responses) | vending vendor, Data API, SendTaskSuccess/Failure/Heartbeat |
+ * | `notify` | Step Functions (NotifyCustomer…) | Data API |
+ *
+ * Each is an ESM bundle (minified, source maps on), Node.js 24 on arm64, in the application subnets,
+ * traced with X-Ray, logging JSON through Powertools to its own encrypted log group. Grants are the least
+ * each needs: Data API on the cluster and its secret for all three, the provider credentials secret for the
+ * one that calls that provider, and task responses on the state machine for meter-vending (granted by
+ * `grantTaskResponses` once the state machine exists, since the machine in turn invokes these functions).
+ *
+ * Reserved concurrency is deliberately not set: the Step Functions-invoked tasks would turn a burst into
+ * throttling errors, and reserving capacity fails deployment in accounts with a low concurrency quota.
+ * The vendor is protected instead by the event source's maximum concurrency.
+ *
+ * @example
+ * const functions = new TaskFunctions(this, 'Tasks', { settings, vpc, logsKey, database, queues });
+ * functions.grantTaskResponses(workflow.stateMachine);
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledgeInlinePolicy, acknowledgeLambdaManagedPolicies } from '../compliance.ts';
+import type { EnvironmentSettings } from '../environments.ts';
+import type { PaymentsDatabase } from './database.ts';
+import { SubnetGroups } from './network.ts';
+
+/** The repository root: entries, the lock file and the migrations are found from it. */
+export const REPOSITORY_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** The meter-vending Lambda's timeout; PaymentSuccess's visibility timeout is derived from it. */
+export const METER_VENDING_TIMEOUT = Duration.seconds(60);
+
+export interface NodeFunctionProps {
+  readonly settings: EnvironmentSettings;
+  readonly vpc: ec2.IVpc;
+  readonly logsKey: kms.IKey;
+  /** Path from the repository root, e.g. `tasks/charge/handler.ts`. */
+  readonly entry: string;
+  /** Powertools' service name (POWERTOOLS_SERVICE_NAME). */
+  readonly serviceName: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
+  readonly commandHooks?: nodejs.ICommandHooks;
+}
+
+/**
+ * A Lambda from a TypeScript entry, as every function of this app is built: ESM, minified, source maps,
+ * Node.js 24 on arm64, in the application subnets, X-Ray active, JSON logs to its own encrypted log group.
+ */
+export function nodeFunction(scope: Construct, id: string, props: NodeFunctionProps): nodejs.NodejsFunction {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: props.settings.logRetentionDays as logs.RetentionDays,
+    encryptionKey: props.logsKey,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const fn = new nodejs.NodejsFunction(scope, id, {
+    entry: join(REPOSITORY_ROOT, props.entry),
+    handler: 'handler',
+    projectRoot: REPOSITORY_ROOT,
+    depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
+    description: props.description,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize ?? 512,
+    timeout: props.timeout,
+    tracing: lambda.Tracing.ACTIVE,
+    loggingFormat: lambda.LoggingFormat.JSON,
+    logGroup,
+    vpc: props.vpc,
+    vpcSubnets: { subnetGroupName: SubnetGroups.application },
+    ...(props.securityGroups !== undefined ? { securityGroups: [...props.securityGroups] } : {}),
+    environment: {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_LOG_LEVEL: props.settings.name === 'production' ? 'INFO' : 'DEBUG',
+      LOG_LEVEL: props.settings.name === 'production' ? 'INFO' : 'DEBUG',
+      ...props.environment,
+    },
+    bundling: {
+      format: nodejs.OutputFormat.ESM,
+      target: 'node24',
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      mainFields: ['module', 'main'],
+      // The AWS SDK v3 in the runtime is whatever version Lambda ships; bundle the pinned one.
+      externalModules: [],
+      // Some dependencies are CommonJS and call require(); an ESM bundle has none unless given one.
+      banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      ...(props.commandHooks !== undefined ? { commandHooks: props.commandHooks } : {}),
+    },
+  });
+  acknowledgeLambdaManagedPolicies(fn);
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray’s PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so tracing (required) needs Resource *.',
+  });
+  acknowledgeInlinePolicy(fn, `The grants of the ${props.serviceName} function, and nothing else.`);
+  return fn;
+}
+
+export interface TaskFunctionsProps {
+  readonly settings: EnvironmentSettings;
+  readonly vpc: ec2.IVpc;
+  readonly logsKey: kms.IKey;
+  readonly database: PaymentsDatabase;
+  /** The meter-vending task consumes PaymentSuccess. */
+  readonly queues: { readonly paymentSuccess: sqs.IQueue };
+}
+
+export class TaskFunctions extends Construct {
+  public readonly charge: nodejs.NodejsFunction;
+  public readonly meterVending: nodejs.NodejsFunction;
+  public readonly notify: nodejs.NodejsFunction;
+  /** The payment gateway's API credentials (PAYMENT_GATEWAY_CREDENTIALS_SECRET_ARN), set out of band. */
+  public readonly paymentGatewayCredentials: secretsmanager.Secret;
+  /** The vending vendor's API credentials (VENDING_VENDOR_CREDENTIALS_SECRET_ARN), set out of band. */
+  public readonly vendingVendorCredentials: secretsmanager.Secret;
+  /** Encrypts the provider credentials secrets (rotation on). */
+  public readonly credentialsKey: kms.Key;
+  /** The tasks' security group: no inbound; outbound HTTPS only (AWS endpoints, gateway, vendor). */
+  public readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: TaskFunctionsProps) {
+    super(scope, id);
+    const { settings, vpc, logsKey, database } = props;
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: 'Task Lambdas: no inbound; HTTPS out to AWS endpoints, the payment gateway and the vendor',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to AWS APIs and providers',
+    );
+
+    this.credentialsKey = new kms.Key(this, 'CredentialsKey', {
+      description: `${settings.title}: payment gateway and vending vendor credentials`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.paymentGatewayCredentials = providerCredentials(
+      this,
+      'PaymentGatewayCredentials',
+      'payment gateway',
+      this.credentialsKey,
+    );
+    this.vendingVendorCredentials = providerCredentials(
+      this,
+      'VendingVendorCredentials',
+      'vending vendor',
+      this.credentialsKey,
+    );
+
+    const common = { settings, vpc, logsKey, securityGroups: [this.securityGroup] };
+    const databaseEnvironment = {
+      DATABASE_CLUSTER_ARN: database.cluster.clusterArn,
+      DATABASE_SECRET_ARN: database.secret.secretArn,
+      DATABASE_NAME: database.databaseName,
+    };
+
+    this.charge = nodeFunction(this, 'Charge', {
+      ...common,
+      entry: 'tasks/charge/handler.ts',
+      serviceName: 'charge',
+      description: 'PaymentToVend Charge: charges the card through the payment gateway',
+      // The gateway call may take its 10 s timeout; the Data API calls around it are quick.
+      timeout: Duration.seconds(30),
+      environment: {
+        ...databaseEnvironment,
+        PAYMENT_GATEWAY_URL: settings.providers.paymentGatewayUrl,
+        PAYMENT_GATEWAY_CREDENTIALS_SECRET_ARN: this.paymentGatewayCredentials.secretArn,
+      },
+    });
+    this.meterVending = nodeFunction(this, 'MeterVending', {
+      ...common,
+      entry: 'tasks/meter-vending/handler.ts',
+      serviceName: 'meter-vending',
+      description: 'PaymentToVend Meter Vending: vends credit for PaymentSuccess messages',
+      timeout: METER_VENDING_TIMEOUT,
+      environment: {
+        ...databaseEnvironment,
+        VENDING_VENDOR_URL: settings.providers.vendingVendorUrl,
+        VENDING_VENDOR_CREDENTIALS_SECRET_ARN: this.vendingVendorCredentials.secretArn,
+      },
+    });
+    this.notify = nodeFunction(this, 'Notify', {
+      ...common,
+      entry: 'tasks/notify/handler.ts',
+      serviceName: 'notify',
+      description: 'PaymentToVend NotifyCustomer: appends a customer event',
+      timeout: Duration.seconds(15),
+      environment: databaseEnvironment,
+    });
+
+    for (const fn of [this.charge, this.meterVending, this.notify]) {
+      // rds-data:ExecuteStatement and transactions on this cluster, and read of its secret (KMS decrypt included).
+      database.grantDataApiAccess(fn);
+    }
+    this.paymentGatewayCredentials.grantRead(this.charge);
+    this.vendingVendorCredentials.grantRead(this.meterVending);
+
+    this.meterVending.addEventSource(
+      new SqsEventSource(props.queues.paymentSuccess, {
+        batchSize: 5,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        // At most this many concurrent invocations call the vendor.
+        maxConcurrency: settings.name === 'production' ? 50 : 5,
+      }),
+    );
+  }
+
+  /** SendTaskSuccess/Failure/Heartbeat for the meter-vending task on the workflow's state machine. */
+  public grantTaskResponses(stateMachine: sfn.StateMachine): void {
+    stateMachine.grantTaskResponse(this.meterVending);
+  }
+}
+
+/**
+ * A provider's API credentials: created empty (a generated placeholder) and set by an operator with
+ * `aws secretsmanager put-secret-value`. The provider issues and rotates these in its own portal, so no
+ * rotation Lambda can rotate them.
+ */
+function providerCredentials(
+  scope: Construct,
+  id: string,
+  provider: string,
+  encryptionKey: kms.IKey,
+): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, id, {
+    description: `API credentials of the ${provider}, set out of band by an operator`,
+    encryptionKey,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason: `The ${provider} issues these credentials and rotates them in its own portal; an operator then puts the new value. No rotation Lambda can obtain new ones.`,
+  });
+  return secret;
+}
