@@ -6,6 +6,10 @@
  * Keep hot paths to one statement per step: every call is an HTTPS round trip to the Data API, and a
  * transaction spanning several calls holds its connection (and row locks) across all of them.
  *
+ * A cluster that scales to zero (Aurora Serverless v2 with a minimum of 0 ACUs, as in dev) answers its first
+ * call after a pause with DatabaseResumingException while it wakes; AWS says to wait a few seconds and try
+ * again, so every call here does, for up to 20 seconds, before giving up.
+ *
  * @example
  * const db = new DataApi(new RDSDataClient({}), { resourceArn, secretArn, database: 'payments' });
  * const rows = await db.execute('SELECT status FROM payments WHERE payment_id = :paymentId', { paymentId });
@@ -32,12 +36,22 @@ export interface DataApiTarget {
 export type SqlValue = string | number | boolean | null | { readonly json: unknown };
 export type SqlRow = (string | number | boolean | null)[];
 
+/** Waits between attempts while the cluster resumes: 20 s in all, within the task Lambdas' timeouts. */
+const RESUME_WAITS_MS = [1000, 2000, 4000, 6000, 7000] as const;
+
+export interface DataApiOptions {
+  /** Replaces the waits while the cluster resumes (tests). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 export class DataApi {
   readonly #client: RDSDataClient;
   readonly #target: DataApiTarget;
+  readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor(client: RDSDataClient, target: DataApiTarget) {
+  constructor(client: RDSDataClient, target: DataApiTarget, options: DataApiOptions = {}) {
     this.#client = client;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#target = {
       resourceArn: target.resourceArn,
       secretArn: target.secretArn,
@@ -51,14 +65,13 @@ export class DataApi {
     parameters: Readonly<Record<string, SqlValue>> = {},
     transactionId?: string,
   ): Promise<SqlRow[]> {
-    const output = await this.#client.send(
-      new ExecuteStatementCommand({
-        ...this.#target,
-        sql,
-        parameters: Object.entries(parameters).map(([name, value]) => parameterOf(name, value)),
-        ...(transactionId === undefined ? {} : { transactionId }),
-      }),
-    );
+    const command = new ExecuteStatementCommand({
+      ...this.#target,
+      sql,
+      parameters: Object.entries(parameters).map(([name, value]) => parameterOf(name, value)),
+      ...(transactionId === undefined ? {} : { transactionId }),
+    });
+    const output = await this.#whileResuming(() => this.#client.send(command));
     return (output.records ?? []).map((record) => record.map(plainValueOf));
   }
 
@@ -78,13 +91,15 @@ export class DataApi {
 
   /** BeginTransaction; prefer `transaction()`, which cannot leave one open. */
   async begin(): Promise<string> {
-    const { transactionId } = await this.#client.send(new BeginTransactionCommand(this.#target));
+    const command = new BeginTransactionCommand(this.#target);
+    const { transactionId } = await this.#whileResuming(() => this.#client.send(command));
     if (transactionId === undefined) throw new Error('BeginTransaction returned no transactionId');
     return transactionId;
   }
 
   async commit(transactionId: string): Promise<void> {
-    await this.#client.send(new CommitTransactionCommand({ ...this.#target, transactionId }));
+    const command = new CommitTransactionCommand({ ...this.#target, transactionId });
+    await this.#whileResuming(() => this.#client.send(command));
   }
 
   /** Rolls back; a transaction the Data API already ended (a failed statement ends it) is not an error. */
@@ -92,6 +107,19 @@ export class DataApi {
     await this.#client
       .send(new RollbackTransactionCommand({ ...this.#target, transactionId }))
       .catch(() => undefined);
+  }
+
+  /** Makes a call, waiting and making it again while a paused cluster resumes. */
+  async #whileResuming<T>(call: () => Promise<T>): Promise<T> {
+    for (const waitMs of [...RESUME_WAITS_MS, undefined]) {
+      try {
+        return await call();
+      } catch (error) {
+        if (waitMs === undefined || (error as Error).name !== 'DatabaseResumingException') throw error;
+        await this.#sleep(waitMs);
+      }
+    }
+    throw new Error('unreachable');
   }
 }
 

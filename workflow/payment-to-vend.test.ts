@@ -223,6 +223,11 @@ describe('telling the customer', () => {
     });
     for (const [name] of notifications) {
       expect(state(name).Parameters?.Payload?.['paymentId.$'], name).toBe('$.paymentId');
+      // A notify Lambda that crashed or timed out is asked again (the event log appends each event once).
+      expect(
+        state(name).Retry?.some((retrier) => retrier.ErrorEquals.includes('States.TaskFailed')),
+        name,
+      ).toBe(true);
     }
   });
 });

@@ -127,8 +127,8 @@ export class PaymentToVend extends Construct {
     const { charge, notify } = props.functions;
 
     /** A NotifyCustomer step: one event type, the payment id, and the event's own fields. */
-    const notifyCustomer = (id: string, type: NotificationType, fields: Record<string, unknown>) =>
-      new tasks.LambdaInvoke(this, id, {
+    const notifyCustomer = (id: string, type: NotificationType, fields: Record<string, unknown>) => {
+      const step = new tasks.LambdaInvoke(this, id, {
         lambdaFunction: notify,
         payload: sfn.TaskInput.fromObject({
           paymentId: sfn.JsonPath.stringAt('$.paymentId'),
@@ -138,6 +138,9 @@ export class PaymentToVend extends Construct {
         // The notification changes nothing the next states read.
         resultPath: sfn.JsonPath.DISCARD,
       });
+      retryPassingFailures(step);
+      return step;
+    };
 
     /** A page to the on-call operators: a subject and a message built from the execution's state. */
     const pageOnCall = (id: string, subject: string, message: string) => {
@@ -147,7 +150,7 @@ export class PaymentToVend extends Construct {
         message: sfn.TaskInput.fromText(message),
         resultPath: sfn.JsonPath.DISCARD,
       });
-      retryPublishing(page);
+      retryPassingFailures(page);
       return page;
     };
 
@@ -195,7 +198,7 @@ export class PaymentToVend extends Construct {
       }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    retryPublishing(publishChargeNotConfirmed);
+    retryPassingFailures(publishChargeNotConfirmed);
     const alertOnCallChargeNotConfirmed = pageOnCall(
       'AlertOnCallChargeNotConfirmed',
       'PaymentToVend: a charge could not be confirmed',
@@ -237,7 +240,7 @@ export class PaymentToVend extends Construct {
       }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    retryPublishing(publishPaymentFailure);
+    retryPassingFailures(publishPaymentFailure);
 
     const declined = publishPaymentFailure
       .next(
@@ -300,7 +303,7 @@ export class PaymentToVend extends Construct {
       }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    retryPublishing(publishVendingFailure);
+    retryPassingFailures(publishVendingFailure);
 
     const alertOnCall = pageOnCall(
       'AlertOnCall',
@@ -369,8 +372,12 @@ export class PaymentToVend extends Construct {
   }
 }
 
-/** Follow-up messages and pages must not be lost to a passing SQS/SNS error; consumers dedupe by paymentId. */
-function retryPublishing(task: sfn.TaskStateBase): void {
+/**
+ * Telling the customer, publishing follow-ups and paging must not be lost to a passing failure (an SQS or SNS
+ * error, a notify Lambda that crashed or timed out): each is safe to repeat, as the event log and the queues'
+ * consumers dedupe by paymentId.
+ */
+function retryPassingFailures(task: sfn.TaskStateBase): void {
   task.addRetry({
     errors: [sfn.Errors.TASKS_FAILED],
     interval: Duration.seconds(1),

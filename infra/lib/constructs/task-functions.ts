@@ -185,8 +185,9 @@ export class TaskFunctions extends Construct {
       entry: 'tasks/charge/handler.ts',
       serviceName: 'charge',
       description: 'PaymentToVend Charge: charges the card through the payment gateway',
-      // The gateway call may take its 10 s timeout; the Data API calls around it are quick.
-      timeout: Duration.seconds(30),
+      // The gateway call may take its 10 s timeout, and a Data API call up to 20 s while a paused dev
+      // cluster resumes (database/data-api.ts).
+      timeout: Duration.seconds(45),
       environment: {
         ...databaseEnvironment,
         PAYMENT_GATEWAY_URL: settings.providers.paymentGatewayUrl,
@@ -210,7 +211,8 @@ export class TaskFunctions extends Construct {
       entry: 'tasks/notify/handler.ts',
       serviceName: 'notify',
       description: 'PaymentToVend NotifyCustomer: appends a customer event',
-      timeout: Duration.seconds(15),
+      // One Data API call, which may wait up to 20 s while a paused dev cluster resumes.
+      timeout: Duration.seconds(30),
       environment: databaseEnvironment,
     });
 
