@@ -71,7 +71,8 @@ async function start(
 }
 
 async function waitUntilEnded(client: SFNClient, executionArn: string): Promise<string> {
-  for (let poll = 0; poll < 300; poll += 1) {
+  // Up to a minute: a task-token message a killed process had received comes back after its visibility timeout.
+  for (let poll = 0; poll < 600; poll += 1) {
     const { status } = await client.send(new DescribeExecutionCommand({ executionArn }));
     if (status !== 'RUNNING') return status!;
     await new Promise((resolve) => setTimeout(resolve, 100));
