@@ -42,13 +42,14 @@ describe.each(environments().map((settings) => [settings.name, settings] as cons
   'the %s stage',
   (name, settings) => {
     const isProduction = name === 'production';
-    let templates: { network: Template; stateful: Template; application: Template };
+    let templates: { network: Template; stateful: Template; application: Template; monitoring: Template };
     beforeAll(() => {
       const stage = stageNamed(name);
       templates = {
         network: Template.fromStack(stage.networkStack),
         stateful: Template.fromStack(stage.statefulStack),
         application: Template.fromStack(stage.applicationStack),
+        monitoring: Template.fromStack(stage.monitoringStack),
       };
     });
 
