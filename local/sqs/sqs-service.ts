@@ -95,26 +95,10 @@ const HANDLERS: Record<(typeof SQS_ACTIONS)[number], Handler> = {
 
   ListQueues(input, engine) {
     const prefix = optionalString(input, 'QueueNamePrefix') ?? '';
-    const maxResults = optionalInteger(input, 'MaxResults');
-    if (maxResults !== undefined && (maxResults < 1 || maxResults > 1000)) {
-      throw sqsErrors.invalidParameter(
-        'MaxResults',
-        maxResults,
-        'MaxResults must be an integer between 1 and 1000.',
-      );
-    }
-    const token = optionalString(input, 'NextToken');
-    let names = engine.listQueues(prefix);
-    if (token !== undefined) {
-      const after = decodeToken(token);
-      names = names.filter((name) => name > after);
-    }
-    // Without MaxResults SQS answers at most 1,000 URLs and no NextToken.
-    const page = names.slice(0, maxResults ?? 1000);
-    const more = maxResults !== undefined && names.length > page.length;
+    const { page, nextToken } = pageOfQueues(input, engine.listQueues(prefix));
     return {
       ...(page.length > 0 ? { QueueUrls: page.map((name) => engine.queueUrl(name)) } : {}),
-      ...(more ? { NextToken: Buffer.from(page[page.length - 1]!, 'utf8').toString('base64') } : {}),
+      ...nextToken,
     };
   },
 
@@ -129,24 +113,8 @@ const HANDLERS: Record<(typeof SQS_ACTIONS)[number], Handler> = {
   },
 
   ListDeadLetterSourceQueues(input, engine) {
-    const name = queueOf(input, engine);
-    const maxResults = optionalInteger(input, 'MaxResults');
-    if (maxResults !== undefined && (maxResults < 1 || maxResults > 1000)) {
-      throw sqsErrors.invalidParameter(
-        'MaxResults',
-        maxResults,
-        'MaxResults must be an integer between 1 and 1000.',
-      );
-    }
-    const token = optionalString(input, 'NextToken');
-    let names = engine.deadLetterSourceQueues(name);
-    if (token !== undefined) names = names.filter((source) => source > decodeToken(token));
-    const page = names.slice(0, maxResults ?? 1000);
-    const more = maxResults !== undefined && names.length > page.length;
-    return {
-      queueUrls: page.map((source) => engine.queueUrl(source)),
-      ...(more ? { NextToken: Buffer.from(page[page.length - 1]!, 'utf8').toString('base64') } : {}),
-    };
+    const { page, nextToken } = pageOfQueues(input, engine.deadLetterSourceQueues(queueOf(input, engine)));
+    return { queueUrls: page.map((source) => engine.queueUrl(source)), ...nextToken };
   },
 
   TagQueue(input, engine) {
@@ -218,30 +186,23 @@ const HANDLERS: Record<(typeof SQS_ACTIONS)[number], Handler> = {
 
   async ReceiveMessage(input, engine) {
     const name = queueOf(input, engine);
-    const maxMessages = optionalInteger(input, 'MaxNumberOfMessages') ?? 1;
-    if (maxMessages < 1 || maxMessages > 10) {
-      throw sqsErrors.invalidParameter(
-        'MaxNumberOfMessages',
-        maxMessages,
-        'Must be between 1 and 10, if provided.',
-      );
-    }
-    const visibilityTimeout = optionalInteger(input, 'VisibilityTimeout');
-    if (visibilityTimeout !== undefined && (visibilityTimeout < 0 || visibilityTimeout > 43_200)) {
-      throw sqsErrors.invalidParameter(
-        'VisibilityTimeout',
-        visibilityTimeout,
-        'Must be >= 0 and <= 43200, if provided.',
-      );
-    }
-    const waitSeconds = optionalInteger(input, 'WaitTimeSeconds');
-    if (waitSeconds !== undefined && (waitSeconds < 0 || waitSeconds > 20)) {
-      throw sqsErrors.invalidParameter(
-        'WaitTimeSeconds',
-        waitSeconds,
-        'Must be >= 0 and <= 20, if provided.',
-      );
-    }
+    const maxMessages =
+      optionalIntegerWithin(input, 'MaxNumberOfMessages', 1, 10, 'Must be between 1 and 10, if provided.') ??
+      1;
+    const visibilityTimeout = optionalIntegerWithin(
+      input,
+      'VisibilityTimeout',
+      0,
+      43_200,
+      'Must be >= 0 and <= 43200, if provided.',
+    );
+    const waitSeconds = optionalIntegerWithin(
+      input,
+      'WaitTimeSeconds',
+      0,
+      20,
+      'Must be >= 0 and <= 20, if provided.',
+    );
     optionalString(input, 'ReceiveRequestAttemptId');
     const systemNames = new Set([
       ...stringList(input, 'AttributeNames'),
@@ -445,6 +406,46 @@ function optionalInteger(input: Input, name: string): number | undefined {
   if (typeof value !== 'number' || !Number.isInteger(value))
     throw sqsErrors.serialization(`${name} must be an integer`);
   return value;
+}
+
+/** An optional integer parameter that SQS refuses outside [min, max], with SQS's own message. */
+function optionalIntegerWithin(
+  input: Input,
+  name: string,
+  min: number,
+  max: number,
+  message: string,
+): number | undefined {
+  const value = optionalInteger(input, name);
+  if (value !== undefined && (value < min || value > max))
+    throw sqsErrors.invalidParameter(name, value, message);
+  return value;
+}
+
+/**
+ * One page of queue names for the List actions: after NextToken (the last name of the previous page), at
+ * most MaxResults. Without MaxResults SQS answers at most 1,000 and no NextToken.
+ */
+function pageOfQueues(
+  input: Input,
+  names: readonly string[],
+): { page: string[]; nextToken: { NextToken?: string } } {
+  const maxResults = optionalIntegerWithin(
+    input,
+    'MaxResults',
+    1,
+    1000,
+    'MaxResults must be an integer between 1 and 1000.',
+  );
+  const token = optionalString(input, 'NextToken');
+  const after = token === undefined ? undefined : decodeToken(token);
+  const remaining = after === undefined ? names : names.filter((name) => name > after);
+  const page = remaining.slice(0, maxResults ?? 1000);
+  const more = maxResults !== undefined && remaining.length > page.length;
+  return {
+    page,
+    nextToken: more ? { NextToken: Buffer.from(page[page.length - 1]!, 'utf8').toString('base64') } : {},
+  };
 }
 
 function stringList(input: Input, name: string): string[] {
