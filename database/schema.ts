@@ -3,6 +3,7 @@
  * request schema, the tasks' row types). migrations/0001_initial.sql holds the same lists; schema.test.ts
  * checks that the two agree.
  */
+import { NOTIFICATION_TYPES } from '../workflow/contracts.ts';
 
 /** What a single top-up may be, in pence (£10 to £175, the usual online range). */
 export const TOP_UP_LIMITS_PENCE = { min: 1000, max: 17500 } as const;
@@ -18,16 +19,8 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-/** payment_events.type: the event types of the WebSocket contract. */
-export const PAYMENT_EVENT_TYPES = [
-  'accepted',
-  'charged',
-  'charge_declined',
-  'vend_requested',
-  'vend_retrying',
-  'vended',
-  'vend_failed',
-] as const;
+/** payment_events.type: the event types of the WebSocket contract — `accepted`, then what the machine tells. */
+export const PAYMENT_EVENT_TYPES = ['accepted', ...NOTIFICATION_TYPES] as const;
 export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
 
 /**

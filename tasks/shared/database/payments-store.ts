@@ -10,6 +10,7 @@
  */
 
 import type { DataApi } from '../../../database/data-api.ts';
+import type { VendOutcome } from '../../../database/schema.ts';
 import { APPEND_PAYMENT_EVENT_SQL, EVENT_SEQ_SQL } from '../../../database/statements.ts';
 import type { NotifyCustomerRequest } from '../../../workflow/contracts.ts';
 import { PaymentChargeConflictError, PaymentNotFoundError, PaymentsDatabaseError } from './errors.ts';
@@ -21,8 +22,6 @@ export interface PaymentRecord {
   readonly status: string;
   readonly gatewayChargeId: string | null;
 }
-
-export type VendOutcome = 'vended' | 'rejected' | 'vendor_unavailable';
 
 export interface VendAttemptRecord {
   readonly paymentId: string;
