@@ -24,6 +24,7 @@ import {
   RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
+import { z } from 'zod';
 
 /** Which database the Data API reaches. */
 export interface DataApiTarget {
@@ -73,6 +74,33 @@ export class DataApi {
     });
     const output = await this.#whileResuming(() => this.#client.send(command));
     return (output.records ?? []).map((record) => record.map(plainValueOf));
+  }
+
+  /**
+   * Runs one statement and reads its rows by column name: the Data API formats them as JSON objects
+   * (`formatRecordsAs: 'JSON'`), and `row` checks each. Empty for statements without a result set.
+   *
+   * @example
+   * const RowSchema = z.object({ status: z.string() });
+   * await db.query('SELECT status FROM payments WHERE payment_id = :paymentId', { paymentId }, RowSchema);
+   * // [{ status: 'charged' }]
+   */
+  async query<Row>(
+    sql: string,
+    parameters: Readonly<Record<string, SqlValue>>,
+    row: z.ZodType<Row>,
+    transactionId?: string,
+  ): Promise<Row[]> {
+    const command = new ExecuteStatementCommand({
+      ...this.#target,
+      sql,
+      parameters: Object.entries(parameters).map(([name, value]) => parameterOf(name, value)),
+      formatRecordsAs: 'JSON',
+      ...(transactionId === undefined ? {} : { transactionId }),
+    });
+    const output = await this.#whileResuming(() => this.#client.send(command));
+    if (output.formattedRecords === undefined) return [];
+    return z.array(row).parse(JSON.parse(output.formattedRecords));
   }
 
   /** Runs `work` in one transaction: commits what it did, or rolls all of it back if it throws. */

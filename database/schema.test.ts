@@ -1,5 +1,5 @@
 /**
- * The schema of migrations/0001_initial.sql as the payment code meets it through the Data API: what it
+ * The schema the migrations build, as the payment code meets it through the Data API: what it
  * refuses (bad UTRNs, out-of-range amounts, a second successful vend, a duplicate event seq, ...) and the
  * event log's ordering, which front-end instances rely on to push every event exactly once.
  */
@@ -46,11 +46,12 @@ async function insertPayment(overrides: Row = {}): Promise<string> {
     // Charged at the gateway already, so any event may be appended to it.
     gatewayChargeId: `ch_pay_${payments}`,
     statusTokenHash: 'f'.repeat(64),
+    chargeError: null,
     ...overrides,
   };
   await db.sql(
-    `INSERT INTO payments (payment_id, meter_id, amount_pence, status, decline_reason, gateway_charge_id, status_token_hash)
-     VALUES (:paymentId, :meterId, :amountPence, :status, :declineReason, :gatewayChargeId, :statusTokenHash)`,
+    `INSERT INTO payments (payment_id, meter_id, amount_pence, status, decline_reason, gateway_charge_id, status_token_hash, charge_error)
+     VALUES (:paymentId, :meterId, :amountPence, :status, :declineReason, :gatewayChargeId, :statusTokenHash, :chargeError)`,
     row,
   );
   return row.paymentId as string;
@@ -152,8 +153,11 @@ describe('the schema accepts what the payment flow writes', () => {
     // Act
     const paymentId = await insertPayment({
       status,
-      gatewayChargeId: status === 'accepted' || status === 'charge_declined' ? null : `ch_status_${status}`,
+      gatewayChargeId: ['accepted', 'charge_declined', 'charge_unconfirmed'].includes(status)
+        ? null
+        : `ch_status_${status}`,
       declineReason: status === 'charge_declined' ? 'insufficient_funds' : null,
+      chargeError: status === 'charge_unconfirmed' ? 'PaymentGatewayUnavailable' : null,
     });
 
     // Assess
@@ -437,7 +441,7 @@ describe('the payment event log', () => {
     expect(kept?.id).toBe(undone?.id);
   });
 
-  it('appends an event once, however often it is sent, and moves the payment status with it', async () => {
+  it('appends an event once, however often it is sent, and moves no status (only facts do)', async () => {
     // Prepare
     const paymentId = await insertPayment();
 
@@ -463,7 +467,7 @@ describe('the payment event log', () => {
     ]);
     expect(sent.filter((appended) => appended !== undefined)).toHaveLength(3);
     expect(again).toBeUndefined();
-    expect(status.records).toEqual([[{ stringValue: 'charged' }]]);
+    expect(status.records).toEqual([[{ stringValue: 'accepted' }]]);
   });
 
   it('appends nothing, and uses up no id, for a payment that does not exist', async () => {

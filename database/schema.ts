@@ -1,6 +1,6 @@
 /**
  * The values the schema's CHECK constraints allow, for code that validates before it writes (the front-end's
- * request schema, the tasks' row types). migrations/0001_initial.sql holds the same lists; schema.test.ts
+ * request schema, the tasks' row types). The migrations hold the same lists (0003_charge_outcomes.sql the latest); schema.test.ts
  * checks that the two agree.
  */
 import { NOTIFICATION_TYPES } from '../workflow/contracts.ts';
@@ -8,12 +8,17 @@ import { NOTIFICATION_TYPES } from '../workflow/contracts.ts';
 /** What a single top-up may be, in pence (£10 to £175, the usual online range). */
 export const TOP_UP_LIMITS_PENCE = { min: 1000, max: 17500 } as const;
 
-/** payments.status, in the order a payment can reach them. */
+/**
+ * payments.status, in the order a payment can reach them. Each is a fact, moved by the task that learns it in
+ * the same statement that records it: the charge task (charged, charge_declined, charge_unconfirmed) and the
+ * meter-vending task (vended, vend_failed). `charge_unconfirmed` may later become `charged` or `charge_declined`
+ * when the gateway is reconciled.
+ */
 export const PAYMENT_STATUSES = [
   'accepted',
   'charged',
   'charge_declined',
-  'vend_requested',
+  'charge_unconfirmed',
   'vended',
   'vend_failed',
 ] as const;

@@ -92,6 +92,7 @@ describe('loadMigrations', () => {
     expect(migrations.map((migration) => [migration.version, migration.name])).toEqual([
       [1, 'initial'],
       [2, 'appended_events'],
+      [3, 'charge_outcomes'],
     ]);
     for (const statement of migrations.flatMap((migration) => migration.statements)) {
       expect(statement.replace(/'[^']*'/g, "''").replace(/::/g, '')).not.toMatch(/:[A-Za-z_]/);

@@ -1,10 +1,12 @@
 /**
- * The statements that keep payment_events in order. Every writer of events uses APPEND_PAYMENT_EVENT_SQL
- * (or ACCEPT_PAYMENT_SQL for a payment's first); every reader one of the two reads below. Named parameters are the Data API's (`:paymentId`).
+ * Every statement the payments code runs, each used through the payments repository (payments-repository.ts).
+ * Writers of events use APPEND_PAYMENT_EVENT_SQL (or ACCEPT_PAYMENT_SQL for a payment's first); a payment's
+ * status moves only with the fact that moves it (RECORD_CHARGED_SQL, RECORD_VEND_ATTEMPT_SQL, ...). Named
+ * parameters are the Data API's (`:paymentId`).
  */
 
 /**
- * Appends one event to a payment's log, once, and moves the payment's status with it, in one statement;
+ * Appends one event to a payment's log, once, in one statement (a customer event tells; it moves no status);
  * returns the event, or no row when the payment does not exist or already has this event (the caller tells
  * the two apart with EVENT_SEQ_SQL).
  *
@@ -12,8 +14,6 @@
  *   `vend_retrying` the type and attempt). The UPDATE adds the key only if it is not there; a concurrent
  *   append of the same event waits for the row lock and then, re-checking the condition on the committed
  *   row, finds the key and appends nothing.
- * - status: an event named like a status (`charged`, `charge_declined`, `vend_requested`, `vended`,
- *   `vend_failed`) sets it; `charge_declined` also records `body.reason` as the decline reason.
  * - seq: the payment's `last_event_seq` is incremented in the same UPDATE, so seqs are 1, 2, 3, ... with no
  *   duplicate and no gap (a rolled-back append takes its increment with it, and a refused duplicate takes none).
  * - id: taken from the single `payment_event_log` counter, whose row lock is held until commit, so events
@@ -25,10 +25,6 @@
  * Parameters: paymentId (stringValue), type (stringValue, one of PAYMENT_EVENT_TYPES), body (stringValue,
  * a JSON object; typeHint JSON optional).
  * Columns: id, seq, at.
- *
- * @example
- * await db.execute(APPEND_PAYMENT_EVENT_SQL, { paymentId, type: 'vended', body: { json: { utrn } } });
- * // [[id, seq, '2025-01-02 03:04:05.678']]; the same call again → []
  */
 export const APPEND_PAYMENT_EVENT_SQL = `WITH event AS (
   SELECT type, body,
@@ -37,11 +33,7 @@ export const APPEND_PAYMENT_EVENT_SQL = `WITH event AS (
 ), payment AS (
   UPDATE payments SET
     last_event_seq = last_event_seq + 1,
-    appended_events = appended_events || event.key,
-    status = CASE WHEN event.type IN ('charged', 'charge_declined', 'vend_requested', 'vended', 'vend_failed')
-      THEN event.type ELSE status END,
-    decline_reason = CASE WHEN event.type = 'charge_declined' THEN event.body->>'reason' ELSE decline_reason END,
-    updated_at = now()
+    appended_events = appended_events || event.key
   FROM event
   WHERE payment_id = :paymentId AND NOT (event.key = ANY (appended_events))
   RETURNING payment_id, last_event_seq
@@ -57,14 +49,14 @@ RETURNING id, seq, at`;
 
 /**
  * The seq of an event a payment already has (what APPEND_PAYMENT_EVENT_SQL found instead of appending), and
- * whether the payment exists at all: one row `[exists, seq]`, seq null when the payment lacks the event.
+ * whether the payment exists at all: one row `{ exists, seq }`, seq null when the payment lacks the event.
  * Parameters: paymentId, type, attempt (stringValue; only compared for `vend_retrying`).
  */
 export const EVENT_SEQ_SQL = `SELECT
-  EXISTS (SELECT 1 FROM payments WHERE payment_id = :paymentId),
+  EXISTS (SELECT 1 FROM payments WHERE payment_id = :paymentId) AS exists,
   (SELECT seq FROM payment_events
    WHERE payment_id = :paymentId AND type = :type
-     AND (type <> 'vend_retrying' OR body->>'attempt' = :attempt))`;
+     AND (type <> 'vend_retrying' OR body->>'attempt' = :attempt)) AS seq`;
 
 /**
  * Accepts a top-up in one statement: claims the idempotency key with the response to replay, creates the
@@ -101,7 +93,7 @@ FROM payment CROSS JOIN log_position
 RETURNING id`;
 
 /** The record a key's first request left: columns request_hash, response (JSON text), status_code. */
-export const IDEMPOTENCY_RECORD_SQL = `SELECT request_hash, response::text, status_code
+export const IDEMPOTENCY_RECORD_SQL = `SELECT request_hash, response::text AS response, status_code
 FROM idempotency_records WHERE key = :key AND expires_at > now()`;
 
 /**
@@ -124,3 +116,88 @@ export const PAYMENT_EVENTS_AFTER_SEQ_SQL = `SELECT id, seq, type, body::text AS
 FROM payment_events
 WHERE payment_id = :paymentId AND seq > :afterSeq
 ORDER BY seq`;
+
+/** The last global event position handed out (0 before the first). Columns: last_id. */
+export const LAST_EVENT_ID_SQL = `SELECT last_id FROM payment_event_log WHERE singleton`;
+
+/** One payment. Parameters: paymentId. Columns: those of PaymentRowSchema (payments-repository.ts). */
+export const FIND_PAYMENT_SQL = `SELECT payment_id, meter_id, amount_pence, status, status_token_hash,
+  gateway_charge_id, decline_reason, charge_error
+FROM payments WHERE payment_id = :paymentId`;
+
+/**
+ * The charge task learned the gateway took the money: records the charge and moves the status to `charged`
+ * (from `accepted`, or from `charge_unconfirmed` once reconciled; a later status stays). The same charge id
+ * again changes nothing; no row when the payment is missing, declined, or holds another charge.
+ * Parameters: paymentId, chargeId. Columns: status.
+ */
+export const RECORD_CHARGED_SQL = `UPDATE payments SET
+  gateway_charge_id = :chargeId,
+  status = CASE WHEN status IN ('accepted', 'charge_unconfirmed') THEN 'charged' ELSE status END,
+  updated_at = now()
+WHERE payment_id = :paymentId
+  AND status <> 'charge_declined'
+  AND (gateway_charge_id IS NULL OR gateway_charge_id = :chargeId)
+RETURNING status`;
+
+/**
+ * The charge task learned the card was declined, or the gateway refused the request (no money taken): records
+ * the reason with the status. No row when the payment is missing or was charged.
+ * Parameters: paymentId, reason. Columns: status.
+ */
+export const RECORD_CHARGE_DECLINED_SQL = `UPDATE payments SET
+  status = 'charge_declined', decline_reason = :reason, updated_at = now()
+WHERE payment_id = :paymentId
+  AND status IN ('accepted', 'charge_unconfirmed', 'charge_declined')
+  AND gateway_charge_id IS NULL
+RETURNING status`;
+
+/**
+ * The charge's outcome is unknown after the retries: records `charge_unconfirmed` with the error, unless the
+ * payment already records an outcome (a charge or decline recorded before the task crashed), and returns the
+ * charge as the payment now holds it. No row when the payment is missing.
+ * Parameters: paymentId, chargeError. Columns: status, gateway_charge_id, decline_reason.
+ */
+export const RECORD_CHARGE_UNCONFIRMED_SQL = `WITH marked AS (
+  UPDATE payments SET status = 'charge_unconfirmed', charge_error = :chargeError, updated_at = now()
+  WHERE payment_id = :paymentId AND status IN ('accepted', 'charge_unconfirmed')
+  RETURNING status, gateway_charge_id, decline_reason
+)
+SELECT status, gateway_charge_id, decline_reason FROM marked
+UNION ALL
+SELECT status, gateway_charge_id, decline_reason FROM payments
+WHERE payment_id = :paymentId AND NOT EXISTS (SELECT 1 FROM marked)`;
+
+/**
+ * One vend attempt, with the status it settles, in one statement: a `vended` attempt moves the payment to
+ * `vended`; a failed one moves it to `vend_failed` when `endsVend` (a rejection, or the last attempt). A
+ * repeat of the same attempt (a redelivered message) records nothing and moves nothing: the first did both.
+ * Only a charged payment (or one whose vend failed, for a later vend) moves.
+ * Parameters: paymentId, attempt, transactionId, outcome, utrn, rejectionCode, endsVend (boolean).
+ * Columns: recorded (0 or 1), status (the status it moved to, or null).
+ */
+export const RECORD_VEND_ATTEMPT_SQL = `WITH attempt AS (
+  INSERT INTO vends (payment_id, attempt, transaction_id, outcome, utrn, rejection_code)
+  VALUES (:paymentId, :attempt, :transactionId, :outcome, :utrn, :rejectionCode)
+  ON CONFLICT DO NOTHING
+  RETURNING payment_id, outcome
+), payment AS (
+  UPDATE payments SET
+    status = CASE WHEN attempt.outcome = 'vended' THEN 'vended' ELSE 'vend_failed' END,
+    updated_at = now()
+  FROM attempt
+  WHERE payments.payment_id = attempt.payment_id
+    AND (attempt.outcome = 'vended' OR CAST(:endsVend AS boolean))
+    AND payments.status IN ('charged', 'vend_failed')
+  RETURNING payments.status
+)
+SELECT (SELECT count(*) FROM attempt) AS recorded, (SELECT status FROM payment) AS status`;
+
+/**
+ * The vend failed after the retries (learned by the state machine: the attempts ran out of time): moves a
+ * charged payment to `vend_failed`. No row when the payment is not `charged` (already failed, or missing).
+ * Parameters: paymentId. Columns: status.
+ */
+export const RECORD_VEND_FAILED_SQL = `UPDATE payments SET status = 'vend_failed', updated_at = now()
+WHERE payment_id = :paymentId AND status = 'charged'
+RETURNING status`;

@@ -95,7 +95,7 @@ async function topUp(meterId: string, paymentToken = 'tok_visa', amountPence = 2
   return body as unknown as Accepted;
 }
 
-const FINAL = new Set(['vended', 'vend_failed', 'charge_declined']);
+const FINAL = new Set(['vended', 'vend_failed', 'charge_declined', 'charge_unconfirmed']);
 
 /** Follows a payment's events over the WebSocket until a final one (or `until`), from `after`. */
 function follow(
@@ -131,6 +131,22 @@ function types(events: readonly PaymentEvent[]): string[] {
   return events.map((event) => event.type);
 }
 
+/** The payment as GET /api/payments/{paymentId} shows it. */
+async function statusOf(accepted: Accepted): Promise<{ status: string; events: PaymentEvent[] }> {
+  const response = await fetch(`${baseUrl}/api/payments/${accepted.paymentId}`, {
+    headers: { authorization: `Bearer ${accepted.statusToken}` },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { status: string; events: PaymentEvent[] };
+}
+
+/** The on-call alerts about one payment. */
+function alertsAbout(accepted: Accepted) {
+  return system.aws.sns
+    .published(system.onCallTopicArn)
+    .filter((alert) => alert.message.includes(accepted.paymentId));
+}
+
 /** Messages on a follow-up queue about one payment. */
 async function followUpsFor(queue: string, paymentId: string): Promise<unknown[]> {
   const found: unknown[] = [];
@@ -160,6 +176,7 @@ describe('a customer tops up a meter', () => {
     expect(types(events)).toEqual(['accepted', 'charged', 'vend_requested', 'vended']);
     expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4]);
     expect(events.at(-1)?.utrn).toMatch(/^\d{20}$/);
+    expect((await statusOf(accepted)).status).toBe('vended');
   });
 
   it('is told of a decline, and the PaymentFailure queue gets the reason', async () => {
@@ -184,27 +201,43 @@ describe('a customer tops up a meter', () => {
     expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(1);
   });
 
-  it('is told the payment was not confirmed (not declined) when the gateway never answers; reconciliation and on-call hear once', async () => {
+  it('is told the payment is unconfirmed (not declined) when the gateway never answers; reconciliation and on-call hear once', async () => {
     // Act
     const accepted = await topUp(testMpan('00', 4), 'tok_gatewayDown');
     const events = await follow(accepted);
 
     // Assess
-    expect(types(events)).toEqual(['accepted', 'charge_declined']);
-    expect(events.at(-1)?.reason).toBe('charge_not_confirmed');
+    expect(types(events)).toEqual(['accepted', 'charge_unconfirmed']);
+    expect((await statusOf(accepted)).status).toBe('charge_unconfirmed');
     const failures = await followUpsFor('PaymentFailure', accepted.paymentId);
     expect(failures).toEqual([
       expect.objectContaining({
-        reason: 'charge_not_confirmed',
+        reason: 'charge_unconfirmed',
         failure: expect.objectContaining({ Error: 'PaymentGatewayUnavailable' }),
       }),
     ]);
-    const alerts = system.aws.sns
-      .published(system.onCallTopicArn)
-      .filter((alert) => alert.message.includes(accepted.paymentId));
-    expect(alerts).toHaveLength(1);
+    expect(alertsAbout(accepted)).toHaveLength(1);
     expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(0);
   }, 30_000);
+
+  it.each(['tok_bogus', 'tok_💳'])(
+    'is declined, with nobody paged, for a token the gateway does not know (%s)',
+    async (paymentToken) => {
+      // Act
+      const accepted = await topUp(testMpan('00', 5), paymentToken);
+      const events = await follow(accepted);
+
+      // Assess
+      expect(types(events)).toEqual(['accepted', 'charge_declined']);
+      expect(events.at(-1)?.reason).toBe('invalid_payment_token');
+      expect(await statusOf(accepted)).toMatchObject({ status: 'charge_declined' });
+      expect(alertsAbout(accepted)).toEqual([]);
+      expect(await followUpsFor('PaymentFailure', accepted.paymentId)).toEqual([
+        expect.objectContaining({ reason: 'invalid_payment_token' }),
+      ]);
+    },
+    30_000,
+  );
 
   it('sees both retries when the vendor fails twice, then the credit', async () => {
     // Act
@@ -235,10 +268,8 @@ describe('a customer tops up a meter', () => {
     expect(types(events).at(-1)).toBe('vend_failed');
     expect(types(events).filter((type) => type === 'vend_failed')).toHaveLength(1);
     expect(await followUpsFor('VendingFailure', accepted.paymentId)).toHaveLength(1);
-    const alerts = system.aws.sns
-      .published(system.onCallTopicArn)
-      .filter((alert) => alert.message.includes(accepted.paymentId));
-    expect(alerts).toHaveLength(1);
+    expect(alertsAbout(accepted)).toHaveLength(1);
+    expect((await statusOf(accepted)).status).toBe('vend_failed');
   }, 30_000);
 
   it('is told at once when the meter rejects the UTRN: no retry', async () => {
@@ -248,6 +279,9 @@ describe('a customer tops up a meter', () => {
 
     // Assess
     expect(types(events)).toEqual(['accepted', 'charged', 'vend_requested', 'vend_failed']);
+    // The customer's page words each rejection by its code.
+    expect(events.at(-1)).toMatchObject({ reason: 'VendRejected', rejectionCode: 'NOT_FOR_THIS_DEVICE' });
+    expect((await statusOf(accepted)).status).toBe('vend_failed');
     expect(system.simulators.vendor.attemptCount(accepted.paymentId)).toBe(1);
   });
 });

@@ -14,7 +14,12 @@ const paymentId = z.string().min(1);
 const meterId = z.string().min(1);
 const amountPence = z.number().int().positive();
 
-/** StartExecution's input (the front-end starts one execution per payment, named by its paymentId). */
+/**
+ * StartExecution's input (the front-end starts one execution per payment, named by its paymentId). The
+ * `paymentToken` stands for the customer's card: the machine hands it to the Charge step alone (from
+ * `$$.Execution.Input`) and drops it from the state before Charge, so no later state, queue message or
+ * history event after Charge carries it.
+ */
 export const PaymentToVendInputSchema = z.object({
   paymentId,
   meterId,
@@ -24,30 +29,76 @@ export const PaymentToVendInputSchema = z.object({
 export type PaymentToVendInput = z.infer<typeof PaymentToVendInputSchema>;
 
 /** The Charge step's payload to the charge function. */
-export const ChargeRequestSchema = PaymentToVendInputSchema;
+export const ChargeRequestSchema = PaymentToVendInputSchema.extend({ action: z.literal('charge') });
 export type ChargeRequest = z.infer<typeof ChargeRequestSchema>;
 
 /**
- * The charge function's answer. Every field is always present (the machine selects them by path):
- * `chargeId` is null when declined, `declineReason` null when charged. A decline is an answer, never an
- * error; an unreachable gateway is the error `PaymentGatewayUnavailable`.
+ * The RecordChargeUnconfirmed step's payload to the charge function: the Charge step failed after its retries
+ * (`chargeError` is the error it ended with), so the outcome is unknown unless the payment already records one.
+ */
+export const RecordChargeUnconfirmedRequestSchema = z.object({
+  action: z.literal('recordUnconfirmed'),
+  paymentId,
+  chargeError: z.string().min(1),
+});
+export type RecordChargeUnconfirmedRequest = z.infer<typeof RecordChargeUnconfirmedRequestSchema>;
+
+/** What the charge function is asked: to charge, or to record that the charge could not be confirmed. */
+export const ChargeTaskRequestSchema = z.discriminatedUnion('action', [
+  ChargeRequestSchema,
+  RecordChargeUnconfirmedRequestSchema,
+]);
+
+/**
+ * The charge function's answer, the charge as the payment records it. Every field is always present (the
+ * machine selects them by path): `chargeId` only when charged, `declineReason` only when declined.
+ * - charged: the gateway took the money;
+ * - declined: definitely not charged (a card decline, or the gateway refused the request before taking money:
+ *   an unknown token, an invalid request), with the reason;
+ * - unconfirmed: the outcome is unknown after the retries (only ever answered to RecordChargeUnconfirmed); it
+ *   is reconciled with the gateway and pages on-call.
+ * A decline is an answer, never an error; an unreachable gateway is the error `PaymentGatewayUnavailable`.
  */
 export const ChargeResultSchema = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('charged'), chargeId: z.string().min(1), declineReason: z.null() }),
   z.object({ outcome: z.literal('declined'), chargeId: z.null(), declineReason: z.string().min(1) }),
+  z.object({ outcome: z.literal('unconfirmed'), chargeId: z.null(), declineReason: z.null() }),
 ]);
 export type ChargeResult = z.infer<typeof ChargeResultSchema>;
+
+/** The decline reasons the charge task gives when the gateway refuses the request itself (no money taken). */
+export const REFUSED_CHARGE_REASONS = {
+  /** The gateway does not know the payment token. */
+  invalidPaymentToken: 'invalid_payment_token',
+  /** Any other request the gateway refused as invalid. */
+  chargeRequestRefused: 'charge_request_refused',
+} as const;
 
 /** The customer event types, in the order they can occur (DESIGN.md); `accepted` is written by the front-end. */
 export const NOTIFICATION_TYPES = [
   'charged',
   'charge_declined',
+  'charge_unconfirmed',
   'vend_requested',
   'vend_retrying',
   'vended',
   'vend_failed',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** Why a meter refuses a UTRN: never retryable (the vendor's codes, passed on as VendRejected's cause). */
+export const METER_REJECTION_CODES = [
+  'DUPLICATE_UTRN',
+  'NOT_AUTHENTIC',
+  'NOT_FOR_THIS_DEVICE',
+  'EXCEEDS_MAX_CREDIT_THRESHOLD',
+  'EXCEEDS_MAX_METER_BALANCE',
+  'METER_LOCKED_OUT',
+] as const;
+
+/** Step Functions' error output of a failed step: `Cause` is absent when the failure gave none. */
+export const StepFailureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type StepFailure = z.infer<typeof StepFailureSchema>;
 
 /**
  * A NotifyCustomer payload: one event for one payment. The machine sends all but `vend_retrying`, which the
@@ -57,8 +108,9 @@ export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
  */
 export const NotifyCustomerRequestSchema = z.discriminatedUnion('type', [
   z.object({ paymentId, type: z.literal('charged'), amountPence }),
-  /** `reason`: the gateway's decline reason, or CHARGE_NOT_CONFIRMED when the charge's outcome is unknown. */
+  /** `reason`: the gateway's decline code, or one of REFUSED_CHARGE_REASONS. */
   z.object({ paymentId, type: z.literal('charge_declined'), reason: z.string().min(1) }),
+  z.object({ paymentId, type: z.literal('charge_unconfirmed') }),
   z.object({
     paymentId,
     type: z.literal('vend_requested'),
@@ -77,8 +129,12 @@ export const NotifyCustomerRequestSchema = z.discriminatedUnion('type', [
     utrn: z.string().regex(/^\d{20}$/),
     creditPence: z.number().int().nonnegative(),
   }),
-  /** `reason`: the error that ended the vend (VendorUnavailable, VendRejected, States.Timeout, ...). */
-  z.object({ paymentId, type: z.literal('vend_failed'), reason: z.string().min(1) }),
+  /**
+   * `failure`: the error that ended the vend (VendorUnavailable, VendRejected, States.Timeout, ...). The
+   * customer's event says `reason` (the error) and, for VendRejected, `rejectionCode` (one of
+   * METER_REJECTION_CODES), so the page can say what to do.
+   */
+  z.object({ paymentId, type: z.literal('vend_failed'), failure: StepFailureSchema }),
 ]);
 export type NotifyCustomerRequest = z.infer<typeof NotifyCustomerRequestSchema>;
 
@@ -106,23 +162,20 @@ export const VendResultSchema = z.object({
 });
 export type VendResult = z.infer<typeof VendResultSchema>;
 
-/**
- * The reason given when the charge's outcome is unknown after every retry (the gateway never answered, or the
- * charge task kept failing): the card may or may not have been charged, so it is not a decline.
- */
-export const CHARGE_NOT_CONFIRMED = 'charge_not_confirmed';
+/** The PaymentFailure reason of a charge whose outcome is unknown after every retry: it may have been taken. */
+export const CHARGE_UNCONFIRMED = 'charge_unconfirmed';
 
 /**
- * A PaymentFailure message: a payment that was not charged (`reason` is the gateway's decline reason), or
- * whose charge was not confirmed (`reason` is CHARGE_NOT_CONFIRMED, with the error that stopped it in
- * `failure`): that one must be reconciled with the gateway, by its idempotency key (the paymentId).
+ * A PaymentFailure message: a payment that was not charged (`reason` is the decline reason), or whose charge
+ * was not confirmed (`reason` is CHARGE_UNCONFIRMED, with the error that stopped it in `failure`): that one
+ * must be reconciled with the gateway, by its idempotency key (the paymentId).
  */
 export const PaymentFailureMessageSchema = z.object({
   paymentId,
   meterId,
   amountPence,
   reason: z.string().min(1),
-  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  failure: StepFailureSchema.optional(),
   executionArn: z.string().min(1).optional(),
 });
 export type PaymentFailureMessage = z.infer<typeof PaymentFailureMessageSchema>;
@@ -133,8 +186,18 @@ export const VendingFailureMessageSchema = z.object({
   meterId,
   amountPence,
   chargeId: z.string().min(1),
-  /** Step Functions' error output: `Cause` is absent when the failure gave none. */
-  failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  failure: StepFailureSchema,
   executionArn: z.string().min(1),
 });
 export type VendingFailureMessage = z.infer<typeof VendingFailureMessageSchema>;
+
+/**
+ * The RecordVendFailed step's payload to the meter-vending function: the Vend step failed after its retries,
+ * with this error, and the payment is recorded as vend_failed (unless the meter-vending task already did so).
+ */
+export const RecordVendFailedRequestSchema = z.object({
+  action: z.literal('recordVendFailed'),
+  paymentId,
+  failure: StepFailureSchema,
+});
+export type RecordVendFailedRequest = z.infer<typeof RecordVendFailedRequestSchema>;

@@ -5,7 +5,7 @@
  * There is one definition: the construct. On AWS the CDK app synthesizes it with the real resources and
  * CloudFormation fills in their ARNs and URLs; locally this module fills in the embedded AWS's own, so
  * nothing needs substituting at run time (no DefinitionSubstitutions). The names below are what local
- * start-up must create: functions `charge` and `notify`, queues `PaymentSuccess`, `PaymentFailure`,
+ * start-up must create: functions `charge`, `notify` and `meter-vending`, queues `PaymentSuccess`, `PaymentFailure`,
  * `VendingFailure`, topic `OnCall`, in us-east-1 / 000000000000 (the embedded AWS's defaults). The
  * embedded SQS accepts a queue URL under any host, so the URLs hold whatever port the embedded AWS listens
  * on; a different region or account needs a re-synthesis with `synthesizeLocalDefinition({ region, accountId })`.
@@ -23,7 +23,7 @@ import { PaymentToVend, type PaymentToVendProps } from './payment-to-vend.ts';
 
 /** The local names of what the state machine reaches. */
 export const LOCAL_RESOURCE_NAMES = {
-  functions: { charge: 'charge', notify: 'notify' },
+  functions: { charge: 'charge', notify: 'notify', meterVending: 'meter-vending' },
   queues: {
     paymentSuccess: 'PaymentSuccess',
     paymentFailure: 'PaymentFailure',
@@ -54,7 +54,11 @@ export function localResources(environment: LocalEnvironment = {}) {
   return {
     region,
     accountId,
-    functions: { charge: functionArn(functions.charge), notify: functionArn(functions.notify) },
+    functions: {
+      charge: functionArn(functions.charge),
+      notify: functionArn(functions.notify),
+      meterVending: functionArn(functions.meterVending),
+    },
     queues: {
       paymentSuccess: queue(queues.paymentSuccess),
       paymentFailure: queue(queues.paymentFailure),
@@ -84,6 +88,7 @@ export function synthesizeLocalDefinition(
     functions: {
       charge: lambda.Function.fromFunctionArn(stack, 'Charge', resources.functions.charge),
       notify: lambda.Function.fromFunctionArn(stack, 'Notify', resources.functions.notify),
+      meterVending: lambda.Function.fromFunctionArn(stack, 'MeterVending', resources.functions.meterVending),
     },
     queues: {
       paymentSuccess: queue('PaymentSuccess', resources.queues.paymentSuccess),

@@ -3,23 +3,31 @@
  * retry intervals), through the real SFN client. Charge, notify, the queues, the topic and the meter-vending
  * consumer are in-process doubles that behave as the DESIGN.md fixtures describe:
  * payment tokens `tok_visa` (charged), `tok_chargeDeclined` (declined), `tok_gatewayOutage` (unavailable
- * once, then charged), `tok_gatewayDown` (always unavailable); meters `VEND_OK` (vends), `VEND_FLAKY`
+ * once, then charged), `tok_gatewayDown` (always unavailable), `tok_chargedThenCrash` (charged and recorded,
+ * then the task crashes every time); meters `VEND_OK` (vends), `VEND_FLAKY`
  * (vendor unavailable twice, then vends), `VEND_DOWN` (vendor stays down), `VEND_REJECT` (the meter rejects
- * the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat).
+ * the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat), `VEND_SILENT` (never
+ * answered). The charge and meter-vending doubles record outcomes as the real tasks do, by payment.
  */
-import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '../local/stepfunctions/definition/types.ts';
 import { InProcessIntegrations, type TaskInvocation } from '../local/stepfunctions/integrations.ts';
 import { StatesError } from '../local/stepfunctions/language/states-error.ts';
 import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../local/testing/step-functions.ts';
 import {
-  ChargeRequestSchema,
   type ChargeResult,
+  ChargeTaskRequestSchema,
   type NotifyCustomerRequest,
   NotifyCustomerRequestSchema,
   type PaymentFailureMessage,
   PaymentFailureMessageSchema,
+  RecordVendFailedRequestSchema,
   type VendingFailureMessage,
   VendingFailureMessageSchema,
   type VendMessage,
@@ -40,6 +48,10 @@ class Recorded {
   readonly vendingFailures = new Map<string, VendingFailureMessage[]>();
   readonly alerts: { topicArn: string; subject: unknown; message: string }[] = [];
   readonly chargeCalls = new Map<string, number>();
+  /** What the charge double recorded per payment (charged, declined, unconfirmed). */
+  readonly charges = new Map<string, ChargeResult>();
+  /** The payments RecordVendFailed recorded as failed, with the error. */
+  readonly vendFailuresRecorded = new Map<string, string>();
 
   add<T>(into: Map<string, T[]>, paymentId: string, item: T): void {
     into.set(paymentId, [...(into.get(paymentId) ?? []), item]);
@@ -50,7 +62,14 @@ const recorded = new Recorded();
 let sfn: EmbeddedStepFunctions;
 
 function charge(parameters: Json): Json {
-  const request = ChargeRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  const request = ChargeTaskRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  if (request.action === 'recordUnconfirmed') {
+    // As the charge task does: an outcome already recorded stands; otherwise it is unconfirmed.
+    const known = recorded.charges.get(request.paymentId);
+    const result: ChargeResult = known ?? { outcome: 'unconfirmed', chargeId: null, declineReason: null };
+    recorded.charges.set(request.paymentId, result);
+    return lambdaResponse(result);
+  }
   const calls = (recorded.chargeCalls.get(request.paymentId) ?? 0) + 1;
   recorded.chargeCalls.set(request.paymentId, calls);
   const unavailable =
@@ -67,7 +86,17 @@ function charge(parameters: Json): Json {
     request.paymentToken === 'tok_chargeDeclined'
       ? { outcome: 'declined', chargeId: null, declineReason: 'generic_decline' }
       : { outcome: 'charged', chargeId: `ch_${request.paymentId}`, declineReason: null };
+  recorded.charges.set(request.paymentId, result);
+  if (request.paymentToken === 'tok_chargedThenCrash') {
+    throw new StatesError('Lambda.Unknown', 'The function crashed after recording the charge.');
+  }
   return lambdaResponse(result);
+}
+
+function recordVendFailed(parameters: Json): Json {
+  const request = RecordVendFailedRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  recorded.vendFailuresRecorded.set(request.paymentId, request.failure.Error);
+  return lambdaResponse({ status: 'vend_failed' });
 }
 
 function notify(parameters: Json): Json {
@@ -94,6 +123,8 @@ function vendingConsumer(message: VendMessage): void {
       case 'VEND_SILENT_ONCE':
         if (vendsSoFar === 1) return; // lost: the heartbeat lapses
         return succeed();
+      case 'VEND_SILENT':
+        return;
       case 'VEND_FLAKY':
         return vendsSoFar <= 2 ? fail('VendorUnavailable', 'vendor answered 503') : succeed();
       case 'VEND_DOWN':
@@ -141,6 +172,7 @@ const integrations = new InProcessIntegrations()
     const functionName = (parameters as { FunctionName: string }).FunctionName;
     if (functionName === resources.functions.charge) return charge(parameters);
     if (functionName === resources.functions.notify) return notify(parameters);
+    if (functionName === resources.functions.meterVending) return recordVendFailed(parameters);
     throw new StatesError('Lambda.ResourceNotFoundException', `Function not found: ${functionName}`);
   })
   .handle('arn:aws:states:::sqs:sendMessage', sendMessage)
@@ -192,6 +224,9 @@ async function pay(paymentToken: string, meterId: string) {
   return {
     paymentId,
     execution,
+    history: async () =>
+      (await sfn.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ??
+      [],
     told: (recorded.notifications.get(paymentId) ?? []).map(({ paymentId: _, ...event }) => event),
     vendMessages: recorded.vendMessages.get(paymentId) ?? [],
     paymentFailures: recorded.paymentFailures.get(paymentId) ?? [],
@@ -286,22 +321,51 @@ describe('a payment whose charge cannot be confirmed', () => {
 
     // Assess
     expect(run.execution.status).toBe('FAILED');
-    expect(run.execution.error).toBe('ChargeNotConfirmed');
+    expect(run.execution.error).toBe('ChargeUnconfirmed');
     expect(recorded.chargeCalls.get(run.paymentId)).toBe(2);
     expect(run.paymentFailures).toEqual([
       {
         paymentId: run.paymentId,
         meterId: 'VEND_OK',
         amountPence: 2000,
-        reason: 'charge_not_confirmed',
+        reason: 'charge_unconfirmed',
         failure: expect.objectContaining({ Error: 'PaymentGatewayUnavailable' }),
         executionArn: run.execution.executionArn,
       },
     ]);
     expect(run.alerts).toHaveLength(1);
     expect(run.alerts[0]?.message).toContain('could not be confirmed (PaymentGatewayUnavailable)');
-    expect(run.told).toEqual([{ type: 'charge_declined', reason: 'charge_not_confirmed' }]);
+    expect(recorded.charges.get(run.paymentId)?.outcome).toBe('unconfirmed');
+    expect(run.told).toEqual([{ type: 'charge_unconfirmed' }]);
     expect(run.vendMessages).toEqual([]);
+  });
+
+  it('(the task recorded the charge, then kept crashing) goes on as charged, with no page', async () => {
+    // Act
+    const run = await pay('tok_chargedThenCrash', 'VEND_OK');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(run.told.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vended']);
+    expect(run.paymentFailures).toEqual([]);
+    expect(run.alerts).toEqual([]);
+  });
+});
+
+describe('the payment token', () => {
+  it('reaches the Charge step and no state, message or history event after it', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_OK');
+    const history = await run.history();
+
+    // Assess
+    const charging = history.findIndex(
+      (event) => event.type === 'TaskScheduled' && event.taskScheduledEventDetails?.resource === 'invoke',
+    );
+    expect(JSON.stringify(history[charging])).toContain('tok_visa');
+    const after = history.slice(charging + 1).map((event) => JSON.stringify(event));
+    expect(after.filter((event) => event.includes('tok_visa'))).toEqual([]);
+    expect(JSON.stringify(run.vendMessages)).not.toContain('tok_visa');
   });
 });
 
@@ -328,7 +392,24 @@ describe('a charged payment that cannot be vended', () => {
     expect(run.alerts[0]!.topicArn).toBe(resources.topics.onCall);
     expect(run.alerts[0]!.message).toContain('VendorUnavailable');
     expect(run.told.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vend_failed']);
-    expect(run.told.at(-1)).toEqual({ type: 'vend_failed', reason: 'VendorUnavailable' });
+    expect(run.told.at(-1)).toEqual({
+      type: 'vend_failed',
+      failure: { Error: 'VendorUnavailable', Cause: 'vendor answered 503' },
+    });
+    expect(recorded.vendFailuresRecorded.get(run.paymentId)).toBe('VendorUnavailable');
+  });
+
+  it('when every attempt times out: the machine records the failed vend, follows up and pages', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_SILENT');
+
+    // Assess
+    expect(run.execution.error).toBe('VendFailed');
+    expect(run.vendMessages).toHaveLength(MAX_VEND_ATTEMPTS);
+    // A missed heartbeat is recorded as States.Timeout, as on AWS.
+    expect(recorded.vendFailuresRecorded.get(run.paymentId)).toBe('States.Timeout');
+    expect(run.vendingFailures.map((message) => message.failure.Error)).toEqual(['States.Timeout']);
+    expect(run.alerts).toHaveLength(1);
   });
 
   it('when the meter rejects the UTRN: not retried, followed up, on-call paged, customer told', async () => {
@@ -341,6 +422,9 @@ describe('a charged payment that cannot be vended', () => {
     expect(run.vendMessages).toHaveLength(1);
     expect(run.vendingFailures.map((message) => message.failure.Error)).toEqual(['VendRejected']);
     expect(run.alerts).toHaveLength(1);
-    expect(run.told.at(-1)).toEqual({ type: 'vend_failed', reason: 'VendRejected' });
+    expect(run.told.at(-1)).toEqual({
+      type: 'vend_failed',
+      failure: { Error: 'VendRejected', Cause: 'the meter rejected the UTRN: not for this device' },
+    });
   });
 });

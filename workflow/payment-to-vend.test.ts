@@ -109,6 +109,7 @@ describe('the generated ASL', () => {
         'arn:aws:states:::sns:publish',
         'arn:aws:lambda:us-east-1:000000000000:function:charge',
         'arn:aws:lambda:us-east-1:000000000000:function:notify',
+        'arn:aws:lambda:us-east-1:000000000000:function:meter-vending',
         'http://127.0.0.1:4566/000000000000/PaymentSuccess',
         'http://127.0.0.1:4566/000000000000/PaymentFailure',
         'http://127.0.0.1:4566/000000000000/VendingFailure',
@@ -162,7 +163,13 @@ describe('the Vend step', () => {
 
     // Assess
     expect(catchers).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.vendFailure', Next: 'PublishVendingFailure' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.vendFailure', Next: 'RecordVendFailed' },
+    ]);
+    // The failed vend is recorded first; should that fail, follow-up and paging still go ahead.
+    expect(state('RecordVendFailed').Parameters?.FunctionName).toMatch(/:function:meter-vending$/);
+    expect(state('RecordVendFailed').Next).toBe('PublishVendingFailure');
+    expect(state('RecordVendFailed').Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.recordingFailure', Next: 'PublishVendingFailure' },
     ]);
     expect(state('PublishVendingFailure').Resource).toBe('arn:aws:states:::sqs:sendMessage');
     expect(state('PublishVendingFailure').Parameters?.QueueUrl).toMatch(/\/VendingFailure$/);
@@ -183,14 +190,14 @@ describe('what is never retried', () => {
     expect(retried).not.toContain(error);
   });
 
-  it('charges with a retry on the gateway being unavailable, and reads a decline as an outcome', () => {
+  it('charges with a retry on the gateway being unavailable, and reads each of the three outcomes', () => {
     // Act
     const charge = state('Charge');
     const outcome = state('ChargeOutcome') as StateShape & { Choices: unknown[]; Default?: string };
 
     // Assess
     expect(charge.Retry).toContainEqual({
-      ErrorEquals: ['PaymentGatewayUnavailable', 'Lambda.Unknown'],
+      ErrorEquals: ['PaymentGatewayUnavailable', 'Lambda.Unknown', 'Lambda.TooManyRequestsException'],
       IntervalSeconds: PAYMENT_TO_VEND_DEFAULTS.chargeRetryIntervalSeconds,
       MaxAttempts: PAYMENT_TO_VEND_DEFAULTS.maxChargeAttempts - 1,
       BackoffRate: 2,
@@ -199,8 +206,14 @@ describe('what is never retried', () => {
     expect(outcome.Choices).toEqual([
       { Variable: '$.charge.outcome', StringEquals: 'charged', Next: 'NotifyCustomerCharged' },
       { Variable: '$.charge.outcome', StringEquals: 'declined', Next: 'PublishPaymentFailure' },
+      { Variable: '$.charge.outcome', StringEquals: 'unconfirmed', Next: 'PublishChargeUnconfirmed' },
     ]);
     expect(outcome.Default).toBeUndefined();
+    // After the retries the charge task records the charge as unconfirmed, unless it already recorded one.
+    expect(charge.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.chargeFailure', Next: 'RecordChargeUnconfirmed' },
+    ]);
+    expect(state('RecordChargeUnconfirmed').Next).toBe('ChargeOutcome');
     expect(state('PublishPaymentFailure').Parameters?.QueueUrl).toMatch(/\/PaymentFailure$/);
   });
 });
@@ -216,7 +229,7 @@ describe('telling the customer', () => {
     expect(Object.fromEntries(notifications)).toEqual({
       NotifyCustomerCharged: 'charged',
       NotifyCustomerChargeDeclined: 'charge_declined',
-      NotifyCustomerChargeNotConfirmed: 'charge_declined',
+      NotifyCustomerChargeUnconfirmed: 'charge_unconfirmed',
       NotifyCustomerVendRequested: 'vend_requested',
       NotifyCustomerVended: 'vended',
       NotifyCustomerVendFailed: 'vend_failed',
@@ -243,7 +256,11 @@ describe('the construct', () => {
         code: lambda.Code.fromInline('exports.handler = async () => ({})'),
       });
     new PaymentToVend(stack, 'PaymentToVend', {
-      functions: { charge: fn('ChargeFunction'), notify: fn('NotifyFunction') },
+      functions: {
+        charge: fn('ChargeFunction'),
+        notify: fn('NotifyFunction'),
+        meterVending: fn('MeterVendingFunction'),
+      },
       queues: {
         paymentSuccess: new sqs.Queue(stack, 'PaymentSuccess'),
         paymentFailure: new sqs.Queue(stack, 'PaymentFailure'),

@@ -3,17 +3,22 @@
  * hears about every step.
  *
  * ```
- * Charge ─▶ ChargeOutcome ─ declined ─▶ PublishPaymentFailure ─▶ NotifyCustomerChargeDeclined ─▶ ChargeDeclined (Fail)
- *   └ Catch (retries exhausted, any error) ─▶ PublishChargeNotConfirmed ─▶ AlertOnCallChargeNotConfirmed
- *                                            ─▶ NotifyCustomerChargeNotConfirmed ─▶ ChargeNotConfirmed (Fail)
- *                          └ charged ─▶ NotifyCustomerCharged ─▶ NotifyCustomerVendRequested ─▶ Vend
+ * SetAsidePaymentToken ─▶ Charge ─▶ ChargeOutcome
+ *   Charge's Catch (retries exhausted) ─▶ RecordChargeUnconfirmed ─▶ ChargeOutcome (the charge as recorded)
+ * ChargeOutcome
+ *   ├ declined    ─▶ PublishPaymentFailure ─▶ NotifyCustomerChargeDeclined ─▶ ChargeDeclined (Fail)
+ *   ├ unconfirmed ─▶ PublishChargeUnconfirmed ─▶ AlertOnCallChargeUnconfirmed ─▶ NotifyCustomerChargeUnconfirmed
+ *   │                ─▶ ChargeUnconfirmed (Fail)
+ *   └ charged     ─▶ NotifyCustomerCharged ─▶ NotifyCustomerVendRequested ─▶ Vend
  * Vend (sqs:sendMessage.waitForTaskToken to PaymentSuccess; Retry on transient vendor errors and timeouts)
  *   ├ vended ─▶ NotifyCustomerVended ─▶ Vended (Succeed)
- *   └ Catch ─▶ PublishVendingFailure ─▶ AlertOnCall ─▶ NotifyCustomerVendFailed ─▶ VendFailed (Fail)
+ *   └ Catch ─▶ RecordVendFailed ─▶ PublishVendingFailure ─▶ AlertOnCall ─▶ NotifyCustomerVendFailed ─▶ VendFailed (Fail)
  * ```
  *
- * The machine decides; the tasks act. Every message and notification carries the `paymentId`, the
- * idempotency key of every side effect, so a retried step is harmless. The customer hears about each vend
+ * The machine decides; the tasks act, and the task that learns a fact records it (the payment's status moves
+ * in the charge and meter-vending tasks; NotifyCustomer only tells the customer). Every message and
+ * notification carries the `paymentId`, the idempotency key of every side effect, so a retried step is
+ * harmless. The customer hears about each vend
  * retry from the meter-vending task, which reads `attempt` (1-based, from `$$.State.RetryCount`) and
  * `maxAttempts` in the Vend message: Step Functions runs no state between the attempts of a Retry.
  * The message shapes are in `contracts.ts`.
@@ -24,7 +29,7 @@
  *
  * @example
  * const workflow = new PaymentToVend(this, 'PaymentToVend', {
- *   functions: { charge: chargeFunction, notify: notifyFunction },
+ *   functions: { charge: chargeFunction, notify: notifyFunction, meterVending: meterVendingFunction },
  *   queues: { paymentSuccess, paymentFailure, vendingFailure },
  *   topics: { onCall: onCallTopic },
  *   maxVendAttempts: 4,
@@ -40,7 +45,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { CHARGE_NOT_CONFIRMED, type NotificationType } from './contracts.ts';
+import { CHARGE_UNCONFIRMED, type NotificationType } from './contracts.ts';
 
 /**
  * Error names the tasks report and Retry/Catch match on: a Lambda's error class sets `this.name` to one of
@@ -58,7 +63,7 @@ export const WorkflowErrors = {
 /** The errors the Fail states end an execution with. */
 export const WorkflowOutcomes = {
   chargeDeclined: 'ChargeDeclined',
-  chargeNotConfirmed: 'ChargeNotConfirmed',
+  chargeUnconfirmed: 'ChargeUnconfirmed',
   vendFailed: 'VendFailed',
 } as const;
 
@@ -68,6 +73,8 @@ export interface PaymentToVendProps {
     readonly charge: IFunction;
     /** tasks/notify: appends a customer event to payment_events. */
     readonly notify: IFunction;
+    /** tasks/meter-vending: records a vend that failed after the retries (RecordVendFailed). */
+    readonly meterVending: IFunction;
   };
   readonly queues: {
     /** Read by the meter-vending task; each message carries a task token. */
@@ -89,9 +96,18 @@ export interface PaymentToVendProps {
   readonly vendBackoffRate?: number;
   /** Cap on any one wait between vend attempts (MaxDelaySeconds). @default 60 */
   readonly vendMaxDelaySeconds?: number;
-  /** The meter-vending task must answer or heartbeat within this (HeartbeatSeconds). @default 60 */
+  /**
+   * The Vend step's HeartbeatSeconds. Step Functions starts this clock when it sends the message, not when the
+   * meter-vending task picks it up, so it must cover the time a message may wait in a PaymentSuccess backlog
+   * as well as the gap between heartbeats; the task heartbeats at pickup (which also proves the token still
+   * open before it calls the vendor) and every 20 s while the vendor answers. A vend whose task died is
+   * retried this long after its last heartbeat. @default 300
+   */
   readonly vendHeartbeatSeconds?: number;
-  /** One vend attempt may take at most this (TimeoutSeconds). @default 300 */
+  /**
+   * One vend attempt may take at most this (TimeoutSeconds), queue wait included: the backlog the heartbeat
+   * allows, plus the vendor call. @default 600
+   */
   readonly vendTimeoutSeconds?: number;
   /** Charge attempts in all when the gateway is unavailable, the first included. @default 3 */
   readonly maxChargeAttempts?: number;
@@ -111,8 +127,8 @@ export const PAYMENT_TO_VEND_DEFAULTS = {
   vendRetryIntervalSeconds: 5,
   vendBackoffRate: 2,
   vendMaxDelaySeconds: 60,
-  vendHeartbeatSeconds: 60,
-  vendTimeoutSeconds: 300,
+  vendHeartbeatSeconds: 300,
+  vendTimeoutSeconds: 600,
   maxChargeAttempts: 3,
   chargeRetryIntervalSeconds: 2,
 } as const;
@@ -156,26 +172,40 @@ export class PaymentToVend extends Construct {
 
     // ─── Charge ───────────────────────────────────────────────────────────────────────────────────
 
-    const chargeStep = new tasks.LambdaInvoke(this, 'Charge', {
-      lambdaFunction: charge,
-      payload: sfn.TaskInput.fromObject({
+    // The payment token stands for a card: it goes to the Charge step alone, read from the execution's input,
+    // and is dropped here so that no later state's input, queue message or history event carries it (a
+    // Catch hands on the state's own input, so the token must be gone before Charge, not after it).
+    const setAsidePaymentToken = new sfn.Pass(this, 'SetAsidePaymentToken', {
+      parameters: {
         paymentId: sfn.JsonPath.stringAt('$.paymentId'),
         meterId: sfn.JsonPath.stringAt('$.meterId'),
         amountPence: sfn.JsonPath.numberAt('$.amountPence'),
-        paymentToken: sfn.JsonPath.stringAt('$.paymentToken'),
-      }),
-      resultSelector: {
-        outcome: sfn.JsonPath.stringAt('$.Payload.outcome'),
-        chargeId: sfn.JsonPath.stringAt('$.Payload.chargeId'),
-        declineReason: sfn.JsonPath.stringAt('$.Payload.declineReason'),
       },
+    });
+
+    const chargeResult = {
+      outcome: sfn.JsonPath.stringAt('$.Payload.outcome'),
+      chargeId: sfn.JsonPath.stringAt('$.Payload.chargeId'),
+      declineReason: sfn.JsonPath.stringAt('$.Payload.declineReason'),
+    };
+    const chargeStep = new tasks.LambdaInvoke(this, 'Charge', {
+      lambdaFunction: charge,
+      payload: sfn.TaskInput.fromObject({
+        action: 'charge',
+        paymentId: sfn.JsonPath.stringAt('$.paymentId'),
+        meterId: sfn.JsonPath.stringAt('$.meterId'),
+        amountPence: sfn.JsonPath.numberAt('$.amountPence'),
+        paymentToken: sfn.JsonPath.stringAt('$$.Execution.Input.paymentToken'),
+      }),
+      resultSelector: chargeResult,
       resultPath: '$.charge',
     });
     // A decline is an answer, not an error: it comes back as `outcome`, so it is never retried. The gateway
-    // being unavailable and the task crashing are retried: the gateway replays a charge it already made for
-    // the same idempotency key (the paymentId), so a retry never charges twice.
+    // being unavailable, the task crashing and Lambda throttling are retried: the gateway replays a charge it
+    // already made for the same idempotency key (the paymentId), so a retry never charges twice. (The construct
+    // adds a Retry of Lambda's service errors too, as AWS's LambdaInvoke does by default.)
     chargeStep.addRetry({
-      errors: [WorkflowErrors.paymentGatewayUnavailable, 'Lambda.Unknown'],
+      errors: [WorkflowErrors.paymentGatewayUnavailable, 'Lambda.Unknown', 'Lambda.TooManyRequestsException'],
       interval: Duration.seconds(settings.chargeRetryIntervalSeconds),
       maxAttempts: settings.maxChargeAttempts - 1,
       backoffRate: 2,
@@ -183,52 +213,65 @@ export class PaymentToVend extends Construct {
     });
 
     // A charge whose outcome is still unknown after the retries (the gateway never answered, or the task kept
-    // failing) may have taken the money, so it is not a decline: it is handed over for reconciliation with
-    // the gateway (PaymentFailure, with the error), on-call is paged, and the customer is told the payment was
-    // not confirmed (`charge_declined` with reason CHARGE_NOT_CONFIRMED, which the page words as such).
-    const publishChargeNotConfirmed = new tasks.SqsSendMessage(this, 'PublishChargeNotConfirmed', {
+    // failing) may have taken the money. The charge task records it as unconfirmed and answers with the charge
+    // as the payment holds it: a charge it recorded before it crashed is still a charge, and the payment goes on.
+    const recordChargeUnconfirmed = new tasks.LambdaInvoke(this, 'RecordChargeUnconfirmed', {
+      lambdaFunction: charge,
+      payload: sfn.TaskInput.fromObject({
+        action: 'recordUnconfirmed',
+        paymentId: sfn.JsonPath.stringAt('$.paymentId'),
+        chargeError: sfn.JsonPath.stringAt('$.chargeFailure.Error'),
+      }),
+      resultSelector: chargeResult,
+      resultPath: '$.charge',
+    });
+    retryPassingFailures(recordChargeUnconfirmed);
+    chargeStep.addCatch(recordChargeUnconfirmed, { errors: [sfn.Errors.ALL], resultPath: '$.chargeFailure' });
+
+    // Unconfirmed: handed over for reconciliation with the gateway (PaymentFailure, with the error), on-call is
+    // paged, and the customer is told the payment is not confirmed yet and not to pay again.
+    const publishChargeUnconfirmed = new tasks.SqsSendMessage(this, 'PublishChargeUnconfirmed', {
       queue: props.queues.paymentFailure,
       messageBody: sfn.TaskInput.fromObject({
         paymentId: sfn.JsonPath.stringAt('$.paymentId'),
         meterId: sfn.JsonPath.stringAt('$.meterId'),
         amountPence: sfn.JsonPath.numberAt('$.amountPence'),
-        reason: CHARGE_NOT_CONFIRMED,
+        reason: CHARGE_UNCONFIRMED,
         failure: sfn.JsonPath.objectAt('$.chargeFailure'),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
       }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    retryPassingFailures(publishChargeNotConfirmed);
-    const alertOnCallChargeNotConfirmed = pageOnCall(
-      'AlertOnCallChargeNotConfirmed',
-      'PaymentToVend: a charge could not be confirmed',
-      sfn.JsonPath.format(
-        'Payment {} ({} pence) for meter {}: the charge could not be confirmed ({}); the card may have been charged. Execution {}. Reconcile with the gateway by idempotency key {} from the PaymentFailure queue.',
-        sfn.JsonPath.stringAt('$.paymentId'),
-        sfn.JsonPath.stringAt('$.amountPence'),
-        sfn.JsonPath.stringAt('$.meterId'),
-        sfn.JsonPath.stringAt('$.chargeFailure.Error'),
-        sfn.JsonPath.stringAt('$$.Execution.Id'),
-        sfn.JsonPath.stringAt('$.paymentId'),
-      ),
-    );
-    chargeStep.addCatch(
-      publishChargeNotConfirmed
-        .next(alertOnCallChargeNotConfirmed)
-        .next(
-          notifyCustomer('NotifyCustomerChargeNotConfirmed', 'charge_declined', {
-            reason: CHARGE_NOT_CONFIRMED,
-          }),
-        )
-        .next(
-          new sfn.Fail(this, 'ChargeNotConfirmed', {
-            error: WorkflowOutcomes.chargeNotConfirmed,
-            cause:
-              'The charge could not be confirmed; PaymentFailure has it for reconciliation, on-call was paged and the customer told.',
-          }),
+    retryPassingFailures(publishChargeUnconfirmed);
+    // Should even the recording fail, the money may still have been taken: reconcile and page all the same.
+    recordChargeUnconfirmed.addCatch(publishChargeUnconfirmed, {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.recordingFailure',
+    });
+    const unconfirmed = publishChargeUnconfirmed
+      .next(
+        pageOnCall(
+          'AlertOnCallChargeUnconfirmed',
+          'PaymentToVend: a charge could not be confirmed',
+          sfn.JsonPath.format(
+            'Payment {} ({} pence) for meter {}: the charge could not be confirmed ({}); the card may have been charged. Execution {}. Reconcile with the gateway by idempotency key {} from the PaymentFailure queue.',
+            sfn.JsonPath.stringAt('$.paymentId'),
+            sfn.JsonPath.stringAt('$.amountPence'),
+            sfn.JsonPath.stringAt('$.meterId'),
+            sfn.JsonPath.stringAt('$.chargeFailure.Error'),
+            sfn.JsonPath.stringAt('$$.Execution.Id'),
+            sfn.JsonPath.stringAt('$.paymentId'),
+          ),
         ),
-      { errors: [sfn.Errors.ALL], resultPath: '$.chargeFailure' },
-    );
+      )
+      .next(notifyCustomer('NotifyCustomerChargeUnconfirmed', 'charge_unconfirmed', {}))
+      .next(
+        new sfn.Fail(this, 'ChargeUnconfirmed', {
+          error: WorkflowOutcomes.chargeUnconfirmed,
+          cause:
+            'The charge could not be confirmed; PaymentFailure has it for reconciliation, on-call was paged and the customer told.',
+        }),
+      );
 
     const publishPaymentFailure = new tasks.SqsSendMessage(this, 'PublishPaymentFailure', {
       queue: props.queues.paymentFailure,
@@ -290,6 +333,19 @@ export class PaymentToVend extends Construct {
       jitterStrategy: sfn.JitterType.FULL,
     });
 
+    // The meter-vending task records vend_failed itself when it learns it (a rejection, or the vendor down at
+    // the last attempt); a vend that ran out of time is learned here, so the machine has it recorded.
+    const recordVendFailed = new tasks.LambdaInvoke(this, 'RecordVendFailed', {
+      lambdaFunction: props.functions.meterVending,
+      payload: sfn.TaskInput.fromObject({
+        action: 'recordVendFailed',
+        paymentId: sfn.JsonPath.stringAt('$.paymentId'),
+        failure: sfn.JsonPath.objectAt('$.vendFailure'),
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retryPassingFailures(recordVendFailed);
+
     const publishVendingFailure = new tasks.SqsSendMessage(this, 'PublishVendingFailure', {
       queue: props.queues.vendingFailure,
       messageBody: sfn.TaskInput.fromObject({
@@ -318,11 +374,17 @@ export class PaymentToVend extends Construct {
       ),
     );
 
-    const vendFailed = publishVendingFailure
+    // A failure to record must not keep on-call and the customer from hearing of the failed vend.
+    recordVendFailed.addCatch(publishVendingFailure, {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.recordingFailure',
+    });
+    const vendFailed = recordVendFailed
+      .next(publishVendingFailure)
       .next(alertOnCall)
       .next(
         notifyCustomer('NotifyCustomerVendFailed', 'vend_failed', {
-          reason: sfn.JsonPath.stringAt('$.vendFailure.Error'),
+          failure: sfn.JsonPath.objectAt('$.vendFailure'),
         }),
       )
       .next(
@@ -353,13 +415,14 @@ export class PaymentToVend extends Construct {
       )
       .next(new sfn.Succeed(this, 'Vended'));
 
-    const definition = chargeStep.next(
-      new sfn.Choice(this, 'ChargeOutcome')
-        .when(sfn.Condition.stringEquals('$.charge.outcome', 'charged'), charged)
-        .when(sfn.Condition.stringEquals('$.charge.outcome', 'declined'), declined),
-      // No Otherwise: an outcome outside the contract fails the execution (States.NoChoiceMatched) for an
-      // operator to look at, rather than telling the customer something that may be untrue.
-    );
+    const chargeOutcome = new sfn.Choice(this, 'ChargeOutcome')
+      .when(sfn.Condition.stringEquals('$.charge.outcome', 'charged'), charged)
+      .when(sfn.Condition.stringEquals('$.charge.outcome', 'declined'), declined)
+      .when(sfn.Condition.stringEquals('$.charge.outcome', 'unconfirmed'), unconfirmed);
+    // No Otherwise: an outcome outside the contract fails the execution (States.NoChoiceMatched) for an
+    // operator to look at, rather than telling the customer something that may be untrue.
+    recordChargeUnconfirmed.next(chargeOutcome);
+    const definition = setAsidePaymentToken.next(chargeStep).next(chargeOutcome);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),

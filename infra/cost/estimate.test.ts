@@ -82,13 +82,20 @@ describe('the estimate from the checked-in definition', () => {
   const result = estimate(loadDefinition());
   const path = (name: string) => result.perPath.find((candidate) => candidate.name.startsWith(name))!;
 
-  it('walks the happy path: charge, two notifications, the vend, the last notification, success', () => {
+  it('walks the happy path: the token set aside, charge, two notifications, the vend, the last notification, success', () => {
     const happy = path('vended at the first attempt');
-    expect(happy.states[0]).toBe('Charge');
+    expect(happy.states.slice(0, 2)).toEqual(['SetAsidePaymentToken', 'Charge']);
     expect(happy.states.at(-1)).toBe('Vended');
     expect(happy.retries).toBe(0);
     expect(happy.lambdaInvocations).toMatchObject({ charge: 1, notify: 3 });
     expect(happy.vendAttempts).toBe(1);
+  });
+
+  it('walks the unconfirmed path through the recording to ChargeUnconfirmed, paging on-call once', () => {
+    const unconfirmed = path('charge unconfirmed');
+    expect(unconfirmed.states).toContain('RecordChargeUnconfirmed');
+    expect(unconfirmed.states.at(-1)).toBe('ChargeUnconfirmed');
+    expect(unconfirmed.snsPublishes).toBe(1);
   });
 
   it('walks the decline path to ChargeDeclined with one follow-up message', () => {

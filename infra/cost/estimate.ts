@@ -321,9 +321,9 @@ const SCENARIOS: readonly PathScenario[] = [
   },
   { name: 'charge declined', share: 0.045, choose: { ChargeOutcome: 'declined' } },
   {
-    name: 'charge not completed (gateway unavailable on every attempt)',
+    name: 'charge unconfirmed (gateway unavailable on every attempt)',
     share: 0.001,
-    choose: {},
+    choose: { ChargeOutcome: 'unconfirmed' },
     failWith: { Charge: 'PaymentGatewayUnavailable' },
   },
   {

@@ -1,25 +1,37 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PaymentNotFoundError } from '../shared/database/errors.ts';
-import { PaymentGatewayUnavailableError } from '../shared/payment-gateway/errors.ts';
-import { InMemoryPaymentsStore, RecordingLogger, ScriptedGateway } from '../shared/testing/fakes.ts';
+import { PaymentNotFoundError } from '../../database/payments-errors.ts';
+import { InMemoryPaymentsRepository } from '../../database/testing/in-memory-payments-repository.ts';
+import {
+  PaymentGatewayRequestRefusedError,
+  PaymentGatewayUnavailableError,
+} from '../shared/payment-gateway/errors.ts';
+import { RecordingLogger, ScriptedGateway } from '../shared/testing/fakes.ts';
 import { createCharge } from './charge.ts';
 
-const request = { paymentId: 'pay_1', meterId: '1200000000011', amountPence: 2000, paymentToken: 'tok_visa' };
+const request = {
+  action: 'charge',
+  paymentId: 'pay_1',
+  meterId: '1200000000011',
+  amountPence: 2000,
+  paymentToken: 'tok_visa',
+} as const;
 
-let store: InMemoryPaymentsStore;
+let payments: InMemoryPaymentsRepository;
 let logger: RecordingLogger;
 
 beforeEach(() => {
-  store = new InMemoryPaymentsStore();
-  store.addPayment({ paymentId: 'pay_1' });
+  payments = new InMemoryPaymentsRepository();
+  payments.addPayment({ paymentId: 'pay_1' });
   logger = new RecordingLogger();
 });
 
+const charged = () => new ScriptedGateway(() => ({ status: 'succeeded', chargeId: 'ch_1' }));
+
 describe('charge', () => {
-  it('charges under the payment id as idempotency key and records the charge on the payment', async () => {
+  it('charges under the payment id as idempotency key and records the charge and the status together', async () => {
     // Prepare
-    const gateway = new ScriptedGateway(() => ({ status: 'succeeded', chargeId: 'ch_1' }));
-    const charge = createCharge({ gateway, store, logger });
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
 
     // Act
     const result = await charge(request);
@@ -29,13 +41,13 @@ describe('charge', () => {
     expect(gateway.requests).toEqual([
       { idempotencyKey: 'pay_1', amountPence: 2000, paymentToken: 'tok_visa', reference: 'pay_1' },
     ]);
-    expect(store.payments.get('pay_1')?.gatewayChargeId).toBe('ch_1');
+    expect(payments.payments.get('pay_1')).toMatchObject({ status: 'charged', gatewayChargeId: 'ch_1' });
   });
 
   it('answers a replayed call with the same charge, recorded once', async () => {
     // Prepare
-    const gateway = new ScriptedGateway(() => ({ status: 'succeeded', chargeId: 'ch_1' }));
-    const charge = createCharge({ gateway, store, logger });
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
 
     // Act
     const first = await charge(request);
@@ -44,41 +56,77 @@ describe('charge', () => {
     // Assess
     expect(second).toEqual(first);
     expect(new Set(gateway.requests.map((sent) => sent.idempotencyKey))).toEqual(new Set(['pay_1']));
-    expect(store.payments.get('pay_1')?.gatewayChargeId).toBe('ch_1');
+    expect(payments.payments.get('pay_1')).toMatchObject({ status: 'charged', gatewayChargeId: 'ch_1' });
   });
 
-  it.each(['generic_decline', 'insufficient_funds'])('returns a %s decline as the outcome', async (code) => {
-    // Prepare
-    const gateway = new ScriptedGateway(() => ({ status: 'declined', chargeId: 'ch_2', declineCode: code }));
-    const charge = createCharge({ gateway, store, logger });
+  it.each(['generic_decline', 'insufficient_funds'])(
+    'records a %s decline with its reason and answers it as the outcome',
+    async (code) => {
+      // Prepare
+      const gateway = new ScriptedGateway(() => ({
+        status: 'declined',
+        chargeId: 'ch_2',
+        declineCode: code,
+      }));
+      const charge = createCharge({ gateway, payments, logger });
 
-    // Act
-    const result = await charge({ ...request, paymentToken: 'tok_chargeDeclined' });
+      // Act
+      const result = await charge({ ...request, paymentToken: 'tok_chargeDeclined' });
 
-    // Assess
-    expect(result).toEqual({ outcome: 'declined', chargeId: null, declineReason: code });
-    expect(store.payments.get('pay_1')?.gatewayChargeId).toBeNull();
-  });
+      // Assess
+      expect(result).toEqual({ outcome: 'declined', chargeId: null, declineReason: code });
+      expect(payments.payments.get('pay_1')).toMatchObject({
+        status: 'charge_declined',
+        declineReason: code,
+        gatewayChargeId: null,
+      });
+    },
+  );
+
+  it.each([
+    [400, 'resource_missing', 'invalid_payment_token'],
+    [400, 'parameter_invalid', 'charge_request_refused'],
+    [401, 'unauthorized', 'charge_request_refused'],
+  ])(
+    'declines (no money moved, nothing to page about) when the gateway refuses the request: %i %s',
+    async (status, code, reason) => {
+      // Prepare
+      const gateway = new ScriptedGateway(() => {
+        throw new PaymentGatewayRequestRefusedError(status, code);
+      });
+      const charge = createCharge({ gateway, payments, logger });
+
+      // Act
+      const result = await charge({ ...request, paymentToken: 'tok_bogus' });
+
+      // Assess
+      expect(result).toEqual({ outcome: 'declined', chargeId: null, declineReason: reason });
+      expect(payments.payments.get('pay_1')).toMatchObject({
+        status: 'charge_declined',
+        declineReason: reason,
+      });
+    },
+  );
 
   it('throws PaymentGatewayUnavailable (the name the Charge step retries) when the gateway is down', async () => {
     // Prepare
     const gateway = new ScriptedGateway(() => {
       throw new PaymentGatewayUnavailableError('the payment gateway answered 503 gateway_unavailable');
     });
-    const charge = createCharge({ gateway, store, logger });
+    const charge = createCharge({ gateway, payments, logger });
 
     // Act
     const failure = await charge(request).catch((error: unknown) => error);
 
     // Assess
     expect((failure as Error).name).toBe('PaymentGatewayUnavailable');
-    expect(store.payments.get('pay_1')?.gatewayChargeId).toBeNull();
+    expect(payments.payments.get('pay_1')).toMatchObject({ status: 'accepted', gatewayChargeId: null });
   });
 
   it('never charges a payment the database does not know', async () => {
     // Prepare
-    const gateway = new ScriptedGateway(() => ({ status: 'succeeded', chargeId: 'ch_1' }));
-    const charge = createCharge({ gateway, store, logger });
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
 
     // Act
     const failure = await charge({ ...request, paymentId: 'pay_unknown' }).catch((error: unknown) => error);
@@ -90,8 +138,8 @@ describe('charge', () => {
 
   it('refuses an input that breaks the contract before calling the gateway', async () => {
     // Prepare
-    const gateway = new ScriptedGateway(() => ({ status: 'succeeded', chargeId: 'ch_1' }));
-    const charge = createCharge({ gateway, store, logger });
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
 
     // Act
     const failure = await charge({ ...request, amountPence: 'twenty' }).catch((error: unknown) => error);
@@ -103,19 +151,58 @@ describe('charge', () => {
 
   it('never logs the payment token', async () => {
     // Prepare
+    payments.addPayment({ paymentId: 'pay_2' });
     const gateway = new ScriptedGateway(({ paymentToken }) =>
       paymentToken === 'tok_visa'
         ? { status: 'succeeded', chargeId: 'ch_1' }
         : { status: 'declined', chargeId: null, declineCode: 'generic_decline' },
     );
-    const charge = createCharge({ gateway, store, logger });
+    const charge = createCharge({ gateway, payments, logger });
 
     // Act
     await charge(request);
-    await charge({ ...request, paymentToken: 'tok_chargeDeclined' });
+    await charge({ ...request, paymentId: 'pay_2', paymentToken: 'tok_chargeDeclined' });
 
     // Assess
     expect(logger.lines.length).toBeGreaterThan(0);
     expect(logger.lines.join('\n')).not.toMatch(/tok_/);
+  });
+});
+
+describe('recording a charge that could not be confirmed', () => {
+  const recordUnconfirmed = {
+    action: 'recordUnconfirmed',
+    paymentId: 'pay_1',
+    chargeError: 'States.Timeout',
+  };
+
+  it('records the payment as unconfirmed with the error, and says so', async () => {
+    // Prepare
+    const charge = createCharge({ gateway: charged(), payments, logger });
+
+    // Act
+    const result = await charge(recordUnconfirmed);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'unconfirmed', chargeId: null, declineReason: null });
+    expect(payments.payments.get('pay_1')).toMatchObject({
+      status: 'charge_unconfirmed',
+      chargeError: 'States.Timeout',
+    });
+  });
+
+  it('answers the charge a crashed attempt had already recorded, so the payment goes on', async () => {
+    // Prepare
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
+    await charge(request);
+
+    // Act
+    const result = await charge(recordUnconfirmed);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'charged', chargeId: 'ch_1', declineReason: null });
+    expect(payments.payments.get('pay_1')?.status).toBe('charged');
+    expect(gateway.requests).toHaveLength(1);
   });
 });

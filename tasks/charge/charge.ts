@@ -1,25 +1,37 @@
 /**
- * The Charge step: charges the customer's card through the payment gateway, once per payment however often
- * Step Functions calls it (the gateway's idempotency key is the payment id), and records the charge on the
- * payment. A decline is the answer `{ outcome: 'declined' }`, never an error; a gateway that cannot answer
- * now is PaymentGatewayUnavailable, which the state machine retries. The customer is told by the machine's
- * NotifyCustomer steps, not here.
+ * The charge task: charges the customer's card through the payment gateway, once per payment however often
+ * Step Functions calls it (the gateway's idempotency key is the payment id), and records what it learned on
+ * the payment in the same statement as its status:
+ * - charged: the gateway took the money (its charge id);
+ * - declined: definitely not charged, with the reason: a card decline, or the gateway refusing the request
+ *   before taking money (an unknown token, an invalid request) — an answer, never an error, so nothing a
+ *   customer can send pages on-call;
+ * - a gateway that cannot answer now is PaymentGatewayUnavailable, which the state machine retries.
+ * When the retries run out, the machine asks this task to record the charge as unconfirmed
+ * (`recordUnconfirmed`); it answers with the charge as the payment then holds it. The customer is told by
+ * the machine's NotifyCustomer steps, not here.
  *
  * @example
- * const charge = createCharge({ gateway, store, logger });
- * await charge({ paymentId: 'pay_1', meterId: '1200000000011', amountPence: 2000, paymentToken: 'tok_visa' });
+ * const charge = createCharge({ gateway, payments, logger });
+ * await charge({ action: 'charge', paymentId: 'pay_1', meterId: '1200000000011', amountPence: 2000, paymentToken: 'tok_visa' });
  * // { outcome: 'charged', chargeId: 'ch_sim_…', declineReason: null }
  */
-import { ChargeRequestSchema, type ChargeResult } from '../../workflow/contracts.ts';
-import { PaymentNotFoundError } from '../shared/database/errors.ts';
-import type { PaymentsStore } from '../shared/database/payments-store.ts';
+import { PaymentNotFoundError } from '../../database/payments-errors.ts';
+import type { ChargeRecords } from '../../database/payments-repository.ts';
+import {
+  type ChargeRequest,
+  type ChargeResult,
+  ChargeTaskRequestSchema,
+  REFUSED_CHARGE_REASONS,
+  type RecordChargeUnconfirmedRequest,
+} from '../../workflow/contracts.ts';
 import type { TaskLogger } from '../shared/logger.ts';
 import type { PaymentGateway } from '../shared/payment-gateway/client.ts';
-import { PaymentGatewayError } from '../shared/payment-gateway/errors.ts';
+import { PaymentGatewayError, PaymentGatewayRequestRefusedError } from '../shared/payment-gateway/errors.ts';
 
 export interface ChargeDependencies {
   readonly gateway: PaymentGateway;
-  readonly store: Pick<PaymentsStore, 'findPayment' | 'recordCharge'>;
+  readonly payments: ChargeRecords;
   readonly logger: TaskLogger;
 }
 
@@ -28,39 +40,76 @@ export function chargeIdempotencyKeyFor(paymentId: string): string {
   return paymentId;
 }
 
-export function createCharge({ gateway, store, logger }: ChargeDependencies) {
-  return async function charge(event: unknown): Promise<ChargeResult> {
+export function createCharge(dependencies: ChargeDependencies) {
+  return async function chargeTask(event: unknown): Promise<ChargeResult> {
     // The token is validated here but never logged: it stands for a card.
-    const request = ChargeRequestSchema.parse(event);
-    const { paymentId, amountPence } = request;
-
-    const payment = await store.findPayment(paymentId);
-    if (payment === undefined) throw new PaymentNotFoundError(paymentId);
-
-    const outcome = await gateway
-      .charge({
-        idempotencyKey: chargeIdempotencyKeyFor(paymentId),
-        amountPence,
-        paymentToken: request.paymentToken,
-        reference: paymentId,
-      })
-      .catch((error: unknown) => {
-        if (error instanceof PaymentGatewayError) {
-          logger.warn('the payment gateway did not charge', {
-            paymentId,
-            error: error.name,
-            reason: error.message,
-          });
-        }
-        throw error;
-      });
-
-    if (outcome.status === 'declined') {
-      logger.info('card declined', { paymentId, declineCode: outcome.declineCode });
-      return { outcome: 'declined', chargeId: null, declineReason: outcome.declineCode };
-    }
-    await store.recordCharge(paymentId, outcome.chargeId);
-    logger.info('charged', { paymentId, chargeId: outcome.chargeId, amountPence });
-    return { outcome: 'charged', chargeId: outcome.chargeId, declineReason: null };
+    const request = ChargeTaskRequestSchema.parse(event);
+    return request.action === 'charge'
+      ? charge(dependencies, request)
+      : recordUnconfirmed(dependencies, request);
   };
+}
+
+async function charge(
+  { gateway, payments, logger }: ChargeDependencies,
+  request: ChargeRequest,
+): Promise<ChargeResult> {
+  const { paymentId, amountPence } = request;
+  const payment = await payments.findPayment(paymentId);
+  if (payment === undefined) throw new PaymentNotFoundError(paymentId);
+
+  let outcome: Awaited<ReturnType<PaymentGateway['charge']>>;
+  try {
+    outcome = await gateway.charge({
+      idempotencyKey: chargeIdempotencyKeyFor(paymentId),
+      amountPence,
+      paymentToken: request.paymentToken,
+      reference: paymentId,
+    });
+  } catch (error) {
+    if (error instanceof PaymentGatewayRequestRefusedError) {
+      // Refused before any money moved: the customer's token or request is wrong, not our gateway.
+      const reason = refusalReasonOf(error);
+      await payments.recordChargeDeclined(paymentId, reason);
+      logger.info('charge request refused by the gateway', { paymentId, status: error.status, reason });
+      return { outcome: 'declined', chargeId: null, declineReason: reason };
+    }
+    if (error instanceof PaymentGatewayError) {
+      logger.warn('the payment gateway did not charge', {
+        paymentId,
+        error: error.name,
+        reason: error.message,
+      });
+    }
+    throw error;
+  }
+
+  if (outcome.status === 'declined') {
+    await payments.recordChargeDeclined(paymentId, outcome.declineCode);
+    logger.info('card declined', { paymentId, declineCode: outcome.declineCode });
+    return { outcome: 'declined', chargeId: null, declineReason: outcome.declineCode };
+  }
+  await payments.recordCharged(paymentId, outcome.chargeId);
+  logger.info('charged', { paymentId, chargeId: outcome.chargeId, amountPence });
+  return { outcome: 'charged', chargeId: outcome.chargeId, declineReason: null };
+}
+
+async function recordUnconfirmed(
+  { payments, logger }: ChargeDependencies,
+  { paymentId, chargeError }: RecordChargeUnconfirmedRequest,
+): Promise<ChargeResult> {
+  const charge = await payments.recordChargeUnconfirmed(paymentId, chargeError);
+  if (charge.outcome === 'unconfirmed') {
+    logger.warn('charge unconfirmed: reconcile with the gateway', { paymentId, chargeError });
+  } else {
+    logger.info('charge outcome already recorded', { paymentId, outcome: charge.outcome, chargeError });
+  }
+  return charge;
+}
+
+/** The decline reason of a request the gateway refused: an unknown token is the customer's to fix. */
+function refusalReasonOf(error: PaymentGatewayRequestRefusedError): string {
+  return error.code === 'resource_missing'
+    ? REFUSED_CHARGE_REASONS.invalidPaymentToken
+    : REFUSED_CHARGE_REASONS.chargeRequestRefused;
 }

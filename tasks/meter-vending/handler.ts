@@ -1,26 +1,31 @@
 /**
- * The meter-vending Lambda, fed by the PaymentSuccess queue through an event source mapping with
- * ReportBatchItemFailures: see meter-vending.ts.
+ * The meter-vending Lambda: fed by the PaymentSuccess queue through an event source mapping with
+ * ReportBatchItemFailures, and called by the state machine's RecordVendFailed step. See meter-vending.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DataApi } from '../../database/data-api.ts';
-import { databaseConfig, vendingVendorConfig } from '../shared/config.ts';
-import { DataApiPaymentsStore } from '../shared/database/payments-store.ts';
+import { vendingVendorConfig } from '../shared/config.ts';
+import { paymentsRepositoryFrom } from '../shared/payments-repository.ts';
 import { HttpVendingVendor } from '../shared/vending-vendor/client.ts';
-import { createMeterVending, type SqsBatch } from './meter-vending.ts';
+import { createMeterVending, createRecordVendFailed, type SqsBatch } from './meter-vending.ts';
 import { StepFunctionsTaskTokens } from './task-tokens.ts';
 
 const logger = new Logger({ serviceName: 'meter-vending' });
+const payments = paymentsRepositoryFrom(process.env);
 const consume = createMeterVending({
   vendor: new HttpVendingVendor(vendingVendorConfig(process.env)),
-  store: new DataApiPaymentsStore(new DataApi(new RDSDataClient({}), databaseConfig(process.env))),
+  payments,
   tokens: new StepFunctionsTaskTokens(new SFNClient({})),
   logger,
 });
+const recordVendFailed = createRecordVendFailed({ payments, logger });
 
-export const handler = async (event: SqsBatch, context: { awsRequestId: string }) => {
+export const handler = async (event: unknown, context: { awsRequestId: string }) => {
   logger.addContext(context as Parameters<Logger['addContext']>[0]);
-  return consume(event);
+  // An SQS event has Records; the state machine's direct call names its action.
+  return isSqsBatch(event) ? consume(event) : recordVendFailed(event);
 };
+
+function isSqsBatch(event: unknown): event is SqsBatch {
+  return typeof event === 'object' && event !== null && Array.isArray((event as SqsBatch).Records);
+}

@@ -1,14 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryPaymentsRepository } from '../../database/testing/in-memory-payments-repository.ts';
 import type { VendMessage } from '../../workflow/contracts.ts';
-import {
-  InMemoryPaymentsStore,
-  RecordingLogger,
-  RecordingTaskTokens,
-  ScriptedVendor,
-} from '../shared/testing/fakes.ts';
+import { RecordingLogger, RecordingTaskTokens, ScriptedVendor } from '../shared/testing/fakes.ts';
 import type { VendReceipt, VendRequest } from '../shared/vending-vendor/client.ts';
 import { VendorUnavailableError, VendRejectedError } from '../shared/vending-vendor/errors.ts';
-import { createMeterVending } from './meter-vending.ts';
+import { createMeterVending, createRecordVendFailed } from './meter-vending.ts';
 
 const UTRN = '12345678901234567890';
 
@@ -34,18 +30,23 @@ function batch(...messages: (VendMessage | string)[]) {
   };
 }
 
-let store: InMemoryPaymentsStore;
+let payments: InMemoryPaymentsRepository;
 let tokens: RecordingTaskTokens;
 
 beforeEach(() => {
-  store = new InMemoryPaymentsStore();
+  payments = new InMemoryPaymentsRepository();
+  for (const paymentId of ['pay_1', 'pay_2']) {
+    payments.addPayment({ paymentId, status: 'charged', gatewayChargeId: `ch_${paymentId}` });
+  }
   tokens = new RecordingTaskTokens();
 });
 
 function consumerWith(answer: (request: VendRequest, call: number) => VendReceipt) {
   const vendor = new ScriptedVendor(answer);
-  return { vendor, consume: createMeterVending({ vendor, store, tokens, logger: new RecordingLogger() }) };
+  return { vendor, consume: createMeterVending({ vendor, payments, tokens, logger: new RecordingLogger() }) };
 }
+
+const statusOf = (paymentId: string) => payments.payments.get(paymentId)?.status;
 
 describe('meter vending', () => {
   it('vends under the payment id as transaction id, records it and answers the token with the UTRN', async () => {
@@ -63,10 +64,11 @@ describe('meter vending', () => {
     expect(tokens.answers).toEqual([
       { kind: 'success', taskToken: 'token-1', output: { utrn: UTRN, creditPence: 2000 } },
     ]);
-    expect(store.vends).toEqual([
+    expect(payments.vends).toEqual([
       { paymentId: 'pay_1', attempt: 1, transactionId: 'pay_1', outcome: 'vended', utrn: UTRN },
     ]);
-    expect(store.events).toEqual([]);
+    expect(statusOf('pay_1')).toBe('vended');
+    expect(payments.told('pay_1')).toEqual([]);
   });
 
   it('tells the customer vend_retrying once for an attempt after the first, even when delivered twice', async () => {
@@ -81,14 +83,12 @@ describe('meter vending', () => {
 
     // Assess
     expect(redelivered).toEqual({ batchItemFailures: [] });
-    expect(store.events).toEqual([
-      { paymentId: 'pay_1', type: 'vend_retrying', attempt: 2, maxAttempts: 4, seq: 1 },
-    ]);
-    expect(store.vends.filter((vend) => vend.outcome === 'vended')).toHaveLength(1);
+    expect(payments.told('pay_1')).toEqual([{ type: 'vend_retrying', attempt: 2, maxAttempts: 4, seq: 1 }]);
+    expect(payments.vends.filter((vend) => vend.outcome === 'vended')).toHaveLength(1);
     expect(tokens.answers).toHaveLength(1);
   });
 
-  it('fails the task with VendorUnavailable when the vendor is down, recording the attempt', async () => {
+  it('fails the task with VendorUnavailable when the vendor is down, recording the attempt; the payment waits for the retry', async () => {
     // Prepare
     const { consume } = consumerWith(() => {
       throw new VendorUnavailableError('the vending vendor answered 503 VENDOR_UNAVAILABLE');
@@ -107,7 +107,22 @@ describe('meter vending', () => {
         cause: 'the vending vendor answered 503 VENDOR_UNAVAILABLE',
       },
     ]);
-    expect(store.vends.map((vend) => vend.outcome)).toEqual(['vendor_unavailable']);
+    expect(payments.vends.map((vend) => vend.outcome)).toEqual(['vendor_unavailable']);
+    expect(statusOf('pay_1')).toBe('charged');
+  });
+
+  it('records the vend as failed when the vendor is still down at the last attempt', async () => {
+    // Prepare
+    const { consume } = consumerWith(() => {
+      throw new VendorUnavailableError('the vending vendor answered 503 VENDOR_UNAVAILABLE');
+    });
+
+    // Act
+    await consume(batch(vendMessage({ attempt: 4, maxAttempts: 4 })));
+
+    // Assess
+    expect(tokens.answers).toMatchObject([{ kind: 'failure', error: 'VendorUnavailable' }]);
+    expect(statusOf('pay_1')).toBe('vend_failed');
   });
 
   it('fails the task with VendRejected and the rejection code as cause', async () => {
@@ -126,20 +141,39 @@ describe('meter vending', () => {
     expect(tokens.answers).toEqual([
       { kind: 'failure', taskToken: 'token-1', error: 'VendRejected', cause: 'NOT_FOR_THIS_DEVICE' },
     ]);
-    expect(store.vends).toMatchObject([{ outcome: 'rejected', rejectionCode: 'NOT_FOR_THIS_DEVICE' }]);
+    expect(payments.vends).toMatchObject([{ outcome: 'rejected', rejectionCode: 'NOT_FOR_THIS_DEVICE' }]);
+    expect(statusOf('pay_1')).toBe('vend_failed');
   });
 
-  it('acknowledges a message whose task is already closed', async () => {
+  it('proves the token open before it calls the vendor', async () => {
     // Prepare
-    const { consume } = consumerWith(() => ({ utrn: UTRN, creditPence: 2000 }));
-    tokens.closed.add('token-1');
+    const heartbeatsAtVendorCall: string[][] = [];
+    const { consume } = consumerWith(() => {
+      heartbeatsAtVendorCall.push([...tokens.heartbeats]);
+      return { utrn: UTRN, creditPence: 2000 };
+    });
 
     // Act
-    const response = await consume(batch(vendMessage()));
+    await consume(batch(vendMessage()));
+
+    // Assess
+    expect(heartbeatsAtVendorCall).toEqual([['token-1']]);
+  });
+
+  it('drops a stale message (its attempt already ended) without calling the vendor or telling the customer', async () => {
+    // Prepare
+    const { vendor, consume } = consumerWith(() => ({ utrn: UTRN, creditPence: 2000 }));
+    tokens.closed.add('token-2');
+
+    // Act
+    const response = await consume(batch(vendMessage({ attempt: 2, taskToken: 'token-2' })));
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
+    expect(vendor.requests).toEqual([]);
     expect(tokens.answers).toEqual([]);
+    expect(payments.told('pay_1')).toEqual([]);
+    expect(payments.vends).toEqual([]);
   });
 
   it('reports only the message it could not settle, so SQS delivers that one again', async () => {
@@ -155,5 +189,41 @@ describe('meter vending', () => {
     // Assess
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['m1', 'm2']);
     expect(tokens.answers.map((answer) => answer.taskToken)).toEqual(['token-3']);
+  });
+});
+
+describe('recording a vend that failed after the retries', () => {
+  it('moves a charged payment to vend_failed, once', async () => {
+    // Prepare
+    const recordVendFailed = createRecordVendFailed({ payments, logger: new RecordingLogger() });
+    const request = {
+      action: 'recordVendFailed',
+      paymentId: 'pay_1',
+      failure: { Error: 'States.HeartbeatTimeout' },
+    };
+
+    // Act
+    const first = await recordVendFailed(request);
+    const again = await recordVendFailed(request);
+
+    // Assess
+    expect([first, again]).toEqual([{ status: 'vend_failed' }, { status: 'vend_failed' }]);
+    expect(statusOf('pay_1')).toBe('vend_failed');
+  });
+
+  it('leaves a payment that vended as it is', async () => {
+    // Prepare
+    payments.addPayment({ paymentId: 'pay_3', status: 'vended', gatewayChargeId: 'ch_3' });
+    const recordVendFailed = createRecordVendFailed({ payments, logger: new RecordingLogger() });
+
+    // Act
+    const result = await recordVendFailed({
+      action: 'recordVendFailed',
+      paymentId: 'pay_3',
+      failure: { Error: 'States.Timeout' },
+    });
+
+    // Assess
+    expect(result).toEqual({ status: 'vended' });
   });
 });

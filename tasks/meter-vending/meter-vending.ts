@@ -1,21 +1,33 @@
 /**
  * The Meter Vending consumer of the PaymentSuccess queue: each message is one Vend attempt carrying a Step
- * Functions task token. Per message it tells the customer `vend_retrying` (attempts after the first, once),
- * asks the vendor for credit under the payment's transaction id (the vendor never vends one transaction
- * twice, and answers a repeat with the same UTRN), records the attempt in `vends`, and answers the token:
+ * Functions task token. Per message it first proves the token still open (SendTaskHeartbeat): a message that
+ * waited or came back after its attempt ended (timed out, or the execution moved on) is dropped without
+ * reaching the vendor. Then it tells the customer `vend_retrying` (attempts after the first, once), asks the
+ * vendor for credit under the payment's transaction id (the vendor never vends one transaction twice, and
+ * answers a repeat with the same UTRN), records the attempt in `vends` with the payment's status when the
+ * attempt settles it (vended; vend failed on a rejection or at the last attempt), and answers the token:
  * SendTaskSuccess `{ utrn, creditPence }`, or SendTaskFailure `VendorUnavailable` (the machine retries) /
  * `VendRejected` with the meter's rejection code as the cause (it does not).
  *
  * Messages are acknowledged once their token is answered, or found closed; only a failure to do either
  * (database or Step Functions unreachable) is reported in `batchItemFailures`, so SQS delivers it again.
  *
+ * The state machine also calls this task directly (`recordVendFailed`) when the vend failed after the
+ * retries without the task having learned it (the attempts ran out of time).
+ *
  * @example
- * const consume = createMeterVending({ vendor, store, tokens, logger });
+ * const consume = createMeterVending({ vendor, payments, tokens, logger });
  * await consume({ Records: [{ messageId: 'm1', body: JSON.stringify(vendMessage) }] });
  * // { batchItemFailures: [] }
  */
-import { type VendMessage, VendMessageSchema, type VendResult } from '../../workflow/contracts.ts';
-import type { PaymentsStore } from '../shared/database/payments-store.ts';
+import type { VendRecords } from '../../database/payments-repository.ts';
+import type { PaymentStatus } from '../../database/schema.ts';
+import {
+  RecordVendFailedRequestSchema,
+  type VendMessage,
+  VendMessageSchema,
+  type VendResult,
+} from '../../workflow/contracts.ts';
 import type { TaskLogger } from '../shared/logger.ts';
 import type { VendingVendor } from '../shared/vending-vendor/client.ts';
 import {
@@ -36,7 +48,7 @@ export interface SqsBatchResponse {
 
 export interface MeterVendingDependencies {
   readonly vendor: VendingVendor;
-  readonly store: Pick<PaymentsStore, 'recordVendAttempt' | 'appendNotification'>;
+  readonly payments: VendRecords;
   readonly tokens: TaskTokens;
   readonly logger: TaskLogger;
   /** How often to heartbeat the task while the vendor is slow; below the Vend step's HeartbeatSeconds. */
@@ -70,15 +82,38 @@ export function createMeterVending(dependencies: MeterVendingDependencies) {
   };
 }
 
+/**
+ * Records that a charged payment's vend failed after the retries (the machine's RecordVendFailed step); a
+ * payment the task already recorded as failed, or that vended, is left as it is.
+ */
+export function createRecordVendFailed({
+  payments,
+  logger,
+}: Pick<MeterVendingDependencies, 'payments' | 'logger'>) {
+  return async function recordVendFailed(event: unknown): Promise<{ status: PaymentStatus }> {
+    const { paymentId, failure } = RecordVendFailedRequestSchema.parse(event);
+    const status = await payments.recordVendFailed(paymentId);
+    logger.warn('vend failed after the retries', { paymentId, error: failure.Error, status });
+    return { status };
+  };
+}
+
 async function vendOne(dependencies: MeterVendingDependencies, body: string): Promise<void> {
-  const { vendor, store, tokens, logger } = dependencies;
+  const { vendor, payments, tokens, logger } = dependencies;
   // A message that is not a Vend message throws: it goes back to the queue and on to its dead-letter queue.
   const message = VendMessageSchema.parse(JSON.parse(body));
   const { paymentId, attempt, maxAttempts } = message;
   const transactionId = vendTransactionIdFor(paymentId);
 
+  // Proves the attempt is still waiting for this message before anything reaches the vendor, and restarts
+  // the heartbeat clock, which has been running since the message was sent, not since it was received.
+  if ((await tokens.heartbeat(message.taskToken)) === 'closed') {
+    logger.warn('stale vend message dropped: its attempt has already ended', { paymentId, attempt });
+    return;
+  }
+
   if (attempt > 1) {
-    await store.appendNotification({ paymentId, type: 'vend_retrying', attempt, maxAttempts });
+    await payments.appendEvent({ paymentId, type: 'vend_retrying', body: { attempt, maxAttempts } });
   }
 
   let answer: TokenAnswer;
@@ -86,7 +121,7 @@ async function vendOne(dependencies: MeterVendingDependencies, body: string): Pr
     const receipt = await withHeartbeats(dependencies, message, () =>
       vendor.vend({ transactionId, meterId: message.meterId, amountPence: message.amountPence }),
     );
-    await store.recordVendAttempt({
+    await payments.recordVendAttempt({
       paymentId,
       attempt,
       transactionId,
@@ -106,25 +141,33 @@ async function vendOne(dependencies: MeterVendingDependencies, body: string): Pr
 }
 
 async function failAttempt(
-  { store, tokens, logger }: MeterVendingDependencies,
+  { payments, tokens, logger }: MeterVendingDependencies,
   message: VendMessage,
   transactionId: string,
   error: VendingVendorError,
 ): Promise<TokenAnswer> {
   const { paymentId, attempt } = message;
   if (error instanceof VendRejectedError) {
-    await store.recordVendAttempt({
+    await payments.recordVendAttempt({
       paymentId,
       attempt,
       transactionId,
       outcome: 'rejected',
       rejectionCode: error.rejectionCode,
+      endsVend: true,
     });
     logger.warn('the meter rejected the UTRN', { paymentId, attempt, rejectionCode: error.rejectionCode });
     return tokens.fail(message.taskToken, error.name, error.rejectionCode);
   }
   if (error instanceof VendorUnavailableError) {
-    await store.recordVendAttempt({ paymentId, attempt, transactionId, outcome: 'vendor_unavailable' });
+    await payments.recordVendAttempt({
+      paymentId,
+      attempt,
+      transactionId,
+      outcome: 'vendor_unavailable',
+      // The machine retries no further than maxAttempts: the last unavailable attempt ends the vend.
+      endsVend: attempt >= message.maxAttempts,
+    });
   }
   // VendorUnavailable is retried by the machine; anything else (a refused request) is not.
   logger.warn('vend attempt failed', { paymentId, attempt, error: error.name, reason: error.message });

@@ -1,13 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InMemoryPaymentsStore, RecordingLogger } from '../shared/testing/fakes.ts';
+import { InMemoryPaymentsRepository } from '../../database/testing/in-memory-payments-repository.ts';
+import { RecordingLogger } from '../shared/testing/fakes.ts';
 import { createNotify } from './notify.ts';
 
-let store: InMemoryPaymentsStore;
+let payments: InMemoryPaymentsRepository;
 let notify: ReturnType<typeof createNotify>;
 
 beforeEach(() => {
-  store = new InMemoryPaymentsStore();
-  notify = createNotify({ store, logger: new RecordingLogger() });
+  payments = new InMemoryPaymentsRepository();
+  payments.addPayment({ paymentId: 'pay_1', status: 'charged', gatewayChargeId: 'ch_1' });
+  notify = createNotify({ events: payments, logger: new RecordingLogger() });
 });
 
 describe('notify', () => {
@@ -36,7 +38,7 @@ describe('notify', () => {
 
     // Assess
     expect(repeated).toMatchObject({ seq: 1, recorded: false });
-    expect(store.events.map((event) => [event.type, event.seq])).toEqual([
+    expect(payments.told('pay_1').map((event) => [event.type, event.seq])).toEqual([
       ['charged', 1],
       ['vend_retrying', 2],
       ['vend_retrying', 3],
@@ -53,6 +55,41 @@ describe('notify', () => {
 
     // Assess
     expect((failure as Error).name).toBe('ZodError');
-    expect(store.events).toEqual([]);
+    expect(payments.told('pay_1')).toEqual([]);
+  });
+
+  it("tells without moving the payment's status: the task that learned the fact did that", async () => {
+    // Act
+    await notify({ paymentId: 'pay_1', type: 'vend_failed', failure: { Error: 'States.Timeout' } });
+
+    // Assess
+    expect(payments.payments.get('pay_1')?.status).toBe('charged');
+  });
+
+  it.each([
+    [
+      { Error: 'VendRejected', Cause: 'NOT_FOR_THIS_DEVICE' },
+      { reason: 'VendRejected', rejectionCode: 'NOT_FOR_THIS_DEVICE' },
+    ],
+    [{ Error: 'VendRejected', Cause: 'something the vendor said' }, { reason: 'VendRejected' }],
+    [
+      { Error: 'VendorUnavailable', Cause: 'the vending vendor answered 503' },
+      { reason: 'VendorUnavailable' },
+    ],
+    [{ Error: 'States.HeartbeatTimeout' }, { reason: 'States.HeartbeatTimeout' }],
+  ])("tells a failed vend (%o) as its reason and the meter's rejection code only", async (failure, told) => {
+    // Act
+    await notify({ paymentId: 'pay_1', type: 'vend_failed', failure });
+
+    // Assess
+    expect(payments.told('pay_1')).toEqual([{ type: 'vend_failed', seq: 1, ...told }]);
+  });
+
+  it('tells a charge that could not be confirmed as its own event', async () => {
+    // Act
+    await notify({ paymentId: 'pay_1', type: 'charge_unconfirmed' });
+
+    // Assess
+    expect(payments.told('pay_1')).toEqual([{ type: 'charge_unconfirmed', seq: 1 }]);
   });
 });

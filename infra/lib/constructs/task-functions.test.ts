@@ -33,7 +33,7 @@ describe('TaskFunctions', () => {
       queues: messaging.queues,
       onCallTopic: messaging.onCallTopic,
     });
-    functions.grantTaskResponses(workflow.stateMachine);
+    functions.grantTaskResponses(workflow.stateMachineArnByName);
     template = Template.fromStack(stack);
   });
 

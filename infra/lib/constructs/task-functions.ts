@@ -3,15 +3,16 @@
  *
  * | function | called by | reaches |
  * | --- | --- | --- |
- * | `charge` | Step Functions (Charge) | payment gateway (internet, via NAT), Data API |
- * | `meterVending` | SQS PaymentSuccess (event source, partial batch responses) | vending vendor, Data API, SendTaskSuccess/Failure/Heartbeat |
+ * | `charge` | Step Functions (Charge, RecordChargeUnconfirmed) | payment gateway (internet, via NAT), Data API |
+ * | `meterVending` | SQS PaymentSuccess (event source, partial batch responses); Step Functions (RecordVendFailed) | vending vendor, Data API, SendTaskSuccess/Failure/Heartbeat |
  * | `notify` | Step Functions (NotifyCustomer…) | Data API |
  *
  * Each is an ESM bundle (minified, source maps on), Node.js 24 on arm64, in the application subnets,
  * traced with X-Ray, logging JSON through Powertools to its own encrypted log group. Grants are the least
  * each needs: Data API on the cluster and its secret for all three, the provider credentials secret for the
  * one that calls that provider, and task responses on the state machine for meter-vending (granted by
- * `grantTaskResponses` once the state machine exists, since the machine in turn invokes these functions).
+ * `grantTaskResponses` once the state machine exists, by the machine's name-built ARN: the machine in turn
+ * invokes meter-vending, and a grant by reference would make the two depend on each other).
  *
  * Reserved concurrency is deliberately not set: the Step Functions-invoked tasks would turn a burst into
  * throttling errors, and reserving capacity fails deployment in accounts with a low concurrency quota.
@@ -19,12 +20,13 @@
  *
  * @example
  * const functions = new TaskFunctions(this, 'Tasks', { settings, vpc, logsKey, database, queues });
- * functions.grantTaskResponses(workflow.stateMachine);
+ * functions.grantTaskResponses(workflow.stateMachineArnByName);
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -32,7 +34,6 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeInlinePolicy, acknowledgeLambdaManagedPolicies } from '../compliance.ts';
 import type { EnvironmentSettings } from '../environments.ts';
@@ -234,9 +235,17 @@ export class TaskFunctions extends Construct {
     );
   }
 
-  /** SendTaskSuccess/Failure/Heartbeat for the meter-vending task on the workflow's state machine. */
-  public grantTaskResponses(stateMachine: sfn.StateMachine): void {
-    stateMachine.grantTaskResponse(this.meterVending);
+  /**
+   * SendTaskSuccess/Failure/Heartbeat for the meter-vending task on the workflow's state machine, given by an
+   * ARN built from its name (not a reference to the machine, which invokes meter-vending: a cycle).
+   */
+  public grantTaskResponses(stateMachineArn: string): void {
+    this.meterVending.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        resources: [stateMachineArn],
+      }),
+    );
   }
 }
 

@@ -7,7 +7,7 @@
  * const workflow = new PaymentWorkflow(this, 'Workflow', { settings, logsKey, functions, messaging });
  * workflow.stateMachine.stateMachineArn;
  */
-import { type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -22,7 +22,11 @@ import type { EnvironmentSettings } from '../environments.ts';
 export interface PaymentWorkflowProps {
   readonly settings: EnvironmentSettings;
   readonly logsKey: kms.IKey;
-  readonly functions: { readonly charge: lambda.IFunction; readonly notify: lambda.IFunction };
+  readonly functions: {
+    readonly charge: lambda.IFunction;
+    readonly notify: lambda.IFunction;
+    readonly meterVending: lambda.IFunction;
+  };
   readonly queues: {
     readonly paymentSuccess: sqs.IQueue;
     readonly paymentFailure: sqs.IQueue;
@@ -33,6 +37,11 @@ export interface PaymentWorkflowProps {
 
 export class PaymentWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
+  /**
+   * The state machine's ARN built from its name, for grants to what the machine itself invokes (a reference
+   * to the machine there would make the two depend on each other).
+   */
+  public readonly stateMachineArnByName: string;
   public readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: PaymentWorkflowProps) {
@@ -47,12 +56,19 @@ export class PaymentWorkflow extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const stateMachineName = `payment-to-vend-${settings.name}`;
+    this.stateMachineArnByName = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const workflow = new PaymentToVend(this, 'PaymentToVend', {
       functions: props.functions,
       queues: props.queues,
       topics: { onCall: props.onCallTopic },
       maxVendAttempts: settings.workflow.maxVendAttempts,
-      stateMachineName: `payment-to-vend-${settings.name}`,
+      stateMachineName,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
@@ -69,7 +85,7 @@ export class PaymentWorkflow extends Construct {
         reason:
           'Sending to the KMS-encrypted queues needs a data key (GenerateDataKey, the * covers WithoutPlaintext); granted on the messaging key only.',
       },
-      ...(['charge', 'notify'] as const).map((name) => ({
+      ...(['charge', 'notify', 'meterVending'] as const).map((name) => ({
         id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.functions[name])}.Arn>:*]`,
         reason: `The state machine invokes any version of the ${name} function (the :* suffix), and only that function.`,
       })),

@@ -40,11 +40,15 @@ export class ApplicationStack extends Stack {
     this.workflow = new PaymentWorkflow(this, 'Workflow', {
       settings,
       logsKey,
-      functions: { charge: this.taskFunctions.charge, notify: this.taskFunctions.notify },
+      functions: {
+        charge: this.taskFunctions.charge,
+        notify: this.taskFunctions.notify,
+        meterVending: this.taskFunctions.meterVending,
+      },
       queues: messaging.queues,
       onCallTopic: messaging.onCallTopic,
     });
-    this.taskFunctions.grantTaskResponses(this.workflow.stateMachine);
+    this.taskFunctions.grantTaskResponses(this.workflow.stateMachineArnByName);
     this.frontEnd = new FrontendService(this, 'FrontEnd', {
       settings,
       vpc,

@@ -1,16 +1,9 @@
 /**
- * Test doubles for the task logic: a logger that records every line, an in-memory payments store with the
- * database's once-only rules, scripted gateway and vendor, and recorded task-token answers.
+ * Test doubles for the task logic: a logger that records every line, scripted gateway and vendor, and
+ * recorded task-token answers. The payments repository's double is database/testing/in-memory-payments-repository.ts.
  */
-import type { NotifyCustomerRequest, VendResult } from '../../../workflow/contracts.ts';
+import type { VendResult } from '../../../workflow/contracts.ts';
 import type { TaskTokens, TokenAnswer } from '../../meter-vending/task-tokens.ts';
-import { PaymentNotFoundError } from '../database/errors.ts';
-import type {
-  AppendedNotification,
-  PaymentRecord,
-  PaymentsStore,
-  VendAttemptRecord,
-} from '../database/payments-store.ts';
 import type { TaskLogger } from '../logger.ts';
 import type {
   GatewayChargeOutcome,
@@ -25,56 +18,6 @@ export class RecordingLogger implements TaskLogger {
   info = (...input: unknown[]) => void this.lines.push(JSON.stringify(['info', ...input]));
   warn = (...input: unknown[]) => void this.lines.push(JSON.stringify(['warn', ...input]));
   error = (...input: unknown[]) => void this.lines.push(JSON.stringify(['error', ...input]));
-}
-
-export class InMemoryPaymentsStore implements PaymentsStore {
-  readonly payments = new Map<string, PaymentRecord>();
-  readonly vends: VendAttemptRecord[] = [];
-  readonly events: (NotifyCustomerRequest & { seq: number })[] = [];
-
-  addPayment(payment: Partial<PaymentRecord> & { paymentId: string }): void {
-    this.payments.set(payment.paymentId, {
-      meterId: '1200000000011',
-      amountPence: 2000,
-      status: 'accepted',
-      gatewayChargeId: null,
-      ...payment,
-    });
-  }
-
-  async findPayment(paymentId: string) {
-    return this.payments.get(paymentId);
-  }
-
-  async recordCharge(paymentId: string, chargeId: string): Promise<void> {
-    const payment = this.payments.get(paymentId);
-    if (payment === undefined) throw new PaymentNotFoundError(paymentId);
-    this.payments.set(paymentId, { ...payment, gatewayChargeId: chargeId });
-  }
-
-  async recordVendAttempt(attempt: VendAttemptRecord): Promise<'recorded' | 'already-recorded'> {
-    const duplicate = this.vends.some(
-      (vend) =>
-        vend.paymentId === attempt.paymentId &&
-        (vend.attempt === attempt.attempt || (vend.outcome === 'vended' && attempt.outcome === 'vended')),
-    );
-    if (duplicate) return 'already-recorded';
-    this.vends.push(attempt);
-    return 'recorded';
-  }
-
-  async appendNotification(request: NotifyCustomerRequest): Promise<AppendedNotification> {
-    const mine = this.events.filter((event) => event.paymentId === request.paymentId);
-    const same = mine.find(
-      (event) =>
-        event.type === request.type &&
-        (request.type !== 'vend_retrying' || (event as { attempt?: number }).attempt === request.attempt),
-    );
-    if (same) return { recorded: false, seq: same.seq };
-    const seq = mine.length + 1;
-    this.events.push({ ...request, seq });
-    return { recorded: true, seq };
-  }
 }
 
 /** Answers charges from a script, by token; records every request. */
@@ -108,6 +51,8 @@ type Answer =
 /** Records answers; tokens listed in `closed` answer 'closed', as Step Functions' TaskTimedOut would. */
 export class RecordingTaskTokens implements TaskTokens {
   readonly answers: Answer[] = [];
+  /** Every token heartbeated, in order, open or closed. */
+  readonly heartbeats: string[] = [];
   readonly closed = new Set<string>();
   failNext: Error | undefined;
 
@@ -120,6 +65,7 @@ export class RecordingTaskTokens implements TaskTokens {
   }
 
   async heartbeat(taskToken: string): Promise<TokenAnswer> {
+    this.heartbeats.push(taskToken);
     return this.closed.has(taskToken) ? 'closed' : 'sent';
   }
 

@@ -1,4 +1,4 @@
-/** What can go wrong reading or writing the payments database through the Data API. */
+/** What can go wrong reading or writing payments through the payments repository. */
 
 /** The base of every payments database failure. */
 export class PaymentsDatabaseError extends Error {
@@ -19,10 +19,13 @@ export class PaymentNotFoundError extends PaymentsDatabaseError {
   }
 }
 
-/** The payment already holds another gateway charge: two charges for one payment must never be recorded. */
+/**
+ * The charge outcome contradicts what the payment records (another gateway charge, or a decline after a
+ * charge): two outcomes for one payment must never both be recorded.
+ */
 export class PaymentChargeConflictError extends PaymentsDatabaseError {
-  constructor(paymentId: string) {
-    super(`payment ${paymentId} already records a different gateway charge`);
+  constructor(paymentId: string, detail = 'already records a different gateway charge') {
+    super(`payment ${paymentId} ${detail}`);
     this.name = 'PaymentChargeConflict';
   }
 }

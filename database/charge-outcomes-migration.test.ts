@@ -1,0 +1,75 @@
+/**
+ * Migration 0003 on a database written before it: a charge that could not be confirmed, which was stored as a
+ * decline with reason `charge_not_confirmed`, becomes `charge_unconfirmed` (status and customer event), and
+ * the `vend_requested` status, which no fact sets any more, becomes `charged`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations, migrate } from './migrate.ts';
+import { type DataApiForTests, startDataApi } from './testing/data-api.ts';
+
+let db: DataApiForTests;
+
+beforeAll(async () => {
+  db = await startDataApi();
+}, 60_000);
+
+afterAll(async () => {
+  await db?.close();
+});
+
+const rowsOf = async (sql: string) =>
+  ((await db.sql(sql)).records ?? []).map((record) => record.map((field) => field.stringValue ?? null));
+
+describe('migration 0003_charge_outcomes', () => {
+  it('carries payments written by the earlier schema over to the three charge outcomes', async () => {
+    // Prepare: the schema before 0003, and what the old code wrote
+    const shipped = await loadMigrations();
+    await migrate({ client: db.client, ...db.target, migrations: shipped.filter((m) => m.version < 3) });
+    const insert = `INSERT INTO payments (payment_id, meter_id, amount_pence, status, decline_reason, gateway_charge_id, status_token_hash, last_event_seq, appended_events)
+      VALUES (:paymentId, '1200000000011', 2000, :status, :declineReason, :chargeId, 'hash', 2, ARRAY['accepted', :event])`;
+    await db.sql(insert, {
+      paymentId: 'pay_unconfirmed',
+      status: 'charge_declined',
+      declineReason: 'charge_not_confirmed',
+      chargeId: null,
+      event: 'charge_declined',
+    });
+    await db.sql(insert, {
+      paymentId: 'pay_declined',
+      status: 'charge_declined',
+      declineReason: 'insufficient_funds',
+      chargeId: null,
+      event: 'charge_declined',
+    });
+    await db.sql(insert, {
+      paymentId: 'pay_vending',
+      status: 'vend_requested',
+      declineReason: null,
+      chargeId: 'ch_1',
+      event: 'vend_requested',
+    });
+    await db.sql(`UPDATE payment_event_log SET last_id = 2`);
+    await db.sql(`INSERT INTO payment_events (id, payment_id, seq, type, body)
+      VALUES (1, 'pay_unconfirmed', 2, 'charge_declined', '{"reason": "charge_not_confirmed"}'),
+             (2, 'pay_declined', 2, 'charge_declined', '{"reason": "insufficient_funds"}')`);
+
+    // Act
+    const { applied } = await migrate({ client: db.client, ...db.target });
+
+    // Assess
+    expect(applied).toEqual(['0003_charge_outcomes']);
+    expect(
+      await rowsOf(
+        "SELECT payment_id, status, decline_reason, charge_error, array_to_string(appended_events, ',') FROM payments ORDER BY payment_id",
+      ),
+    ).toEqual([
+      ['pay_declined', 'charge_declined', 'insufficient_funds', null, 'accepted,charge_declined'],
+      ['pay_unconfirmed', 'charge_unconfirmed', null, 'unknown', 'accepted,charge_unconfirmed'],
+      ['pay_vending', 'charged', null, null, 'accepted,vend_requested'],
+    ]);
+    expect(await rowsOf('SELECT payment_id, type, body::text FROM payment_events ORDER BY id')).toEqual([
+      ['pay_unconfirmed', 'charge_unconfirmed', '{}'],
+      ['pay_declined', 'charge_declined', '{"reason": "insufficient_funds"}'],
+    ]);
+  });
+});
