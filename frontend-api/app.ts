@@ -21,10 +21,15 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import { withFrontendLogging } from './logging.ts';
 import { awsClientsPlugin } from './plugins/aws-clients.ts';
 import { configPlugin, type FrontendConfigInput } from './plugins/config.ts';
 import { eventTailPlugin } from './plugins/event-tail.ts';
 import { paymentsStorePlugin } from './plugins/payments-store.ts';
+import { cardDataGuard, findCardDataInRequest } from './request-guards/card-data-guard.ts';
+import { cardDataRefused, RequestRefusedError } from './request-guards/errors.ts';
+import { jsonBodyGuard } from './request-guards/json-body.ts';
+import { noteRoutePaths, wrongMethodRoutes } from './request-guards/wrong-routes.ts';
 import healthRoutes from './routes/health/index.ts';
 import paymentsRoutes from './routes/payments/index.ts';
 
@@ -36,16 +41,21 @@ export const WEBSOCKET_MAX_PAYLOAD_BYTES = 1024;
 export interface AppOptions {
   /** Defaults to the environment (see plugins/config.ts). */
   readonly config?: FrontendConfigInput;
-  /** Fastify's own options (logger, timeouts); server.ts passes them. */
+  /**
+   * Fastify's own options (logger, timeouts); server.ts passes them. A logger, when on, always has the
+   * serializers and redactions of logging.ts.
+   */
   readonly fastify?: FastifyServerOptions;
 }
 
 /** Builds the app and waits until it is ready. */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const logger = options.fastify?.logger ?? (process.env.FRONTEND_TEST_LOG ? { level: 'debug' } : false);
   const app = Fastify({
-    logger: process.env.FRONTEND_TEST_LOG ? { level: 'debug' } : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: refuseUnroutableUrl,
     ...options.fastify,
+    ...(options.fastify?.loggerInstance === undefined ? { logger: withFrontendLogging(logger) } : {}),
   });
   await app.register(frontendApp, { config: options.config });
   await app.ready();
@@ -65,6 +75,11 @@ async function buildFrontend(
   fastify.setValidatorCompiler(validatorCompiler);
   fastify.setSerializerCompiler(serializerCompiler);
   fastify.setErrorHandler(errorHandler);
+
+  // First, so every route and the 404 refuse card data and hostile bodies before anything else reads them.
+  await fastify.register(cardDataGuard);
+  await fastify.register(jsonBodyGuard);
+  const routePaths = noteRoutePaths(fastify);
 
   await fastify.register(configPlugin, { config: options.config });
   await fastify.register(awsClientsPlugin);
@@ -98,6 +113,29 @@ async function buildFrontend(
 
   await fastify.register(healthRoutes);
   await fastify.register(paymentsRoutes);
+  await fastify.register(wrongMethodRoutes, { routePaths });
+}
+
+/**
+ * The answer when the router cannot read a URL (a path parameter that does not percent-decode). It comes
+ * before any hook, and Fastify's own would quote the path, card numbers and all.
+ */
+function refuseUnroutableUrl(
+  _error: FastifyError,
+  request: Parameters<NonNullable<FastifyServerOptions['frameworkErrors']>>[1],
+  reply: Parameters<NonNullable<FastifyServerOptions['frameworkErrors']>>[2],
+) {
+  const field = findCardDataInRequest(request.raw);
+  const refusal =
+    field !== undefined
+      ? cardDataRefused(field)
+      : new RequestRefusedError({
+          statusCode: 400,
+          code: 'invalid_url',
+          message: 'The URL could not be read',
+          field: 'path',
+        });
+  return answerRefusal(refusal, request, reply);
 }
 
 /** The one error handler: logs everything, names the field of a 400, hides the details of a 5xx. */
@@ -122,6 +160,7 @@ function errorHandler(
       field,
     });
   }
+  if (error instanceof RequestRefusedError) return answerRefusal(error, request, reply);
   const statusCode = error.statusCode ?? 500;
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed');
@@ -143,6 +182,29 @@ function errorHandler(
     ...(error.code ? { code: error.code } : {}),
     message: bodyParseError ? 'The request body could not be read' : error.message,
   });
+}
+
+/** Logs a refusal (card data as a warning) and answers it: the usual error body, and the refusal's headers. */
+function answerRefusal(
+  refusal: RequestRefusedError,
+  request: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[1],
+  reply: Parameters<Parameters<FastifyInstance['setErrorHandler']>[0]>[2],
+) {
+  const level = refusal.code === 'card_data_refused' ? 'warn' : 'info';
+  request.log[level](
+    { code: refusal.code, statusCode: refusal.statusCode, field: refusal.field },
+    'request refused',
+  );
+  return reply
+    .code(refusal.statusCode)
+    .headers(refusal.headers)
+    .send({
+      statusCode: refusal.statusCode,
+      error: httpReason(refusal.statusCode),
+      code: refusal.code,
+      message: refusal.message,
+      ...(refusal.field === undefined ? {} : { field: refusal.field }),
+    });
 }
 
 function httpReason(statusCode: number): string {

@@ -6,6 +6,7 @@
  * Run: `node --import tsx frontend-api/server.ts`
  */
 import { buildApp } from './app.ts';
+import { frontendLoggerOptions } from './logging.ts';
 import { configFromEnv } from './plugins/config.ts';
 
 /** How long a graceful shutdown may take before the process gives up on stragglers. */
@@ -15,18 +16,7 @@ const config = configFromEnv(process.env);
 const app = await buildApp({
   config,
   fastify: {
-    logger: {
-      level: process.env.LOG_LEVEL ?? 'info',
-      redact: ['req.headers.authorization'],
-      serializers: {
-        // The events socket takes its token in the query string: keep it out of the logs.
-        req: (request: { method: string; url: string; ip?: string }) => ({
-          method: request.method,
-          url: request.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'),
-          remoteAddress: request.ip,
-        }),
-      },
-    },
+    logger: frontendLoggerOptions({ level: process.env.LOG_LEVEL ?? 'info' }),
     // A request must arrive whole within 30 s (slow clients cannot hold a worker). Idle connections stay open
     // longer than the ALB's idle timeout (3600 s, for quiet WebSockets; infra/lib/constructs/frontend-service.ts),
     // so the ALB never reuses a connection this server has just closed (which it would answer with a 502).

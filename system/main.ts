@@ -9,6 +9,7 @@
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data).
  */
 import { buildApp } from '../frontend-api/app.ts';
+import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { startPaymentSystem } from './payment-system.ts';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -26,7 +27,7 @@ const frontEnd = await buildApp({
     port,
     allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
   },
-  fastify: { logger: { level: process.env.LOG_LEVEL ?? 'info' } },
+  fastify: { logger: frontendLoggerOptions({ level: process.env.LOG_LEVEL ?? 'info' }) },
 });
 await frontEnd.listen({ port, host: '127.0.0.1' });
 

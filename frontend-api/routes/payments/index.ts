@@ -7,11 +7,11 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type PaymentToVendInput, PaymentToVendInputSchema } from '../../../workflow/contracts.ts';
-import { findCardData } from '../../domain/card-data.ts';
 import { newPaymentId } from '../../domain/payment-id.ts';
 import { hashStatusToken, newStatusToken } from '../../domain/status-token.ts';
 import { authorisedPayment } from './authorise.ts';
 import { paymentEventsRoute } from './events.ts';
+import { refuseRepeatedIdempotencyKey } from './idempotency-key.ts';
 import {
   type CreatePaymentBody,
   CreatePaymentBodySchema,
@@ -34,20 +34,8 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: { 202: PaymentAcceptedSchema, 400: ErrorSchema, 422: ErrorSchema },
       },
       config: { rateLimit: { max: Math.max(1, Math.ceil(fastify.config.rateLimitMax / 4)) } },
-      // Before validation, so a card number is refused whatever else is wrong, and never echoed.
-      preValidation: async (request, reply) => {
-        const field = findCardData(request.body);
-        if (field !== undefined) {
-          request.log.warn({ field }, 'card data refused');
-          return reply.code(400).send({
-            statusCode: 400,
-            error: 'Bad Request',
-            code: 'card_data_refused',
-            message: 'Card numbers and security codes must not be sent: use a payment token',
-            field,
-          });
-        }
-      },
+      // Card data anywhere in the request is refused before this route's hooks (request-guards/).
+      onRequest: refuseRepeatedIdempotencyKey,
     },
     async (request, reply) => {
       const body = request.body;
