@@ -13,7 +13,7 @@
  * const unsubscribe = await fastify.eventTail.subscribe(paymentId, (event) => socket.send(JSON.stringify(event)));
  */
 import fp from 'fastify-plugin';
-import type { PaymentEvent, PaymentsStore } from './payments-store.ts';
+import type { FrontEndPayments, PaymentEvent } from '../../database/payments-repository.ts';
 
 export type PaymentEventListener = (event: PaymentEvent) => void;
 
@@ -33,7 +33,7 @@ declare module 'fastify' {
 const PAGE_SIZE = 500;
 
 export interface EventTailOptions {
-  readonly store: Pick<PaymentsStore, 'eventsAfterId' | 'lastEventId'>;
+  readonly store: Pick<FrontEndPayments, 'eventsAfterId' | 'lastEventId'>;
   readonly pollIntervalMs: number;
   readonly onError: (error: unknown) => void;
 }

@@ -8,16 +8,7 @@
  */
 import fp from 'fastify-plugin';
 import { DataApi } from '../../database/data-api.ts';
-import {
-  DataApiPaymentsRepository,
-  type FrontEndPayments,
-  type Payment,
-} from '../../database/payments-repository.ts';
-
-export type { PaymentEvent, TailedEvent } from '../../database/payments-repository.ts';
-/** A payment as the front-end reads it. */
-export type StoredPayment = Payment;
-export type PaymentsStore = FrontEndPayments;
+import { DataApiPaymentsRepository, type FrontEndPayments } from '../../database/payments-repository.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { Payment } from '../../../database/payments-repository.ts';
 import { statusTokenMatches } from '../../domain/status-token.ts';
-import type { StoredPayment } from '../../plugins/payments-store.ts';
 import { PAYMENT_ID_PATTERN } from './schemas.ts';
 
 /**
@@ -11,7 +11,7 @@ export async function authorisedPayment(
   fastify: FastifyInstance,
   paymentId: string,
   token: string | undefined,
-): Promise<StoredPayment | undefined> {
+): Promise<Payment | undefined> {
   if (!PAYMENT_ID_PATTERN.test(paymentId)) return undefined;
   const payment = await fastify.payments.findPayment(paymentId);
   if (!payment || token === undefined || token === '') return undefined;

@@ -7,7 +7,7 @@
  * missing token (404, the same answer for all three).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { PaymentEvent } from '../../plugins/payments-store.ts';
+import type { PaymentEvent } from '../../../database/payments-repository.ts';
 import { authorisedPayment } from './authorise.ts';
 import { ErrorSchema, EventsQuerySchema, PAYMENT_NOT_FOUND, PaymentParamsSchema } from './schemas.ts';
 

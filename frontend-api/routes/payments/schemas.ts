@@ -2,7 +2,7 @@
  * The payments resource's request and response schemas: the HTTP API contract of DESIGN.md.
  */
 import { z } from 'zod';
-import { TOP_UP_LIMITS_PENCE } from '../../../database/schema.ts';
+import { PAYMENT_STATUSES, TOP_UP_LIMITS_PENCE } from '../../../database/schema.ts';
 import { isValidMpanCore } from '../../domain/mpan.ts';
 
 export const PAYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
@@ -58,7 +58,7 @@ export const PaymentEventSchema = z
 
 export const PaymentStatusSchema = z.object({
   paymentId: z.string(),
-  status: z.string(),
+  status: z.enum(PAYMENT_STATUSES),
   meterId: z.string(),
   amountPence: z.number().int(),
   events: z.array(PaymentEventSchema),
