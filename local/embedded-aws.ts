@@ -34,8 +34,21 @@ export interface EmbeddedAwsOptions {
   readonly dataDir: string | null;
   readonly region?: string;
   readonly accountId?: string;
-  /** Lambda functions to register (the project's handlers). */
-  readonly functions?: readonly FunctionDefinition[];
+  /**
+   * Lambda functions to register (the project's handlers). They are registered before anything can call
+   * them: before the endpoint answers its first request, before Step Functions resumes the executions
+   * journaled in `dataDir` and before event source mappings poll. Give a function of the endpoint when
+   * their environment must name it (`AWS_ENDPOINT_URL`): with `port: 0` it is known only once the server
+   * listens. A function registered later with `aws.lambda.register` may be too late for a resumed
+   * execution, which then fails with `Lambda.ResourceNotFoundException`, as it would on AWS.
+   */
+  readonly functions?: readonly FunctionDefinition[] | ((endpoint: string) => readonly FunctionDefinition[]);
+  /**
+   * Runs once Lambda (with `functions`), SQS, SNS and the Data API answer, and before Step Functions opens
+   * and resumes journaled executions: create here what a resumed execution reaches (a database migration,
+   * queues, topics). Step Functions requests wait until it has opened, so this must not await one.
+   */
+  readonly beforeResume?: (aws: StartingEmbeddedAws) => Promise<void>;
   /**
    * How Task states reach services. Default: the embedded Lambda, SQS and SNS, as on AWS. Tests of the
    * interpreter pass an InProcessIntegrations double instead.
@@ -44,6 +57,12 @@ export interface EmbeddedAwsOptions {
   /** Refuse to re-create a deleted queue's name for 60 s, as SQS does (default true). */
   readonly enforceDeletedQueueCooldown?: boolean;
 }
+
+/** What `beforeResume` can use: everything but Step Functions and the event source mappings. */
+export type StartingEmbeddedAws = Pick<
+  EmbeddedAws,
+  'endpoint' | 'port' | 'sqs' | 'lambda' | 'sns' | 'dataApi'
+>;
 
 export interface EmbeddedAws {
   readonly endpoint: string;
@@ -67,17 +86,15 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.dataDir;
 
-  // The services start after the server listens (queue URLs need its port), so requests that arrive
-  // in between wait for them rather than fail.
-  let servicesReady!: (services: { stepFunctions: JsonProtocolService; sqs: JsonProtocolService }) => void;
-  const services = new Promise<{ stepFunctions: JsonProtocolService; sqs: JsonProtocolService }>(
-    (resolve) => {
-      servicesReady = resolve;
-    },
-  );
+  // The engines open after the server listens (queue URLs need its port), so requests that arrive in
+  // between wait for them rather than fail. SQS answers before Step Functions, for `beforeResume`.
+  const sqsReady = later<JsonProtocolService>();
+  const stepFunctionsReady = later<JsonProtocolService>();
+  /** What is open so far, closed in reverse order if starting fails. */
+  const opened: (() => Promise<void>)[] = [];
 
   const lambda = await LambdaRunner.open({ dataDir, region, accountId });
-  for (const fn of options.functions ?? []) lambda.register(fn);
+  opened.push(() => lambda.close());
 
   let database: Promise<DataApiDatabase> | undefined;
   const dataApi = (): Promise<DataApiDatabase> => {
@@ -86,89 +103,111 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   };
   // Opened on first use: PGlite's start blocks this thread for seconds, which the many runs that never
   // touch the Data API (the interpreter's tests, crash tests) should not pay. `npm start` warms it up.
+  opened.push(async () => {
+    if (database !== undefined) await (await database).close();
+  });
 
   const server = createAwsServer({
     services: [
-      deferred(
-        'AWSStepFunctions',
-        undefined,
-        services.then((started) => started.stepFunctions),
-      ),
-      deferred(
-        'AmazonSQS',
-        SQS_ACTIONS,
-        services.then((started) => started.sqs),
-      ),
+      deferred('AWSStepFunctions', undefined, stepFunctionsReady.promise),
+      deferred('AmazonSQS', SQS_ACTIONS, sqsReady.promise),
     ],
     routes: [...lambdaRoutes(lambda), ...dataApiRoutes(dataApi)],
     region,
     accountId,
     maxBodyBytes: MAX_REQUEST_BYTES,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 4566, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4566, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://${host}:${port}`;
+    opened.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const endpoint = `http://${host}:${port}`;
+    // No await since the server started listening: no request has been read yet, so an Invoke finds them.
+    const functions =
+      typeof options.functions === 'function' ? options.functions(endpoint) : (options.functions ?? []);
+    for (const fn of functions) lambda.register(fn);
 
-  const sqs = await SqsEngine.open({
-    dataDir,
-    region,
-    accountId,
-    endpoint,
-    ...(options.enforceDeletedQueueCooldown !== undefined
-      ? { enforceDeletedQueueCooldown: options.enforceDeletedQueueCooldown }
-      : {}),
-  });
-  attachSqsQueryProtocol(server, sqs);
-  const sqsService = createSqsService(sqs);
-  const sns = await SnsSink.open({ dataDir, region, accountId });
-  const integrations =
-    options.integrations ??
-    new AwsServiceIntegrations({
+    const sqs = await SqsEngine.open({
+      dataDir,
       region,
       accountId,
-      lambda,
-      sns,
-      services: { sqs: { ...sqsService, flushed: () => sqs.flushed() } },
+      endpoint,
+      ...(options.enforceDeletedQueueCooldown !== undefined
+        ? { enforceDeletedQueueCooldown: options.enforceDeletedQueueCooldown }
+        : {}),
     });
-  // Step Functions opens last: executions it resumes may call the services above at once.
-  const stepFunctions = await StepFunctionsEngine.open({ dataDir, integrations, region, accountId });
-  servicesReady({ stepFunctions: createStepFunctionsService(stepFunctions), sqs: sqsService });
-  const eventSourceMappings = await EventSourceMappings.open({
-    dataDir,
-    runner: lambda,
-    sqsEndpoint: endpoint,
-    region,
-  });
+    opened.push(() => sqs.close());
+    attachSqsQueryProtocol(server, sqs);
+    const sqsService = createSqsService(sqs);
+    sqsReady.resolve(sqsService);
+    const sns = await SnsSink.open({ dataDir, region, accountId });
+    opened.push(() => sns.close());
 
-  return {
-    endpoint,
-    port,
-    stepFunctions,
-    sqs,
-    lambda,
-    eventSourceMappings,
-    sns,
-    dataApi,
-    async close() {
-      // Pollers first, so a batch in flight can still delete its messages; then stop taking requests.
-      await eventSourceMappings.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+    await options.beforeResume?.({ endpoint, port, sqs, lambda, sns, dataApi });
+
+    const integrations =
+      options.integrations ??
+      new AwsServiceIntegrations({
+        region,
+        accountId,
+        lambda,
+        sns,
+        services: { sqs: { ...sqsService, flushed: () => sqs.flushed() } },
       });
-      await stepFunctions.close();
-      await sqs.close();
-      await sns.close();
-      await lambda.close();
-      if (database !== undefined) await (await database).close();
-    },
-  };
+    // Step Functions opens last but for the pollers: executions it resumes may call everything above at once.
+    const stepFunctions = await StepFunctionsEngine.open({ dataDir, integrations, region, accountId });
+    opened.push(() => stepFunctions.close());
+    stepFunctionsReady.resolve(createStepFunctionsService(stepFunctions));
+    // Restored mappings poll only for registered functions (see sqs-poller.ts), so their order matters less.
+    const eventSourceMappings = await EventSourceMappings.open({
+      dataDir,
+      runner: lambda,
+      sqsEndpoint: endpoint,
+      region,
+    });
+
+    return {
+      endpoint,
+      port,
+      stepFunctions,
+      sqs,
+      lambda,
+      eventSourceMappings,
+      sns,
+      dataApi,
+      async close() {
+        // Pollers first, so a batch in flight can still delete its messages; then stop taking requests.
+        await eventSourceMappings.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await stepFunctions.close();
+        await sqs.close();
+        await sns.close();
+        await lambda.close();
+        if (database !== undefined) await (await database).close();
+      },
+    };
+  } catch (error) {
+    const failed = new Error('the embedded AWS did not start', { cause: error });
+    sqsReady.reject(failed);
+    stepFunctionsReady.reject(failed);
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw error;
+  }
 }
 
 /** A JSON protocol service whose engine opens later; its requests wait until then. */
@@ -188,4 +227,17 @@ function deferred(
       return started.handle(action, input, context);
     },
   };
+}
+
+/** A promise and its resolvers (Promise.withResolvers needs Node 22). */
+function later<T>(): { promise: Promise<T>; resolve(value: T): void; reject(reason: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((resolvePromise, rejectPromise) => {
+    resolve = resolvePromise;
+    reject = rejectPromise;
+  });
+  // Only requests that arrived during a failed start await it; nobody else may.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }

@@ -1,8 +1,15 @@
 /**
  * The whole payments system on one machine: the embedded AWS with the task Lambdas registered (charge,
  * notify, meter-vending), the queues (each with a dead-letter queue), the OnCall topic, the PaymentSuccess
- * → meter-vending event source mapping, the migrated database, the gateway and vendor SIMULATORS, and the
- * PaymentToVend state machine from the checked-in ASL (or a definition synthesized with other tuning).
+ * → meter-vending event source mapping, the migrated database, the gateway and vendor SIMULATORS (or the
+ * providers at given URLs), and the PaymentToVend state machine from the checked-in ASL (or a definition
+ * synthesized with other tuning).
+ *
+ * Nothing resumes before what it reaches is there: the task Lambdas are registered, the database migrated
+ * and the queues and topic created before the embedded Step Functions resumes the executions that an earlier
+ * run left running (a kill -9 included). A resumed Charge that found no `charge` function would fail with
+ * Lambda.ResourceNotFoundException and end unconfirmed: against a real gateway, a customer charged and
+ * never credited.
  * Idempotent over a kept data directory: a second start finds everything in place.
  *
  * @example
@@ -22,6 +29,7 @@ import {
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { migrate } from '../database/migrate.ts';
 import { type EmbeddedAws, startEmbeddedAws } from '../local/embedded-aws.ts';
+import type { FunctionDefinition } from '../local/lambda/function-registry.ts';
 import {
   type RunningSimulators,
   type SimulatorsOptions,
@@ -41,11 +49,25 @@ export interface PaymentSystemOptions {
   readonly definition?: Record<string, unknown>;
   /** Powertools log level of the task Lambdas; default INFO (tests pass SILENT). */
   readonly logLevel?: string;
+  /**
+   * The payment gateway and vending vendor to reach, instead of starting the simulators here. Crash tests
+   * keep the simulators in their own process, so that what they remember survives the system's kill -9.
+   */
+  readonly providers?: ProviderUrls;
 }
 
-export interface PaymentSystem {
+/** Base URLs of the payment gateway and the vending vendor, as the task Lambdas reach them. */
+export interface ProviderUrls {
+  /** Such as http://127.0.0.1:4100/gateway */
+  readonly gatewayUrl: string;
+  /** Such as http://127.0.0.1:4100/vendor */
+  readonly vendorUrl: string;
+}
+
+/** The system, reaching the providers it was given. */
+export interface PaymentSystemWithProviders {
   readonly aws: EmbeddedAws;
-  readonly simulators: RunningSimulators;
+  readonly providers: ProviderUrls;
   readonly stateMachineArn: string;
   /** What the Data API calls name (the embedded Data API accepts any cluster and secret). */
   readonly database: { readonly resourceArn: string; readonly secretArn: string; readonly database: string };
@@ -53,6 +75,11 @@ export interface PaymentSystem {
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly onCallTopicArn: string;
   close(): Promise<void>;
+}
+
+/** The system with the simulators it started (their URLs are its `providers`). */
+export interface PaymentSystem extends PaymentSystemWithProviders {
+  readonly simulators: RunningSimulators;
 }
 
 const REGION = 'us-east-1';
@@ -68,74 +95,54 @@ const METER_VENDING_TIMEOUT_SECONDS = 60;
 
 const handlerPath = (relative: string) => fileURLToPath(new URL(`../tasks/${relative}`, import.meta.url));
 
-export async function startPaymentSystem(options: PaymentSystemOptions): Promise<PaymentSystem> {
-  const simulators = await startSimulators({ ...options.simulators, port: options.simulatorsPort ?? 4100 });
-  const aws = await startEmbeddedAws({
-    port: options.port ?? 4566,
-    dataDir: options.dataDir,
-    region: REGION,
-  });
-  const clients = {
-    rds: new RDSDataClient({ endpoint: aws.endpoint, region: REGION, credentials: CREDENTIALS }),
-    sqs: new SQSClient({ endpoint: aws.endpoint, region: REGION, credentials: CREDENTIALS }),
-    sfn: new SFNClient({ endpoint: aws.endpoint, region: REGION, credentials: CREDENTIALS }),
+export function startPaymentSystem(
+  options: PaymentSystemOptions & { readonly providers: ProviderUrls },
+): Promise<PaymentSystemWithProviders>;
+export function startPaymentSystem(
+  options: PaymentSystemOptions & { readonly providers?: undefined },
+): Promise<PaymentSystem>;
+export async function startPaymentSystem(
+  options: PaymentSystemOptions,
+): Promise<PaymentSystemWithProviders | PaymentSystem> {
+  const simulators =
+    options.providers === undefined
+      ? await startSimulators({ ...options.simulators, port: options.simulatorsPort ?? 4100 })
+      : undefined;
+  const providers: ProviderUrls = options.providers ?? {
+    gatewayUrl: simulators!.gatewayUrl,
+    vendorUrl: simulators!.vendorUrl,
   };
+  const { queues, topics } = LOCAL_RESOURCE_NAMES;
+  const queueUrls: Record<string, string> = {};
+  let onCallTopicArn = '';
+  let aws: EmbeddedAws;
   try {
-    const environment = {
-      AWS_ENDPOINT_URL: aws.endpoint,
-      DATABASE_CLUSTER_ARN: DATABASE.resourceArn,
-      DATABASE_SECRET_ARN: DATABASE.secretArn,
-      DATABASE_NAME: DATABASE.database,
-      PAYMENT_GATEWAY_URL: simulators.gatewayUrl,
-      VENDING_VENDOR_URL: simulators.vendorUrl,
-      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
-    };
-    const { functions, queues, topics } = LOCAL_RESOURCE_NAMES;
-    aws.lambda.register({
-      name: functions.charge,
-      handler: `${handlerPath('charge/handler.ts')}#handler`,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'charge' },
-      timeoutSeconds: 30,
+    aws = await startEmbeddedAws({
+      port: options.port ?? 4566,
+      dataDir: options.dataDir,
+      region: REGION,
+      functions: (endpoint) => taskFunctions(endpoint, providers, options.logLevel ?? 'INFO'),
+      // What a resumed execution reaches: the database its tasks write, the queues, the topic.
+      beforeResume: async ({ endpoint, sns }) => {
+        const rds = new RDSDataClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+        const sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+        try {
+          await migrate({ client: rds, ...DATABASE });
+          Object.assign(queueUrls, await createQueues(sqs));
+        } finally {
+          rds.destroy();
+          sqs.destroy();
+        }
+        onCallTopicArn = sns.createTopic(topics.onCall).topicArn;
+      },
     });
-    aws.lambda.register({
-      name: functions.notify,
-      handler: `${handlerPath('notify/handler.ts')}#handler`,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'notify' },
-      timeoutSeconds: 30,
-    });
-    aws.lambda.register({
-      name: 'meter-vending',
-      handler: `${handlerPath('meter-vending/handler.ts')}#handler`,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'meter-vending' },
-      timeoutSeconds: METER_VENDING_TIMEOUT_SECONDS,
-    });
+  } catch (error) {
+    await simulators?.close();
+    throw error;
+  }
 
-    await migrate({ client: clients.rds, ...DATABASE });
-
-    const queueUrls: Record<string, string> = {};
-    for (const name of Object.values(queues)) {
-      const deadLetter = `${name}-dlq`;
-      const created = await clients.sqs.send(
-        new CreateQueueCommand({ QueueName: deadLetter, Attributes: { MessageRetentionPeriod: '1209600' } }),
-      );
-      queueUrls[deadLetter] = created.QueueUrl ?? '';
-      const queue = await clients.sqs.send(
-        new CreateQueueCommand({
-          QueueName: name,
-          Attributes: {
-            // Lambda's guidance: at least six times the function timeout for a queue it polls.
-            VisibilityTimeout: String(6 * METER_VENDING_TIMEOUT_SECONDS),
-            RedrivePolicy: JSON.stringify({
-              deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${deadLetter}`,
-              maxReceiveCount: 5,
-            }),
-          },
-        }),
-      );
-      queueUrls[name] = queue.QueueUrl ?? '';
-    }
-    const { topicArn: onCallTopicArn } = aws.sns.createTopic(topics.onCall);
-
+  const sfn = new SFNClient({ endpoint: aws.endpoint, region: REGION, credentials: CREDENTIALS });
+  try {
     const paymentSuccessArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${queues.paymentSuccess}`;
     const mapped = aws.eventSourceMappings
       .list()
@@ -156,7 +163,7 @@ export async function startPaymentSystem(options: PaymentSystemOptions): Promise
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/PaymentToVend`;
     let stateMachineArn: string;
     try {
-      const created = await clients.sfn.send(
+      const created = await sfn.send(
         new CreateStateMachineCommand({ name: STATE_MACHINE_NAME, definition, roleArn }),
       );
       stateMachineArn = created.stateMachineArn ?? '';
@@ -164,35 +171,93 @@ export async function startPaymentSystem(options: PaymentSystemOptions): Promise
       if (!(error instanceof StateMachineAlreadyExists)) throw error;
       // Kept from an earlier run with another definition: this run's definition wins.
       stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
-      await clients.sfn.send(new UpdateStateMachineCommand({ stateMachineArn, definition }));
+      await sfn.send(new UpdateStateMachineCommand({ stateMachineArn, definition }));
     }
 
-    return {
+    const system: PaymentSystemWithProviders = {
       aws,
-      simulators,
+      providers,
       stateMachineArn,
       database: DATABASE,
       queueUrls,
       onCallTopicArn,
       async close() {
-        destroy(clients);
         await aws.close();
-        await simulators.close();
+        await simulators?.close();
       },
     };
+    return simulators === undefined ? system : { ...system, simulators };
   } catch (error) {
-    destroy(clients);
     await aws.close();
-    await simulators.close();
+    await simulators?.close();
     throw error;
+  } finally {
+    sfn.destroy();
   }
+}
+
+/** The task Lambdas, reaching the embedded AWS at `endpoint` and the providers at theirs. */
+function taskFunctions(endpoint: string, providers: ProviderUrls, logLevel: string): FunctionDefinition[] {
+  const environment = {
+    AWS_ENDPOINT_URL: endpoint,
+    DATABASE_CLUSTER_ARN: DATABASE.resourceArn,
+    DATABASE_SECRET_ARN: DATABASE.secretArn,
+    DATABASE_NAME: DATABASE.database,
+    PAYMENT_GATEWAY_URL: providers.gatewayUrl,
+    VENDING_VENDOR_URL: providers.vendorUrl,
+    POWERTOOLS_LOG_LEVEL: logLevel,
+  };
+  const { functions } = LOCAL_RESOURCE_NAMES;
+  return [
+    {
+      name: functions.charge,
+      handler: `${handlerPath('charge/handler.ts')}#handler`,
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'charge' },
+      timeoutSeconds: 30,
+    },
+    {
+      name: functions.notify,
+      handler: `${handlerPath('notify/handler.ts')}#handler`,
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'notify' },
+      timeoutSeconds: 30,
+    },
+    {
+      name: 'meter-vending',
+      handler: `${handlerPath('meter-vending/handler.ts')}#handler`,
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'meter-vending' },
+      timeoutSeconds: METER_VENDING_TIMEOUT_SECONDS,
+    },
+  ];
+}
+
+/** Each queue with its dead-letter queue; CreateQueue answers an existing queue's URL when the attributes match. */
+async function createQueues(sqs: SQSClient): Promise<Record<string, string>> {
+  const queueUrls: Record<string, string> = {};
+  for (const name of Object.values(LOCAL_RESOURCE_NAMES.queues)) {
+    const deadLetter = `${name}-dlq`;
+    const created = await sqs.send(
+      new CreateQueueCommand({ QueueName: deadLetter, Attributes: { MessageRetentionPeriod: '1209600' } }),
+    );
+    queueUrls[deadLetter] = created.QueueUrl ?? '';
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          // Lambda's guidance: at least six times the function timeout for a queue it polls.
+          VisibilityTimeout: String(6 * METER_VENDING_TIMEOUT_SECONDS),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${deadLetter}`,
+            maxReceiveCount: 5,
+          }),
+        },
+      }),
+    );
+    queueUrls[name] = queue.QueueUrl ?? '';
+  }
+  return queueUrls;
 }
 
 async function checkedInDefinition(): Promise<Record<string, unknown>> {
   const file = new URL('../workflow/payment-to-vend.asl.json', import.meta.url);
   return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-}
-
-function destroy(clients: Record<string, { destroy(): void }>): void {
-  for (const client of Object.values(clients)) client.destroy();
 }
