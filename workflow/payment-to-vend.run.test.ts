@@ -4,7 +4,8 @@
  * consumer are in-process doubles that behave as the DESIGN.md fixtures describe:
  * payment tokens `tok_visa` (charged), `tok_chargeDeclined` (declined), `tok_gatewayOutage` (unavailable
  * once, then charged), `tok_gatewayDown` (always unavailable), `tok_chargedThenCrash` (charged and recorded,
- * then the task crashes every time); meters `VEND_OK` (vends), `VEND_FLAKY`
+ * then the task crashes every time), `tok_inProgress` (the first request with the key is still at the gateway
+ * for the next four attempts, as after a crashed task); meters `VEND_OK` (vends), `VEND_FLAKY`
  * (vendor unavailable twice, then vends), `VEND_DOWN` (vendor stays down), `VEND_REJECT` (the meter rejects
  * the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat), `VEND_SILENT` (never
  * answered). The charge and meter-vending doubles record outcomes as the real tasks do, by payment.
@@ -72,6 +73,12 @@ function charge(parameters: Json): Json {
   }
   const calls = (recorded.chargeCalls.get(request.paymentId) ?? 0) + 1;
   recorded.chargeCalls.set(request.paymentId, calls);
+  if (request.paymentToken === 'tok_inProgress' && calls <= 4) {
+    throw new StatesError(
+      'PaymentGatewayRequestInProgress',
+      JSON.stringify({ errorType: 'PaymentGatewayRequestInProgress', errorMessage: 'still working on it' }),
+    );
+  }
   const unavailable =
     request.paymentToken === 'tok_gatewayDown' ||
     (request.paymentToken === 'tok_gatewayOutage' && calls === 1);
@@ -283,6 +290,16 @@ describe('a payment that is charged', () => {
     expect(run.execution.status).toBe('SUCCEEDED');
     expect(run.vendMessages.map((message) => message.attempt)).toEqual([1, 2]);
     expect(run.told.map((event) => event.type)).toEqual(['charged', 'vend_requested', 'vended']);
+  });
+
+  it('is charged once the gateway has finished an earlier attempt it was still working on', async () => {
+    // Act
+    const run = await pay('tok_inProgress', 'VEND_OK');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(recorded.chargeCalls.get(run.paymentId)).toBe(5);
+    expect(run.alerts).toEqual([]);
   });
 
   it('is charged after the gateway was unavailable once', async () => {

@@ -203,6 +203,10 @@ describe('what is never retried', () => {
       BackoffRate: 2,
       JitterStrategy: 'FULL',
     });
+    // A retry that finds the first attempt still at the gateway keeps asking, longer than the gateway takes.
+    expect(charge.Retry).toContainEqual(
+      expect.objectContaining({ ErrorEquals: ['PaymentGatewayRequestInProgress'], MaxAttempts: 10 }),
+    );
     expect(outcome.Choices).toEqual([
       { Variable: '$.charge.outcome', StringEquals: 'charged', Next: 'NotifyCustomerCharged' },
       { Variable: '$.charge.outcome', StringEquals: 'declined', Next: 'PublishPaymentFailure' },

@@ -54,6 +54,8 @@ import { CHARGE_UNCONFIRMED, type NotificationType } from './contracts.ts';
 export const WorkflowErrors = {
   /** The payment gateway could not be reached or answered 5xx: retried (same idempotency key). */
   paymentGatewayUnavailable: 'PaymentGatewayUnavailable',
+  /** The gateway is still working on an earlier attempt with the same key: asked again until it is done. */
+  paymentGatewayRequestInProgress: 'PaymentGatewayRequestInProgress',
   /** The vending vendor could not be reached or failed transiently: retried (same transaction id). */
   vendorUnavailable: 'VendorUnavailable',
   /** The vendor or the meter refused the vend (e.g. the UTRN is not for this device): never retried. */
@@ -209,6 +211,17 @@ export class PaymentToVend extends Construct {
       interval: Duration.seconds(settings.chargeRetryIntervalSeconds),
       maxAttempts: settings.maxChargeAttempts - 1,
       backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    // An attempt that died while the gateway still worked on its charge (a crashed task, a restart) leaves the
+    // retry to find the key in progress. That is not an outage: the gateway answers within its own timeout, so
+    // keep asking, for longer than the gateway takes, rather than call the charge unconfirmed.
+    chargeStep.addRetry({
+      errors: [WorkflowErrors.paymentGatewayRequestInProgress],
+      interval: Duration.seconds(settings.chargeRetryIntervalSeconds),
+      maxAttempts: 10,
+      backoffRate: 1.5,
+      maxDelay: Duration.seconds(20),
       jitterStrategy: sfn.JitterType.FULL,
     });
 

@@ -2,7 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulators, startSimulators } from '../../../local/simulators/start-simulators.ts';
 import { HttpPaymentGateway } from './client.ts';
-import { PaymentGatewayRequestRefusedError, PaymentGatewayUnavailableError } from './errors.ts';
+import {
+  PaymentGatewayRequestInProgressError,
+  PaymentGatewayRequestRefusedError,
+  PaymentGatewayUnavailableError,
+} from './errors.ts';
 
 let simulators: RunningSimulators;
 let gateway: HttpPaymentGateway;
@@ -70,6 +74,23 @@ describe('HttpPaymentGateway', () => {
 
     // Assess
     expect(failure).toBeInstanceOf(PaymentGatewayUnavailableError);
+  });
+
+  it('throws PaymentGatewayRequestInProgress while an earlier request with the key is still at the gateway', async () => {
+    // Prepare: the first attempt is slow (tok_slow), as one whose task died would be
+    const first = chargeWith('tok_slow', 'pay_gw_in_progress');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Act
+    const retry = await chargeWith('tok_slow', 'pay_gw_in_progress').catch((error: unknown) => error);
+    const answered = await first;
+    const afterwards = await chargeWith('tok_slow', 'pay_gw_in_progress');
+
+    // Assess
+    expect(retry).toBeInstanceOf(PaymentGatewayRequestInProgressError);
+    expect((retry as Error).name).toBe('PaymentGatewayRequestInProgress');
+    expect(afterwards).toEqual(answered);
+    expect(simulators.gateway.chargeCount('pay_gw_in_progress')).toBe(1);
   });
 
   it('throws a refusal, not naming the card, for a PAN sent as a token', async () => {

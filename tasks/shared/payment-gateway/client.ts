@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ApiKeySource } from '../provider-credentials.ts';
 import {
   PaymentGatewayError,
+  PaymentGatewayRequestInProgressError,
   PaymentGatewayRequestRefusedError,
   PaymentGatewayUnavailableError,
 } from './errors.ts';
@@ -102,6 +103,9 @@ export class HttpPaymentGateway implements PaymentGateway {
     if (response.status === 402 && failure.success) {
       const { declineCode, charge } = failure.data.error;
       return { status: 'declined', chargeId: charge ?? null, declineCode: declineCode ?? code };
+    }
+    if (response.status === 409 && code === 'idempotency_request_in_progress') {
+      throw new PaymentGatewayRequestInProgressError();
     }
     const shouldRetry = response.headers.get('Should-Retry');
     const transient =

@@ -25,6 +25,18 @@ export class PaymentGatewayUnavailableError extends PaymentGatewayError {
   }
 }
 
+/**
+ * The gateway is still working on the first request with this idempotency key (409
+ * idempotency_request_in_progress): a retry that came while an earlier attempt, perhaps of a task that
+ * crashed, is still at the gateway. Nothing is wrong; asking again once the first is done replays its answer.
+ */
+export class PaymentGatewayRequestInProgressError extends PaymentGatewayError {
+  constructor(options?: ErrorOptions) {
+    super('the payment gateway is still working on the first request with this idempotency key', options);
+    this.name = 'PaymentGatewayRequestInProgress';
+  }
+}
+
 /** The gateway refused the request itself (4xx other than a decline): retrying it cannot help. */
 export class PaymentGatewayRequestRefusedError extends PaymentGatewayError {
   readonly status: number;
