@@ -1,10 +1,14 @@
 /**
- * Migration 0003 on a database written before it: a charge that could not be confirmed, which was stored as a
- * decline with reason `charge_not_confirmed`, becomes `charge_unconfirmed` (status and customer event), and
- * the `vend_requested` status, which no fact sets any more, becomes `charged`.
+ * Migrations that carry data over, each run on a database written before it:
+ * - 0003: a charge that could not be confirmed, stored as a decline with reason `charge_not_confirmed`,
+ *   becomes `charge_unconfirmed` (status and customer event); the `vend_requested` status, which no fact sets
+ *   any more, becomes `charged`;
+ * - 0004: idempotency records are found by their hashed key, and one written before still replays.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataApi } from './data-api.ts';
 import { loadMigrations, migrate } from './migrate.ts';
+import { DataApiPaymentsRepository } from './payments-repository.ts';
 import { type DataApiForTests, startDataApi } from './testing/data-api.ts';
 
 let db: DataApiForTests;
@@ -20,11 +24,23 @@ afterAll(async () => {
 const rowsOf = async (sql: string) =>
   ((await db.sql(sql)).records ?? []).map((record) => record.map((field) => field.stringValue ?? null));
 
-describe('migration 0003_charge_outcomes', () => {
+describe('the data migrations', () => {
   it('carries payments written by the earlier schema over to the three charge outcomes', async () => {
     // Prepare: the schema before 0003, and what the old code wrote
     const shipped = await loadMigrations();
     await migrate({ client: db.client, ...db.target, migrations: shipped.filter((m) => m.version < 3) });
+    const first = {
+      paymentId: 'pay_first',
+      statusToken: 'token-first',
+      eventsUrl: '/api/payments/pay_first/events?token=token-first',
+    };
+    await db.sql(
+      `INSERT INTO idempotency_records (key, request_hash, response, status_code, expires_at)
+      VALUES ('POST /api/payments:key-before', 'hash-before', CAST(:response AS jsonb), 202, now() + interval '1 hour')`,
+      {
+        response: JSON.stringify(first),
+      },
+    );
     const insert = `INSERT INTO payments (payment_id, meter_id, amount_pence, status, decline_reason, gateway_charge_id, status_token_hash, last_event_seq, appended_events)
       VALUES (:paymentId, '1200000000011', 2000, :status, :declineReason, :chargeId, 'hash', 2, ARRAY['accepted', :event])`;
     await db.sql(insert, {
@@ -57,7 +73,7 @@ describe('migration 0003_charge_outcomes', () => {
     const { applied } = await migrate({ client: db.client, ...db.target });
 
     // Assess
-    expect(applied).toEqual(['0003_charge_outcomes']);
+    expect(applied).toEqual(['0003_charge_outcomes', '0004_idempotency_keys_hashed']);
     expect(
       await rowsOf(
         "SELECT payment_id, status, decline_reason, charge_error, array_to_string(appended_events, ',') FROM payments ORDER BY payment_id",
@@ -70,6 +86,16 @@ describe('migration 0003_charge_outcomes', () => {
     expect(await rowsOf('SELECT payment_id, type, body::text FROM payment_events ORDER BY id')).toEqual([
       ['pay_unconfirmed', 'charge_unconfirmed', '{}'],
       ['pay_declined', 'charge_declined', '{"reason": "insufficient_funds"}'],
+    ]);
+    const replay = await new DataApiPaymentsRepository(new DataApi(db.client, db.target)).acceptPayment({
+      idempotencyKey: 'key-before',
+      requestHash: 'hash-before',
+      payment: { paymentId: 'pay_again', meterId: '1200000000011', amountPence: 2000, statusTokenHash: 'h' },
+      response: { paymentId: 'pay_again' },
+    });
+    expect(replay).toEqual({ kind: 'replay', statusCode: 202, response: first });
+    expect(await rowsOf('SELECT key FROM idempotency_records')).toEqual([
+      [expect.stringMatching(/^[0-9a-f]{64}$/)],
     ]);
   });
 });

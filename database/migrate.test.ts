@@ -73,9 +73,10 @@ describe('migrate', () => {
       '0001_initial',
       '0002_appended_events',
       '0003_charge_outcomes',
+      '0004_idempotency_keys_hashed',
     ]);
-    expect(first.versions).toEqual([1, 2, 3]);
-    expect(second.versions).toEqual([1, 2, 3]);
+    expect(first.versions).toEqual([1, 2, 3, 4]);
+    expect(second.versions).toEqual([1, 2, 3, 4]);
     expect(await tables()).toEqual([
       'idempotency_records',
       'payment_event_log',

@@ -17,6 +17,7 @@
  * await payments.appendEvent({ paymentId: 'pay_1', type: 'charged', body: { amountPence: 2000 } });
  * // { recorded: true, seq: 2 }
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ChargeResult } from '../workflow/contracts.ts';
 import type { DataApi } from './data-api.ts';
@@ -187,7 +188,8 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     payment,
     response,
   }: AcceptPaymentRequest): Promise<AcceptPaymentOutcome> {
-    const key = `POST /api/payments:${idempotencyKey}`;
+    // Kept hashed: the key is the client's, and it opens what the record keeps sealed for the replay.
+    const key = idempotencyRecordKeyOf(idempotencyKey);
     // A key's record is gone only once it expired (and a sweep removed it): then the key is free again.
     for (let attempt = 1; ; attempt += 1) {
       const accepted = await this.#db.execute(ACCEPT_PAYMENT_SQL, {
@@ -314,6 +316,11 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     if (payment === undefined) throw new PaymentNotFoundError(paymentId);
     return payment;
   }
+}
+
+/** What idempotency_records.key holds for a POST /api/payments Idempotency-Key: its scope and key, hashed. */
+export function idempotencyRecordKeyOf(idempotencyKey: string): string {
+  return createHash('sha256').update(`POST /api/payments:${idempotencyKey}`, 'utf8').digest('hex');
 }
 
 /** The charge as a payment with this status records it. */

@@ -93,6 +93,7 @@ describe('loadMigrations', () => {
       [1, 'initial'],
       [2, 'appended_events'],
       [3, 'charge_outcomes'],
+      [4, 'idempotency_keys_hashed'],
     ]);
     for (const statement of migrations.flatMap((migration) => migration.statements)) {
       expect(statement.replace(/'[^']*'/g, "''").replace(/::/g, '')).not.toMatch(/:[A-Za-z_]/);

@@ -21,6 +21,8 @@ export interface RunningProcess<T> {
   /** What `ready` read from the fixture's output (by default the endpoint of `ready <endpoint>`). */
   readonly value: T;
   readonly child: ChildProcess;
+  /** Everything the process has written so far, stdout then stderr. */
+  output(): string;
   /** SIGKILL: no shutdown code runs. Resolves once the process is gone. */
   kill(): Promise<void>;
 }
@@ -53,13 +55,15 @@ export class ChildProcesses {
     this.#children.add(child);
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     let stderr = '';
+    let stdout = '';
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
     const value = await new Promise<T>((resolveReady, fail) => {
-      let stdout = '';
-      const onData = (chunk: Buffer) => {
-        stdout += chunk.toString();
+      const onData = () => {
         const found = ready(stdout);
         if (found !== undefined) {
           child.stdout!.off('data', onData);
@@ -74,6 +78,7 @@ export class ChildProcesses {
     return {
       value,
       child,
+      output: () => stdout + stderr,
       kill: async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         await exited;

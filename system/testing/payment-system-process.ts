@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { buildApp } from '../../frontend-api/app.ts';
+import { frontendLoggerOptions } from '../../frontend-api/logging.ts';
 import { startPaymentSystem } from '../payment-system.ts';
 import type { PaymentSystemProcessReady } from './payment-system-processes.ts';
 
@@ -24,7 +25,8 @@ const system = await startPaymentSystem({
   providers: { gatewayUrl, vendorUrl },
   // Synthesized once by the test: a CDK synthesis in every restart would cost seconds each.
   definition: JSON.parse(await readFile(definitionFile, 'utf8')) as Record<string, unknown>,
-  logLevel: 'SILENT',
+  // Logging as npm start does, so a test can look for secrets in what was logged.
+  logLevel: 'INFO',
 });
 const frontEnd = await buildApp({
   config: {
@@ -34,6 +36,7 @@ const frontEnd = await buildApp({
     allowedOrigins: ['http://127.0.0.1'],
     rateLimitMax: 10_000,
   },
+  fastify: { logger: frontendLoggerOptions({ level: 'info' }) },
 });
 await frontEnd.listen({ port: 0, host: '127.0.0.1' });
 const address = frontEnd.server.address();

@@ -56,6 +56,10 @@ export interface RunningPaymentSystem extends PaymentSystemProcessReady {
   executionStatus(paymentId: string): Promise<string>;
   /** The execution's history, one line per event, with the error of each failure: for assertion messages. */
   executionHistory(paymentId: string): Promise<string>;
+  /** Sends requests that carry a card number in the body, a header, the path and the query (all refused). */
+  sendCardData(cardNumber: string): Promise<number[]>;
+  /** Everything the process logged (the front-end's and the task Lambdas' logs). */
+  output(): string;
   /** SIGKILL, sent before the first await (so a caller's check just before it still holds); resolves once the process is gone. */
   kill(): Promise<void>;
 }
@@ -138,6 +142,24 @@ export async function startPaymentSystemProcess(
         })
         .join('\n');
     },
+    async sendCardData(cardNumber) {
+      const spaced = cardNumber.replace(/(\d{4})(?=\d)/g, '$1 ');
+      const post = (headers: Record<string, string>, body: unknown) =>
+        fetch(`${ready.frontEndUrl}/api/payments`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+      const topUp = { meterId: '1200000000011', amountPence: 2000, paymentToken: 'tok_visa' };
+      const answers = await Promise.all([
+        post({ 'Idempotency-Key': newIdempotencyKey() }, { ...topUp, paymentToken: spaced }),
+        post({ 'Idempotency-Key': cardNumber }, topUp),
+        fetch(`${ready.frontEndUrl}/api/payments/${cardNumber}`),
+        fetch(`${ready.frontEndUrl}/api/payments/pay_x?token=${cardNumber}`),
+      ]);
+      return answers.map((answer) => answer.status);
+    },
+    output: () => running.output(),
     kill() {
       sfn.destroy();
       return running.kill();

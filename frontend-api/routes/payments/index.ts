@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type PaymentToVendInput, PaymentToVendInputSchema } from '../../../workflow/contracts.ts';
 import { newPaymentId } from '../../domain/payment-id.ts';
+import { eventsUrlOf, openAccepted, sealAccepted } from '../../domain/replayable-response.ts';
 import { hashStatusToken, newStatusToken } from '../../domain/status-token.ts';
 import { authorisedPayment } from './authorise.ts';
 import { paymentEventsRoute } from './events.ts';
@@ -41,23 +42,20 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const body = request.body;
       const paymentId = newPaymentId();
       const statusToken = newStatusToken();
-      const accepted = {
-        paymentId,
-        statusToken,
-        eventsUrl: `/api/payments/${paymentId}/events?token=${encodeURIComponent(statusToken)}`,
-      };
+      const accepted = { paymentId, statusToken, eventsUrl: eventsUrlOf(paymentId, statusToken) };
+      const owner = { idempotencyKey: request.headers['idempotency-key'], requestHash: requestHashOf(body) };
       // One statement claims the key: a concurrent request with the same key waits for this one's commit,
-      // then replays its response, so every request with one key gets the same answer.
+      // then replays its response, so every request with one key gets the same answer. What is kept to replay
+      // holds the status token sealed, openable only by this key and body.
       const outcome = await fastify.payments.acceptPayment({
-        idempotencyKey: request.headers['idempotency-key'],
-        requestHash: requestHashOf(body),
+        ...owner,
         payment: {
           paymentId,
           meterId: body.meterId,
           amountPence: body.amountPence,
           statusTokenHash: hashStatusToken(statusToken),
         },
-        response: accepted,
+        response: sealAccepted(accepted, owner),
       });
 
       switch (outcome.kind) {
@@ -66,7 +64,7 @@ const paymentsRoutes: FastifyPluginAsyncZod = async (fastify) => {
           request.log.info({ paymentId }, 'payment accepted');
           return reply.code(202).send(accepted);
         case 'replay': {
-          const first = PaymentAcceptedSchema.parse(outcome.response);
+          const first = openAccepted(outcome.response, owner);
           // The first request may have stopped before StartExecution: starting again is harmless.
           await startExecution(fastify, { paymentId: first.paymentId, ...body });
           reply.header('idempotent-replayed', 'true');

@@ -77,6 +77,21 @@ describe('POST /api/payments', () => {
     expect(await env.count('payments')).toBe(paymentsBefore);
   });
 
+  it('keeps neither the status token nor the Idempotency-Key in the record it replays from', async () => {
+    // Act
+    const accepted = (await post(VALID, 'kept-secret-key')).json();
+
+    // Assess
+    const { records } = await env.db.sql(
+      "SELECT key, response::text FROM idempotency_records WHERE response->>'paymentId' = :paymentId",
+      { paymentId: accepted.paymentId },
+    );
+    const kept = JSON.stringify(records);
+    expect(records).toHaveLength(1);
+    expect(kept).not.toContain(accepted.statusToken);
+    expect(kept).not.toContain('kept-secret-key');
+  });
+
   it('answers concurrent posts with one key with one payment', async () => {
     // Prepare
     const paymentsBefore = await env.count('payments');
