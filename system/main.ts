@@ -6,19 +6,25 @@
  * - the payment gateway and vending vendor simulators on 127.0.0.1:4100;
  * - the Fastify front-end on http://127.0.0.1:3000.
  *
- * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data).
+ * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
+ * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts).
  */
 import { buildApp } from '../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
+import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
 import { startPaymentSystem } from './payment-system.ts';
 
 const port = Number(process.env.PORT ?? 3000);
 const awsPort = Number(process.env.LOCAL_AWS_PORT ?? 4566);
 const simulatorsPort = Number(process.env.SIMULATORS_PORT ?? 4100);
 const dataDir = process.env.DATA_DIR ?? '.data';
+// Refuses an unknown name at once, naming the ones there are.
+const environment: EnvironmentName = environmentNamed(process.env.LOCAL_ENVIRONMENT ?? 'dev').name;
 
-console.log(`starting the embedded AWS on 127.0.0.1:${awsPort} (data in ${dataDir}) and the simulators...`);
-const system = await startPaymentSystem({ port: awsPort, dataDir, simulatorsPort });
+console.log(
+  `starting the embedded AWS on 127.0.0.1:${awsPort} (data in ${dataDir}) with ${environment}'s settings, and the simulators...`,
+);
+const system = await startPaymentSystem({ port: awsPort, dataDir, simulatorsPort, environment });
 const frontEnd = await buildApp({
   config: {
     awsEndpointUrl: system.aws.endpoint,
@@ -35,6 +41,7 @@ console.log(`
 payment-to-vend is running:
   top up a meter:      http://127.0.0.1:${port}/   (API docs: http://127.0.0.1:${port}/docs)
   embedded AWS:        ${system.aws.endpoint}   (state machine ${system.stateMachineArn})
+  settings:            ${environment}'s (LOCAL_ENVIRONMENT): up to ${system.topology.workflow.maxVendAttempts} vend attempts, meter-vending ${system.topology.paymentSuccessMapping.maxConcurrency} at a time
   simulators:          gateway ${system.simulators.gatewayUrl}, vendor ${system.simulators.vendorUrl}
   test cards:          tok_visa, tok_chargeDeclined, tok_insufficientFunds, tok_gatewayOutage (README lists all)
   test meters:         1200000000011 vends; 9901000000017 fails twice then vends; 9902000000019 stays down

@@ -2,8 +2,9 @@
  * The whole payments system on one machine: the embedded AWS with the task Lambdas registered (charge,
  * notify, meter-vending), the queues (each with a dead-letter queue), the OnCall topic, the PaymentSuccess
  * → meter-vending event source mapping, the migrated database, the gateway and vendor SIMULATORS (or the
- * providers at given URLs), and the PaymentToVend state machine from the checked-in ASL (or a definition
- * synthesized with other tuning).
+ * providers at given URLs), and the PaymentToVend state machine. Every resource and setting is the topology's
+ * (system/topology.ts) for one environment, as the CDK app deploys it there, and the state machine is what the
+ * construct synthesizes for that environment (or a definition a test passes).
  *
  * Nothing resumes before what it reaches is there: the task Lambdas are registered, the database migrated
  * and the queues and topic created before the embedded Step Functions resumes the executions that an earlier
@@ -17,7 +18,6 @@
  * await sfn.send(new StartExecutionCommand({ stateMachineArn: system.stateMachineArn, name: paymentId, input }));
  * await system.close();
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import {
@@ -26,8 +26,15 @@ import {
   StateMachineAlreadyExists,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { migrate } from '../database/migrate.ts';
+import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
 import { type EmbeddedAws, startEmbeddedAws } from '../local/embedded-aws.ts';
 import type { FunctionDefinition } from '../local/lambda/function-registry.ts';
 import {
@@ -35,7 +42,8 @@ import {
   type SimulatorsOptions,
   startSimulators,
 } from '../local/simulators/start-simulators.ts';
-import { LOCAL_RESOURCE_NAMES } from '../workflow/local-definition.ts';
+import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
+import { type QueueSpec, type Topology, topologyFor } from './topology.ts';
 
 export interface PaymentSystemOptions {
   /** Embedded AWS port; default 4566, 0 for a free one. */
@@ -45,7 +53,9 @@ export interface PaymentSystemOptions {
   /** Simulators' port; default 4100, 0 for a free one. */
   readonly simulatorsPort?: number;
   readonly simulators?: Omit<SimulatorsOptions, 'port'>;
-  /** The state machine's ASL; default the checked-in `workflow/payment-to-vend.asl.json`. */
+  /** Whose settings to run (system/topology.ts, infra/lib/environments.ts); default `dev`. */
+  readonly environment?: EnvironmentName;
+  /** The state machine's ASL; default what the construct synthesizes for the environment. */
   readonly definition?: Record<string, unknown>;
   /** Powertools log level of the task Lambdas; default INFO (tests pass SILENT). */
   readonly logLevel?: string;
@@ -74,6 +84,8 @@ export interface PaymentSystemWithProviders {
   /** Queue URLs by name (PaymentSuccess, PaymentFailure, VendingFailure and their `-dlq`s). */
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly onCallTopicArn: string;
+  /** The resources and settings it runs. */
+  readonly topology: Topology;
   close(): Promise<void>;
 }
 
@@ -91,9 +103,8 @@ const DATABASE = {
   database: 'payments',
 } as const;
 const STATE_MACHINE_NAME = 'PaymentToVend';
-const METER_VENDING_TIMEOUT_SECONDS = 60;
 
-const handlerPath = (relative: string) => fileURLToPath(new URL(`../tasks/${relative}`, import.meta.url));
+const entryPath = (entry: string) => fileURLToPath(new URL(`../${entry}`, import.meta.url));
 
 export function startPaymentSystem(
   options: PaymentSystemOptions & { readonly providers: ProviderUrls },
@@ -112,7 +123,7 @@ export async function startPaymentSystem(
     gatewayUrl: simulators!.gatewayUrl,
     vendorUrl: simulators!.vendorUrl,
   };
-  const { queues, topics } = LOCAL_RESOURCE_NAMES;
+  const topology = topologyFor(environmentNamed(options.environment ?? 'dev'));
   const queueUrls: Record<string, string> = {};
   let onCallTopicArn = '';
   let aws: EmbeddedAws;
@@ -121,19 +132,19 @@ export async function startPaymentSystem(
       port: options.port ?? 4566,
       dataDir: options.dataDir,
       region: REGION,
-      functions: (endpoint) => taskFunctions(endpoint, providers, options.logLevel ?? 'INFO'),
+      functions: (endpoint) => taskFunctions(topology, endpoint, providers, options.logLevel ?? 'INFO'),
       // What a resumed execution reaches: the database its tasks write, the queues, the topic.
       beforeResume: async ({ endpoint, sns }) => {
         const rds = new RDSDataClient({ endpoint, region: REGION, credentials: CREDENTIALS });
         const sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
         try {
           await migrate({ client: rds, ...DATABASE });
-          Object.assign(queueUrls, await createQueues(sqs));
+          Object.assign(queueUrls, await createQueues(sqs, topology));
         } finally {
           rds.destroy();
           sqs.destroy();
         }
-        onCallTopicArn = sns.createTopic(topics.onCall).topicArn;
+        onCallTopicArn = sns.createTopic(topology.topics.onCall.name).topicArn;
       },
     });
   } catch (error) {
@@ -143,23 +154,11 @@ export async function startPaymentSystem(
 
   const sfn = new SFNClient({ endpoint: aws.endpoint, region: REGION, credentials: CREDENTIALS });
   try {
-    const paymentSuccessArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${queues.paymentSuccess}`;
-    const mapped = aws.eventSourceMappings
-      .list()
-      .some(
-        (mapping) =>
-          mapping.eventSourceArn === paymentSuccessArn && mapping.functionArn.endsWith(':meter-vending'),
-      );
-    if (!mapped) {
-      await aws.eventSourceMappings.create({
-        functionName: 'meter-vending',
-        queueArn: paymentSuccessArn,
-        batchSize: 10,
-        functionResponseTypes: ['ReportBatchItemFailures'],
-      });
-    }
+    await mapPaymentSuccess(aws, topology);
 
-    const definition = JSON.stringify(options.definition ?? (await checkedInDefinition()));
+    const definition = JSON.stringify(
+      options.definition ?? synthesizeLocalDefinition({ props: topology.workflow }),
+    );
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/PaymentToVend`;
     let stateMachineArn: string;
     try {
@@ -181,6 +180,7 @@ export async function startPaymentSystem(
       database: DATABASE,
       queueUrls,
       onCallTopicArn,
+      topology,
       async close() {
         await aws.close();
         await simulators?.close();
@@ -197,67 +197,100 @@ export async function startPaymentSystem(
 }
 
 /** The task Lambdas, reaching the embedded AWS at `endpoint` and the providers at theirs. */
-function taskFunctions(endpoint: string, providers: ProviderUrls, logLevel: string): FunctionDefinition[] {
-  const environment = {
-    AWS_ENDPOINT_URL: endpoint,
-    DATABASE_CLUSTER_ARN: DATABASE.resourceArn,
-    DATABASE_SECRET_ARN: DATABASE.secretArn,
-    DATABASE_NAME: DATABASE.database,
-    PAYMENT_GATEWAY_URL: providers.gatewayUrl,
-    VENDING_VENDOR_URL: providers.vendorUrl,
-    POWERTOOLS_LOG_LEVEL: logLevel,
+function taskFunctions(
+  topology: Topology,
+  endpoint: string,
+  providers: ProviderUrls,
+  logLevel: string,
+): FunctionDefinition[] {
+  const providerEnvironment = {
+    paymentGateway: { PAYMENT_GATEWAY_URL: providers.gatewayUrl },
+    vendingVendor: { VENDING_VENDOR_URL: providers.vendorUrl },
   };
-  const { functions } = LOCAL_RESOURCE_NAMES;
-  return [
-    {
-      name: functions.charge,
-      handler: `${handlerPath('charge/handler.ts')}#handler`,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'charge' },
-      timeoutSeconds: 30,
-    },
-    {
-      name: functions.notify,
-      handler: `${handlerPath('notify/handler.ts')}#handler`,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'notify' },
-      timeoutSeconds: 30,
-    },
-    {
-      name: 'meter-vending',
-      handler: `${handlerPath('meter-vending/handler.ts')}#handler`,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'meter-vending' },
-      timeoutSeconds: METER_VENDING_TIMEOUT_SECONDS,
-    },
-  ];
+  return Object.values(topology.functions).map((spec) => ({
+    name: spec.name,
+    handler: `${entryPath(spec.entry)}#handler`,
+    timeoutSeconds: spec.timeoutSeconds,
+    memoryMb: spec.memoryMb,
+    environment: Object.assign(
+      {
+        AWS_ENDPOINT_URL: endpoint,
+        DATABASE_CLUSTER_ARN: DATABASE.resourceArn,
+        DATABASE_SECRET_ARN: DATABASE.secretArn,
+        DATABASE_NAME: DATABASE.database,
+        POWERTOOLS_LOG_LEVEL: logLevel,
+        POWERTOOLS_SERVICE_NAME: spec.serviceName,
+      },
+      ...spec.reaches.map((provider) => providerEnvironment[provider]),
+    ),
+  }));
 }
 
-/** Each queue with its dead-letter queue; CreateQueue answers an existing queue's URL when the attributes match. */
-async function createQueues(sqs: SQSClient): Promise<Record<string, string>> {
+/**
+ * Each queue with its dead-letter queue, as the topology has them. A queue kept from a run with other settings
+ * (another environment) takes this run's.
+ */
+async function createQueues(sqs: SQSClient, topology: Topology): Promise<Record<string, string>> {
   const queueUrls: Record<string, string> = {};
-  for (const name of Object.values(LOCAL_RESOURCE_NAMES.queues)) {
-    const deadLetter = `${name}-dlq`;
-    const created = await sqs.send(
-      new CreateQueueCommand({ QueueName: deadLetter, Attributes: { MessageRetentionPeriod: '1209600' } }),
-    );
-    queueUrls[deadLetter] = created.QueueUrl ?? '';
-    const queue = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          // Lambda's guidance: at least six times the function timeout for a queue it polls.
-          VisibilityTimeout: String(6 * METER_VENDING_TIMEOUT_SECONDS),
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${deadLetter}`,
-            maxReceiveCount: 5,
-          }),
-        },
-      }),
-    );
-    queueUrls[name] = queue.QueueUrl ?? '';
+  const upsert = async (name: string, attributes: Record<string, string>) => {
+    try {
+      const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      return created.QueueUrl ?? '';
+    } catch (error) {
+      if (!(error instanceof QueueNameExists)) throw error;
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+      return QueueUrl ?? '';
+    }
+  };
+  for (const spec of Object.values(topology.queues)) {
+    const { deadLetter } = spec;
+    queueUrls[deadLetter.name] = await upsert(deadLetter.name, {
+      MessageRetentionPeriod: String(deadLetter.retentionDays * 86_400),
+    });
+    queueUrls[spec.name] = await upsert(spec.name, queueAttributes(spec));
   }
   return queueUrls;
 }
 
-async function checkedInDefinition(): Promise<Record<string, unknown>> {
-  const file = new URL('../workflow/payment-to-vend.asl.json', import.meta.url);
-  return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+function queueAttributes(spec: QueueSpec): Record<string, string> {
+  return {
+    VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(spec.retentionDays * 86_400),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${spec.deadLetter.name}`,
+      maxReceiveCount: spec.deadLetter.maxReceiveCount,
+    }),
+  };
+}
+
+/** The PaymentSuccess → meter-vending mapping with the topology's settings, created or brought up to them. */
+async function mapPaymentSuccess(aws: EmbeddedAws, topology: Topology): Promise<void> {
+  const spec = topology.paymentSuccessMapping;
+  const functionName = topology.functions[spec.function].name;
+  const queueArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${topology.queues[spec.queue].name}`;
+  const settings = {
+    batchSize: spec.batchSize,
+    maximumBatchingWindowSeconds: spec.maxBatchingWindowSeconds,
+    maximumConcurrency: spec.maxConcurrency,
+  };
+  const existing = aws.eventSourceMappings
+    .list()
+    .find(
+      (mapping) => mapping.eventSourceArn === queueArn && mapping.functionArn.endsWith(`:${functionName}`),
+    );
+  if (existing === undefined) {
+    await aws.eventSourceMappings.create({
+      functionName,
+      queueArn,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      ...settings,
+    });
+  } else if (
+    existing.batchSize !== settings.batchSize ||
+    existing.maximumBatchingWindowSeconds !== settings.maximumBatchingWindowSeconds ||
+    existing.maximumConcurrency !== settings.maximumConcurrency
+  ) {
+    await aws.eventSourceMappings.update(existing.uuid, settings);
+  }
 }

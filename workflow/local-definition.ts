@@ -19,18 +19,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { RESOURCE_NAMES } from '../system/topology.ts';
 import { PaymentToVend, type PaymentToVendProps } from './payment-to-vend.ts';
 
-/** The local names of what the state machine reaches. */
-export const LOCAL_RESOURCE_NAMES = {
-  functions: { charge: 'charge', notify: 'notify', meterVending: 'meter-vending' },
-  queues: {
-    paymentSuccess: 'PaymentSuccess',
-    paymentFailure: 'PaymentFailure',
-    vendingFailure: 'VendingFailure',
-  },
-  topics: { onCall: 'OnCall' },
-} as const;
+/** The local names of what the state machine reaches: the system's, as its topology declares them. */
+export const LOCAL_RESOURCE_NAMES = RESOURCE_NAMES;
 
 export interface LocalEnvironment {
   readonly region?: string;

@@ -3,18 +3,25 @@
  * only what may succeed next time, the embedded Step Functions accepts it, and the CDK resources are right.
  */
 import { readFileSync } from 'node:fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatProblems, validateDefinition } from '../local/stepfunctions/definition/validate.ts';
 import { type LocalTuning, synthesizeLocalDefinition } from './local-definition.ts';
-import { PAYMENT_TO_VEND_DEFAULTS, PaymentToVend, type PaymentToVendProps } from './payment-to-vend.ts';
-import { ASL_PATH, formatAsl } from './synth-asl.ts';
+import {
+  PAYMENT_TO_VEND_DEFAULTS,
+  PaymentToVend,
+  type PaymentToVendProps,
+  retryBudgetSeconds,
+  UNTIMED_TASK_ATTEMPT_SECONDS,
+} from './payment-to-vend.ts';
+import { ASL_PATH, checkedInDefinition, formatAsl } from './synth-asl.ts';
 
 interface Retrier {
   ErrorEquals: string[];
@@ -73,7 +80,7 @@ describe('the generated ASL', () => {
     const checkedIn = readFileSync(ASL_PATH, 'utf8');
 
     // Act
-    const synthesized = formatAsl(synthesizeLocalDefinition());
+    const synthesized = formatAsl(checkedInDefinition());
 
     // Assess
     expect(
@@ -326,6 +333,167 @@ describe('the construct', () => {
   ])('refuses %o', (tuning, message) => {
     // Act
     const attempt = () => synthesizeLocalDefinition({ props: tuning });
+
+    // Assess
+    expect(attempt).toThrow(message);
+  });
+});
+
+describe('the execution timeout', () => {
+  type VendSettings = Record<
+    | 'maxVendAttempts'
+    | 'vendTimeoutSeconds'
+    | 'vendRetryIntervalSeconds'
+    | 'vendBackoffRate'
+    | 'vendMaxDelaySeconds',
+    number
+  >;
+  /** Every vend attempt at its timeout, and the longest wait before each retry. */
+  const vendBudget = (settings: VendSettings) => {
+    let total = settings.vendTimeoutSeconds;
+    for (let retry = 0; retry < settings.maxVendAttempts - 1; retry += 1) {
+      const wait = settings.vendRetryIntervalSeconds * settings.vendBackoffRate ** retry;
+      total += Math.min(wait, settings.vendMaxDelaySeconds) + settings.vendTimeoutSeconds;
+    }
+    return total;
+  };
+  const timeoutOf = (props: LocalTuning = {}) =>
+    (synthesizeLocalDefinition({ props }) as { TimeoutSeconds?: number }).TimeoutSeconds;
+
+  it.each([
+    ['the defaults', {}],
+    ['the tuning of these tests', TUNING],
+    ['more and longer vend attempts', { ...TUNING, maxVendAttempts: 8, vendTimeoutSeconds: 900 }],
+  ])(
+    'outlasts every charge and vend attempt and the waits between them, in whole minutes, with %s',
+    (_, tuning) => {
+      // Prepare
+      const settings = { ...PAYMENT_TO_VEND_DEFAULTS, ...tuning };
+      const chargeAttempts = settings.maxChargeAttempts * UNTIMED_TASK_ATTEMPT_SECONDS;
+
+      // Act
+      const timeoutSeconds = timeoutOf(tuning);
+
+      // Assess
+      expect(timeoutSeconds).toBeGreaterThan(vendBudget(settings) + chargeAttempts);
+      expect((timeoutSeconds ?? 1) % 60).toBe(0);
+    },
+  );
+
+  it('is the one given, when that covers the retries', () => {
+    // Act
+    const timeoutSeconds = timeoutOf({ executionTimeoutSeconds: 86_400 });
+
+    // Assess
+    expect(timeoutSeconds).toBe(86_400);
+  });
+
+  it.each([
+    [{ executionTimeoutSeconds: 600 }, /executionTimeoutSeconds must be a whole number of at least \d+/],
+    [{ executionTimeoutSeconds: 86_400.5 }, /executionTimeoutSeconds must be a whole number/],
+  ])('refuses %o', (tuning, message) => {
+    // Act
+    const attempt = () => synthesizeLocalDefinition({ props: tuning });
+
+    // Assess
+    expect(attempt).toThrow(message);
+  });
+});
+
+describe('retryBudgetSeconds', () => {
+  /** A Lambda task with no retries of its own, so each case adds exactly the retries it names. */
+  const call = (stack: Stack, id: string, timeoutSeconds?: number) =>
+    new tasks.LambdaInvoke(stack, id, {
+      lambdaFunction: lambda.Function.fromFunctionArn(
+        stack,
+        `${id}Function`,
+        'arn:aws:lambda:eu-west-2:111111111111:function:f',
+      ),
+      retryOnServiceExceptions: false,
+      ...(timeoutSeconds !== undefined
+        ? { taskTimeout: sfn.Timeout.duration(Duration.seconds(timeoutSeconds)) }
+        : {}),
+    });
+
+  it.each([
+    [
+      'each attempt at its TimeoutSeconds, and each wait doubled but capped',
+      (stack: Stack) => {
+        const task = call(stack, 'Call', 10);
+        task.addRetry({ interval: Duration.seconds(3), maxAttempts: 2, maxDelay: Duration.seconds(4) });
+        return new sfn.Pass(stack, 'Start').next(task).next(new sfn.Succeed(stack, 'Done'));
+      },
+      // 10 + (3 + 10) + (min(6, 4) + 10)
+      37,
+    ],
+    [
+      'an attempt with no TimeoutSeconds at the longest a task attempt takes, every retrier in full',
+      (stack: Stack) => {
+        const task = call(stack, 'Call');
+        task.addRetry({ errors: ['A'], interval: Duration.seconds(1), maxAttempts: 1 });
+        task.addRetry({ errors: ['B'], interval: Duration.seconds(2), maxAttempts: 1 });
+        return task;
+      },
+      3 * UNTIMED_TASK_ATTEMPT_SECONDS + 1 + 2,
+    ],
+    [
+      'the longer branch of a Choice',
+      (stack: Stack) =>
+        new sfn.Choice(stack, 'Which')
+          .when(sfn.Condition.isPresent('$.short'), call(stack, 'Short', 5))
+          .otherwise(call(stack, 'Long', 50)),
+      50,
+    ],
+    [
+      'the Catch path when it is the longer one',
+      (stack: Stack) => {
+        const task = call(stack, 'Call', 5);
+        task.addCatch(call(stack, 'Recover', 20).next(call(stack, 'Report', 20)));
+        return task.next(new sfn.Succeed(stack, 'Done'));
+      },
+      45,
+    ],
+  ])('counts %s', (_, build, expectedSeconds) => {
+    // Prepare
+    const start = build(new Stack());
+
+    // Act
+    const budget = retryBudgetSeconds(start.startState);
+
+    // Assess
+    expect(budget).toBe(expectedSeconds);
+  });
+
+  it.each([
+    [
+      'a callback with no TimeoutSeconds',
+      (stack: Stack) =>
+        new tasks.SqsSendMessage(stack, 'Wait', {
+          queue: sqs.Queue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:eu-west-2:111111111111:q'),
+          integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+          messageBody: sfn.TaskInput.fromObject({ token: sfn.JsonPath.taskToken }),
+        }),
+      /cannot bound how long Wait/,
+    ],
+    [
+      'a loop',
+      (stack: Stack) => {
+        const again = call(stack, 'Again', 5);
+        again.next(
+          new sfn.Choice(stack, 'More')
+            .when(sfn.Condition.isPresent('$.more'), again)
+            .otherwise(new sfn.Succeed(stack, 'Done')),
+        );
+        return again;
+      },
+      /can be reached again/,
+    ],
+  ])('refuses %s', (_, build, message) => {
+    // Prepare
+    const start = build(new Stack());
+
+    // Act
+    const attempt = () => retryBudgetSeconds(start.startState);
 
     // Assess
     expect(attempt).toThrow(message);

@@ -121,6 +121,13 @@ export interface PaymentToVendProps {
   readonly logs?: sfn.LogOptions;
   /** X-Ray tracing. @default false */
   readonly tracingEnabled?: boolean;
+  /**
+   * The execution's TimeoutSeconds: an execution still running after this is stuck, and Step Functions ends it
+   * TIMED_OUT (which pages on-call). It may not be shorter than the longest the states and their retries can
+   * take, or it would cut short an execution that is still going to end well.
+   * @default that longest, plus a margin (see `retryBudgetSeconds`)
+   */
+  readonly executionTimeoutSeconds?: number;
 }
 
 /** The defaults of the optional numeric props, as the generated ASL uses them. */
@@ -437,9 +444,18 @@ export class PaymentToVend extends Construct {
     recordChargeUnconfirmed.next(chargeOutcome);
     const definition = setAsidePaymentToken.next(chargeStep).next(chargeOutcome);
 
+    const budgetSeconds = retryBudgetSeconds(definition.startState);
+    const executionTimeoutSeconds = props.executionTimeoutSeconds ?? withMargin(budgetSeconds);
+    if (!Number.isInteger(executionTimeoutSeconds) || executionTimeoutSeconds < budgetSeconds) {
+      throw new Error(
+        `PaymentToVend: executionTimeoutSeconds must be a whole number of at least ${Math.ceil(budgetSeconds)} (the longest the retries can take), got ${executionTimeoutSeconds}`,
+      );
+    }
+
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.seconds(executionTimeoutSeconds),
       comment: 'PaymentToVend: card payment to smart-meter credit (see workflow/payment-to-vend.ts)',
       ...(props.stateMachineName !== undefined ? { stateMachineName: props.stateMachineName } : {}),
       ...(props.logs !== undefined ? { logs: props.logs } : {}),
@@ -463,7 +479,9 @@ function retryPassingFailures(task: sfn.TaskStateBase): void {
   });
 }
 
-type Settings = { -readonly [K in keyof typeof PAYMENT_TO_VEND_DEFAULTS]: number };
+/** The construct's numeric settings (each prop of PAYMENT_TO_VEND_DEFAULTS). */
+export type PaymentToVendSettings = { -readonly [K in keyof typeof PAYMENT_TO_VEND_DEFAULTS]: number };
+type Settings = PaymentToVendSettings;
 
 function definedOnly(props: PaymentToVendProps): Partial<Settings> {
   const settings: Partial<Settings> = {};
@@ -497,4 +515,117 @@ function checkSettings(settings: Settings): void {
       `PaymentToVend: vendHeartbeatSeconds (${settings.vendHeartbeatSeconds}) must be less than vendTimeoutSeconds (${settings.vendTimeoutSeconds})`,
     );
   }
+}
+
+// ─── Execution timeout ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The longest one attempt of a Task state with no TimeoutSeconds of its own can take: a Lambda invoke lasts at
+ * most its function's timeout (the task Lambdas' longest is 60 s; infra's tests hold them to this), an SQS or
+ * SNS call a few seconds.
+ */
+export const UNTIMED_TASK_ATTEMPT_SECONDS = 60;
+
+/**
+ * The longest an execution can run while every state does what it is meant to: the most expensive path from
+ * `start` to an end, each Task state on it costing every attempt its Retry allows at the longest an attempt
+ * can take (its TimeoutSeconds, else `UNTIMED_TASK_ATTEMPT_SECONDS`), plus the longest wait before each retry
+ * (IntervalSeconds × BackoffRate^n, capped at MaxDelaySeconds; full jitter only shortens it). Each retrier of a
+ * state counts in full, since each keeps its own count of attempts.
+ *
+ * With the defaults that path is a charge whose outcome stays unknown but turns out charged, then a vend that
+ * runs out of attempts: Charge → RecordChargeUnconfirmed → NotifyCustomerCharged → NotifyCustomerVendRequested
+ * → Vend → RecordVendFailed → PublishVendingFailure → AlertOnCall → NotifyCustomerVendFailed. Vend alone is
+ * maxVendAttempts × vendTimeoutSeconds + the waits between them (5 + 10 + 20 s, each under vendMaxDelaySeconds):
+ * 2,435 s; Charge is its three retriers (gateway unavailable, request in progress, Lambda's service errors);
+ * each notify, record, publish and page step is its passing-failure retries and Lambda's service errors.
+ *
+ * Computed from the states rather than written out, so a state or retrier added later is counted too.
+ */
+export function retryBudgetSeconds(start: sfn.State): number {
+  const states = new Map<string, StateJson>();
+  for (const state of sfn.State.findReachableStates(start, { includeErrorHandlers: true })) {
+    states.set(state.stateId, state.toStateJson() as StateJson);
+  }
+  const longest = new Map<string, number>();
+  const visiting = new Set<string>();
+  const longestFrom = (name: string): number => {
+    const known = longest.get(name);
+    if (known !== undefined) return known;
+    if (visiting.has(name)) {
+      throw new Error(
+        `PaymentToVend: ${name} can be reached again, so no execution timeout bounds its retries`,
+      );
+    }
+    const state = states.get(name);
+    if (state === undefined) throw new Error(`PaymentToVend: no state ${name}`);
+    visiting.add(name);
+    const next = [state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next)]
+      .concat((state.Catch ?? []).map((catcher) => catcher.Next))
+      .filter((candidate): candidate is string => candidate !== undefined);
+    const total = stateBudgetSeconds(name, state) + Math.max(0, ...next.map(longestFrom));
+    visiting.delete(name);
+    longest.set(name, total);
+    return total;
+  };
+  return longestFrom(start.stateId);
+}
+
+/** The parts of a state's ASL the budget reads. */
+interface StateJson {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly TimeoutSeconds?: number;
+  readonly Seconds?: number;
+  readonly Next?: string;
+  readonly Default?: string;
+  readonly Choices?: readonly { readonly Next?: string }[];
+  readonly Catch?: readonly { readonly Next: string }[];
+  readonly Retry?: readonly {
+    readonly IntervalSeconds?: number;
+    readonly MaxAttempts?: number;
+    readonly BackoffRate?: number;
+    readonly MaxDelaySeconds?: number;
+  }[];
+}
+
+function stateBudgetSeconds(name: string, state: StateJson): number {
+  switch (state.Type) {
+    case 'Pass':
+    case 'Choice':
+    case 'Succeed':
+    case 'Fail':
+      return 0;
+    case 'Wait':
+      if (state.Seconds === undefined) break;
+      return state.Seconds;
+    case 'Task': {
+      // A task that waits for a callback or a job has no bound but its own TimeoutSeconds.
+      const waits = /\.(waitForTaskToken|sync)/.test(state.Resource ?? '');
+      if (state.TimeoutSeconds === undefined && waits) break;
+      const attemptSeconds = state.TimeoutSeconds ?? UNTIMED_TASK_ATTEMPT_SECONDS;
+      let total = attemptSeconds;
+      for (const retrier of state.Retry ?? []) {
+        // The ASL defaults: 3 attempts, 1 s, doubling.
+        const retries = retrier.MaxAttempts ?? 3;
+        for (let retry = 0; retry < retries; retry += 1) {
+          const wait = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** retry;
+          total += Math.min(wait, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) + attemptSeconds;
+        }
+      }
+      return total;
+    }
+  }
+  throw new Error(
+    `PaymentToVend: cannot bound how long ${name} (${state.Type}) takes; set executionTimeoutSeconds`,
+  );
+}
+
+/**
+ * The budget plus a tenth, and at least five minutes, for what the attempts' bounds leave out (Step Functions'
+ * own scheduling between states, a Lambda's cold start before its timeout starts), in whole minutes.
+ */
+function withMargin(budgetSeconds: number): number {
+  const margin = Math.max(budgetSeconds / 10, 300);
+  return Math.ceil((budgetSeconds + margin) / 60) * 60;
 }

@@ -1,17 +1,22 @@
 import { App, Stage } from 'aws-cdk-lib';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_ACCOUNTS } from '../lib/environments.ts';
+import type { PipelineStack } from '../lib/stacks/pipeline-stack.ts';
 import { NO_BUNDLING } from '../testing/bare-stack.ts';
-import { unsuppressedFindings } from '../testing/nag.ts';
+import { unsuppressedFindings, unusedAcknowledgements } from '../testing/nag.ts';
 import { accountsFromContext, buildPipelineApp } from './app.ts';
 
 describe('the app as `npm run synth` builds it', () => {
-  it('is the pipeline with every environment inside it, four stacks each, nothing unacknowledged by the packs', () => {
-    // Prepare
-    const app = new App({ context: { ...NO_BUNDLING } });
+  // The whole app, synthesized once: the pipeline with every environment inside it.
+  let app: App;
+  let pipeline: PipelineStack;
+  beforeAll(() => {
+    app = new App({ context: { ...NO_BUNDLING } });
+    pipeline = buildPipelineApp(app);
+  }, 120_000);
 
+  it('is the pipeline with every environment inside it, four stacks each, nothing unacknowledged by the packs', () => {
     // Act
-    const pipeline = buildPipelineApp(app);
     const findings = unsuppressedFindings(app);
 
     // Assess
@@ -26,6 +31,14 @@ describe('the app as `npm run synth` builds it', () => {
     }
     expect(pipeline.account).toBe(PLACEHOLDER_ACCOUNTS.tooling);
     expect(findings).toEqual([]);
+  }, 120_000);
+
+  it('acknowledges no finding that is not there, in the pipeline or any environment', () => {
+    // Act
+    const unused = unusedAcknowledgements(app);
+
+    // Assess
+    expect(unused).toEqual([]);
   }, 120_000);
 });
 

@@ -1,8 +1,9 @@
 import { Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { constructTestApp } from '../testing/bare-stack.ts';
-import { unsuppressedFindings } from '../testing/nag.ts';
+import { unsuppressedFindings, unusedAcknowledgements } from '../testing/nag.ts';
 import { applyCompliance } from './compliance.ts';
 
 const env = { account: '111111111111', region: 'eu-west-2' };
@@ -49,5 +50,77 @@ describe('applyCompliance and unsuppressedFindings', () => {
     new sqs.Queue(new Stack(new Stage(app, 'only', { env }), 'Stack'), 'Queue');
 
     expect(() => unsuppressedFindings(app)).toThrow(/applyCompliance/);
+  });
+});
+
+describe('unusedAcknowledgements', () => {
+  /** A stage with a queue that has no dead-letter queue (AwsSolutions-SQS3) and refuses plain HTTP. */
+  const stageWithQueue = () => {
+    const app = constructTestApp();
+    const stage = new Stage(app, 'only', { env });
+    const queue = new sqs.Queue(new Stack(stage, 'Stack'), 'Queue', { enforceSSL: true });
+    return { app, stage, queue };
+  };
+
+  it.each([
+    ['on the queue', (queue: sqs.Queue) => queue],
+    ['on its CloudFormation resource', (queue: sqs.Queue) => queue.node.defaultChild as Construct],
+    ['on its stack, above it', (queue: sqs.Queue) => Stack.of(queue)],
+  ])('finds nothing when the acknowledgement covers a finding, sitting %s', (_, where) => {
+    // Prepare
+    const { app, stage, queue } = stageWithQueue();
+    Validations.of(where(queue)).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'test: a queue with no DLQ',
+    });
+    applyCompliance(stage);
+
+    // Act
+    const unused = unusedAcknowledgements(app);
+
+    // Assess
+    expect(unused).toEqual([]);
+    expect(unsuppressedFindings(app)).toEqual([]);
+  });
+
+  it.each([
+    ['a rule the resource does not break', 'AwsSolutions-SQS4', (queue: sqs.Queue) => queue],
+    [
+      'a finding the rule does not report (a misspelt acknowledgement)',
+      'AwsSolutions-SQS3[Resource::*]',
+      (queue: sqs.Queue) => queue,
+    ],
+    [
+      'a finding on a sibling, not under it',
+      'AwsSolutions-SQS3',
+      (queue: sqs.Queue) => new Construct(Stack.of(queue), 'Elsewhere'),
+    ],
+  ])('names an acknowledgement of %s', (_, id, where) => {
+    // Prepare
+    const { app, stage, queue } = stageWithQueue();
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'test: a queue with no DLQ' });
+    const placed = where(queue);
+    Validations.of(placed).acknowledge({ id, reason: 'test: matches nothing' });
+    applyCompliance(stage);
+
+    // Act
+    const unused = unusedAcknowledgements(app);
+
+    // Assess
+    expect(unused).toEqual([{ ruleId: id, path: placed.node.path, reason: 'test: matches nothing' }]);
+  });
+
+  it('counts only the nearest of two acknowledgements of one finding as used', () => {
+    // Prepare
+    const { app, stage, queue } = stageWithQueue();
+    Validations.of(Stack.of(queue)).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'test: outer' });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'test: inner' });
+    applyCompliance(stage);
+
+    // Act
+    const unused = unusedAcknowledgements(app);
+
+    // Assess
+    expect(unused).toEqual([{ ruleId: 'AwsSolutions-SQS3', path: 'only/Stack', reason: 'test: outer' }]);
   });
 });

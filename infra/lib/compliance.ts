@@ -41,7 +41,12 @@ const checkedScopes = new WeakSet<IConstruct>();
 
 /** Whether `applyCompliance` was called on `scope` or on any construct under it. */
 export function isComplianceApplied(scope: IConstruct): boolean {
-  return scope.node.findAll().some((construct) => checkedScopes.has(construct));
+  return complianceScopes(scope).length > 0;
+}
+
+/** The constructs under `root` (itself included) that `applyCompliance` was called on. */
+export function complianceScopes(root: IConstruct): IConstruct[] {
+  return root.node.findAll().filter((construct) => checkedScopes.has(construct));
 }
 
 /** A nag pack that checks the constructs under one scope rather than the whole app. */

@@ -9,6 +9,8 @@
  * `cdk synth -c accounts='{"dev":"…","staging":"…","nonlive":"…","production":"…","tooling":"…"}'`.
  * Synthesis never looks anything up in an account, so it runs offline with no credentials.
  *
+ * The resources built from these settings, on AWS and locally alike, are declared in system/topology.ts.
+ *
  * @example
  * for (const settings of ENVIRONMENTS) new PaymentPlatformStage(pipelineScope, settings.name, { settings, toolingAccount });
  */
@@ -47,6 +49,8 @@ export interface EnvironmentSettings {
   readonly workflow: {
     /** Vend attempts before VendFailed (the construct's maxVendAttempts). */
     readonly maxVendAttempts: number;
+    /** At most this many meter-vending invocations at once (the PaymentSuccess event source's cap). */
+    readonly vendingConcurrency: number;
   };
   /** Retention of application and audit logs. */
   readonly logRetentionDays: number;
@@ -84,7 +88,7 @@ export function environments(
     region: REGION,
     publicFrontEnd: false,
     frontEnd: { minTasks: 1, maxTasks: 2 },
-    workflow: { maxVendAttempts: 5 },
+    workflow: { maxVendAttempts: 5, vendingConcurrency: 5 },
     logRetentionDays: 30,
     providers: sandboxProviders,
   };
@@ -153,7 +157,7 @@ export function environments(
         deletionProtection: true,
       },
       frontEnd: { minTasks: 2, maxTasks: 10 },
-      workflow: { maxVendAttempts: 5 },
+      workflow: { maxVendAttempts: 5, vendingConcurrency: 50 },
       // Payment audit trails are kept for a year (PCI DSS 10.7).
       logRetentionDays: 365,
       providers: {
@@ -162,4 +166,19 @@ export function environments(
       },
     },
   ];
+}
+
+/**
+ * One environment's settings, by name (placeholder accounts: enough for what runs locally).
+ *
+ * @example
+ * environmentNamed('production').workflow.maxVendAttempts; // 5
+ */
+export function environmentNamed(name: string): EnvironmentSettings {
+  const found = environments().find((settings) => settings.name === name);
+  if (found === undefined) {
+    const names = environments().map((settings) => settings.name);
+    throw new Error(`No environment named ${JSON.stringify(name)}: one of ${names.join(', ')}`);
+  }
+  return found;
 }

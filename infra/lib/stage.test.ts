@@ -1,19 +1,27 @@
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UNTIMED_TASK_ATTEMPT_SECONDS } from '../../workflow/payment-to-vend.ts';
 import { buildStages } from '../bin/app.ts';
 import { NO_BUNDLING } from '../testing/bare-stack.ts';
-import { type NagFinding, unsuppressedFindings } from '../testing/nag.ts';
+import {
+  type NagAcknowledgement,
+  type NagFinding,
+  unsuppressedFindings,
+  unusedAcknowledgements,
+} from '../testing/nag.ts';
 import { environments } from './environments.ts';
 import type { PaymentPlatformStage } from './stage.ts';
 
 // The whole app, every environment, synthesized once (with CDK's CloudFormation checks and the nag packs).
 let stages: PaymentPlatformStage[];
 let findings: NagFinding[];
+let unusedAcknowledgementsOfApp: NagAcknowledgement[];
 beforeAll(() => {
   const app = new App({ context: { ...NO_BUNDLING } });
   stages = buildStages(app, environments());
   findings = unsuppressedFindings(app);
+  unusedAcknowledgementsOfApp = unusedAcknowledgements(app);
 });
 
 const stageNamed = (name: string) => {
@@ -36,7 +44,22 @@ describe('the CDK app', () => {
   it('passes the AWS Solutions and PCI DSS 3.2.1 packs with nothing unacknowledged, in every stack of every environment', () => {
     expect(findings).toEqual([]);
   });
+
+  it('acknowledges only findings the packs make: each acknowledgement names what it covers', () => {
+    expect(unusedAcknowledgementsOfApp).toEqual([]);
+  });
 });
+
+/** A state machine's definition as deployed, with CloudFormation's references left as placeholders. */
+function deployedDefinition(definitionString: unknown): {
+  TimeoutSeconds?: number;
+  States: Record<string, { TimeoutSeconds?: number; Retry?: { MaxAttempts?: number }[] }>;
+} {
+  if (typeof definitionString === 'string') return JSON.parse(definitionString);
+  const [, parts] = (definitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  // Every reference sits inside a JSON string (an ARN, a queue URL), so a placeholder keeps the JSON whole.
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REFERENCE')).join(''));
+}
 
 describe.each(environments().map((settings) => [settings.name, settings] as const))(
   'the %s stage',
@@ -112,6 +135,34 @@ describe.each(environments().map((settings) => [settings.name, settings] as cons
 
     it(`${isProduction ? 'protects' : 'does not protect'} the stateful stack from termination`, () => {
       expect(stageNamed(name).statefulStack.terminationProtection).toBe(isProduction);
+    });
+
+    it('ends a stuck execution: the state machine has a timeout longer than every vend attempt', () => {
+      // Prepare
+      const [machine] = Object.values(
+        templates.application.findResources('AWS::StepFunctions::StateMachine'),
+      );
+
+      // Act
+      const definition = deployedDefinition(machine?.Properties.DefinitionString);
+
+      // Assess
+      const vend = definition.States.Vend;
+      const vendAttempts =
+        1 + (vend?.Retry ?? []).reduce((sum, retrier) => sum + (retrier.MaxAttempts ?? 3), 0);
+      expect(vendAttempts).toBe(settings.workflow.maxVendAttempts);
+      expect(definition.TimeoutSeconds).toBeGreaterThan(vendAttempts * (vend?.TimeoutSeconds ?? Number.NaN));
+    });
+
+    it(`keeps every task Lambda within the ${UNTIMED_TASK_ATTEMPT_SECONDS} s a task attempt is budgeted in the execution timeout`, () => {
+      // Prepare
+      const { charge, notify, meterVending } = stageNamed(name).applicationStack.taskFunctions;
+
+      // Act
+      const timeouts = [charge, notify, meterVending].map((fn) => fn.timeout?.toSeconds());
+
+      // Assess
+      for (const timeout of timeouts) expect(timeout).toBeLessThanOrEqual(UNTIMED_TASK_ATTEMPT_SECONDS);
     });
 
     it('keeps stateful resources out of the application stack', () => {

@@ -86,6 +86,7 @@ export class PaymentPlatformStage extends Stage {
           targetGroup: frontEnd.targetGroup,
           service: frontEnd.service,
         },
+        database: this.statefulStack.database.cluster,
       },
       description: `PaymentToVend ${settings.title}: audit trail, alarms, event logs, dashboard, health probe`,
     });

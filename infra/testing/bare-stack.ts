@@ -4,7 +4,7 @@
  *
  * @example
  * const { stack } = bareStack('production');
- * new Messaging(stack, 'Messaging', { settings: settingsOf('production'), meterVendingTimeout: Duration.seconds(60) });
+ * new Messaging(stack, 'Messaging', { settings: settingsOf('production') });
  * const template = Template.fromStack(stack);
  */
 import { App, Stack } from 'aws-cdk-lib';

@@ -11,6 +11,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -71,6 +72,9 @@ export function monitoredResources(scope: Construct): MonitoredResources {
         serviceName: 'front-end',
       }),
     },
+    database: rds.DatabaseCluster.fromDatabaseClusterAttributes(scope, 'Database', {
+      clusterIdentifier: 'payments-test',
+    }),
   };
 }
 

@@ -26,6 +26,16 @@ export interface CreateEventSourceMapping {
   readonly functionResponseTypes?: readonly 'ReportBatchItemFailures'[];
   /** Default true. */
   readonly enabled?: boolean;
+  /** ScalingConfig.MaximumConcurrency: 2–1000 concurrent invocations at most; default none (5 pollers here). */
+  readonly maximumConcurrency?: number;
+}
+
+/** What UpdateEventSourceMapping may change; what is not given stays. */
+export interface EventSourceMappingChanges {
+  readonly enabled?: boolean;
+  readonly batchSize?: number;
+  readonly maximumBatchingWindowSeconds?: number;
+  readonly maximumConcurrency?: number;
 }
 
 /** A mapping as Lambda describes it (GetEventSourceMapping's main members). */
@@ -38,6 +48,8 @@ export interface EventSourceMapping {
   readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
   readonly state: 'Enabled' | 'Disabled';
   readonly lastModified: Date;
+  /** ScalingConfig.MaximumConcurrency, when set. */
+  readonly maximumConcurrency?: number;
 }
 
 interface MappingRecordState {
@@ -50,6 +62,7 @@ interface MappingRecordState {
   readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
   readonly enabled: boolean;
   readonly lastModified: number;
+  readonly maximumConcurrency?: number;
 }
 
 type MappingRecord =
@@ -134,20 +147,13 @@ export class EventSourceMappings {
     const fifo = request.queueArn.endsWith('.fifo');
     const batchSize = request.batchSize ?? 10;
     const window = request.maximumBatchingWindowSeconds ?? 0;
-    checkRange('batchSize', batchSize, 1, 10_000);
-    checkRange('maximumBatchingWindowSeconds', window, 0, 300);
-    // Wording of the next three is a guess; the rules are Lambda's (CreateEventSourceMapping reference).
-    if (fifo && batchSize > 10) {
-      throw invalidParameterValue('Batch size must be between 1 and 10 for FIFO queues.');
-    }
-    if (fifo && request.maximumBatchingWindowSeconds !== undefined) {
-      throw invalidParameterValue('Batching window is not supported for FIFO queues.');
-    }
-    if (batchSize > 10 && window < 1) {
-      throw invalidParameterValue(
-        'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
-      );
-    }
+    checkBatching({
+      fifo,
+      batchSize,
+      window,
+      windowGiven: request.maximumBatchingWindowSeconds !== undefined,
+      maximumConcurrency: request.maximumConcurrency,
+    });
     for (const type of request.functionResponseTypes ?? []) {
       if (type !== 'ReportBatchItemFailures') {
         throw validationError(
@@ -178,6 +184,7 @@ export class EventSourceMappings {
         : [],
       enabled: request.enabled ?? true,
       lastModified: Date.now(),
+      ...(request.maximumConcurrency === undefined ? {} : { maximumConcurrency: request.maximumConcurrency }),
     };
     this.#write({ t: 'mapping', mapping });
     await this.#journal!.flushed();
@@ -185,15 +192,34 @@ export class EventSourceMappings {
     return { uuid: mapping.uuid };
   }
 
-  /** Enables or disables a mapping (polling stops or starts); ResourceNotFoundException for an unknown UUID. */
-  async update(uuid: string, changes: { enabled: boolean }): Promise<EventSourceMapping> {
+  /**
+   * Changes a mapping, as UpdateEventSourceMapping does: enables or disables it, or sets its batching and
+   * concurrency (the same ranges and rules as create); its pollers restart with the new settings.
+   * ResourceNotFoundException for an unknown UUID.
+   */
+  async update(uuid: string, changes: EventSourceMappingChanges): Promise<EventSourceMapping> {
     this.#assertOpen();
     const mapping = this.#mappingOf(uuid);
-    this.#write({
-      t: 'mapping',
-      mapping: { ...mapping, enabled: changes.enabled, lastModified: Date.now() },
+    const updated: MappingRecordState = {
+      ...mapping,
+      enabled: changes.enabled ?? mapping.enabled,
+      batchSize: changes.batchSize ?? mapping.batchSize,
+      maximumBatchingWindowSeconds:
+        changes.maximumBatchingWindowSeconds ?? mapping.maximumBatchingWindowSeconds,
+      lastModified: Date.now(),
+      ...(changes.maximumConcurrency === undefined ? {} : { maximumConcurrency: changes.maximumConcurrency }),
+    };
+    checkBatching({
+      fifo: mapping.queueArn.endsWith('.fifo'),
+      batchSize: updated.batchSize,
+      window: updated.maximumBatchingWindowSeconds,
+      windowGiven: changes.maximumBatchingWindowSeconds !== undefined,
+      maximumConcurrency: changes.maximumConcurrency,
     });
+    this.#write({ t: 'mapping', mapping: updated });
     await this.#journal!.flushed();
+    // Pollers read their settings when they start: restart them on the new ones.
+    await this.#stopPolling(uuid);
     this.#reconcile(uuid);
     return describeMapping(this.#mappingOf(uuid));
   }
@@ -261,7 +287,8 @@ export class EventSourceMappings {
         maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
         reportBatchItemFailures: mapping.functionResponseTypes.includes('ReportBatchItemFailures'),
       };
-      const loops = Array.from({ length: this.#pollersPerMapping }, () =>
+      // Each poller runs one batch at a time, so their number caps the concurrent invocations.
+      const loops = Array.from({ length: mapping.maximumConcurrency ?? this.#pollersPerMapping }, () =>
         pollQueue({
           mapping: polled,
           sqs: this.#sqs,
@@ -351,5 +378,34 @@ function describeMapping(mapping: MappingRecordState): EventSourceMapping {
     functionResponseTypes: mapping.functionResponseTypes,
     state: mapping.enabled ? 'Enabled' : 'Disabled',
     lastModified: new Date(mapping.lastModified),
+    ...(mapping.maximumConcurrency === undefined ? {} : { maximumConcurrency: mapping.maximumConcurrency }),
   };
+}
+
+/** The batching and scaling rules of Create/UpdateEventSourceMapping for an SQS queue. */
+function checkBatching(settings: {
+  fifo: boolean;
+  batchSize: number;
+  window: number;
+  windowGiven: boolean;
+  maximumConcurrency: number | undefined;
+}): void {
+  const { fifo, batchSize, window } = settings;
+  checkRange('batchSize', batchSize, 1, 10_000);
+  checkRange('maximumBatchingWindowSeconds', window, 0, 300);
+  if (settings.maximumConcurrency !== undefined) {
+    checkRange('scalingConfig.maximumConcurrency', settings.maximumConcurrency, 2, 1000);
+  }
+  // Wording of the next three is a guess; the rules are Lambda's (CreateEventSourceMapping reference).
+  if (fifo && batchSize > 10) {
+    throw invalidParameterValue('Batch size must be between 1 and 10 for FIFO queues.');
+  }
+  if (fifo && settings.windowGiven) {
+    throw invalidParameterValue('Batching window is not supported for FIFO queues.');
+  }
+  if (batchSize > 10 && window < 1) {
+    throw invalidParameterValue(
+      'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10',
+    );
+  }
 }

@@ -1,10 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PAYMENT_TO_VEND_DEFAULTS } from '../../../workflow/payment-to-vend.ts';
 import { monitoredResources, onCallTopic, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
-import { OperationalAlarms } from './alarms.ts';
+import { DEFAULT_ALARM_THRESHOLDS, OperationalAlarms } from './alarms.ts';
 
 const TOPIC_ARN = `arn:aws:sns:${TEST_ENV.region}:${TEST_ENV.account}:OnCall`;
 
@@ -22,6 +24,9 @@ const REQUIRED = [
   ['AWS/ApplicationELB', 'UnHealthyHostCount'],
   ['AWS/ECS', 'CPUUtilization'],
   ['AWS/ECS', 'MemoryUtilization'],
+  ['AWS/RDS', 'ACUUtilization'],
+  ['AWS/RDS', 'Deadlocks'],
+  ['PaymentToVend', 'FrontEndDeploymentsFailed'],
 ] as const;
 
 interface AlarmProperties {
@@ -48,6 +53,11 @@ describe('OperationalAlarms', () => {
       onCallTopic: onCallTopic(stack),
       alarmNamePrefix: 'PaymentToVend-test',
       environmentTitle: 'Test',
+      frontEndDeploymentEvents: logs.LogGroup.fromLogGroupName(
+        stack,
+        'DeploymentEvents',
+        '/aws/events/payment-to-vend/ecs-deployments',
+      ),
     });
     applyCompliance(app);
     template = Template.fromStack(stack);
@@ -139,6 +149,100 @@ describe('OperationalAlarms', () => {
       Namespace: 'AWS/ECS',
       Dimensions: Match.arrayWith([{ Name: 'ServiceName', Value: 'front-end' }]),
       TreatMissingData: 'breaching',
+    });
+  });
+
+  it('pages on a PaymentSuccess backlog well before it times vends out at the Vend step’s heartbeat', () => {
+    // Act
+    const threshold = DEFAULT_ALARM_THRESHOLDS.paymentSuccessOldestMessage.toSeconds();
+
+    // Assess
+    expect(threshold).toBeLessThanOrEqual(PAYMENT_TO_VEND_DEFAULTS.vendHeartbeatSeconds / 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'PaymentToVend-test-PaymentSuccessOldestMessage',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: 'PaymentSuccess' }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: threshold,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    [
+      'PaymentFailure',
+      'Depth',
+      'ApproximateNumberOfMessagesVisible',
+      DEFAULT_ALARM_THRESHOLDS.paymentFailureDepth,
+    ],
+    [
+      'PaymentFailure',
+      'OldestMessage',
+      'ApproximateAgeOfOldestMessage',
+      DEFAULT_ALARM_THRESHOLDS.paymentFailureOldestMessage.toSeconds(),
+    ],
+    [
+      'VendingFailure',
+      'Depth',
+      'ApproximateNumberOfMessagesVisible',
+      DEFAULT_ALARM_THRESHOLDS.vendingFailureDepth,
+    ],
+    [
+      'VendingFailure',
+      'OldestMessage',
+      'ApproximateAgeOfOldestMessage',
+      DEFAULT_ALARM_THRESHOLDS.vendingFailureOldestMessage.toSeconds(),
+    ],
+  ])('pages when follow-ups pile up in %s (%s)', (queueName, what, metricName, threshold) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `PaymentToVend-test-${queueName}${what}`,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'QueueName', Value: queueName }],
+      Threshold: threshold,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('keeps paging on a PaymentFailure message with days left before SQS deletes it at 7 days', () => {
+    expect(DEFAULT_ALARM_THRESHOLDS.paymentFailureOldestMessage.toDays()).toBeLessThan(7);
+  });
+
+  it.each([
+    ['DatabaseCapacity', 'ACUUtilization', 'GreaterThanOrEqualToThreshold', 90],
+    ['DatabaseDeadlocks', 'Deadlocks', 'GreaterThanThreshold', 0],
+  ])('watches the payments database: %s (%s)', (key, metricName, comparison, threshold) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `PaymentToVend-test-${key}`,
+      Namespace: 'AWS/RDS',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'payments-test' }],
+      ComparisonOperator: comparison,
+      Threshold: threshold,
+      EvaluationPeriods: 3,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('pages on a failed front-end deployment, counted from its ECS events', () => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: '/aws/events/payment-to-vend/ecs-deployments',
+      FilterPattern: Match.stringLikeRegexp('\\$\\.detail\\.eventName\\s*=\\s*"SERVICE_DEPLOYMENT_FAILED"'),
+      MetricTransformations: [
+        Match.objectLike({
+          MetricNamespace: 'PaymentToVend',
+          MetricName: 'FrontEndDeploymentsFailed',
+          MetricValue: '1',
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'PaymentToVend-test-FrontEndDeploymentFailed',
+      Namespace: 'PaymentToVend',
+      MetricName: 'FrontEndDeploymentsFailed',
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
     });
   });
 

@@ -12,18 +12,26 @@
  * - ECS CPUUtilization is published every minute while the service has running tasks; none means no task
  *   runs, an outage the ALB alarms may miss when nobody is calling: BREACHING. MemoryUtilization goes
  *   missing at the same moment, so it stays NOT_BREACHING: one page per cause.
+ * - Aurora publishes ACUUtilization and Deadlocks every minute while an instance runs; none means no instance
+ *   is running (a development cluster paused at zero ACUs): not at its ceiling, no deadlocks, NOT_BREACHING.
+ *   A database that is down shows in the task Lambdas' errors and the front-end's 5xx.
+ * - Failed front-end deployments are counted from their ECS events, a data point only per failure:
+ *   NOT_BREACHING.
  *
  * @example
  * const alarms = new OperationalAlarms(this, 'Alarms', {
  *   resources: watched,
  *   onCallTopic,
  *   alarmNamePrefix: 'PaymentToVend-production',
+ *   environmentTitle: 'Production',
+ *   frontEndDeploymentEvents: eventLogging.logGroups.ecsDeployments,
  * });
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { HttpCodeElb, HttpCodeTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -41,6 +49,20 @@ export interface AlarmThresholds {
   readonly executionFailureRateMinimumStarted: number;
   /** Lambda Errors per function in 5 minutes. The Charge Lambda's PaymentGatewayUnavailable is retried by the machine, so one error alone is not a page. */
   readonly lambdaErrors: number;
+  /**
+   * Oldest message in PaymentSuccess. The Vend step's heartbeat clock (HeartbeatSeconds, 300 s by default)
+   * starts when the message is sent, so a message that waits in a backlog that long times the vend out; page
+   * well before, while the meter-vending task can still catch up.
+   */
+  readonly paymentSuccessOldestMessage: Duration;
+  /**
+   * Messages waiting in PaymentFailure for follow-up: declines (normal business, about 1,500 a day at a million
+   * payments a month) and unconfirmed charges. Far above a few days' worth means nobody is following up, or
+   * the gateway is declining far more than usual.
+   */
+  readonly paymentFailureDepth: number;
+  /** Oldest message in PaymentFailure: SQS deletes messages after 7 days, so page while days are left to act. */
+  readonly paymentFailureOldestMessage: Duration;
   /** Messages waiting in VendingFailure: each one is a customer charged but not credited. */
   readonly vendingFailureDepth: number;
   /** Oldest message in VendingFailure: the follow-up has not happened within this. */
@@ -50,17 +72,27 @@ export interface AlarmThresholds {
   /** ECS service average CPU / memory (%), for 15 minutes: autoscaling is at its maximum or not keeping up. */
   readonly frontEndCpuPercent: number;
   readonly frontEndMemoryPercent: number;
+  /**
+   * The database's capacity as a percentage of its maximum ACUs, for 15 minutes: it cannot scale further, and
+   * payments slow down or time out. (The cluster's figure is the average of its instances; the one reader
+   * scales with the writer.)
+   */
+  readonly databaseCapacityPercent: number;
 }
 
 export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   executionFailureRatePercent: 25,
   executionFailureRateMinimumStarted: 20,
   lambdaErrors: 5,
+  paymentSuccessOldestMessage: Duration.seconds(120),
+  paymentFailureDepth: 5_000,
+  paymentFailureOldestMessage: Duration.days(3),
   vendingFailureDepth: 5,
   vendingFailureOldestMessage: Duration.hours(4),
   frontEnd5xx: 10,
   frontEndCpuPercent: 85,
   frontEndMemoryPercent: 85,
+  databaseCapacityPercent: 90,
 };
 
 export interface OperationalAlarmsProps {
@@ -71,6 +103,8 @@ export interface OperationalAlarmsProps {
   readonly alarmNamePrefix: string;
   /** Human name of the environment, in every alarm description. */
   readonly environmentTitle: string;
+  /** Where the front-end service's ECS deployment events are logged (`EventLogging`'s `ecsDeployments`). */
+  readonly frontEndDeploymentEvents: logs.ILogGroup;
   readonly thresholds?: Partial<AlarmThresholds>;
 }
 
@@ -81,7 +115,7 @@ export class OperationalAlarms extends Construct {
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
     const thresholds = { ...DEFAULT_ALARM_THRESHOLDS, ...props.thresholds };
-    const { stateMachine, queues, deadLetterQueues, functions, frontEnd } = props.resources;
+    const { stateMachine, queues, deadLetterQueues, functions, frontEnd, database } = props.resources;
     const alarms: Record<string, cloudwatch.Alarm> = {};
     const action = new SnsAction(props.onCallTopic);
 
@@ -169,6 +203,42 @@ export class OperationalAlarms extends Construct {
         description: `a message reached the dead-letter queue of ${name}: it could not be processed after its retries. Inspect it, fix the cause and redrive it.`,
       });
     }
+    alarm('PaymentSuccessOldestMessage', {
+      metric: queues.paymentSuccess.metricApproximateAgeOfOldestMessage({
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      }),
+      threshold: thresholds.paymentSuccessOldestMessage.toSeconds(),
+      comparisonOperator: atLeast,
+      evaluationPeriods: 1,
+      // Reported only while the queue is active; an idle queue has nothing waiting.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description: `a vend request has waited in PaymentSuccess for ${thresholds.paymentSuccessOldestMessage.toHumanString()}: the meter-vending Lambda is not keeping up (throttled, failing, or its event source disabled). Vends time out at the Vend step's heartbeat (300 s by default) and are retried; customers wait.`,
+    });
+    alarm('PaymentFailureDepth', {
+      metric: queues.paymentFailure.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: fiveMinutes,
+      }),
+      threshold: thresholds.paymentFailureDepth,
+      comparisonOperator: atLeast,
+      evaluationPeriods: 1,
+      // An idle, empty queue stops reporting: nothing is waiting.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description: `${thresholds.paymentFailureDepth} or more declined or unconfirmed charges are waiting in PaymentFailure: follow-ups are not being made, or the gateway is declining far more than usual.`,
+    });
+    alarm('PaymentFailureOldestMessage', {
+      metric: queues.paymentFailure.metricApproximateAgeOfOldestMessage({
+        statistic: 'Maximum',
+        period: fiveMinutes,
+      }),
+      threshold: thresholds.paymentFailureOldestMessage.toSeconds(),
+      comparisonOperator: atLeast,
+      evaluationPeriods: 1,
+      // Reported only while the queue holds a message; none means nothing is waiting.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description: `a declined or unconfirmed charge has waited in PaymentFailure for ${thresholds.paymentFailureOldestMessage.toHumanString()} without follow-up; SQS deletes it after 7 days. Unconfirmed charges must be reconciled with the gateway.`,
+    });
     alarm('VendingFailureDepth', {
       metric: queues.vendingFailure.metricApproximateNumberOfMessagesVisible({
         statistic: 'Maximum',
@@ -290,6 +360,50 @@ export class OperationalAlarms extends Construct {
       // Goes missing together with CPU, whose alarm already pages for "no task running".
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       description: `the front-end service has averaged ${thresholds.frontEndMemoryPercent}%+ memory for 15 minutes: a leak, or too many open sockets per task.`,
+    });
+
+    // ─── Front-end deployments ─────────────────────────────────────────────────────────────────────
+
+    // ECS has no metric of failed deployments; it sends an event, which EventLogging keeps. Count them here.
+    const failedDeployments = new logs.MetricFilter(this, 'FrontEndDeploymentsFailed', {
+      logGroup: props.frontEndDeploymentEvents,
+      filterPattern: logs.FilterPattern.stringValue('$.detail.eventName', '=', 'SERVICE_DEPLOYMENT_FAILED'),
+      metricNamespace: 'PaymentToVend',
+      metricName: 'FrontEndDeploymentsFailed',
+      metricValue: '1',
+    });
+    alarm('FrontEndDeploymentFailed', {
+      metric: failedDeployments.metric({ statistic: 'Sum', period: fiveMinutes }),
+      threshold: 1,
+      comparisonOperator: atLeast,
+      evaluationPeriods: 1,
+      // A data point only when a deployment fails: none means none failed.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description:
+        'a front-end deployment failed and ECS rolled it back (its tasks did not start or stay healthy, or the deployment alarm saw 5xx). The previous version still serves; the reason is in the ecs-deployments event log.',
+    });
+
+    // ─── Database ──────────────────────────────────────────────────────────────────────────────────
+
+    alarm('DatabaseCapacity', {
+      metric: database.metric('ACUUtilization', { statistic: 'Maximum', period: fiveMinutes }),
+      threshold: thresholds.databaseCapacityPercent,
+      comparisonOperator: atLeast,
+      evaluationPeriods: 3,
+      // Published every minute while an instance runs; none means it is paused at zero ACUs.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description: `the payments database has run at ${thresholds.databaseCapacityPercent}%+ of its maximum ACUs for 15 minutes and cannot scale further: payments slow down and Data API calls time out. Raise its maximum capacity or find the load.`,
+    });
+    alarm('DatabaseDeadlocks', {
+      metric: database.metricDeadlocks({ statistic: 'Maximum', period: fiveMinutes }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      // Published every minute while an instance runs; none means it is paused, and nothing can deadlock.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description:
+        'the payments database has had deadlocks in each of the last 15 minutes. PostgreSQL aborts one transaction of each, so charges, vends or customer events failed and were retried; most likely two code paths lock the same rows in opposite orders. The postgresql log names the statements.',
     });
 
     this.alarms = alarms;

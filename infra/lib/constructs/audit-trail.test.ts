@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { monitoredResources, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
-import { AuditTrail } from './audit-trail.ts';
+import { AUDIT_LOG_IMMEDIATELY_AVAILABLE, AUDIT_LOG_RETENTION, AuditTrail } from './audit-trail.ts';
 
 describe('AuditTrail', () => {
   let app: App;
@@ -81,6 +81,64 @@ describe('AuditTrail', () => {
       expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
     }
   });
+
+  it('locks every log file in compliance mode for at least the 12 months PCI DSS 10.5.1 asks', () => {
+    // Act
+    const lockedDays = AUDIT_LOG_RETENTION.toDays();
+
+    // Assess
+    expect(lockedDays).toBeGreaterThanOrEqual(366);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: lockedDays } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it.each([
+    ['a year, as the CloudWatch Logs copy', logs.RetentionDays.ONE_YEAR, 366],
+    ['a month only for the CloudWatch Logs copy', logs.RetentionDays.ONE_MONTH, 366],
+    ['two years for the CloudWatch Logs copy', logs.RetentionDays.TWO_YEARS, 731],
+  ])(
+    'never expires a log file, current or not, while it is locked (%s), and keeps three months immediately available',
+    (_, retention, keptDays) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Audit', { env: TEST_ENV });
+
+      // Act
+      new AuditTrail(stack, 'AuditTrail', {
+        trailName: 'payment-to-vend-test',
+        retention,
+        dataEventQueues: [],
+      });
+
+      // Assess
+      const buckets = Template.fromStack(stack).findResources('AWS::S3::Bucket');
+      const rules = Object.values(buckets).flatMap(
+        (bucket) =>
+          (bucket.Properties.LifecycleConfiguration?.Rules ?? []) as {
+            ExpirationInDays?: number;
+            NoncurrentVersionExpiration?: { NoncurrentDays: number };
+            Transitions?: { StorageClass: string; TransitionInDays: number }[];
+          }[],
+      );
+      // The audit bucket and its access-log bucket (who read or tried to change the audit trail).
+      expect(rules).toHaveLength(2);
+      for (const rule of rules) {
+        expect(rule.ExpirationInDays).toBe(keptDays);
+        expect(rule.NoncurrentVersionExpiration?.NoncurrentDays).toBe(keptDays);
+        for (const transition of rule.Transitions ?? []) {
+          expect(transition.TransitionInDays).toBeGreaterThanOrEqual(
+            AUDIT_LOG_IMMEDIATELY_AVAILABLE.toDays(),
+          );
+        }
+      }
+      expect(AUDIT_LOG_IMMEDIATELY_AVAILABLE.toDays()).toBeGreaterThanOrEqual(92);
+    },
+  );
 
   it('lets CloudTrail use the key for this trail only', () => {
     const [key] = Object.values(template.findResources('AWS::KMS::Key'));

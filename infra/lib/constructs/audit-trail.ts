@@ -4,6 +4,13 @@
  * encrypted S3 bucket that refuses plain HTTP and logs its own access, and to CloudWatch Logs for search
  * and for EventBridge (see `EventLogging`). PCI DSS 10.
  *
+ * The bucket is the record that has to survive (PCI DSS 10.5.1: a year of audit log history, the last three
+ * months immediately available). S3 Object Lock in COMPLIANCE mode keeps every log file version for
+ * `AUDIT_LOG_RETENTION` from when it was written: nobody, the account root included, can delete or overwrite
+ * it or shorten its lock, and the lock cannot be turned off. Its lifecycle moves files to Glacier Flexible
+ * Retrieval only after the three months and expires them only after the lock. The CloudWatch Logs copy is for
+ * searching, kept for the environment's `retention`.
+ *
  * @example
  * new AuditTrail(this, 'AuditTrail', {
  *   trailName: 'payment-to-vend-production',
@@ -22,10 +29,22 @@ import { Construct } from 'constructs';
 import { acknowledgeInlinePolicy } from '../compliance.ts';
 import { logGroupEncryptionKey } from './monitoring.ts';
 
+/**
+ * How long each log file in the audit bucket is locked against deletion: PCI DSS 10.5.1 asks for at least 12
+ * months of audit log history, and 366 days is 12 months whichever months they are.
+ */
+export const AUDIT_LOG_RETENTION = Duration.days(366);
+
+/** How long log files stay in S3 Standard, immediately available (PCI DSS 10.5.1: the last three months). */
+export const AUDIT_LOG_IMMEDIATELY_AVAILABLE = Duration.days(92);
+
 export interface AuditTrailProps {
   /** The trail's name (unique in the account and region); the key policy names it. */
   readonly trailName: string;
-  /** How long the CloudWatch Logs copy is kept; the S3 copy is kept at least as long. */
+  /**
+   * How long the CloudWatch Logs copy is kept; the S3 copy is locked for `AUDIT_LOG_RETENTION`, and kept that
+   * long or this long, whichever is longer.
+   */
   readonly retention: logs.RetentionDays;
   /** Queues whose data events (SendMessage, DeleteMessage, …; not ReceiveMessage) are recorded. */
   readonly dataEventQueues: readonly IQueue[];
@@ -73,7 +92,9 @@ export class AuditTrail extends Construct {
       }),
     );
 
-    const retentionDays = Number(props.retention);
+    // Kept for the lock, or for the log group's retention when that is longer (a lifecycle rule may not
+    // expire anything sooner than the lock allows).
+    const keptDays = Math.max(Number(props.retention), AUDIT_LOG_RETENTION.toDays());
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       // S3 server access logging delivers only to a bucket with SSE-S3 default encryption.
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -82,20 +103,14 @@ export class AuditTrail extends Construct {
       // Object ownership is left to CDK: S3 log delivery is granted by ACL or by bucket policy depending on
       // the app's feature flags, and each needs its own setting.
       versioned: true,
+      // Who read or tried to change the audit trail is audit history too. S3 cannot lock a bucket that
+      // receives server access logs, so a deleted log's version is kept as long instead.
       lifecycleRules: [
-        { expiration: Duration.days(retentionDays), noncurrentVersionExpiration: Duration.days(30) },
+        { expiration: Duration.days(keptDays), noncurrentVersionExpiration: Duration.days(keptDays) },
       ],
       removalPolicy,
     });
     acknowledge(this.accessLogsBucket, [
-      [
-        'AwsSolutions-S1',
-        'This is the access-log bucket of the audit bucket; logging its own access would loop.',
-      ],
-      [
-        'PCI.DSS.321-S3BucketLoggingEnabled',
-        'This is the access-log bucket of the audit bucket; logging its own access would loop.',
-      ],
       [
         'PCI.DSS.321-S3DefaultEncryptionKMS',
         'S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, not SSE-KMS.',
@@ -114,17 +129,26 @@ export class AuditTrail extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
+      // Only when the bucket is created: S3 cannot lock the files of an existing bucket retroactively.
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(AUDIT_LOG_RETENTION),
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'audit-trail-bucket/',
       lifecycleRules: [
         {
-          // Kept as long as the log group, cheaper after 90 days.
-          expiration: Duration.days(Math.max(retentionDays, 91)),
-          transitions:
-            retentionDays > 120
-              ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) }]
-              : [],
-          noncurrentVersionExpiration: Duration.days(30),
+          // Nothing expires while it is locked (S3 would refuse to delete it anyway); a version made
+          // noncurrent (a delete marker over it) is kept as long as a current one.
+          expiration: Duration.days(keptDays),
+          noncurrentVersionExpiration: Duration.days(keptDays),
+          // Older than three months need not be immediately available: Glacier Flexible Retrieval costs about a
+          // fifth of Standard and restores in minutes to hours when an investigation needs it. (S3 leaves files
+          // under 128 KB in Standard, where the transition would cost more than it saves.)
+          transitions: [
+            { storageClass: s3.StorageClass.GLACIER, transitionAfter: AUDIT_LOG_IMMEDIATELY_AVAILABLE },
+          ],
+          noncurrentVersionTransitions: [
+            { storageClass: s3.StorageClass.GLACIER, transitionAfter: AUDIT_LOG_IMMEDIATELY_AVAILABLE },
+          ],
         },
       ],
       removalPolicy,
@@ -132,7 +156,7 @@ export class AuditTrail extends Construct {
     acknowledge(this.bucket, [
       [
         'PCI.DSS.321-S3BucketReplicationEnabled',
-        'Audit data stay in eu-west-2 (UK residency); versioning and CloudTrail log file validation protect them against loss and tampering.',
+        'Audit data stay in eu-west-2 (UK residency); Object Lock (compliance mode), versioning and CloudTrail log file validation protect them against loss and tampering.',
       ],
     ]);
 

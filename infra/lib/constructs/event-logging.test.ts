@@ -17,7 +17,7 @@ describe('EventLogging', () => {
     const resources = monitoredResources(stack);
     new EventLogging(stack, 'EventLogging', {
       stateMachine: resources.stateMachine,
-      cluster: resources.frontEnd.service.cluster,
+      service: resources.frontEnd.service,
       logGroupPrefix: '/aws/events/payment-to-vend',
       retention: logs.RetentionDays.ONE_YEAR,
     });
@@ -61,9 +61,29 @@ describe('EventLogging', () => {
     });
   });
 
+  it('sends the front-end service’s deployment events, which name it in resources, to their own log group', () => {
+    // Act
+    const rules = Object.values(
+      template.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { 'detail-type': ['ECS Deployment State Change'] } },
+      }),
+    );
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    const pattern = rules[0]?.Properties.EventPattern as { source: string[]; resources: unknown[] };
+    expect(pattern.source).toEqual(['aws.ecs']);
+    // The service's ARN, as the stage's service (a Ref) or this test's imported one (built from its name) gives it.
+    expect(pattern.resources).toHaveLength(1);
+    expect(JSON.stringify(pattern.resources)).toMatch(/:ecs:eu-west-2:\d{12}:service\/[^"]*front-end/);
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/events/payment-to-vend/ecs-deployments',
+    });
+  });
+
   it('keeps the events in KMS-encrypted log groups for the environment retention', () => {
     const groups = template.findResources('AWS::Logs::LogGroup');
-    expect(Object.keys(groups)).toHaveLength(3);
+    expect(Object.keys(groups)).toHaveLength(4);
     for (const group of Object.values(groups)) {
       expect(group).toMatchObject({
         Properties: { RetentionInDays: 365, KmsKeyId: expect.anything() },
@@ -106,7 +126,7 @@ describe('EventLogging', () => {
       () =>
         new EventLogging(stack, 'EventLogging', {
           stateMachine: resources.stateMachine,
-          cluster: resources.frontEnd.service.cluster,
+          service: resources.frontEnd.service,
           logGroupPrefix: '/payment-to-vend',
           retention: logs.RetentionDays.ONE_MONTH,
         }),

@@ -1,6 +1,9 @@
 /**
  * EventBridge rules that keep what happens to the flow in CloudWatch Logs, where operators search it:
  * - ECS task state changes of the front-end's cluster (`aws.ecs`, "ECS Task State Change");
+ * - deployments of the front-end service (`aws.ecs`, "ECS Deployment State Change"): started, completed, and
+ *   failed (SERVICE_DEPLOYMENT_FAILED, with the reason, when the circuit breaker or a deployment alarm rolled
+ *   it back), which `OperationalAlarms` pages on;
  * - PaymentToVend execution status changes (`aws.states`, "Step Functions Execution Status Change");
  * - SQS API calls (`aws.sqs`, "AWS API Call via CloudTrail"). SQS sends no events of its own: EventBridge
  *   gets them from CloudTrail, so they need the trail (see `AuditTrail`). Queue changes (create, delete,
@@ -16,13 +19,13 @@
  * @example
  * new EventLogging(this, 'EventLogging', {
  *   stateMachine: workflow.stateMachine,
- *   cluster: service.cluster,
+ *   service: frontEnd.service,
  *   logGroupPrefix: '/aws/events/payment-to-vend',
  *   retention: logs.RetentionDays.ONE_YEAR,
  * });
  */
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { ICluster } from 'aws-cdk-lib/aws-ecs';
+import type { IBaseService } from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -33,8 +36,8 @@ import { logGroupEncryptionKey } from './monitoring.ts';
 
 export interface EventLoggingProps {
   readonly stateMachine: IStateMachine;
-  /** The cluster the front-end's tasks run in. */
-  readonly cluster: ICluster;
+  /** The front-end service: its deployments, and the task state changes of its cluster. */
+  readonly service: IBaseService;
   /** Must start with `/aws/events/` (where EventBridge targets live), e.g. `/aws/events/payment-to-vend`. */
   readonly logGroupPrefix: string;
   readonly retention: logs.RetentionDays;
@@ -46,11 +49,13 @@ export class EventLogging extends Construct {
   public readonly encryptionKey: kms.Key;
   public readonly logGroups: {
     readonly ecsTasks: logs.LogGroup;
+    readonly ecsDeployments: logs.LogGroup;
     readonly stepFunctionsExecutions: logs.LogGroup;
     readonly sqsApiCalls: logs.LogGroup;
   };
   public readonly rules: {
     readonly ecsTasks: events.Rule;
+    readonly ecsDeployments: events.Rule;
     readonly stepFunctionsExecutions: events.Rule;
     readonly sqsApiCalls: events.Rule;
   };
@@ -73,6 +78,7 @@ export class EventLogging extends Construct {
       });
     this.logGroups = {
       ecsTasks: logGroup('ecs-tasks'),
+      ecsDeployments: logGroup('ecs-deployments'),
       stepFunctionsExecutions: logGroup('step-functions-executions'),
       sqsApiCalls: logGroup('sqs-api-calls'),
     };
@@ -95,9 +101,20 @@ export class EventLogging extends Construct {
         {
           source: ['aws.ecs'],
           detailType: ['ECS Task State Change'],
-          detail: { clusterArn: [props.cluster.clusterArn] },
+          detail: { clusterArn: [props.service.cluster.clusterArn] },
         },
         this.logGroups.ecsTasks,
+      ),
+      ecsDeployments: rule(
+        'EcsDeployments',
+        'Deployments of the front-end service (started, completed, failed), to CloudWatch Logs',
+        {
+          source: ['aws.ecs'],
+          detailType: ['ECS Deployment State Change'],
+          // These events name the service only in `resources`; their detail has no cluster.
+          resources: [props.service.serviceArn],
+        },
+        this.logGroups.ecsDeployments,
       ),
       stepFunctionsExecutions: rule(
         'StepFunctionsExecutions',

@@ -3,7 +3,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bareStack } from '../../testing/bare-stack.ts';
 import { PaymentsDatabase } from './database.ts';
-import { FRONT_END_PORT, FrontendService, WAF_RATE_LIMIT_PER_5_MINUTES } from './frontend-service.ts';
+import {
+  DEPLOYMENT_ROLLBACK_5XX_PER_MINUTE,
+  FRONT_END_PORT,
+  FrontendService,
+  WAF_RATE_LIMIT_PER_5_MINUTES,
+} from './frontend-service.ts';
 import { Network, VPC_CIDR } from './network.ts';
 
 describe.each(['staging', 'production'] as const)('FrontendService (%s)', (name) => {
@@ -143,6 +148,45 @@ describe.each(['staging', 'production'] as const)('FrontendService (%s)', (name)
       DeploymentConfiguration: Match.objectLike({
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
       }),
+    });
+  });
+
+  it('rolls a failed deployment back: tasks that never get healthy (circuit breaker), or that answer 5xx (alarm)', () => {
+    // Act
+    const [alarmId] = Object.keys(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: `PaymentToVend-${name}-FrontEndDeployment5xx` },
+      }),
+    );
+
+    // Assess
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        Alarms: { AlarmNames: [{ Ref: alarmId }], Enable: true, Rollback: true },
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `PaymentToVend-${name}-FrontEndDeployment5xx`,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(target, 0) + FILL(loadBalancer, 0)' }),
+        Match.objectLike({
+          Id: 'target',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count' }),
+          }),
+        }),
+        Match.objectLike({
+          Id: 'loadBalancer',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'HTTPCode_ELB_5XX_Count' }),
+          }),
+        }),
+      ]),
+      Threshold: DEPLOYMENT_ROLLBACK_5XX_PER_MINUTE,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
     });
   });
 

@@ -15,12 +15,16 @@
  * - Access logs to an S3 bucket (SSE-S3: the only encryption ALB log delivery supports), invalid header
  *   fields dropped, a WAF web ACL (AWS managed rules and a per-IP rate rule) with its logs kept.
  * - Scales on CPU between the settings' minimum and maximum task counts.
+ * - A deployment rolls itself back when it fails: the circuit breaker catches tasks that do not start or do
+ *   not pass their health checks, and a deployment alarm (5xx from the new tasks, watched by ECS during the
+ *   deployment and its bake time) catches tasks that pass /health but fail requests.
  *
  * @example
  * const frontEnd = new FrontendService(this, 'FrontEnd', { settings, vpc, logsKey, stateMachine, database });
  * frontEnd.loadBalancer.loadBalancerDnsName;
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -46,6 +50,9 @@ export const FRONT_END_IDLE_TIMEOUT = Duration.seconds(3600);
 /** Requests one client IP may make in 5 minutes before the WAF blocks it. */
 export const WAF_RATE_LIMIT_PER_5_MINUTES = 1000;
 
+/** 5xx answers a minute, two minutes running, at which ECS rolls a deployment back. */
+export const DEPLOYMENT_ROLLBACK_5XX_PER_MINUTE = 5;
+
 export interface FrontendServiceProps {
   readonly settings: EnvironmentSettings;
   readonly vpc: ec2.IVpc;
@@ -62,6 +69,8 @@ export class FrontendService extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly listener: elbv2.ApplicationListener;
   public readonly webAcl: wafv2.CfnWebACL;
+  /** ECS rolls a deployment back when this goes to ALARM during it or its bake time. */
+  public readonly deploymentAlarm: cloudwatch.Alarm;
   public readonly accessLogsBucket: s3.Bucket;
   /** The container's log group. */
   public readonly logGroup: logs.LogGroup;
@@ -279,6 +288,11 @@ export class FrontendService extends Construct {
       deregistrationDelay: Duration.seconds(30),
     });
 
+    this.deploymentAlarm = this.createDeploymentAlarm(settings);
+    this.service.enableDeploymentAlarms([this.deploymentAlarm.alarmName], {
+      behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+    });
+
     const scaling = this.service.autoScaleTaskCount({
       minCapacity: settings.frontEnd.minTasks,
       maxCapacity: settings.frontEnd.maxTasks,
@@ -299,6 +313,35 @@ export class FrontendService extends Construct {
       reason:
         'The execution role’s ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are limited to the asset repository.',
     });
+  }
+
+  /**
+   * 5xx from the tasks (and from the load balancer, which answers 502 when a task drops a request), two minutes
+   * running. Its metrics are the load balancer's, not the service's, so the service can name the alarm without
+   * the two depending on each other.
+   */
+  private createDeploymentAlarm(settings: EnvironmentSettings): cloudwatch.Alarm {
+    const perMinute = { statistic: 'Sum', period: Duration.minutes(1) };
+    const alarm = new cloudwatch.Alarm(this, 'DeploymentAlarm', {
+      alarmName: `PaymentToVend-${settings.name}-FrontEndDeployment5xx`,
+      alarmDescription: `${settings.title}: the front-end answered ${DEPLOYMENT_ROLLBACK_5XX_PER_MINUTE}+ 5xx a minute for two minutes. During a deployment or its bake time ECS rolls the deployment back; FrontEndDeploymentFailed then pages.`,
+      metric: new cloudwatch.MathExpression({
+        label: 'Front-end 5xx (targets and load balancer)',
+        expression: 'FILL(target, 0) + FILL(loadBalancer, 0)',
+        usingMetrics: {
+          target: this.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, perMinute),
+          loadBalancer: this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, perMinute),
+        },
+        period: Duration.minutes(1),
+      }),
+      threshold: DEPLOYMENT_ROLLBACK_5XX_PER_MINUTE,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // 5xx counts are published only when there are some: no data, no errors.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return alarm;
   }
 
   private createWebAcl(settings: EnvironmentSettings, logsKey: kms.IKey): wafv2.CfnWebACL {

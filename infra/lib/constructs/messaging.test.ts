@@ -9,7 +9,7 @@ describe('Messaging', () => {
   let messaging: Messaging;
   beforeAll(() => {
     const { stack, settings } = bareStack('production');
-    messaging = new Messaging(stack, 'Messaging', { settings, meterVendingTimeout: Duration.seconds(60) });
+    messaging = new Messaging(stack, 'Messaging', { settings });
     template = Template.fromStack(stack);
   });
 

@@ -7,8 +7,8 @@
  * | PaymentFailure | PublishPaymentFailure | operators, for follow-up |
  * | VendingFailure | PublishVendingFailure | operators, for follow-up |
  *
- * Every queue has a dead-letter queue that keeps messages 14 days (the SQS maximum), longer than its source
- * (4 days for PaymentSuccess, 7 for the failure queues); every queue and the topic are encrypted with one customer
+ * The queues' settings are the topology's (system/topology.ts), as locally. Every queue has a dead-letter queue
+ * that keeps messages 14 days (the SQS maximum), longer than its source; every queue and the topic are encrypted with one customer
  * managed key (rotation on) and refuse requests without TLS. PaymentSuccess hides a received message for six
  * times the meter-vending Lambda's timeout, as AWS advises for an SQS event source, so a batch still being
  * worked on is not delivered twice.
@@ -16,7 +16,7 @@
  * Besides IAM grants, the key lets CloudWatch alarm actions (this account's) and EventBridge targets use it.
  *
  * @example
- * const messaging = new Messaging(this, 'Messaging', { settings, meterVendingTimeout: Duration.seconds(60) });
+ * const messaging = new Messaging(this, 'Messaging', { settings });
  * messaging.queues.paymentSuccess; messaging.deadLetterQueues.vendingFailure; messaging.onCallTopic;
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -25,18 +25,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type QueueKey, topologyFor } from '../../../system/topology.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 
 export interface MessagingProps {
   readonly settings: EnvironmentSettings;
-  /** The meter-vending Lambda's timeout: PaymentSuccess's visibility timeout is six times it. */
-  readonly meterVendingTimeout: Duration;
 }
 
-export type QueueName = 'paymentSuccess' | 'paymentFailure' | 'vendingFailure';
-
-/** How many receives a message gets before it moves to its dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+export type QueueName = QueueKey;
 
 export class Messaging extends Construct {
   public readonly queues: Readonly<Record<QueueName, sqs.Queue>>;
@@ -78,37 +74,27 @@ export class Messaging extends Construct {
       }),
     );
 
-    const visibility: Record<QueueName, Duration> = {
-      paymentSuccess: Duration.seconds(props.meterVendingTimeout.toSeconds() * 6),
-      paymentFailure: Duration.minutes(5),
-      vendingFailure: Duration.minutes(5),
-    };
-    const names: Record<QueueName, string> = {
-      paymentSuccess: 'PaymentSuccess',
-      paymentFailure: 'PaymentFailure',
-      vendingFailure: 'VendingFailure',
-    };
+    const topology = topologyFor(settings);
     const queues = {} as Record<QueueName, sqs.Queue>;
     const deadLetterQueues = {} as Record<QueueName, sqs.Queue>;
-    for (const queueName of Object.keys(names) as QueueName[]) {
-      const name = names[queueName];
-      const deadLetterQueue = new sqs.Queue(this, `${name}DeadLetter`, {
+    for (const queueName of Object.keys(topology.queues) as QueueName[]) {
+      const spec = topology.queues[queueName];
+      const deadLetterQueue = new sqs.Queue(this, `${spec.name}DeadLetter`, {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: this.key,
         enforceSSL: true,
-        retentionPeriod: Duration.days(14),
+        retentionPeriod: Duration.days(spec.deadLetter.retentionDays),
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      queues[queueName] = new sqs.Queue(this, name, {
+      queues[queueName] = new sqs.Queue(this, spec.name, {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: this.key,
         // Fewer KMS calls: SQS reuses a data key for this long.
         dataKeyReuse: Duration.minutes(5),
         enforceSSL: true,
-        visibilityTimeout: visibility[queueName],
-        // PaymentSuccess messages are consumed in seconds; the failure queues wait for an operator.
-        retentionPeriod: queueName === 'paymentSuccess' ? Duration.days(4) : Duration.days(7),
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(spec.retentionDays),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.deadLetter.maxReceiveCount },
         removalPolicy: RemovalPolicy.RETAIN,
       });
       deadLetterQueues[queueName] = deadLetterQueue;

@@ -9,6 +9,7 @@
  *   deadLetterQueues: { paymentSuccess: paymentSuccessDlq, paymentFailure: paymentFailureDlq, vendingFailure: vendingFailureDlq },
  *   functions: { charge, notify, meterVending },
  *   frontEnd: { loadBalancer, targetGroup, service },
+ *   database: payments.cluster,
  * };
  */
 import { Stack } from 'aws-cdk-lib';
@@ -21,6 +22,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type { IDatabaseCluster } from 'aws-cdk-lib/aws-rds';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -52,6 +54,8 @@ export interface MonitoredResources {
     readonly targetGroup: IApplicationTargetGroup;
     readonly service: IBaseService;
   };
+  /** The payments database (Aurora Serverless v2). */
+  readonly database: IDatabaseCluster;
 }
 
 /**

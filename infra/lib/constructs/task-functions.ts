@@ -35,6 +35,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type Provider, type TaskFunctionKey, topologyFor } from '../../../system/topology.ts';
 import { acknowledgeInlinePolicy, acknowledgeLambdaManagedPolicies } from '../compliance.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 import type { PaymentsDatabase } from './database.ts';
@@ -42,9 +43,6 @@ import { SubnetGroups } from './network.ts';
 
 /** The repository root: entries, the lock file and the migrations are found from it. */
 export const REPOSITORY_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** The meter-vending Lambda's timeout; PaymentSuccess's visibility timeout is derived from it. */
-export const METER_VENDING_TIMEOUT = Duration.seconds(60);
 
 export interface NodeFunctionProps {
   readonly settings: EnvironmentSettings;
@@ -174,48 +172,44 @@ export class TaskFunctions extends Construct {
       this.credentialsKey,
     );
 
-    const common = { settings, vpc, logsKey, securityGroups: [this.securityGroup] };
+    const topology = topologyFor(settings);
     const databaseEnvironment = {
       DATABASE_CLUSTER_ARN: database.cluster.clusterArn,
       DATABASE_SECRET_ARN: database.secret.secretArn,
       DATABASE_NAME: database.databaseName,
     };
-
-    this.charge = nodeFunction(this, 'Charge', {
-      ...common,
-      entry: 'tasks/charge/handler.ts',
-      serviceName: 'charge',
-      description: 'PaymentToVend Charge: charges the card through the payment gateway',
-      // The gateway call may take its 10 s timeout, and a Data API call up to 20 s while a paused dev
-      // cluster resumes (database/data-api.ts).
-      timeout: Duration.seconds(45),
-      environment: {
-        ...databaseEnvironment,
+    const providerEnvironment: Record<Provider, Record<string, string>> = {
+      paymentGateway: {
         PAYMENT_GATEWAY_URL: settings.providers.paymentGatewayUrl,
         PAYMENT_GATEWAY_CREDENTIALS_SECRET_ARN: this.paymentGatewayCredentials.secretArn,
       },
-    });
-    this.meterVending = nodeFunction(this, 'MeterVending', {
-      ...common,
-      entry: 'tasks/meter-vending/handler.ts',
-      serviceName: 'meter-vending',
-      description: 'PaymentToVend Meter Vending: vends credit for PaymentSuccess messages',
-      timeout: METER_VENDING_TIMEOUT,
-      environment: {
-        ...databaseEnvironment,
+      vendingVendor: {
         VENDING_VENDOR_URL: settings.providers.vendingVendorUrl,
         VENDING_VENDOR_CREDENTIALS_SECRET_ARN: this.vendingVendorCredentials.secretArn,
       },
-    });
-    this.notify = nodeFunction(this, 'Notify', {
-      ...common,
-      entry: 'tasks/notify/handler.ts',
-      serviceName: 'notify',
-      description: 'PaymentToVend NotifyCustomer: appends a customer event',
-      // One Data API call, which may wait up to 20 s while a paused dev cluster resumes.
-      timeout: Duration.seconds(30),
-      environment: databaseEnvironment,
-    });
+    };
+    /** A task function as the topology declares it. */
+    const taskFunction = (key: TaskFunctionKey) => {
+      const spec = topology.functions[key];
+      return nodeFunction(this, spec.constructId, {
+        settings,
+        vpc,
+        logsKey,
+        securityGroups: [this.securityGroup],
+        entry: spec.entry,
+        serviceName: spec.serviceName,
+        description: spec.description,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        memorySize: spec.memoryMb,
+        environment: Object.assign(
+          { ...databaseEnvironment },
+          ...spec.reaches.map((provider) => providerEnvironment[provider]),
+        ),
+      });
+    };
+    this.charge = taskFunction('charge');
+    this.meterVending = taskFunction('meterVending');
+    this.notify = taskFunction('notify');
 
     for (const fn of [this.charge, this.meterVending, this.notify]) {
       // rds-data:ExecuteStatement and transactions on this cluster, and read of its secret (KMS decrypt included).
@@ -224,13 +218,13 @@ export class TaskFunctions extends Construct {
     this.paymentGatewayCredentials.grantRead(this.charge);
     this.vendingVendorCredentials.grantRead(this.meterVending);
 
+    const mapping = topology.paymentSuccessMapping;
     this.meterVending.addEventSource(
       new SqsEventSource(props.queues.paymentSuccess, {
-        batchSize: 5,
-        maxBatchingWindow: Duration.seconds(1),
+        batchSize: mapping.batchSize,
+        maxBatchingWindow: Duration.seconds(mapping.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
-        // At most this many concurrent invocations call the vendor.
-        maxConcurrency: settings.name === 'production' ? 50 : 5,
+        maxConcurrency: mapping.maxConcurrency,
       }),
     );
   }

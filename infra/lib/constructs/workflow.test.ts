@@ -4,7 +4,7 @@ import { bareStack } from '../../testing/bare-stack.ts';
 import { PaymentsDatabase } from './database.ts';
 import { Messaging } from './messaging.ts';
 import { Network } from './network.ts';
-import { METER_VENDING_TIMEOUT, TaskFunctions } from './task-functions.ts';
+import { TaskFunctions } from './task-functions.ts';
 import { PaymentWorkflow } from './workflow.ts';
 
 describe('PaymentWorkflow', () => {
@@ -15,7 +15,6 @@ describe('PaymentWorkflow', () => {
     const database = new PaymentsDatabase(stack, 'Database', { settings, vpc, logsKey });
     const messaging = new Messaging(stack, 'Messaging', {
       settings,
-      meterVendingTimeout: METER_VENDING_TIMEOUT,
     });
     const functions = new TaskFunctions(stack, 'Tasks', {
       settings,

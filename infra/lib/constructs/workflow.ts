@@ -15,6 +15,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { topologyFor } from '../../../system/topology.ts';
 import { PaymentToVend } from '../../../workflow/payment-to-vend.ts';
 import { acknowledgeInlinePolicy } from '../compliance.ts';
 import type { EnvironmentSettings } from '../environments.ts';
@@ -67,7 +68,8 @@ export class PaymentWorkflow extends Construct {
       functions: props.functions,
       queues: props.queues,
       topics: { onCall: props.onCallTopic },
-      maxVendAttempts: settings.workflow.maxVendAttempts,
+      // The same settings the embedded system runs for this environment.
+      ...topologyFor(settings).workflow,
       stateMachineName,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
@@ -78,7 +80,7 @@ export class PaymentWorkflow extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Log delivery (logs:CreateLogDelivery and friends) and X-Ray (PutTraceSegments) support no resource-level permissions; CDK grants them for execution logging and tracing.',
+          'What CDK grants for execution logging and tracing, none of which supports resource-level permissions: logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups (log delivery to the machine’s log group), and xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets.',
       },
       {
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',

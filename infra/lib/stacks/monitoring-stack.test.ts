@@ -73,11 +73,11 @@ describe('MonitoringStack (production)', () => {
     }
   });
 
-  it('has a dashboard of the flow and the three event rules', () => {
+  it('has a dashboard of the flow and the four event rules', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'PaymentToVend-production',
     });
-    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.resourceCountIs('AWS::Events::Rule', 4);
   });
 
   it('probes the production domain from inside the VPC, for the tooling account’s pipeline', () => {

@@ -17,6 +17,7 @@
  *     deadLetterQueues: stateful.messaging.deadLetterQueues,
  *     functions: { charge, notify, meterVending },
  *     frontEnd: { loadBalancer, targetGroup, service },
+ *     database: stateful.database.cluster,
  *   },
  * });
  */
@@ -77,18 +78,19 @@ export class MonitoringStack extends Stack {
         ...Object.values(props.resources.deadLetterQueues),
       ],
     });
+    this.eventLogging = new EventLogging(this, 'EventLogging', {
+      stateMachine: props.resources.stateMachine,
+      service: props.resources.frontEnd.service,
+      logGroupPrefix: '/aws/events/payment-to-vend',
+      retention,
+    });
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       resources: props.resources,
       onCallTopic: props.onCallTopic,
       alarmNamePrefix: prefix,
       environmentTitle: settings.title,
+      frontEndDeploymentEvents: this.eventLogging.logGroups.ecsDeployments,
       ...(props.alarmThresholds !== undefined ? { thresholds: props.alarmThresholds } : {}),
-    });
-    this.eventLogging = new EventLogging(this, 'EventLogging', {
-      stateMachine: props.resources.stateMachine,
-      cluster: props.resources.frontEnd.service.cluster,
-      logGroupPrefix: '/aws/events/payment-to-vend',
-      retention,
     });
     this.dashboard = new FlowDashboard(this, 'Dashboard', {
       resources: props.resources,

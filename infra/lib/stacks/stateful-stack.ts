@@ -9,7 +9,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { DatabaseMigrations, PaymentsDatabase } from '../constructs/database.ts';
 import { Messaging } from '../constructs/messaging.ts';
-import { METER_VENDING_TIMEOUT } from '../constructs/task-functions.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -35,7 +34,6 @@ export class StatefulStack extends Stack {
     });
     this.messaging = new Messaging(this, 'Messaging', {
       settings,
-      meterVendingTimeout: METER_VENDING_TIMEOUT,
     });
   }
 }

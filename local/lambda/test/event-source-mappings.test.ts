@@ -11,7 +11,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsError } from '../../aws/errors.ts';
 import { EventSourceMappings } from '../event-source-mappings.ts';
-import { received } from '../fixtures/handlers.ts';
+import { inFlight, received } from '../fixtures/handlers.ts';
 import { LambdaRunner } from '../lambda-runner.ts';
 import { type FakeSqs, sqsClient, startFakeSqs } from './fake-sqs.ts';
 
@@ -222,6 +222,34 @@ describe('SQS event source mappings', () => {
     expect(results.badArn?.[0]).toBe('ValidationException');
     expect(mappings.list()).toHaveLength(1);
     expect(mappings.list()[0]).toMatchObject({ state: 'Disabled', batchSize: 10, eventSourceArn: queue.arn });
+  });
+
+  it('runs at most maximumConcurrency batches at once, and takes new settings from an update', async () => {
+    // Prepare
+    const queue = await newQueue();
+    runner.register({ name: 'slow-consumer', handler: `${HANDLERS}#slowSqsConsumer` });
+    inFlight.most = 0;
+    const { uuid } = await mappings.create({
+      functionName: 'slow-consumer',
+      queueArn: queue.arn,
+      batchSize: 1,
+      maximumConcurrency: 3,
+    });
+
+    // Act
+    for (let n = 0; n < 12; n += 1) {
+      await client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: `message ${n}` }));
+    }
+    await eventually(() => received.length === 12);
+    const updated = await mappings.update(uuid, { batchSize: 5, maximumConcurrency: 2 });
+    const refused = await mappings.update(uuid, { maximumConcurrency: 1 }).catch((error: unknown) => error);
+
+    // Assess
+    expect(inFlight.most).toBeLessThanOrEqual(3);
+    expect(received.flatMap((event) => event.Records.map((record) => record.body)).sort()).toHaveLength(12);
+    expect(updated).toMatchObject({ batchSize: 5, maximumConcurrency: 2, state: 'Enabled' });
+    expect((refused as AwsError).name).toBe('ValidationException');
+    expect(mappings.get(uuid)).toMatchObject({ batchSize: 5, maximumConcurrency: 2 });
   });
 
   it('stops polling on close and on disable, leaving new messages in the queue', async () => {
