@@ -8,14 +8,16 @@
 #
 # Build: docker build -t payment-to-vend-frontend .   Run: docker run -p 3000:3000 -e STATE_MACHINE_ARN=… …
 
-ARG NODE_IMAGE=public.ecr.aws/docker/library/node:20.20-bookworm-slim
+# Node 24 LTS, as the Lambdas run (Node 20 reached end of life in April 2026; 24 is supported until April 2028).
+# The major version only, so every build takes Node 24's latest security release.
+ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx esbuild frontend-api/server.ts --bundle --platform=node --format=esm --target=node20 \
+RUN npx esbuild frontend-api/server.ts --bundle --platform=node --format=esm --target=node24 \
       --packages=external --minify --sourcemap --outfile=dist/frontend-api/server.mjs \
  && cp -R frontend-api/public dist/frontend-api/public
 
