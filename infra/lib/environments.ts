@@ -54,12 +54,22 @@ export interface EnvironmentSettings {
   };
   /** Retention of application and audit logs. */
   readonly logRetentionDays: number;
+  /**
+   * Who the on-call topic pages: email addresses, or HTTPS endpoints (a paging service's SNS integration, a chat
+   * webhook). Production must have at least one (synthesis fails without), or every alarm pages nobody.
+   */
+  readonly onCall: { readonly subscriptions: readonly OnCallSubscription[] };
   /** Where the payment gateway and the vending vendor are: their sandboxes before production. */
   readonly providers: {
     readonly paymentGatewayUrl: string;
     readonly vendingVendorUrl: string;
   };
 }
+
+/** One subscriber of an environment's on-call topic. */
+export type OnCallSubscription =
+  | { readonly protocol: 'email'; readonly address: string }
+  | { readonly protocol: 'https'; readonly url: string };
 
 /** Placeholder account ids (the AWS documentation's example range), overridden with `-c accounts=…`. */
 export const PLACEHOLDER_ACCOUNTS: Readonly<Record<EnvironmentName | 'tooling', string>> = {
@@ -89,6 +99,8 @@ export function environments(
     publicFrontEnd: false,
     frontEnd: { minTasks: 1, maxTasks: 2 },
     workflow: { maxVendAttempts: 5, vendingConcurrency: 5 },
+    // Placeholders until the team's addresses exist; the team's own inbox, not the production pager.
+    onCall: { subscriptions: [{ protocol: 'email' as const, address: 'payments-team@example.co.uk' }] },
     logRetentionDays: 30,
     providers: sandboxProviders,
   };
@@ -158,6 +170,13 @@ export function environments(
       },
       frontEnd: { minTasks: 2, maxTasks: 10 },
       workflow: { maxVendAttempts: 5, vendingConcurrency: 50 },
+      // Placeholders: the paging service's SNS integration (it confirms the subscription itself) and a mailbox.
+      onCall: {
+        subscriptions: [
+          { protocol: 'https', url: 'https://paging.example.com/integrations/sns/payments-production' },
+          { protocol: 'email', address: 'payments-oncall@example.co.uk' },
+        ],
+      },
       // Payment audit trails are kept for a year (PCI DSS 10.7).
       logRetentionDays: 365,
       providers: {

@@ -72,3 +72,48 @@ describe('Messaging', () => {
     });
   });
 });
+
+describe('the on-call topic', () => {
+  it.each(['dev', 'production'] as const)('pages the subscribers %s names', (name) => {
+    // Prepare
+    const { stack, settings } = bareStack(name);
+
+    // Act
+    new Messaging(stack, 'Messaging', { settings });
+
+    // Assess
+    const subscribed = Object.values(Template.fromStack(stack).findResources('AWS::SNS::Subscription')).map(
+      (subscription) => [subscription.Properties.Protocol, subscription.Properties.Endpoint],
+    );
+    expect(subscribed).toEqual(
+      settings.onCall.subscriptions.map((subscriber) =>
+        subscriber.protocol === 'email' ? ['email', subscriber.address] : ['https', subscriber.url],
+      ),
+    );
+    expect(subscribed.length).toBeGreaterThan(0);
+  });
+
+  it('refuses to synthesize a production that pages nobody', () => {
+    // Prepare
+    const { app, stack, settings } = bareStack('production');
+    new Messaging(stack, 'Messaging', { settings: { ...settings, onCall: { subscriptions: [] } } });
+
+    // Act
+    const synthesis = () => app.synth();
+
+    // Assess
+    expect(synthesis).toThrow(/Production needs at least one on-call subscription/);
+  });
+
+  it('lets another environment synthesize without subscribers', () => {
+    // Prepare
+    const { app, stack, settings } = bareStack('staging');
+    new Messaging(stack, 'Messaging', { settings: { ...settings, onCall: { subscriptions: [] } } });
+
+    // Act
+    const synthesis = () => app.synth();
+
+    // Assess
+    expect(synthesis).not.toThrow();
+  });
+});

@@ -13,6 +13,9 @@
  * times the meter-vending Lambda's timeout, as AWS advises for an SQS event source, so a batch still being
  * worked on is not delivered twice.
  *
+ * The on-call topic pages the subscribers each environment names (infra/lib/environments.ts); production
+ * refuses to synthesize without one.
+ *
  * Besides IAM grants, the key lets CloudWatch alarm actions (this account's) and EventBridge targets use it.
  *
  * @example
@@ -23,6 +26,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type QueueKey, topologyFor } from '../../../system/topology.ts';
@@ -106,6 +110,22 @@ export class Messaging extends Construct {
       displayName: `PaymentToVend on-call (${settings.title})`,
       masterKey: this.key,
       enforceSSL: true,
+    });
+    for (const subscriber of settings.onCall.subscriptions) {
+      this.onCallTopic.addSubscription(
+        subscriber.protocol === 'email'
+          ? new subscriptions.EmailSubscription(subscriber.address)
+          : new subscriptions.UrlSubscription(subscriber.url, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
+    }
+    // A production whose alarms and AlertOnCall steps page nobody must not deploy.
+    this.node.addValidation({
+      validate: () =>
+        settings.name === 'production' && settings.onCall.subscriptions.length === 0
+          ? [
+              'Production needs at least one on-call subscription (infra/lib/environments.ts, onCall.subscriptions)',
+            ]
+          : [],
     });
   }
 }
