@@ -1,6 +1,7 @@
 /**
  * The embedded AWS in one call: Step Functions, SQS, Lambda (with SQS event source mappings), the RDS Data
- * API over PGlite and an SNS sink behind one HTTP endpoint, with all their state in one data directory.
+ * API over PGlite and SNS (delivering to SQS queues and HTTP/S endpoints) behind one HTTP endpoint, with all
+ * their state in one data directory.
  * `npm start` uses it with a data directory; tests use it in memory on a free port.
  *
  * @example
@@ -18,6 +19,8 @@ import { lambdaRoutes } from './lambda/invoke-route.ts';
 import { LambdaRunner } from './lambda/lambda-runner.ts';
 import { dataApiRoutes } from './rds-data/data-api-routes.ts';
 import { DataApiDatabase } from './rds-data/database.ts';
+import { postNotification, queueDelivery } from './sns/notifications.ts';
+import { attachSnsQueryProtocol } from './sns/query-protocol.ts';
 import { SnsSink } from './sns/sns-sink.ts';
 import { attachSqsQueryProtocol } from './sqs/query-protocol.ts';
 import { SqsEngine } from './sqs/sqs-engine.ts';
@@ -89,6 +92,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   // The engines open after the server listens (queue URLs need its port), so requests that arrive in
   // between wait for them rather than fail. SQS answers before Step Functions, for `beforeResume`.
   const sqsReady = later<JsonProtocolService>();
+  const snsReady = later<SnsSink>();
   const stepFunctionsReady = later<JsonProtocolService>();
   /** What is open so far, closed in reverse order if starting fails. */
   const opened: (() => Promise<void>)[] = [];
@@ -150,10 +154,23 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     });
     opened.push(() => sqs.close());
     attachSqsQueryProtocol(server, sqs);
+    // After SQS's: both speak the query protocol, and SNS's passes on what is not its own.
+    attachSnsQueryProtocol(server, snsReady.promise);
     const sqsService = createSqsService(sqs);
     sqsReady.resolve(sqsService);
-    const sns = await SnsSink.open({ dataDir, region, accountId });
+    // Deliveries a killed process still owed start as it opens: SQS is there to take them.
+    const sns = await SnsSink.open({
+      dataDir,
+      region,
+      accountId,
+      endpoint,
+      transport: {
+        toQueue: queueDelivery({ sqs: sqsService, endpoint, region, accountId }),
+        toUrl: postNotification,
+      },
+    });
     opened.push(() => sns.close());
+    snsReady.resolve(sns);
 
     await options.beforeResume?.({ endpoint, port, sqs, lambda, sns, dataApi });
 
@@ -195,8 +212,9 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
           server.closeAllConnections();
         });
         await stepFunctions.close();
-        await sqs.close();
+        // SNS before SQS: a delivery under way may still be sending to a queue.
         await sns.close();
+        await sqs.close();
         await lambda.close();
         if (database !== undefined) await (await database).close();
       },
@@ -204,6 +222,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   } catch (error) {
     const failed = new Error('the embedded AWS did not start', { cause: error });
     sqsReady.reject(failed);
+    snsReady.reject(failed);
     stepFunctionsReady.reject(failed);
     for (const close of opened.reverse()) await close().catch(() => {});
     throw error;

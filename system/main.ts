@@ -6,6 +6,9 @@
  * - the payment gateway and vending vendor simulators on 127.0.0.1:4100;
  * - the Fastify front-end on http://127.0.0.1:3000.
  *
+ * Each on-call alert (a publish to the OnCall topic) is printed as it is published, as
+ * `ON-CALL ALERT <time> <subject>: <message>`, alerts from executions resumed after a restart included.
+ *
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
  * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts).
  */
@@ -24,7 +27,17 @@ const environment: EnvironmentName = environmentNamed(process.env.LOCAL_ENVIRONM
 console.log(
   `starting the embedded AWS on 127.0.0.1:${awsPort} (data in ${dataDir}) with ${environment}'s settings, and the simulators...`,
 );
+const startedAt = Date.now();
 const system = await startPaymentSystem({ port: awsPort, dataDir, simulatorsPort, environment });
+// Executions resumed during the start may have paged before this listens: `since` replays those first.
+system.aws.sns.onPublished(
+  (alert) => {
+    if (alert.topicArn !== system.onCallTopicArn) return;
+    const at = new Date(alert.publishedAt).toISOString();
+    console.log(`ON-CALL ALERT ${at} ${alert.subject ?? '(no subject)'}: ${alert.message}`);
+  },
+  { since: startedAt },
+);
 const frontEnd = await buildApp({
   config: {
     awsEndpointUrl: system.aws.endpoint,
@@ -45,6 +58,7 @@ payment-to-vend is running:
   simulators:          gateway ${system.simulators.gatewayUrl}, vendor ${system.simulators.vendorUrl}
   test cards:          tok_visa, tok_chargeDeclined, tok_insufficientFunds, tok_gatewayOutage (README lists all)
   test meters:         1200000000011 vends; 9901000000017 fails twice then vends; 9902000000019 stays down
+  on-call alerts:      printed here as ON-CALL ALERT lines; or subscribe a queue or a URL to ${system.onCallTopicArn}
 Ctrl-C stops it; everything is kept in ${dataDir}.`);
 
 let closing = false;

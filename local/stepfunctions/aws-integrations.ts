@@ -26,7 +26,10 @@ export interface LambdaInvoker {
   ): Promise<{ statusCode: number; payload: unknown; functionError?: string; executedVersion: string }>;
 }
 
-/** What the integration needs of the SNS sink. */
+/**
+ * What the integration needs of the embedded SNS: `publish` checks, keeps and owes the message to the topic's
+ * subscribers (delivered as an API Publish is); the task completes once that is durable.
+ */
 export interface SnsPublisher {
   publish(input: Record<string, unknown>): { MessageId: string };
   flushed(): Promise<void>;
@@ -156,7 +159,7 @@ export class AwsServiceIntegrations implements ServiceIntegrations {
 
   async #snsPublish(parameters: Json, errorPrefix: string): Promise<Json> {
     const sns = this.#options.sns;
-    if (sns === undefined) throw new StatesError('States.Runtime', 'The embedded AWS has no SNS sink');
+    if (sns === undefined) throw new StatesError('States.Runtime', 'The embedded AWS has no SNS');
     const input = { ...asObject(parameters, 'sns:publish') };
     if (input.Message !== undefined && typeof input.Message !== 'string')
       input.Message = JSON.stringify(input.Message);
