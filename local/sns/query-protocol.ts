@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError } from '../aws/errors.ts';
+import { element, escapeXml } from '../aws/xml.ts';
 import { snsErrors } from './errors.ts';
 import { isSnsAction, MapMember, type ResultMembers, runSnsAction, type SnsAction } from './sns-actions.ts';
 import type { SnsSink } from './sns-sink.ts';
@@ -202,19 +203,6 @@ function membersXml(members: ResultMembers): string {
     }
   }
   return xml;
-}
-
-function element(name: string, text: string): string {
-  return `<${name}>${escapeXml(text)}</${name}>`;
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\r/g, '&#xD;');
 }
 
 function describe(error: unknown): string {

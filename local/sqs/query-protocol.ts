@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AwsError } from '../aws/errors.ts';
 import type { RequestContext } from '../aws/server.ts';
+import { element, escapeXml } from '../aws/xml.ts';
 import type { SqsEngine } from './sqs-engine.ts';
 import { createSqsService, SQS_ACTIONS } from './sqs-service.ts';
 
@@ -373,17 +374,4 @@ function pairsXml(
     xml += `<${wrapper}>${element(keyName, key)}${element(valueName, value)}</${wrapper}>`;
   }
   return xml;
-}
-
-function element(name: string, text: string): string {
-  return `<${name}>${escapeXml(text)}</${name}>`;
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\r/g, '&#xD;');
 }

@@ -4,25 +4,14 @@
  * speaks it; requests are told from SQS's by the `sns` in their signature's credential scope.
  * The CLI runs asynchronously: a synchronous child would block the event loop that has to answer it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_CLI_INSTALLED, awsCli, warnIfCliMissing } from '../../testing/aws-cli.ts';
 import { eventually, type RunningAws, startAws } from './support.ts';
 
-const AWS_CLI = '/usr/bin/aws';
-const run = promisify(execFile);
-const cliInstalled = existsSync(AWS_CLI);
-if (!cliInstalled) console.warn(`aws-cli.test.ts skipped: the AWS CLI v2 is not installed at ${AWS_CLI}`);
+warnIfCliMissing('local/sns/test/aws-cli.test.ts');
 
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-describe.skipIf(!cliInstalled)('the AWS CLI v2 at /usr/bin/aws against SNS', () => {
+describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SNS', () => {
   let running: RunningAws;
 
   beforeAll(async () => {
@@ -33,39 +22,7 @@ describe.skipIf(!cliInstalled)('the AWS CLI v2 at /usr/bin/aws against SNS', () 
     await running?.close();
   });
 
-  async function aws(...args: string[]): Promise<CliResult> {
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'us-east-1',
-      AWS_PAGER: '',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
-    try {
-      const { stdout, stderr } = await run(
-        AWS_CLI,
-        [
-          '--endpoint-url',
-          running.aws.endpoint,
-          'sns',
-          ...args,
-          '--output',
-          'json',
-          '--cli-connect-timeout',
-          '3',
-        ],
-        { env, timeout: 30_000 },
-      );
-      return { exitCode: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { exitCode: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  const aws = (...args: string[]) => awsCli(running.aws.endpoint, 'sns', ...args);
 
   it('creates and lists topics, subscribes a queue, lists its subscriptions and publishes to it', async () => {
     // Prepare

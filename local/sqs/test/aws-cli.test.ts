@@ -4,28 +4,17 @@
  * so the server here has `attachSqsQueryProtocol` in front, as the embedded AWS will.
  * The CLI runs asynchronously: a synchronous child would block the event loop that has to answer it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsServer } from '../../aws/server.ts';
+import { AWS_CLI_INSTALLED, awsCli, warnIfCliMissing } from '../../testing/aws-cli.ts';
 import { attachSqsQueryProtocol } from '../query-protocol.ts';
 import { SqsEngine } from '../sqs-engine.ts';
 import { createSqsService, SQS_ACTIONS } from '../sqs-service.ts';
 
-const AWS_CLI = '/usr/bin/aws';
-const run = promisify(execFile);
-const cliInstalled = existsSync(AWS_CLI);
-if (!cliInstalled) console.warn(`aws-cli.test.ts skipped: the AWS CLI v2 is not installed at ${AWS_CLI}`);
+warnIfCliMissing('local/sqs/test/aws-cli.test.ts');
 
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-describe.skipIf(!cliInstalled)('the AWS CLI v2 at /usr/bin/aws against SQS', () => {
+describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SQS', () => {
   let endpoint = '';
   let engine: SqsEngine | undefined;
   let close: () => Promise<void> = async () => {};
@@ -57,30 +46,7 @@ describe.skipIf(!cliInstalled)('the AWS CLI v2 at /usr/bin/aws against SQS', () 
     await close();
   });
 
-  async function aws(...args: string[]): Promise<CliResult> {
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'us-east-1',
-      AWS_PAGER: '',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
-    try {
-      const { stdout, stderr } = await run(
-        AWS_CLI,
-        ['--endpoint-url', endpoint, 'sqs', ...args, '--output', 'json', '--cli-connect-timeout', '3'],
-        { env, timeout: 30_000 },
-      );
-      return { exitCode: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { exitCode: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  const aws = (...args: string[]) => awsCli(endpoint, 'sqs', ...args);
 
   it('creates a queue, sends, receives and deletes a message', async () => {
     // Act

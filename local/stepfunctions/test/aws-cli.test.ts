@@ -10,28 +10,17 @@
  * variable. The last test pins that behaviour down so a change (newer CLI) is noticed. The SDK for JavaScript
  * has `disableHostPrefix: true` for this, which the test support sets.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_CLI_INSTALLED, awsCli, type CliResult, warnIfCliMissing } from '../../testing/aws-cli.ts';
 import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../../testing/step-functions.ts';
 import { InProcessIntegrations } from '../integrations.ts';
 
-const AWS_CLI = '/usr/bin/aws';
 const ROLE = 'arn:aws:iam::000000000000:role/test';
 const CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
-const run = promisify(execFile);
 
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+warnIfCliMissing('local/stepfunctions/test/aws-cli.test.ts');
 
-const cliInstalled = existsSync(AWS_CLI);
-if (!cliInstalled) console.warn(`aws-cli.test.ts skipped: the AWS CLI v2 is not installed at ${AWS_CLI}`);
-
-describe.skipIf(!cliInstalled)('the AWS CLI v2 at /usr/bin/aws', () => {
+describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws', () => {
   let sfn: EmbeddedStepFunctions;
   const tokens: string[] = [];
 
@@ -47,39 +36,7 @@ describe.skipIf(!cliInstalled)('the AWS CLI v2 at /usr/bin/aws', () => {
     await sfn?.close();
   });
 
-  async function aws(...args: string[]): Promise<CliResult> {
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'us-east-1',
-      AWS_PAGER: '',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
-    try {
-      const { stdout, stderr } = await run(
-        AWS_CLI,
-        [
-          '--endpoint-url',
-          sfn.aws.endpoint,
-          'stepfunctions',
-          ...args,
-          '--output',
-          'json',
-          '--cli-connect-timeout',
-          '3',
-        ],
-        { env, timeout: 30_000 },
-      );
-      return { exitCode: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { exitCode: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  const aws = (...args: string[]) => awsCli(sfn.aws.endpoint, 'stepfunctions', ...args);
 
   function json<T>(result: CliResult): T {
     expect(result.stderr).toBe('');

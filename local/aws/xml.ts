@@ -1,0 +1,20 @@
+/**
+ * The XML of the AWS query protocol's answers (SQS's older clients, SNS): one element with escaped text.
+ *
+ * @example
+ * element('MessageId', id); // '<MessageId>…</MessageId>'
+ */
+
+export function element(name: string, text: string): string {
+  return `<${name}>${escapeXml(text)}</${name}>`;
+}
+
+/** Text as XML character data; a carriage return is kept as a reference, as AWS's answers keep it. */
+export function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\r/g, '&#xD;');
+}

@@ -1,0 +1,55 @@
+/**
+ * Test support: Debian's AWS CLI v2 (/usr/bin/aws) run against an embedded endpoint, with no credentials or
+ * configuration of the host's. It runs asynchronously: a synchronous child would block the event loop of the
+ * embedded AWS that has to answer it. Tests skip when the CLI is missing (`.ci/run` installs it).
+ *
+ * @example
+ * describe.skipIf(!AWS_CLI_INSTALLED)('the CLI', () => {
+ *   const result = await awsCli(endpoint, 'sns', 'list-topics');
+ * });
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+export const AWS_CLI = '/usr/bin/aws';
+export const AWS_CLI_INSTALLED = existsSync(AWS_CLI);
+
+export interface CliResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const run = promisify(execFile);
+
+/** Says once, in the test output, why a CLI test file is skipped. */
+export function warnIfCliMissing(file: string): void {
+  if (!AWS_CLI_INSTALLED) console.warn(`${file} skipped: the AWS CLI v2 is not installed at ${AWS_CLI}`);
+}
+
+/** `aws --endpoint-url <endpoint> <service> <args> --output json`, answered whether it succeeds or fails. */
+export async function awsCli(endpoint: string, service: string, ...args: string[]): Promise<CliResult> {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    AWS_PAGER: '',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  try {
+    const { stdout, stderr } = await run(
+      AWS_CLI,
+      ['--endpoint-url', endpoint, service, ...args, '--output', 'json', '--cli-connect-timeout', '3'],
+      { env, timeout: 30_000 },
+    );
+    return { exitCode: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { exitCode: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
