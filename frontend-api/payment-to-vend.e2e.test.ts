@@ -220,6 +220,19 @@ describe('a customer tops up a meter', () => {
     expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(0);
   }, 30_000);
 
+  it('is vended, with nobody paged, when the gateway took the money but every answer was lost', async () => {
+    // Act
+    const accepted = await topUp(testMpan('00', 6), 'tok_answerLost');
+    const events = await follow(accepted);
+
+    // Assess: ConfirmCharge found the charge by the payment's reference
+    expect(types(events)).toEqual(['accepted', 'charged', 'vend_requested', 'vended']);
+    expect((await statusOf(accepted)).status).toBe('vended');
+    expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(1);
+    expect(alertsAbout(accepted)).toEqual([]);
+    expect(await followUpsFor('PaymentFailure', accepted.paymentId)).toEqual([]);
+  }, 30_000);
+
   it.each(['tok_bogus', 'tok_💳'])(
     'is declined, with nobody paged, for a token the gateway does not know (%s)',
     async (paymentToken) => {

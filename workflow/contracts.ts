@@ -33,20 +33,21 @@ export const ChargeRequestSchema = PaymentToVendInputSchema.extend({ action: z.l
 export type ChargeRequest = z.infer<typeof ChargeRequestSchema>;
 
 /**
- * The RecordChargeUnconfirmed step's payload to the charge function: the Charge step failed after its retries
- * (`chargeError` is the error it ended with), so the outcome is unknown unless the payment already records one.
+ * The ConfirmCharge step's payload to the charge function: the Charge step failed after its retries
+ * (`chargeError` is the error it ended with), so the outcome is unknown unless the payment already records one
+ * or the gateway, asked by the payment's reference, has a definite answer.
  */
-export const RecordChargeUnconfirmedRequestSchema = z.object({
-  action: z.literal('recordUnconfirmed'),
+export const ConfirmChargeRequestSchema = z.object({
+  action: z.literal('confirm'),
   paymentId,
   chargeError: z.string().min(1),
 });
-export type RecordChargeUnconfirmedRequest = z.infer<typeof RecordChargeUnconfirmedRequestSchema>;
+export type ConfirmChargeRequest = z.infer<typeof ConfirmChargeRequestSchema>;
 
 /** What the charge function is asked: to charge, or to record that the charge could not be confirmed. */
 export const ChargeTaskRequestSchema = z.discriminatedUnion('action', [
   ChargeRequestSchema,
-  RecordChargeUnconfirmedRequestSchema,
+  ConfirmChargeRequestSchema,
 ]);
 
 /**
@@ -55,8 +56,8 @@ export const ChargeTaskRequestSchema = z.discriminatedUnion('action', [
  * - charged: the gateway took the money;
  * - declined: definitely not charged (a card decline, or the gateway refused the request before taking money:
  *   an unknown token, an invalid request), with the reason;
- * - unconfirmed: the outcome is unknown after the retries (only ever answered to RecordChargeUnconfirmed); it
- *   is reconciled with the gateway and pages on-call.
+ * - unconfirmed: the outcome is still unknown after the retries and after asking the gateway (only ever
+ *   answered to ConfirmCharge); it is reconciled by an operator and pages on-call.
  * A decline is an answer, never an error; an unreachable gateway is the error `PaymentGatewayUnavailable`.
  */
 export const ChargeResultSchema = z.discriminatedUnion('outcome', [

@@ -64,7 +64,7 @@ let sfn: EmbeddedStepFunctions;
 
 function charge(parameters: Json): Json {
   const request = ChargeTaskRequestSchema.parse((parameters as { Payload: unknown }).Payload);
-  if (request.action === 'recordUnconfirmed') {
+  if (request.action === 'confirm') {
     // As the charge task does: an outcome already recorded stands; otherwise it is unconfirmed.
     const known = recorded.charges.get(request.paymentId);
     const result: ChargeResult = known ?? { outcome: 'unconfirmed', chargeId: null, declineReason: null };

@@ -222,9 +222,9 @@ describe('what is never retried', () => {
     expect(outcome.Default).toBeUndefined();
     // After the retries the charge task records the charge as unconfirmed, unless it already recorded one.
     expect(charge.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.chargeFailure', Next: 'RecordChargeUnconfirmed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.chargeFailure', Next: 'ConfirmCharge' },
     ]);
-    expect(state('RecordChargeUnconfirmed').Next).toBe('ChargeOutcome');
+    expect(state('ConfirmCharge').Next).toBe('ChargeOutcome');
     expect(state('PublishPaymentFailure').Parameters?.QueueUrl).toMatch(/\/PaymentFailure$/);
   });
 });

@@ -4,7 +4,7 @@
  *
  * ```
  * SetAsidePaymentToken ─▶ Charge ─▶ ChargeOutcome
- *   Charge's Catch (retries exhausted) ─▶ RecordChargeUnconfirmed ─▶ ChargeOutcome (the charge as recorded)
+ *   Charge's Catch (retries exhausted) ─▶ ConfirmCharge ─▶ ChargeOutcome (the charge as recorded)
  * ChargeOutcome
  *   ├ declined    ─▶ PublishPaymentFailure ─▶ NotifyCustomerChargeDeclined ─▶ ChargeDeclined (Fail)
  *   ├ unconfirmed ─▶ PublishChargeUnconfirmed ─▶ AlertOnCallChargeUnconfirmed ─▶ NotifyCustomerChargeUnconfirmed
@@ -233,20 +233,22 @@ export class PaymentToVend extends Construct {
     });
 
     // A charge whose outcome is still unknown after the retries (the gateway never answered, or the task kept
-    // failing) may have taken the money. The charge task records it as unconfirmed and answers with the charge
-    // as the payment holds it: a charge it recorded before it crashed is still a charge, and the payment goes on.
-    const recordChargeUnconfirmed = new tasks.LambdaInvoke(this, 'RecordChargeUnconfirmed', {
+    // failing) may have taken the money. Before anyone is paged the charge task confirms it: a charge it
+    // recorded before it crashed stands, and otherwise it asks the gateway what it did under the payment's
+    // reference; a definite answer goes on as charged or declined, and only a still-unknown one is recorded as
+    // unconfirmed, for reconciliation.
+    const confirmCharge = new tasks.LambdaInvoke(this, 'ConfirmCharge', {
       lambdaFunction: charge,
       payload: sfn.TaskInput.fromObject({
-        action: 'recordUnconfirmed',
+        action: 'confirm',
         paymentId: sfn.JsonPath.stringAt('$.paymentId'),
         chargeError: sfn.JsonPath.stringAt('$.chargeFailure.Error'),
       }),
       resultSelector: chargeResult,
       resultPath: '$.charge',
     });
-    retryPassingFailures(recordChargeUnconfirmed);
-    chargeStep.addCatch(recordChargeUnconfirmed, { errors: [sfn.Errors.ALL], resultPath: '$.chargeFailure' });
+    retryPassingFailures(confirmCharge);
+    chargeStep.addCatch(confirmCharge, { errors: [sfn.Errors.ALL], resultPath: '$.chargeFailure' });
 
     // Unconfirmed: handed over for reconciliation with the gateway (PaymentFailure, with the error), on-call is
     // paged, and the customer is told the payment is not confirmed yet and not to pay again.
@@ -264,7 +266,7 @@ export class PaymentToVend extends Construct {
     });
     retryPassingFailures(publishChargeUnconfirmed);
     // Should even the recording fail, the money may still have been taken: reconcile and page all the same.
-    recordChargeUnconfirmed.addCatch(publishChargeUnconfirmed, {
+    confirmCharge.addCatch(publishChargeUnconfirmed, {
       errors: [sfn.Errors.ALL],
       resultPath: '$.recordingFailure',
     });
@@ -441,7 +443,7 @@ export class PaymentToVend extends Construct {
       .when(sfn.Condition.stringEquals('$.charge.outcome', 'unconfirmed'), unconfirmed);
     // No Otherwise: an outcome outside the contract fails the execution (States.NoChoiceMatched) for an
     // operator to look at, rather than telling the customer something that may be untrue.
-    recordChargeUnconfirmed.next(chargeOutcome);
+    confirmCharge.next(chargeOutcome);
     const definition = setAsidePaymentToken.next(chargeStep).next(chargeOutcome);
 
     const budgetSeconds = retryBudgetSeconds(definition.startState);
@@ -534,7 +536,7 @@ export const UNTIMED_TASK_ATTEMPT_SECONDS = 60;
  * state counts in full, since each keeps its own count of attempts.
  *
  * With the defaults that path is a charge whose outcome stays unknown but turns out charged, then a vend that
- * runs out of attempts: Charge → RecordChargeUnconfirmed → NotifyCustomerCharged → NotifyCustomerVendRequested
+ * runs out of attempts: Charge → ConfirmCharge → NotifyCustomerCharged → NotifyCustomerVendRequested
  * → Vend → RecordVendFailed → PublishVendingFailure → AlertOnCall → NotifyCustomerVendFailed. Vend alone is
  * maxVendAttempts × vendTimeoutSeconds + the waits between them (5 + 10 + 20 s, each under vendMaxDelaySeconds):
  * 2,435 s; Charge is its three retriers (gateway unavailable, request in progress, Lambda's service errors);

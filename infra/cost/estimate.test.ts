@@ -93,7 +93,7 @@ describe('the estimate from the checked-in definition', () => {
 
   it('walks the unconfirmed path through the recording to ChargeUnconfirmed, paging on-call once', () => {
     const unconfirmed = path('charge unconfirmed');
-    expect(unconfirmed.states).toContain('RecordChargeUnconfirmed');
+    expect(unconfirmed.states).toContain('ConfirmCharge');
     expect(unconfirmed.states.at(-1)).toBe('ChargeUnconfirmed');
     expect(unconfirmed.snsPublishes).toBe(1);
   });

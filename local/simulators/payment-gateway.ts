@@ -69,6 +69,7 @@ type TokenBehaviour =
   | { readonly kind: 'slow' }
   | { readonly kind: 'outage' }
   | { readonly kind: 'down' }
+  | { readonly kind: 'answerLost' }
   | {
       readonly kind: 'decline';
       readonly failureCode: 'card_declined' | 'expired_card';
@@ -128,6 +129,11 @@ export const PAYMENT_TEST_TOKENS: Readonly<
     description: '503 gateway_unavailable on every attempt: the gateway never confirms the charge',
   },
   tok_slow: { kind: 'slow', description: 'charged, answering after a delay (default 2 s)' },
+  tok_answerLost: {
+    kind: 'answerLost',
+    description:
+      'charged, but every answer to the charge request is lost (503 gateway_timeout): the charge is found only by its reference',
+  },
 };
 
 /** Smallest and largest amounts a UK card gateway takes in one charge (Stripe: £0.30 and 8 digits). */
@@ -218,6 +224,7 @@ export class PaymentGatewaySimulator implements Simulator {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/charges') return this.createCharge(request);
+    if (request.method === 'GET' && request.path === '/v1/charges') return this.listCharges(request.query);
     const match = /^\/v1\/charges\/([^/]+)$/.exec(request.path);
     if (request.method === 'GET' && match) return this.retrieveCharge(decodeURIComponent(match[1]!));
     return invalidRequest(
@@ -232,6 +239,22 @@ export class PaymentGatewaySimulator implements Simulator {
     if (!record) return invalidRequest(404, 'resource_missing', `No such charge: '${id}'`, 'id');
     const { idempotencyKey: _key, ...charge } = record;
     return jsonResponse(200, charge);
+  }
+
+  /**
+   * `GET /v1/charges?reference=<reference>`: the charges made for a reference (the merchant's payment id),
+   * newest first, as a list. How a merchant finds out what happened to a charge whose answer it never got.
+   */
+  private listCharges(query: URLSearchParams): SimulatorResponse {
+    const reference = query.get('reference');
+    if (reference === null || reference === '') {
+      return invalidRequest(400, 'parameter_missing', 'Missing required param: reference.', 'reference');
+    }
+    const data = [...this.chargesById.values()]
+      .filter((charge) => charge.reference === reference)
+      .reverse()
+      .map(({ idempotencyKey: _key, ...charge }) => charge);
+    return jsonResponse(200, { object: 'list', data, hasMore: false });
   }
 
   private async createCharge(request: SimulatorRequest): Promise<SimulatorResponse> {
@@ -325,7 +348,22 @@ export class PaymentGatewaySimulator implements Simulator {
       this.idempotency.delete(key);
       throw error;
     }
-    const response = this.charge(key, charge, behaviour, keyHeaders);
+    const charged = this.charge(key, charge, behaviour, keyHeaders);
+    // The charge is made; what the caller gets (then and on every retry) is the gateway's front door timing out.
+    const response =
+      behaviour.kind === 'answerLost'
+        ? jsonResponse(
+            503,
+            {
+              error: {
+                type: 'api_error',
+                code: 'gateway_timeout',
+                message: 'The payment gateway did not answer in time. Retry with the same Idempotency-Key.',
+              },
+            },
+            { ...keyHeaders, 'Should-Retry': 'true' },
+          )
+        : charged;
     this.idempotency.set(key, { state: 'done', fingerprint, requestId: request.requestId, response });
     return response;
   }
@@ -376,6 +414,7 @@ export class PaymentGatewaySimulator implements Simulator {
         'POST /v1/charges':
           'header Idempotency-Key; body { amountPence, currency: "GBP", paymentToken, reference }',
         'GET /v1/charges/{id}': 'a charge, succeeded or failed',
+        'GET /v1/charges?reference=': 'the charges made for a reference, newest first',
       },
       tokens: Object.fromEntries(
         Object.entries(PAYMENT_TEST_TOKENS).map(([token, behaviour]) => [token, behaviour.description]),

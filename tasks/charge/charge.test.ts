@@ -169,26 +169,70 @@ describe('charge', () => {
   });
 });
 
-describe('recording a charge that could not be confirmed', () => {
-  const recordUnconfirmed = {
-    action: 'recordUnconfirmed',
+describe('confirming a charge whose answer never came', () => {
+  const confirm = {
+    action: 'confirm',
     paymentId: 'pay_1',
-    chargeError: 'States.Timeout',
-  };
+    chargeError: 'PaymentGatewayUnavailable',
+  } as const;
 
-  it('records the payment as unconfirmed with the error, and says so', async () => {
+  it('records the payment as unconfirmed, with the error, when the gateway has no charge for it', async () => {
     // Prepare
     const charge = createCharge({ gateway: charged(), payments, logger });
 
     // Act
-    const result = await charge(recordUnconfirmed);
+    const result = await charge(confirm);
 
     // Assess
     expect(result).toEqual({ outcome: 'unconfirmed', chargeId: null, declineReason: null });
     expect(payments.payments.get('pay_1')).toMatchObject({
       status: 'charge_unconfirmed',
-      chargeError: 'States.Timeout',
+      chargeError: 'PaymentGatewayUnavailable',
     });
+  });
+
+  it.each([
+    [
+      { status: 'succeeded', chargeId: 'ch_lost' } as const,
+      { outcome: 'charged', chargeId: 'ch_lost', declineReason: null },
+      'charged',
+    ],
+    [
+      { status: 'declined', chargeId: 'ch_no', declineCode: 'insufficient_funds' } as const,
+      { outcome: 'declined', chargeId: null, declineReason: 'insufficient_funds' },
+      'charge_declined',
+    ],
+  ])(
+    'records what the gateway did (%o) when it has a charge for the payment',
+    async (made, answer, status) => {
+      // Prepare
+      const gateway = charged();
+      gateway.made.set('pay_1', made);
+      const charge = createCharge({ gateway, payments, logger });
+
+      // Act
+      const result = await charge(confirm);
+
+      // Assess
+      expect(result).toEqual(answer);
+      expect(payments.payments.get('pay_1')?.status).toBe(status);
+    },
+  );
+
+  it('records the payment as unconfirmed when the gateway cannot be asked either', async () => {
+    // Prepare
+    const gateway = charged();
+    gateway.findCharge = async () => {
+      throw new PaymentGatewayUnavailableError('the payment gateway could not be reached: timed out');
+    };
+    const charge = createCharge({ gateway, payments, logger });
+
+    // Act
+    const result = await charge(confirm);
+
+    // Assess
+    expect(result.outcome).toBe('unconfirmed');
+    expect(payments.payments.get('pay_1')?.status).toBe('charge_unconfirmed');
   });
 
   it('answers the charge a crashed attempt had already recorded, so the payment goes on', async () => {
@@ -198,7 +242,7 @@ describe('recording a charge that could not be confirmed', () => {
     await charge(request);
 
     // Act
-    const result = await charge(recordUnconfirmed);
+    const result = await charge(confirm);
 
     // Assess
     expect(result).toEqual({ outcome: 'charged', chargeId: 'ch_1', declineReason: null });

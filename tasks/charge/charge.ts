@@ -7,9 +7,11 @@
  *   before taking money (an unknown token, an invalid request) — an answer, never an error, so nothing a
  *   customer can send pages on-call;
  * - a gateway that cannot answer now is PaymentGatewayUnavailable, which the state machine retries.
- * When the retries run out, the machine asks this task to record the charge as unconfirmed
- * (`recordUnconfirmed`); it answers with the charge as the payment then holds it. The customer is told by
- * the machine's NotifyCustomer steps, not here.
+ * When the retries run out, the machine asks this task to confirm the charge (`confirm`): a charge or decline
+ * the payment already records stands; otherwise the gateway is asked what it did under the payment's reference,
+ * and a definite answer (a succeeded or a failed charge) is recorded as charged or declined. Only an outcome
+ * still unknown is recorded as unconfirmed, to be reconciled by an operator. It answers with the charge as the
+ * payment then holds it. The customer is told by the machine's NotifyCustomer steps, not here.
  *
  * @example
  * const charge = createCharge({ gateway, payments, logger });
@@ -22,8 +24,8 @@ import {
   type ChargeRequest,
   type ChargeResult,
   ChargeTaskRequestSchema,
+  type ConfirmChargeRequest,
   REFUSED_CHARGE_REASONS,
-  type RecordChargeUnconfirmedRequest,
 } from '../../workflow/contracts.ts';
 import type { TaskLogger } from '../shared/logger.ts';
 import type { PaymentGateway } from '../shared/payment-gateway/client.ts';
@@ -44,9 +46,7 @@ export function createCharge(dependencies: ChargeDependencies) {
   return async function chargeTask(event: unknown): Promise<ChargeResult> {
     // The token is validated here but never logged: it stands for a card.
     const request = ChargeTaskRequestSchema.parse(event);
-    return request.action === 'charge'
-      ? charge(dependencies, request)
-      : recordUnconfirmed(dependencies, request);
+    return request.action === 'charge' ? charge(dependencies, request) : confirm(dependencies, request);
   };
 }
 
@@ -94,10 +94,32 @@ async function charge(
   return { outcome: 'charged', chargeId: outcome.chargeId, declineReason: null };
 }
 
-async function recordUnconfirmed(
-  { payments, logger }: ChargeDependencies,
-  { paymentId, chargeError }: RecordChargeUnconfirmedRequest,
+async function confirm(
+  { gateway, payments, logger }: ChargeDependencies,
+  { paymentId, chargeError }: ConfirmChargeRequest,
 ): Promise<ChargeResult> {
+  const payment = await payments.findPayment(paymentId);
+  if (payment === undefined) throw new PaymentNotFoundError(paymentId);
+  if (payment.status === 'accepted' || payment.status === 'charge_unconfirmed') {
+    const found = await gateway.findCharge(paymentId).catch((error: unknown) => {
+      // Still unknown: recorded as unconfirmed below, for an operator to reconcile.
+      logger.warn('the payment gateway could not be asked about the charge', {
+        paymentId,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    });
+    if (found?.status === 'succeeded') {
+      await payments.recordCharged(paymentId, found.chargeId);
+      logger.info('charge confirmed by the gateway', { paymentId, chargeId: found.chargeId, chargeError });
+      return { outcome: 'charged', chargeId: found.chargeId, declineReason: null };
+    }
+    if (found?.status === 'declined') {
+      await payments.recordChargeDeclined(paymentId, found.declineCode);
+      logger.info('decline confirmed by the gateway', { paymentId, declineCode: found.declineCode });
+      return { outcome: 'declined', chargeId: null, declineReason: found.declineCode };
+    }
+  }
   const charge = await payments.recordChargeUnconfirmed(paymentId, chargeError);
   if (charge.outcome === 'unconfirmed') {
     logger.warn('charge unconfirmed: reconcile with the gateway', { paymentId, chargeError });

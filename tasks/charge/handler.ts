@@ -1,5 +1,5 @@
 /**
- * The charge Lambda (Step Functions' Charge and RecordChargeUnconfirmed steps): see charge.ts. Built once per
+ * The charge Lambda (Step Functions' Charge and ConfirmCharge steps): see charge.ts. Built once per
  * cold start from the real clients; locally AWS_ENDPOINT_URL and PAYMENT_GATEWAY_URL point them at the
  * embedded AWS and the simulator.
  */

@@ -3,7 +3,7 @@
  *
  * | function | called by | reaches |
  * | --- | --- | --- |
- * | `charge` | Step Functions (Charge, RecordChargeUnconfirmed) | payment gateway (internet, via NAT), Data API |
+ * | `charge` | Step Functions (Charge, ConfirmCharge) | payment gateway (internet, via NAT), Data API |
  * | `meterVending` | SQS PaymentSuccess (event source, partial batch responses); Step Functions (RecordVendFailed) | vending vendor, Data API, SendTaskSuccess/Failure/Heartbeat |
  * | `notify` | Step Functions (NotifyCustomer…) | Data API |
  *

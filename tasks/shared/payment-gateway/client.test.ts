@@ -93,6 +93,23 @@ describe('HttpPaymentGateway', () => {
     expect(simulators.gateway.chargeCount('pay_gw_in_progress')).toBe(1);
   });
 
+  it('finds by its reference a charge whose every answer was lost, and nothing for a reference never charged', async () => {
+    // Prepare: the gateway takes the money, but the answer never arrives
+    const lost = await chargeWith('tok_answerLost', 'pay_gw_answer_lost').catch((error: unknown) => error);
+    const declined = await chargeWith('tok_insufficientFunds', 'pay_gw_found_declined');
+
+    // Act
+    const found = await gateway.findCharge('pay_gw_answer_lost');
+    const foundDeclined = await gateway.findCharge('pay_gw_found_declined');
+    const nothing = await gateway.findCharge('pay_gw_never_charged');
+
+    // Assess
+    expect(lost).toBeInstanceOf(PaymentGatewayUnavailableError);
+    expect(found).toEqual({ status: 'succeeded', chargeId: expect.stringMatching(/^ch_/) });
+    expect(foundDeclined).toEqual({ ...declined, chargeId: expect.stringMatching(/^ch_/) });
+    expect(nothing).toBeUndefined();
+  });
+
   it('throws a refusal, not naming the card, for a PAN sent as a token', async () => {
     // Act
     const failure = await chargeWith('4242424242424242').catch((error: unknown) => error);

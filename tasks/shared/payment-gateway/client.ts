@@ -35,9 +35,20 @@ export interface PaymentGateway {
    * gateway cannot answer now, PaymentGatewayRequestRefusedError when it refuses the request.
    */
   charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome>;
+  /**
+   * What the gateway did with the charges made for a reference (the payment id), when their answers were
+   * never received: a succeeded charge if there is one, else a declined one, else undefined (the gateway has
+   * none). Throws PaymentGatewayUnavailableError when the gateway cannot answer now.
+   */
+  findCharge(reference: string): Promise<GatewayChargeOutcome | undefined>;
 }
 
 const GatewayChargeSchema = z.object({ id: z.string().min(1), status: z.enum(['succeeded', 'failed']) });
+const GatewayChargeListSchema = z.object({
+  data: z.array(
+    GatewayChargeSchema.extend({ declineCode: z.string().nullish(), failureCode: z.string().nullish() }),
+  ),
+});
 const GatewayErrorSchema = z.object({
   error: z.object({
     type: z.string(),
@@ -58,6 +69,40 @@ export class HttpPaymentGateway implements PaymentGateway {
     this.#timeoutMs = options.timeoutMs;
     this.#fetch = options.fetch ?? fetch;
     this.#apiKey = options.apiKey ?? (async () => undefined);
+  }
+
+  async findCharge(reference: string): Promise<GatewayChargeOutcome | undefined> {
+    let response: Response;
+    let body: unknown;
+    try {
+      const apiKey = await this.#apiKey();
+      response = await this.#fetch(`${this.#chargesUrl}?reference=${encodeURIComponent(reference)}`, {
+        headers: apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      body = await response.json().catch(() => undefined);
+    } catch (error) {
+      throw new PaymentGatewayUnavailableError(
+        `the payment gateway could not be reached: ${describe(error)}`,
+        { cause: error },
+      );
+    }
+    const list = GatewayChargeListSchema.safeParse(body);
+    if (response.status !== 200 || !list.success) {
+      throw new PaymentGatewayUnavailableError(
+        `the payment gateway answered ${response.status} to a charge search`,
+        { status: response.status },
+      );
+    }
+    const succeeded = list.data.data.find((charge) => charge.status === 'succeeded');
+    if (succeeded !== undefined) return { status: 'succeeded', chargeId: succeeded.id };
+    const declined = list.data.data[0];
+    if (declined === undefined) return undefined;
+    return {
+      status: 'declined',
+      chargeId: declined.id,
+      declineCode: declined.declineCode ?? declined.failureCode ?? 'declined',
+    };
   }
 
   async charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome> {

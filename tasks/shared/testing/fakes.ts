@@ -20,15 +20,27 @@ export class RecordingLogger implements TaskLogger {
   error = (...input: unknown[]) => void this.lines.push(JSON.stringify(['error', ...input]));
 }
 
-/** Answers charges from a script, by token; records every request. */
+/**
+ * Answers charges from a script, by token; records every request. What it answered is what `findCharge` finds
+ * by reference, unless `made` says the gateway did something the caller never heard of.
+ */
 export class ScriptedGateway implements PaymentGateway {
   readonly requests: GatewayChargeRequest[] = [];
+  /** Charges the gateway made whose answers were lost, by reference. */
+  readonly made = new Map<string, GatewayChargeOutcome>();
+  readonly #answered = new Map<string, GatewayChargeOutcome>();
 
   constructor(private readonly answer: (request: GatewayChargeRequest) => GatewayChargeOutcome) {}
 
   async charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome> {
     this.requests.push(request);
-    return this.answer(request);
+    const outcome = this.answer(request);
+    this.#answered.set(request.reference, outcome);
+    return outcome;
+  }
+
+  async findCharge(reference: string): Promise<GatewayChargeOutcome | undefined> {
+    return this.made.get(reference) ?? this.#answered.get(reference);
   }
 }
 
