@@ -1,5 +1,5 @@
 /**
- * The payment gateway simulator over HTTP, as the charge Lambda will reach it.
+ * The payment gateway simulator over HTTP, as the charge Lambda and the operators' refunds will reach it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,10 +8,12 @@ import { getJson, postJson } from './testing.ts';
 
 let simulators: RunningSimulators;
 let chargesUrl: string;
+let refundsUrl: string;
 
 beforeAll(async () => {
   simulators = await startSimulators({ port: 0, gateway: { slowDelayMs: 300 } });
   chargesUrl = `${simulators.gatewayUrl}/v1/charges`;
+  refundsUrl = `${simulators.gatewayUrl}/v1/refunds`;
 });
 
 afterAll(async () => {
@@ -28,6 +30,16 @@ function chargeRequest(paymentToken: string, overrides: Record<string, unknown> 
 
 function charge(paymentToken: string, key: string = randomUUID(), overrides: Record<string, unknown> = {}) {
   return postJson(chargesUrl, chargeRequest(paymentToken, overrides), { 'Idempotency-Key': key });
+}
+
+function refund(body: Record<string, unknown>, key: string = randomUUID()) {
+  return postJson(refundsUrl, body, { 'Idempotency-Key': key });
+}
+
+/** A succeeded charge of 2000 pence (or, with a decline token, a failed one): its id. */
+async function chargedId(paymentToken = 'tok_visa'): Promise<string> {
+  const answer = await charge(paymentToken);
+  return answer.status === 200 ? answer.json.id : answer.json.error.charge;
 }
 
 describe('charging', () => {
@@ -367,10 +379,272 @@ describe('refusals', () => {
 
   it('answers unknown routes with 404', async () => {
     // Act
-    const answer = await getJson(`${simulators.gatewayUrl}/v1/refunds`);
+    const answer = await getJson(`${simulators.gatewayUrl}/v1/payouts`);
 
     // Assess
     expect(answer.status).toBe(404);
     expect(answer.headers.get('x-simulator')).toBe('payment-gateway');
+  });
+});
+
+describe('refunds', () => {
+  it('refunds the whole unrefunded amount by default, and the charge shows it', async () => {
+    // Prepare
+    const chargeId = await chargedId();
+
+    // Act
+    const answer = await refund({ charge: chargeId, reason: 'vend_failed' });
+    const found = await getJson(`${refundsUrl}/${answer.json.id}`);
+    const refundedCharge = await getJson(`${chargesUrl}/${chargeId}`);
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-simulator')).toBe('payment-gateway');
+    expect(answer.json).toEqual({
+      id: expect.stringMatching(/^re_sim_/),
+      object: 'refund',
+      status: 'succeeded',
+      charge: chargeId,
+      amountPence: 2000,
+      currency: 'GBP',
+      reason: 'vend_failed',
+      createdAt: expect.any(String),
+    });
+    expect(found.json).toEqual(answer.json);
+    expect(refundedCharge.json).toMatchObject({
+      amountPence: 2000,
+      amountRefundedPence: 2000,
+      refunded: true,
+    });
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+  });
+
+  it('shows a charge not yet refunded as such', async () => {
+    // Act
+    const created = await charge('tok_visa');
+
+    // Assess
+    expect(created.json).toMatchObject({ amountRefundedPence: 0, refunded: false });
+  });
+
+  it('refunds in parts, lists them newest first, then refuses a charge with nothing left', async () => {
+    // Prepare
+    const chargeId = await chargedId();
+
+    // Act
+    const first = await refund({ charge: chargeId, amountPence: 500 });
+    const rest = await refund({ charge: chargeId });
+    const listed = await getJson(`${refundsUrl}?charge=${chargeId}`);
+    const again = await refund({ charge: chargeId, amountPence: 1 });
+
+    // Assess
+    expect([first.json.amountPence, rest.json.amountPence]).toEqual([500, 1500]);
+    expect(first.json.reason).toBeNull();
+    expect(listed.json).toEqual({ object: 'list', data: [rest.json, first.json], hasMore: false });
+    expect(again.status).toBe(400);
+    expect(again.json.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'charge_already_refunded',
+      param: 'charge',
+    });
+    expect(again.headers.get('should-retry')).toBe('false');
+    expect(simulators.gateway.refundCount(chargeId)).toBe(2);
+  });
+
+  it('refuses more than the unrefunded amount with amount_too_large', async () => {
+    // Prepare
+    const chargeId = await chargedId();
+    await refund({ charge: chargeId, amountPence: 1500 });
+
+    // Act
+    const answer = await refund({ charge: chargeId, amountPence: 501 });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatchObject({ code: 'amount_too_large', param: 'amountPence' });
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+  });
+
+  it('refuses to refund a declined charge', async () => {
+    // Prepare
+    const chargeId = await chargedId('tok_chargeDeclined');
+
+    // Act
+    const answer = await refund({ charge: chargeId });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatchObject({ code: 'charge_not_refundable', param: 'charge' });
+    expect(simulators.gateway.refunds()).toHaveLength(0);
+  });
+
+  it('answers 404 resource_missing for an unknown charge or refund', async () => {
+    // Act
+    const unknownCharge = await refund({ charge: 'ch_sim_nope' });
+    const unknownRefund = await getJson(`${refundsUrl}/re_sim_nope`);
+    const unknownList = await getJson(`${refundsUrl}?charge=ch_sim_nope`);
+    const noCharge = await getJson(refundsUrl);
+
+    // Assess
+    expect(unknownCharge.status).toBe(404);
+    expect(unknownCharge.json.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      param: 'charge',
+    });
+    expect(unknownCharge.headers.get('should-retry')).toBe('false');
+    expect(unknownRefund.status).toBe(404);
+    expect(unknownRefund.json.error).toMatchObject({ code: 'resource_missing', param: 'id' });
+    expect(unknownList.status).toBe(404);
+    expect(noCharge.status).toBe(400);
+    expect(noCharge.json.error).toMatchObject({ code: 'parameter_missing', param: 'charge' });
+  });
+
+  it.each([
+    [{ charge: undefined }, 'parameter_missing', 'charge'],
+    [{ amountPence: 0 }, 'parameter_invalid', 'amountPence'],
+    [{ amountPence: 12.5 }, 'parameter_invalid', 'amountPence'],
+    [{ reason: 'changed_my_mind' }, 'parameter_invalid', 'reason'],
+    [{ currency: 'GBP' }, 'parameter_unknown', 'currency'],
+  ])('refuses %j with 400 %s naming %s', async (overrides, code, param) => {
+    // Prepare
+    const chargeId = await chargedId();
+
+    // Act
+    const answer = await refund({ charge: chargeId, ...overrides });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatchObject({ type: 'invalid_request_error', code, param });
+    expect(simulators.gateway.refunds()).toHaveLength(0);
+  });
+
+  it('requires an Idempotency-Key', async () => {
+    // Prepare
+    const chargeId = await chargedId();
+
+    // Act
+    const answer = await postJson(refundsUrl, { charge: chargeId });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.code).toBe('idempotency_key_missing');
+    expect(simulators.gateway.refundCount(chargeId)).toBe(0);
+  });
+
+  it('describes the refund endpoints at its root', async () => {
+    // Act
+    const answer = await getJson(`${simulators.gatewayUrl}/`);
+
+    // Assess
+    expect(Object.keys(answer.json.endpoints)).toEqual(
+      expect.arrayContaining(['POST /v1/refunds', 'GET /v1/refunds/{id}', 'GET /v1/refunds?charge=']),
+    );
+  });
+});
+
+describe('refund idempotency', () => {
+  it('replays the first refund byte for byte to a retry with the same key and body, refunding once', async () => {
+    // Prepare
+    const chargeId = await chargedId();
+    const key = randomUUID();
+    const first = await refund({ charge: chargeId, reason: 'vend_failed' }, key);
+
+    // Act
+    const retry = await refund({ reason: 'vend_failed', charge: chargeId }, key);
+
+    // Assess
+    expect(retry.status).toBe(200);
+    expect(retry.text).toBe(first.text);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.headers.get('original-request')).toBe(first.headers.get('request-id'));
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+    expect(simulators.gateway.requestCount(key)).toBe(2);
+  });
+
+  it('refuses the same key with another body, or a charge key reused for a refund, with 422', async () => {
+    // Prepare
+    const chargeKey = randomUUID();
+    const charged = await charge('tok_visa', chargeKey);
+    const refundKey = randomUUID();
+    await refund({ charge: charged.json.id, amountPence: 100 }, refundKey);
+
+    // Act
+    const otherBody = await refund({ charge: charged.json.id, amountPence: 200 }, refundKey);
+    const chargeKeyReused = await refund({ charge: charged.json.id }, chargeKey);
+
+    // Assess
+    for (const answer of [otherBody, chargeKeyReused]) {
+      expect(answer.status).toBe(422);
+      expect(answer.json.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
+      expect(answer.headers.get('should-retry')).toBe('false');
+    }
+    expect(simulators.gateway.refundCount(charged.json.id)).toBe(1);
+  });
+
+  it('does not keep a refusal: the same key refunds once the request is fixed', async () => {
+    // Prepare
+    const chargeId = await chargedId();
+    const key = randomUUID();
+    const refused = await refund({ charge: chargeId, amountPence: 5000 }, key);
+
+    // Act
+    const fixed = await refund({ charge: chargeId, amountPence: 2000 }, key);
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(fixed.status).toBe(200);
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+  });
+
+  it('refunds once when requests with one key overlap: the others get 409, to retry later', async () => {
+    // Prepare: refunds of a tok_slow charge take as long as its charge did
+    const chargeId = await chargedId('tok_slow');
+    const key = randomUUID();
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 4 }, () => refund({ charge: chargeId }, key)));
+
+    // Assess
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses).toContain(200);
+    expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
+    const conflict = answers.find((answer) => answer.status === 409);
+    if (conflict) {
+      expect(conflict.json.error.code).toBe('idempotency_request_in_progress');
+      expect(conflict.headers.get('should-retry')).toBe('true');
+    }
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+  });
+
+  it('never refunds more than was charged when refunds under different keys overlap', async () => {
+    // Prepare
+    const chargeId = await chargedId('tok_slow');
+
+    // Act
+    const answers = await Promise.all([refund({ charge: chargeId }), refund({ charge: chargeId })]);
+
+    // Assess
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
+    expect(answers.find((answer) => answer.status === 400)!.json.error.code).toBe('charge_already_refunded');
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+  });
+
+  it('answers refunds of a tok_gatewayOutage charge with 503 twice per key, then refunds', async () => {
+    // Prepare
+    const chargeKey = randomUUID();
+    for (let attempt = 0; attempt < 3; attempt += 1) await charge('tok_gatewayOutage', chargeKey);
+    const chargeId = simulators.gateway.charges()[0]!.id;
+    const key = randomUUID();
+
+    // Act
+    const answers = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) answers.push(await refund({ charge: chargeId }, key));
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([503, 503, 200]);
+    expect(answers[0]!.json.error).toMatchObject({ type: 'api_error', code: 'gateway_unavailable' });
+    expect(answers[0]!.headers.get('should-retry')).toBe('true');
+    expect(simulators.gateway.refundCount(chargeId)).toBe(1);
   });
 });

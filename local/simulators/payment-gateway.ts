@@ -7,19 +7,27 @@
  * - `POST /v1/charges`, header `Idempotency-Key` (required, 1–255 characters), body
  *   `{ amountPence, currency: 'GBP', paymentToken, reference }` → 200 charge | 402 decline | 4xx | 5xx.
  * - `GET /v1/charges/{id}` → 200 charge (succeeded or failed) | 404.
+ * - `GET /v1/charges?reference=` → 200 list of the charges made for a reference, newest first.
+ * - `POST /v1/refunds`, header `Idempotency-Key`, body `{ charge, amountPence?, reason? }` → 200 refund | 4xx |
+ *   5xx. Without `amountPence` the whole amount not yet refunded is refunded; a charge may be refunded in parts.
+ * - `GET /v1/refunds/{id}` → 200 refund | 404; `GET /v1/refunds?charge=` → 200 list of a charge's refunds.
  *
- * Idempotency, as Stripe's: the first completed answer for a key (a charge or a decline) is kept and
- * replayed byte for byte to a retry with the same body, with `Idempotent-Replayed: true` and
- * `Original-Request: <first request id>`. The same key with another body → 422 `idempotency_key_reused`.
+ * Idempotency, as Stripe's, for charges and refunds alike (one key space: a key used for a charge cannot be
+ * used for a refund): the first completed answer for a key (a charge, a decline, a refund) is kept and
+ * replayed byte for byte to a retry with the same endpoint and body, with `Idempotent-Replayed: true` and
+ * `Original-Request: <first request id>`. The same key with another endpoint or body → 422
+ * `idempotency_key_reused`.
  * A retry that arrives while the first request is still being processed → 409
- * `idempotency_request_in_progress` (retry later, nothing is charged). Requests refused as invalid (400)
- * and outages (503) are not kept: the endpoint never ran, so a retry with the same key runs afresh.
+ * `idempotency_request_in_progress` (retry later, nothing is charged or refunded). Requests refused (400,
+ * 404) and outages (503) are not kept: nothing was done, so a retry with the same key runs afresh.
  *
  * Errors are `{ error: { type, code, declineCode?, message, param?, charge? } }`, with `Should-Retry`
  * (modelled on Stripe-Should-Retry) saying whether the same request may succeed later:
  * | status | error.type / code | retry? |
  * | 400 | invalid_request_error / parameter_missing, parameter_invalid, parameter_unknown, amount_too_small, amount_too_large, resource_missing, idempotency_key_missing, idempotency_key_invalid, card_data_refused, body_not_json | no |
+ * | 400 | invalid_request_error / charge_not_refundable (a declined charge), charge_already_refunded, amount_too_large (more than is left to refund) | no |
  * | 402 | card_error / card_declined (declineCode generic_decline, insufficient_funds, lost_card, stolen_card) or expired_card | no |
+ * | 404 | invalid_request_error / resource_missing (an unknown charge or refund), route_not_found | no |
  * | 409 | idempotency_error / idempotency_request_in_progress | yes, same key |
  * | 422 | idempotency_error / idempotency_key_reused | no |
  * | 503 | api_error / gateway_unavailable | yes, same key |
@@ -40,6 +48,10 @@ export interface GatewayCharge {
   readonly object: 'charge';
   readonly status: 'succeeded' | 'failed';
   readonly amountPence: number;
+  /** How much of the charge has been refunded so far; 0 for a declined charge. */
+  readonly amountRefundedPence: number;
+  /** Whether the whole amount has been refunded. */
+  readonly refunded: boolean;
   readonly currency: 'GBP';
   readonly reference: string;
   readonly paymentToken: string;
@@ -54,6 +66,28 @@ export interface GatewayCharge {
 
 /** A charge with the idempotency key it was created under: what the in-process API shows tests. */
 export interface GatewayChargeRecord extends GatewayCharge {
+  readonly idempotencyKey: string;
+}
+
+/** Why a charge is refunded; `vend_failed`: the customer paid but the meter could not be credited. */
+export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'vend_failed'] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+
+/** A refund as the gateway returns it. The simulator's refunds succeed at once, or are refused. */
+export interface GatewayRefund {
+  readonly id: string;
+  readonly object: 'refund';
+  readonly status: 'succeeded';
+  /** The id of the charge refunded. */
+  readonly charge: string;
+  readonly amountPence: number;
+  readonly currency: 'GBP';
+  readonly reason: RefundReason | null;
+  readonly createdAt: string;
+}
+
+/** A refund with the idempotency key it was made under: what the in-process API shows tests. */
+export interface GatewayRefundRecord extends GatewayRefund {
   readonly idempotencyKey: string;
 }
 
@@ -154,6 +188,12 @@ const ChargeRequestSchema = z.strictObject({
   reference: z.string().min(1).max(255),
 });
 
+const RefundRequestSchema = z.strictObject({
+  charge: z.string().min(1).max(255),
+  amountPence: z.number().int().positive().optional(),
+  reason: z.enum(REFUND_REASONS).optional(),
+});
+
 type IdempotencyEntry =
   | { readonly state: 'in-flight'; readonly fingerprint: string }
   | {
@@ -163,14 +203,23 @@ type IdempotencyEntry =
       readonly response: SimulatorResponse;
     };
 
+/** A POST that may run under its idempotency key: nothing was kept for the key, and nothing is running. */
+interface ClaimedKey {
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly keyHeaders: Readonly<Record<string, string>>;
+}
+
 /**
  * The payment gateway simulator: serve it with `startSimulators` (or `startSimulatorServer`), and use
- * `charges()`, `chargeCount(key)` and `reset()` from tests.
+ * `charges()`, `chargeCount(key)`, `refunds()`, `refundCount(chargeId)` and `reset()` from tests.
  *
  * @example
  * const gateway = new PaymentGatewaySimulator({ slowDelayMs: 50 });
  * // POST {url}/gateway/v1/charges ... then:
  * expect(gateway.chargeCount(paymentId)).toBe(1);
+ * // POST {url}/gateway/v1/refunds ... then:
+ * expect(gateway.refundCount(chargeId)).toBe(1);
  */
 export class PaymentGatewaySimulator implements Simulator {
   readonly name = 'payment-gateway';
@@ -178,6 +227,7 @@ export class PaymentGatewaySimulator implements Simulator {
   private readonly outageFailures: number;
   private readonly closing = new AbortController();
   private readonly chargesById = new Map<string, GatewayChargeRecord>();
+  private readonly refundsById = new Map<string, GatewayRefundRecord>();
   private readonly idempotency = new Map<string, IdempotencyEntry>();
   private readonly requestsByKey = new Map<string, number>();
   private readonly outageAttemptsByKey = new Map<string, number>();
@@ -197,14 +247,25 @@ export class PaymentGatewaySimulator implements Simulator {
     return this.charges().filter((charge) => charge.idempotencyKey === idempotencyKey).length;
   }
 
-  /** How many `POST /v1/charges` requests carried an idempotency key, whatever their outcome. */
+  /** Every refund made since the last reset, oldest first. */
+  refunds(): readonly GatewayRefundRecord[] {
+    return [...this.refundsById.values()];
+  }
+
+  /** How many refunds were made of a charge (by the charge's id), whatever their idempotency keys. */
+  refundCount(chargeId: string): number {
+    return this.refunds().filter((refund) => refund.charge === chargeId).length;
+  }
+
+  /** How many `POST /v1/charges` and `POST /v1/refunds` requests carried an idempotency key, whatever their outcome. */
   requestCount(idempotencyKey: string): number {
     return this.requestsByKey.get(idempotencyKey) ?? 0;
   }
 
-  /** Forgets every charge, idempotency key and outage counter. */
+  /** Forgets every charge, refund, idempotency key and outage counter. */
   reset(): void {
     this.chargesById.clear();
+    this.refundsById.clear();
     this.idempotency.clear();
     this.requestsByKey.clear();
     this.outageAttemptsByKey.clear();
@@ -225,8 +286,12 @@ export class PaymentGatewaySimulator implements Simulator {
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/charges') return this.createCharge(request);
     if (request.method === 'GET' && request.path === '/v1/charges') return this.listCharges(request.query);
-    const match = /^\/v1\/charges\/([^/]+)$/.exec(request.path);
-    if (request.method === 'GET' && match) return this.retrieveCharge(decodeURIComponent(match[1]!));
+    if (request.method === 'POST' && request.path === '/v1/refunds') return this.createRefund(request);
+    if (request.method === 'GET' && request.path === '/v1/refunds') return this.listRefunds(request.query);
+    const charge = /^\/v1\/charges\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && charge) return this.retrieveCharge(decodeURIComponent(charge[1]!));
+    const refund = /^\/v1\/refunds\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && refund) return this.retrieveRefund(decodeURIComponent(refund[1]!));
     return invalidRequest(
       404,
       'route_not_found',
@@ -257,63 +322,34 @@ export class PaymentGatewaySimulator implements Simulator {
     return jsonResponse(200, { object: 'list', data, hasMore: false });
   }
 
-  private async createCharge(request: SimulatorRequest): Promise<SimulatorResponse> {
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body.toString('utf8'));
-    } catch {
-      return invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.');
+  private retrieveRefund(id: string): SimulatorResponse {
+    const record = this.refundsById.get(id);
+    if (!record) return invalidRequest(404, 'resource_missing', `No such refund: '${id}'`, 'id');
+    const { idempotencyKey: _key, ...refund } = record;
+    return jsonResponse(200, refund);
+  }
+
+  /** `GET /v1/refunds?charge=<charge id>`: a charge's refunds, newest first, as a list. */
+  private listRefunds(query: URLSearchParams): SimulatorResponse {
+    const chargeId = query.get('charge');
+    if (chargeId === null || chargeId === '') {
+      return invalidRequest(400, 'parameter_missing', 'Missing required param: charge.', 'charge');
     }
-    // Card data is refused before anything else looks at the request, and is never kept or echoed.
-    if (carriesCardData(body))
-      return invalidRequest(
-        400,
-        'card_data_refused',
-        'Card numbers and security codes must not be sent to this API: send a payment token from the card form.',
-        'paymentToken',
-      );
+    if (!this.chargesById.has(chargeId))
+      return invalidRequest(404, 'resource_missing', `No such charge: '${chargeId}'`, 'charge');
+    const data = [...this.refundsById.values()]
+      .filter((refund) => refund.charge === chargeId)
+      .reverse()
+      .map(({ idempotencyKey: _key, ...refund }) => refund);
+    return jsonResponse(200, { object: 'list', data, hasMore: false });
+  }
 
-    const key = headerValue(request, 'idempotency-key');
-    if (key === undefined)
-      return invalidRequest(400, 'idempotency_key_missing', 'An Idempotency-Key header is required.');
-    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
-      return invalidRequest(
-        400,
-        'idempotency_key_invalid',
-        `An Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`,
-      );
-    this.requestsByKey.set(key, this.requestCount(key) + 1);
-    const keyHeaders = { 'Idempotency-Key': key };
+  private async createCharge(request: SimulatorRequest): Promise<SimulatorResponse> {
+    const claimed = this.claimKey(request, 'POST /v1/charges');
+    if ('answer' in claimed) return claimed.answer;
+    const { key, keyHeaders } = claimed;
 
-    const fingerprint = fingerprintOf(body);
-    const earlier = this.idempotency.get(key);
-    if (earlier && earlier.fingerprint !== fingerprint)
-      return idempotencyError(
-        422,
-        'idempotency_key_reused',
-        'Keys for idempotent requests can only be used with the same parameters they were first used with.',
-        keyHeaders,
-        false,
-      );
-    if (earlier?.state === 'in-flight')
-      return idempotencyError(
-        409,
-        'idempotency_request_in_progress',
-        'There is currently another in-progress request using this Idempotency-Key. Retry it later.',
-        keyHeaders,
-        true,
-      );
-    if (earlier?.state === 'done')
-      return {
-        ...earlier.response,
-        headers: {
-          ...earlier.response.headers,
-          'Idempotent-Replayed': 'true',
-          'Original-Request': earlier.requestId,
-        },
-      };
-
-    const parsed = parseChargeRequest(body);
+    const parsed = parseChargeRequest(claimed.body);
     if ('refusal' in parsed) return withHeaders(parsed.refusal, keyHeaders);
     const charge = parsed.charge;
     const behaviour = PAYMENT_TEST_TOKENS[charge.paymentToken];
@@ -324,48 +360,210 @@ export class PaymentGatewaySimulator implements Simulator {
       );
 
     if (behaviour.kind === 'outage' || behaviour.kind === 'down') {
-      const attempts = (this.outageAttemptsByKey.get(key) ?? 0) + 1;
-      this.outageAttemptsByKey.set(key, attempts);
-      if (behaviour.kind === 'down' || attempts <= this.outageFailures)
-        return jsonResponse(
-          503,
-          {
-            error: {
-              type: 'api_error',
-              code: 'gateway_unavailable',
-              message: 'The payment gateway is temporarily unavailable. Retry with the same Idempotency-Key.',
-            },
-          },
-          { ...keyHeaders, 'Should-Retry': 'true', 'Retry-After': '1' },
-        );
+      const outage = this.outage(key, behaviour.kind === 'down', keyHeaders);
+      if (outage) return outage;
     }
 
-    this.idempotency.set(key, { state: 'in-flight', fingerprint });
-    try {
+    return this.runOnce(claimed, request.requestId, async () => {
       // The charge completes even if the caller gave up waiting: a retry then gets it replayed.
       if (behaviour.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
+      const charged = this.charge(key, charge, behaviour, keyHeaders);
+      // The charge is made; what the caller gets (then and on every retry) is the gateway's front door timing out.
+      const response =
+        behaviour.kind === 'answerLost'
+          ? jsonResponse(
+              503,
+              {
+                error: {
+                  type: 'api_error',
+                  code: 'gateway_timeout',
+                  message: 'The payment gateway did not answer in time. Retry with the same Idempotency-Key.',
+                },
+              },
+              { ...keyHeaders, 'Should-Retry': 'true' },
+            )
+          : charged;
+      return { response, keep: true };
+    });
+  }
+
+  /**
+   * `POST /v1/refunds`: gives back some or all of a succeeded charge. Refunds of a `tok_slow` charge answer
+   * after the same delay, and those of a `tok_gatewayOutage` charge meet the same outage per refund key, so a
+   * client's retries can be tried on refunds too.
+   */
+  private async createRefund(request: SimulatorRequest): Promise<SimulatorResponse> {
+    const claimed = this.claimKey(request, 'POST /v1/refunds');
+    if ('answer' in claimed) return claimed.answer;
+    const { key, keyHeaders } = claimed;
+
+    const parsed = parseRefundRequest(claimed.body);
+    if ('refusal' in parsed) return withHeaders(parsed.refusal, keyHeaders);
+    const wanted = parsed.refund;
+    const charged = this.chargesById.get(wanted.charge);
+    if (!charged)
+      return withHeaders(
+        invalidRequest(404, 'resource_missing', `No such charge: '${wanted.charge}'`, 'charge'),
+        keyHeaders,
+      );
+    const behaviour = PAYMENT_TEST_TOKENS[charged.paymentToken];
+    if (behaviour?.kind === 'outage') {
+      const outage = this.outage(key, false, keyHeaders);
+      if (outage) return outage;
+    }
+
+    return this.runOnce(claimed, request.requestId, async () => {
+      if (behaviour?.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
+      // Checked only now, after any delay: two refunds of one charge under different keys must not both
+      // take its last pence.
+      const charge = this.chargesById.get(wanted.charge)!;
+      const refusal = refundRefusal(charge, wanted.amountPence);
+      if (refusal) return { response: withHeaders(refusal, keyHeaders), keep: false };
+      const refund: GatewayRefund = {
+        id: `re_sim_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+        object: 'refund',
+        status: 'succeeded',
+        charge: charge.id,
+        amountPence: wanted.amountPence ?? charge.amountPence - charge.amountRefundedPence,
+        currency: 'GBP',
+        reason: wanted.reason ?? null,
+        createdAt: new Date().toISOString(),
+      };
+      const amountRefundedPence = charge.amountRefundedPence + refund.amountPence;
+      this.chargesById.set(charge.id, {
+        ...charge,
+        amountRefundedPence,
+        refunded: amountRefundedPence === charge.amountPence,
+      });
+      this.refundsById.set(refund.id, { ...refund, idempotencyKey: key });
+      return { response: jsonResponse(200, refund, keyHeaders), keep: true };
+    });
+  }
+
+  /**
+   * The idempotency rules every POST shares: reads the body, refuses card data and a missing or malformed
+   * key, replays a kept answer, and refuses a key reused for another request or still in progress.
+   */
+  private claimKey(
+    request: SimulatorRequest,
+    endpoint: string,
+  ): { readonly answer: SimulatorResponse } | (ClaimedKey & { readonly body: unknown }) {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      return { answer: invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.') };
+    }
+    // Card data is refused before anything else looks at the request, and is never kept or echoed.
+    if (carriesCardData(body))
+      return {
+        answer: invalidRequest(
+          400,
+          'card_data_refused',
+          'Card numbers and security codes must not be sent to this API: send a payment token from the card form.',
+          'paymentToken',
+        ),
+      };
+
+    const key = headerValue(request, 'idempotency-key');
+    if (key === undefined)
+      return {
+        answer: invalidRequest(400, 'idempotency_key_missing', 'An Idempotency-Key header is required.'),
+      };
+    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+      return {
+        answer: invalidRequest(
+          400,
+          'idempotency_key_invalid',
+          `An Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`,
+        ),
+      };
+    this.requestsByKey.set(key, this.requestCount(key) + 1);
+    const keyHeaders = { 'Idempotency-Key': key };
+
+    // The endpoint is part of the request: a charge's key sent with a refund is a reused key, not a replay.
+    const fingerprint = fingerprintOf({ endpoint, body });
+    const earlier = this.idempotency.get(key);
+    if (earlier && earlier.fingerprint !== fingerprint)
+      return {
+        answer: idempotencyError(
+          422,
+          'idempotency_key_reused',
+          'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+          keyHeaders,
+          false,
+        ),
+      };
+    if (earlier?.state === 'in-flight')
+      return {
+        answer: idempotencyError(
+          409,
+          'idempotency_request_in_progress',
+          'There is currently another in-progress request using this Idempotency-Key. Retry it later.',
+          keyHeaders,
+          true,
+        ),
+      };
+    if (earlier?.state === 'done')
+      return {
+        answer: {
+          ...earlier.response,
+          headers: {
+            ...earlier.response.headers,
+            'Idempotent-Replayed': 'true',
+            'Original-Request': earlier.requestId,
+          },
+        },
+      };
+    return { key, fingerprint, keyHeaders, body };
+  }
+
+  /**
+   * Runs a claimed request with its key marked in progress (a retry meanwhile gets 409), then keeps its answer
+   * for replay when `keep` says so; otherwise the key is free again.
+   */
+  private async runOnce(
+    claimed: ClaimedKey,
+    requestId: string,
+    work: () => Promise<{ readonly response: SimulatorResponse; readonly keep: boolean }>,
+  ): Promise<SimulatorResponse> {
+    const { key, fingerprint } = claimed;
+    this.idempotency.set(key, { state: 'in-flight', fingerprint });
+    let outcome: { readonly response: SimulatorResponse; readonly keep: boolean };
+    try {
+      outcome = await work();
     } catch (error) {
       this.idempotency.delete(key);
       throw error;
     }
-    const charged = this.charge(key, charge, behaviour, keyHeaders);
-    // The charge is made; what the caller gets (then and on every retry) is the gateway's front door timing out.
-    const response =
-      behaviour.kind === 'answerLost'
-        ? jsonResponse(
-            503,
-            {
-              error: {
-                type: 'api_error',
-                code: 'gateway_timeout',
-                message: 'The payment gateway did not answer in time. Retry with the same Idempotency-Key.',
-              },
-            },
-            { ...keyHeaders, 'Should-Retry': 'true' },
-          )
-        : charged;
-    this.idempotency.set(key, { state: 'done', fingerprint, requestId: request.requestId, response });
-    return response;
+    if (outcome.keep) {
+      this.idempotency.set(key, { state: 'done', fingerprint, requestId, response: outcome.response });
+    } else {
+      this.idempotency.delete(key);
+    }
+    return outcome.response;
+  }
+
+  /** The 503 of an outage while it lasts for this key (always, when `down`), else undefined. */
+  private outage(
+    key: string,
+    down: boolean,
+    keyHeaders: Readonly<Record<string, string>>,
+  ): SimulatorResponse | undefined {
+    const attempts = (this.outageAttemptsByKey.get(key) ?? 0) + 1;
+    this.outageAttemptsByKey.set(key, attempts);
+    if (!down && attempts > this.outageFailures) return undefined;
+    return jsonResponse(
+      503,
+      {
+        error: {
+          type: 'api_error',
+          code: 'gateway_unavailable',
+          message: 'The payment gateway is temporarily unavailable. Retry with the same Idempotency-Key.',
+        },
+      },
+      { ...keyHeaders, 'Should-Retry': 'true', 'Retry-After': '1' },
+    );
   }
 
   private charge(
@@ -380,6 +578,8 @@ export class PaymentGatewaySimulator implements Simulator {
       object: 'charge',
       status: declined ? 'failed' : 'succeeded',
       amountPence: request.amountPence,
+      amountRefundedPence: 0,
+      refunded: false,
       currency: 'GBP',
       reference: request.reference,
       paymentToken: request.paymentToken,
@@ -413,39 +613,89 @@ export class PaymentGatewaySimulator implements Simulator {
       endpoints: {
         'POST /v1/charges':
           'header Idempotency-Key; body { amountPence, currency: "GBP", paymentToken, reference }',
-        'GET /v1/charges/{id}': 'a charge, succeeded or failed',
+        'GET /v1/charges/{id}': 'a charge, succeeded or failed, with amountRefundedPence and refunded',
         'GET /v1/charges?reference=': 'the charges made for a reference, newest first',
+        'POST /v1/refunds': `header Idempotency-Key; body { charge, amountPence? (default: all not yet refunded), reason?: ${REFUND_REASONS.join(' | ')} }`,
+        'GET /v1/refunds/{id}': 'a refund',
+        'GET /v1/refunds?charge=': "a charge's refunds, newest first",
       },
       tokens: Object.fromEntries(
         Object.entries(PAYMENT_TEST_TOKENS).map(([token, behaviour]) => [token, behaviour.description]),
       ),
+      refunds: {
+        'a succeeded charge': 'refunded, in whole or in parts, up to its amount',
+        'a declined charge': '400 charge_not_refundable',
+        'more than is left to refund':
+          '400 amount_too_large, or charge_already_refunded when nothing is left',
+        tok_slow: 'refunds of its charges answer after the same delay',
+        tok_gatewayOutage:
+          'refunds of its charges answer 503 gateway_unavailable for the first attempts per idempotency key, then are refunded',
+      },
       settings: { slowDelayMs: this.slowDelayMs, outageFailures: this.outageFailures },
     };
   }
 }
 
 type ChargeRequest = z.infer<typeof ChargeRequestSchema>;
+type RefundRequest = z.infer<typeof RefundRequestSchema>;
+
+/** The 400 for the first thing a schema found wrong in a body, naming the parameter. */
+function schemaRefusal(issue: z.core.$ZodIssue, body: Record<string, unknown>): SimulatorResponse {
+  if (issue.code === 'unrecognized_keys') {
+    const param = issue.keys[0] ?? '';
+    return invalidRequest(400, 'parameter_unknown', `Received unknown parameter: ${param}`, param);
+  }
+  const param = String(issue.path[0] ?? '');
+  return body[param] === undefined
+    ? invalidRequest(400, 'parameter_missing', `Missing required param: ${param}.`, param)
+    : invalidRequest(400, 'parameter_invalid', `Invalid ${param}: ${issue.message}`, param);
+}
+
+function parseRefundRequest(body: unknown): { refund: RefundRequest } | { refusal: SimulatorResponse } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { refusal: invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.') };
+  const result = RefundRequestSchema.safeParse(body);
+  if (!result.success)
+    return { refusal: schemaRefusal(result.error.issues[0]!, body as Record<string, unknown>) };
+  return { refund: result.data };
+}
+
+/** Why a charge cannot be refunded this amount now, or undefined when it can. */
+function refundRefusal(
+  charge: GatewayCharge,
+  amountPence: number | undefined,
+): SimulatorResponse | undefined {
+  if (charge.status !== 'succeeded')
+    return invalidRequest(
+      400,
+      'charge_not_refundable',
+      `Charge ${charge.id} was not paid (it failed), so there is nothing to refund.`,
+      'charge',
+    );
+  const left = charge.amountPence - charge.amountRefundedPence;
+  if (left <= 0)
+    return invalidRequest(
+      400,
+      'charge_already_refunded',
+      `Charge ${charge.id} has already been refunded.`,
+      'charge',
+    );
+  if (amountPence !== undefined && amountPence > left)
+    return invalidRequest(
+      400,
+      'amount_too_large',
+      `Refund amount (${amountPence} pence) is greater than the unrefunded amount on the charge (${left} pence).`,
+      'amountPence',
+    );
+  return undefined;
+}
 
 function parseChargeRequest(body: unknown): { charge: ChargeRequest } | { refusal: SimulatorResponse } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return { refusal: invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.') };
   const result = ChargeRequestSchema.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') {
-      const param = issue.keys[0] ?? '';
-      return {
-        refusal: invalidRequest(400, 'parameter_unknown', `Received unknown parameter: ${param}`, param),
-      };
-    }
-    const param = String(issue.path[0] ?? '');
-    const missing = (body as Record<string, unknown>)[param] === undefined;
-    return {
-      refusal: missing
-        ? invalidRequest(400, 'parameter_missing', `Missing required param: ${param}.`, param)
-        : invalidRequest(400, 'parameter_invalid', `Invalid ${param}: ${issue.message}`, param),
-    };
-  }
+  if (!result.success)
+    return { refusal: schemaRefusal(result.error.issues[0]!, body as Record<string, unknown>) };
   const charge = result.data;
   if (charge.currency.toUpperCase() !== 'GBP')
     return {

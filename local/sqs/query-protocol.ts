@@ -2,7 +2,8 @@
  * SQS over the AWS query protocol: `POST /` with a form body (`Action=SendMessage&Version=2012-11-05&...`)
  * answered in XML. SQS still serves it, and clients older than the JSON protocol (late 2023) speak only it:
  * Debian 12's AWS CLI v2 (2.9.19, botocore's SQS model says `"protocol": "query"`), the SDK for JavaScript v2,
- * boto3 before 1.28.x.
+ * boto3 before 1.28.x. The message move actions (mid-2023) are here too, for the query-protocol clients that
+ * know them; that CLI predates them (it has no `aws sqs start-message-move-task`).
  *
  * The front door (`../aws/server.ts`) parses every body as JSON, so this is attached in front of it: form
  * requests are answered here, everything else goes on to the server's own handler. Requests are translated to
@@ -148,6 +149,7 @@ const INTEGER_MEMBERS = new Set([
   'VisibilityTimeout',
   'WaitTimeSeconds',
   'MaxResults',
+  'MaxNumberOfMessagesPerSecond',
 ]);
 
 /** Values of `<prefix>.1`, `<prefix>.2`, ... in order (flattened lists), trying each alias of the member. */
@@ -260,6 +262,10 @@ function inputOf(action: string, params: URLSearchParams): Record<string, unknow
     'MaxNumberOfMessages',
     'WaitTimeSeconds',
     'ReceiveRequestAttemptId',
+    'SourceArn',
+    'DestinationArn',
+    'MaxNumberOfMessagesPerSecond',
+    'TaskHandle',
   ]);
   const attributes = mapOf(params, ['Attribute', 'Attributes'], 'Name', 'Value');
   switch (action) {
@@ -347,6 +353,10 @@ function membersXml(action: string, members: Record<string, unknown>): string {
           if (attribute[field] !== undefined) inner += element(field, attribute[field]!);
         }
         xml += `<MessageAttribute>${element('Name', key)}<Value>${inner}</Value></MessageAttribute>`;
+      }
+    } else if (name === 'Results') {
+      for (const entry of value as Record<string, unknown>[]) {
+        xml += `<ListMessageMoveTasksResultEntry>${membersXml(action, entry)}</ListMessageMoveTasksResultEntry>`;
       }
     } else if (name === 'Successful') {
       for (const entry of value as Record<string, unknown>[]) {

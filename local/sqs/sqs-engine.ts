@@ -12,6 +12,11 @@
  *
  * Every change is one journal record, applied to memory by `#apply` both live and on replay, so a replayed
  * journal rebuilds exactly the acknowledged state. Callers await `flushed()` before answering a client.
+ *
+ * Message move tasks (StartMessageMoveTask, dead-letter queue redrive) run in the background: each message
+ * moved is one record (out of the dead-letter queue and into the destination as a new message, together), and
+ * a task's start and end are records too, so a task running at a kill -9 carries on from where it was on the
+ * next start, and no message is moved twice or lost.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type Journal, openJournal } from '../durable/journal.ts';
@@ -67,6 +72,7 @@ interface StoredMessage {
   state: MessageState;
   /** When a delayed or in-flight message becomes visible (ms). */
   visibleAt: number;
+  /** A dead-lettered message's source queue (ARN): where a move task returns it by default. */
   dlqSource?: string;
 }
 
@@ -125,6 +131,38 @@ interface QueueRecordBody {
   readonly nextSeq?: string;
 }
 
+/** Status names as ListMessageMoveTasks reports them. */
+export type MessageMoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
+/** A message move task, exactly as journaled. */
+interface MoveTaskBody {
+  readonly id: string;
+  readonly sourceArn: string;
+  readonly destinationArn?: string;
+  readonly rate?: number;
+  readonly startedAt: number;
+  readonly toMove: number;
+  readonly moved: number;
+  readonly status: MessageMoveTaskStatus;
+  readonly failureReason?: string;
+  /** The messages still to move, oldest first; empty once the task has ended. */
+  readonly pending: readonly string[];
+}
+
+interface MoveTaskState {
+  readonly id: string;
+  readonly sourceArn: string;
+  readonly destinationArn: string | undefined;
+  readonly rate: number | undefined;
+  readonly startedAt: number;
+  readonly toMove: number;
+  moved: number;
+  status: MessageMoveTaskStatus;
+  failureReason: string | undefined;
+  /** Ids of the source queue's messages still to move, in the order they arrived there. */
+  readonly pending: Set<string>;
+}
+
 /** One line of the SQS journal. */
 type SqsRecord =
   | { readonly t: 'queue'; readonly queue: QueueRecordBody }
@@ -154,6 +192,17 @@ type SqsRecord =
       readonly id: string;
       readonly seq?: string;
       readonly at: number;
+    }
+  | { readonly t: 'task'; readonly task: MoveTaskBody }
+  | {
+      /** One message of a move task: out of queue `q`, into queue `to` as the new message `newId`. */
+      readonly t: 'moved';
+      readonly task: string;
+      readonly q: string;
+      readonly id: string;
+      readonly to: string;
+      readonly newId: string;
+      readonly at: number;
     };
 
 /** What a SendMessage entry asks for, already checked for shape by the API layer. */
@@ -181,6 +230,31 @@ export interface ReceiveRequest {
   readonly waitSeconds?: number;
 }
 
+export interface StartMoveTaskRequest {
+  readonly sourceArn: string;
+  /** Default: each message back to the queue it was dead-lettered from. */
+  readonly destinationArn?: string;
+  /** Default: as fast as the engine goes. */
+  readonly maxNumberOfMessagesPerSecond?: number;
+}
+
+/** A message move task as ListMessageMoveTasks shows it. */
+export interface MessageMoveTask {
+  readonly taskHandle: string;
+  readonly status: MessageMoveTaskStatus;
+  readonly sourceArn: string;
+  /** Only when the task was started with one. */
+  readonly destinationArn?: string;
+  /** Only when the task was started with one. */
+  readonly maxNumberOfMessagesPerSecond?: number;
+  readonly approximateNumberOfMessagesMoved: number;
+  readonly approximateNumberOfMessagesToMove: number;
+  /** Only when the task FAILED. */
+  readonly failureReason?: string;
+  /** Epoch milliseconds. */
+  readonly startedTimestamp: number;
+}
+
 /** A received message with everything the API layer may show; it filters the attributes asked for. */
 export interface ReceivedMessage {
   readonly messageId: string;
@@ -198,6 +272,13 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const FIFO_QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}\.fifo$/;
+/** ListMessageMoveTasks shows at most the 10 most recent tasks of a queue; older ended ones are forgotten. */
+const MAX_MOVE_TASKS_KEPT = 10;
+/** Messages a move task without a rate moves per step; a step yields the event loop to API calls. */
+const UNPACED_MOVE_BATCH = 100;
+/** How long a move task waits when every message left to move is in flight or delayed. */
+const IDLE_MOVE_STEP_MS = 250;
+const QUEUE_ARN = /^arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,80}$/;
 
 /**
  * The SQS state behind `createSqsService`.
@@ -216,6 +297,9 @@ export class SqsEngine {
   readonly #enforceCooldown: boolean;
   readonly #queues = new Map<string, QueueState>();
   readonly #deletedAt = new Map<string, number>();
+  /** Every move task still listed, oldest first. */
+  readonly #moveTasks = new Map<string, MoveTaskState>();
+  readonly #moveTimers = new Map<string, NodeJS.Timeout>();
   #journal: Journal<SqsRecord> | undefined;
   #closed = false;
 
@@ -236,6 +320,8 @@ export class SqsEngine {
       replay: (record) => engine.#apply(record),
       snapshot: () => engine.#snapshot(),
     });
+    // Tasks that were running when the process stopped carry on.
+    for (const task of engine.#moveTasks.values()) engine.#scheduleMove(task);
     return engine;
   }
 
@@ -249,6 +335,8 @@ export class SqsEngine {
     if (this.#closed) return;
     this.#closed = true;
     for (const queue of this.#queues.values()) this.#endWaiters(queue);
+    for (const timer of this.#moveTimers.values()) clearTimeout(timer);
+    this.#moveTimers.clear();
     await this.#journal?.close();
   }
 
@@ -569,6 +657,217 @@ export class SqsEngine {
     if (seconds === 0) this.#wake(queue);
   }
 
+  // ─── Message move tasks (dead-letter queue redrive) ─────────────────────────────────────────────────
+
+  /**
+   * StartMessageMoveTask: moves the messages a dead-letter queue holds now, oldest first, to `destinationArn`
+   * or else each back to the queue it was dead-lettered from, in the background. Each moved message is a new
+   * message (new id, receive count 0, retention counted afresh) with the same body and attributes. Messages in
+   * flight wait until they are visible again; messages deleted meanwhile are skipped. Returns the task handle.
+   */
+  startMessageMoveTask(request: StartMoveTaskRequest): string {
+    const source = this.#queueForArn(request.sourceArn, 'SourceArn');
+    const sources = this.deadLetterSourceQueues(source.name);
+    if (sources.length === 0) {
+      throw sqsErrors.resourceNotFound(
+        `The source queue ${source.arn} is not a dead-letter queue: no queue's RedrivePolicy names it.`,
+      );
+    }
+    if (request.destinationArn !== undefined) {
+      const destination = this.#queueForArn(request.destinationArn, 'DestinationArn');
+      if (destination === source) {
+        throw sqsErrors.invalidParameter(
+          'DestinationArn',
+          request.destinationArn,
+          'The destination queue must not be the source queue.',
+        );
+      }
+      if (destination.fifo !== source.fifo) {
+        throw sqsErrors.invalidParameter(
+          'DestinationArn',
+          request.destinationArn,
+          'The source and destination queues must be of the same type (both standard or both FIFO).',
+        );
+      }
+    }
+    for (const task of this.#moveTasks.values()) {
+      if (task.sourceArn === source.arn && task.status === 'RUNNING') {
+        throw sqsErrors.unsupportedOperation(
+          `A message move task is already running for ${source.arn}; only one may run per queue at a time.`,
+        );
+      }
+    }
+    this.#promote(source, this.#now());
+    const pending = [...source.messages.keys()];
+    const id = randomUUID();
+    this.#write({
+      t: 'task',
+      task: {
+        id,
+        sourceArn: source.arn,
+        ...(request.destinationArn === undefined ? {} : { destinationArn: request.destinationArn }),
+        ...(request.maxNumberOfMessagesPerSecond === undefined
+          ? {}
+          : { rate: request.maxNumberOfMessagesPerSecond }),
+        startedAt: this.#now(),
+        toMove: pending.length,
+        moved: 0,
+        status: 'RUNNING',
+        pending,
+      },
+    });
+    this.#scheduleMove(this.#moveTasks.get(id)!);
+    return taskHandleOf(id, source.arn);
+  }
+
+  /** ListMessageMoveTasks: a queue's most recent move tasks, newest first. */
+  listMessageMoveTasks(sourceArn: string, maxResults: number): MessageMoveTask[] {
+    const source = this.#queueForArn(sourceArn, 'SourceArn');
+    return [...this.#moveTasks.values()]
+      .filter((task) => task.sourceArn === source.arn)
+      .reverse()
+      .slice(0, maxResults)
+      .map((task) => ({
+        taskHandle: taskHandleOf(task.id, task.sourceArn),
+        status: task.status,
+        sourceArn: task.sourceArn,
+        ...(task.destinationArn === undefined ? {} : { destinationArn: task.destinationArn }),
+        ...(task.rate === undefined ? {} : { maxNumberOfMessagesPerSecond: task.rate }),
+        approximateNumberOfMessagesMoved: task.moved,
+        approximateNumberOfMessagesToMove: task.toMove,
+        ...(task.failureReason === undefined ? {} : { failureReason: task.failureReason }),
+        startedTimestamp: task.startedAt,
+      }));
+  }
+
+  /**
+   * CancelMessageMoveTask: stops a RUNNING task at once (it goes straight to CANCELLED; the messages already
+   * moved stay moved). Returns how many it moved.
+   */
+  cancelMessageMoveTask(taskHandle: string): number {
+    const id = parseTaskHandle(taskHandle);
+    const task = this.#moveTasks.get(id);
+    if (task === undefined) throw sqsErrors.resourceNotFound('The message move task does not exist.');
+    if (task.status !== 'RUNNING') {
+      throw sqsErrors.unsupportedOperation(
+        `Only a RUNNING message move task can be cancelled; this one is ${task.status}.`,
+      );
+    }
+    this.#endMove(task, 'CANCELLED');
+    return task.moved;
+  }
+
+  /** The queue an ARN names: InvalidParameterValue when it is not a queue ARN, ResourceNotFound when absent. */
+  #queueForArn(arn: string, parameter: string): QueueState {
+    if (!QUEUE_ARN.test(arn)) throw sqsErrors.invalidParameter(parameter, arn, 'It is not a queue ARN.');
+    const queue = this.#queueByArn(arn);
+    if (queue === undefined) throw sqsErrors.resourceNotFound(`The queue ${arn} does not exist.`);
+    return queue;
+  }
+
+  /**
+   * The next step of a running task: after 1/rate seconds when it has a rate, else straight away; after a
+   * while when the last step found only messages in flight, which cannot move before they are visible again.
+   */
+  #scheduleMove(task: MoveTaskState, idle = false): void {
+    if (this.#closed || task.status !== 'RUNNING' || this.#moveTimers.has(task.id)) return;
+    const paced = task.rate === undefined ? 0 : 1000 / task.rate;
+    const timer = setTimeout(
+      () => {
+        this.#moveTimers.delete(task.id);
+        this.#advanceMove(task.id);
+      },
+      idle ? Math.max(paced, IDLE_MOVE_STEP_MS) : paced,
+    );
+    timer.unref();
+    this.#moveTimers.set(task.id, timer);
+  }
+
+  /** Moves the next visible messages of a task (one when it has a rate), then schedules the next step. */
+  #advanceMove(taskId: string): void {
+    const task = this.#moveTasks.get(taskId);
+    if (task === undefined || task.status !== 'RUNNING' || this.#closed) return;
+    const source = this.#queueByArn(task.sourceArn);
+    if (source === undefined) {
+      this.#endMove(task, 'FAILED', `The source queue ${task.sourceArn} no longer exists.`);
+      return;
+    }
+    const now = this.#now();
+    this.#promote(source, now);
+    const retentionMs = integerAttribute(source.attributes, 'MessageRetentionPeriod') * 1000;
+    const batch = task.rate === undefined ? UNPACED_MOVE_BATCH : 1;
+    let budget = batch;
+    const destinations = new Set<QueueState>();
+    for (const id of task.pending) {
+      if (budget === 0) break;
+      const message = source.messages.get(id);
+      if (message === undefined || now - message.sentAt >= retentionMs) {
+        // Deleted, purged or expired since the task started: nothing left to move. Not journaled: a replayed
+        // task finds it gone again.
+        task.pending.delete(id);
+        continue;
+      }
+      if (message.state !== 'ready') continue;
+      const destinationArn = task.destinationArn ?? message.dlqSource;
+      const destination = destinationArn === undefined ? undefined : this.#queueByArn(destinationArn);
+      if (destination === undefined) {
+        this.#endMove(
+          task,
+          'FAILED',
+          destinationArn === undefined
+            ? `Message ${id} was not dead-lettered from a source queue, so it has no queue to go back to; start a task with a DestinationArn.`
+            : `The destination queue ${destinationArn} does not exist.`,
+        );
+        for (const queue of destinations) this.#wake(queue);
+        return;
+      }
+      this.#write({
+        t: 'moved',
+        task: task.id,
+        q: source.name,
+        id,
+        to: destination.name,
+        newId: randomUUID(),
+        at: now,
+      });
+      destinations.add(destination);
+      budget--;
+    }
+    for (const queue of destinations) this.#wake(queue);
+    if (task.pending.size === 0) this.#endMove(task, 'COMPLETED');
+    else this.#scheduleMove(task, budget === batch);
+  }
+
+  #endMove(task: MoveTaskState, status: MessageMoveTaskStatus, failureReason?: string): void {
+    const timer = this.#moveTimers.get(task.id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#moveTimers.delete(task.id);
+    this.#write({
+      t: 'task',
+      task: {
+        ...this.#moveTaskBody(task),
+        status,
+        ...(failureReason === undefined ? {} : { failureReason }),
+        pending: [],
+      },
+    });
+  }
+
+  #moveTaskBody(task: MoveTaskState): MoveTaskBody {
+    return {
+      id: task.id,
+      sourceArn: task.sourceArn,
+      ...(task.destinationArn === undefined ? {} : { destinationArn: task.destinationArn }),
+      ...(task.rate === undefined ? {} : { rate: task.rate }),
+      startedAt: task.startedAt,
+      toMove: task.toMove,
+      moved: task.moved,
+      status: task.status,
+      ...(task.failureReason === undefined ? {} : { failureReason: task.failureReason }),
+      pending: [...task.pending],
+    };
+  }
+
   // ─── Receiving ───────────────────────────────────────────────────────────────────────────────────────
 
   #take(queue: QueueState, request: ReceiveRequest): ReceivedMessage[] {
@@ -743,6 +1042,15 @@ export class SqsEngine {
         if (queue) this.#endWaiters(queue);
         this.#queues.delete(record.name);
         this.#deletedAt.set(record.name, record.at);
+        // A queue's move tasks go with it (a queue made again under the name starts with none).
+        const arn = this.queueArn(record.name);
+        for (const task of [...this.#moveTasks.values()]) {
+          if (task.sourceArn !== arn) continue;
+          const timer = this.#moveTimers.get(task.id);
+          if (timer !== undefined) clearTimeout(timer);
+          this.#moveTimers.delete(task.id);
+          this.#moveTasks.delete(task.id);
+        }
         return;
       }
       case 'msg': {
@@ -844,6 +1152,69 @@ export class SqsEngine {
         queue?.dedup.set(record.k, { id: record.id, seq: record.seq, at: record.at });
         return;
       }
+      case 'task': {
+        this.#applyMoveTask(record.task);
+        return;
+      }
+      case 'moved': {
+        const source = this.#queues.get(record.q);
+        const target = this.#queues.get(record.to);
+        const message = source?.messages.get(record.id);
+        const task = this.#moveTasks.get(record.task);
+        task?.pending.delete(record.id);
+        if (!source || !message) return;
+        this.#remove(source, record.id);
+        if (!target) return;
+        if (task) task.moved += 1;
+        // A new message, as SQS redrives: new id, receive count 0, retention from now; no DLQ source any more.
+        const moved: StoredMessage = {
+          id: record.newId,
+          body: message.body,
+          md5: message.md5,
+          ...(message.attrs ? { attrs: message.attrs } : {}),
+          ...(message.sys ? { sys: message.sys, md5Sys: message.md5Sys! } : {}),
+          sentAt: record.at,
+          sender: message.sender,
+          ...(target.fifo ? { group: message.group ?? '' } : {}),
+          ...(target.fifo
+            ? { dedup: message.dedup ?? record.newId, seq: sequenceNumber(target.nextSeq) }
+            : {}),
+          receiveCount: 0,
+          state: 'ready',
+          visibleAt: record.at,
+        };
+        this.#apply({ t: 'msg', q: target.name, m: moved });
+        return;
+      }
+    }
+  }
+
+  /** Creates or updates a move task from its journaled body; keeps at most the newest few ended ones per queue. */
+  #applyMoveTask(body: MoveTaskBody): void {
+    const existing = this.#moveTasks.get(body.id);
+    if (existing) {
+      existing.moved = body.moved;
+      existing.status = body.status;
+      existing.failureReason = body.failureReason;
+      existing.pending.clear();
+      for (const id of body.pending) existing.pending.add(id);
+      return;
+    }
+    this.#moveTasks.set(body.id, {
+      id: body.id,
+      sourceArn: body.sourceArn,
+      destinationArn: body.destinationArn,
+      rate: body.rate,
+      startedAt: body.startedAt,
+      toMove: body.toMove,
+      moved: body.moved,
+      status: body.status,
+      failureReason: body.failureReason,
+      pending: new Set(body.pending),
+    });
+    const ofQueue = [...this.#moveTasks.values()].filter((task) => task.sourceArn === body.sourceArn);
+    for (const old of ofQueue.slice(0, Math.max(0, ofQueue.length - MAX_MOVE_TASKS_KEPT))) {
+      if (old.status !== 'RUNNING') this.#moveTasks.delete(old.id);
     }
   }
 
@@ -925,6 +1296,7 @@ export class SqsEngine {
         };
       }
     }
+    for (const task of this.#moveTasks.values()) yield { t: 'task', task: this.#moveTaskBody(task) };
   }
 
   #queueBody(queue: QueueState): QueueRecordBody {
@@ -950,6 +1322,22 @@ export class SqsEngine {
     const prefix = `arn:aws:sqs:${this.region}:${this.accountId}:`;
     return arn.startsWith(prefix) ? this.#queues.get(arn.slice(prefix.length)) : undefined;
   }
+}
+
+// ─── Task handles ──────────────────────────────────────────────────────────────────────────────────────
+
+/** A task handle is opaque to clients; ours is base64 of `<task id>\n<source queue ARN>`. */
+function taskHandleOf(id: string, sourceArn: string): string {
+  return Buffer.from(`${id}\n${sourceArn}`, 'utf8').toString('base64');
+}
+
+function parseTaskHandle(handle: string): string {
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(handle) ? Buffer.from(handle, 'base64').toString('utf8') : '';
+  const [id, sourceArn, ...rest] = decoded.split('\n');
+  if (rest.length > 0 || !/^[0-9a-f-]{36}$/.test(id ?? '') || !QUEUE_ARN.test(sourceArn ?? '')) {
+    throw sqsErrors.invalidParameter('TaskHandle', handle, 'It is not a message move task handle.');
+  }
+  return id!;
 }
 
 // ─── Receipt handles ───────────────────────────────────────────────────────────────────────────────────

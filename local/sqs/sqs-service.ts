@@ -30,6 +30,9 @@ export const SQS_ACTIONS = [
   'ChangeMessageVisibility',
   'ChangeMessageVisibilityBatch',
   'ListDeadLetterSourceQueues',
+  'StartMessageMoveTask',
+  'ListMessageMoveTasks',
+  'CancelMessageMoveTask',
   'TagQueue',
   'UntagQueue',
   'ListQueueTags',
@@ -115,6 +118,51 @@ const HANDLERS: Record<(typeof SQS_ACTIONS)[number], Handler> = {
   ListDeadLetterSourceQueues(input, engine) {
     const { page, nextToken } = pageOfQueues(input, engine.deadLetterSourceQueues(queueOf(input, engine)));
     return { queueUrls: page.map((source) => engine.queueUrl(source)), ...nextToken };
+  },
+
+  StartMessageMoveTask(input, engine) {
+    const sourceArn = requiredString(input, 'SourceArn');
+    const destinationArn = optionalString(input, 'DestinationArn');
+    const rate = optionalIntegerWithin(
+      input,
+      'MaxNumberOfMessagesPerSecond',
+      1,
+      500,
+      'Must be between 1 and 500, if provided.',
+    );
+    const taskHandle = engine.startMessageMoveTask({
+      sourceArn,
+      // Left blank, as the API reference puts it, is the same as not given.
+      ...(destinationArn === undefined || destinationArn === '' ? {} : { destinationArn }),
+      ...(rate === undefined ? {} : { maxNumberOfMessagesPerSecond: rate }),
+    });
+    return { TaskHandle: taskHandle };
+  },
+
+  ListMessageMoveTasks(input, engine) {
+    const sourceArn = requiredString(input, 'SourceArn');
+    const maxResults =
+      optionalIntegerWithin(input, 'MaxResults', 1, 10, 'Must be between 1 and 10, if provided.') ?? 1;
+    const tasks = engine.listMessageMoveTasks(sourceArn, maxResults);
+    return {
+      Results: tasks.map((task) => ({
+        // Only a running task's handle is shown: it is what CancelMessageMoveTask takes.
+        ...(task.status === 'RUNNING' ? { TaskHandle: task.taskHandle } : {}),
+        Status: task.status,
+        SourceArn: task.sourceArn,
+        DestinationArn: task.destinationArn,
+        MaxNumberOfMessagesPerSecond: task.maxNumberOfMessagesPerSecond,
+        ApproximateNumberOfMessagesMoved: task.approximateNumberOfMessagesMoved,
+        ApproximateNumberOfMessagesToMove: task.approximateNumberOfMessagesToMove,
+        FailureReason: task.failureReason,
+        StartedTimestamp: task.startedTimestamp,
+      })),
+    };
+  },
+
+  CancelMessageMoveTask(input, engine) {
+    const moved = engine.cancelMessageMoveTask(requiredString(input, 'TaskHandle'));
+    return { ApproximateNumberOfMessagesMoved: moved };
   },
 
   TagQueue(input, engine) {

@@ -2,20 +2,24 @@
  * Crash-and-restart tests: SQS runs in a child process on a data directory, is killed with SIGKILL and
  * started again on the same directory. Whatever a client was told (a queue created, a message sent, received
  * or deleted) must survive; an in-flight message stays hidden until its visibility deadline, keeps its receive
- * count and its receipt handle; nothing acknowledged is lost and nothing comes back twice.
+ * count and its receipt handle; nothing acknowledged is lost and nothing comes back twice. A message move task
+ * running at the kill carries on after the restart.
  */
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type ListMessageMoveTasksResultEntry,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ChildProcesses } from '../../testing/child-processes.ts';
 import { sqsClient } from './support.ts';
 
@@ -161,4 +165,71 @@ describe('SQS survives kill -9', () => {
     const stored = new Set(bodies);
     expect(acknowledged.filter((body) => !stored.has(body))).toEqual([]);
   });
+
+  it('carries on a message move task that was running at the kill, moving every message once', async () => {
+    // Prepare: eight messages dead-lettered, moving back at four a second
+    const dataDir = newDataDir();
+    let sqs = await startSqs(dataDir);
+    const dlq = await sqs.client.send(new CreateQueueCommand({ QueueName: 'redrive-dlq' }));
+    const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:redrive-dlq';
+    const { QueueUrl } = await sqs.client.send(
+      new CreateQueueCommand({
+        QueueName: 'redrive',
+        Attributes: {
+          VisibilityTimeout: '0',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }),
+        },
+      }),
+    );
+    const bodies = Array.from({ length: 8 }, (_, index) => `vend-${index}`);
+    await sqs.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: bodies.map((body, index) => ({ Id: `m${index}`, MessageBody: body })),
+      }),
+    );
+    for (let receive = 0; receive < 2; receive++) {
+      await sqs.client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    }
+    await sqs.client.send(
+      new StartMessageMoveTaskCommand({ SourceArn: dlqArn, MaxNumberOfMessagesPerSecond: 4 }),
+    );
+    const latestTask = async (client: SQSClient): Promise<ListMessageMoveTasksResultEntry> =>
+      (await client.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }))).Results![0]!;
+    const beforeKill = await vi.waitFor(
+      async () => {
+        const task = await latestTask(sqs.client);
+        expect(task.ApproximateNumberOfMessagesMoved).toBeGreaterThanOrEqual(2);
+        return task;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+
+    // Act
+    await sqs.kill();
+    sqs = await startSqs(dataDir);
+    const afterRestart = await vi.waitFor(
+      async () => {
+        const task = await latestTask(sqs.client);
+        expect(task.Status).toBe('COMPLETED');
+        return task;
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    const redriven = await drain(sqs.client, QueueUrl!);
+    const left = await drain(sqs.client, dlq.QueueUrl!);
+    await sqs.kill();
+
+    // Assess
+    expect(beforeKill.Status).toBe('RUNNING');
+    expect(afterRestart).toMatchObject({
+      ApproximateNumberOfMessagesMoved: 8,
+      ApproximateNumberOfMessagesToMove: 8,
+    });
+    expect(redriven.map((message) => message.Body).sort()).toEqual(bodies);
+    expect(redriven.map((message) => message.Attributes!.ApproximateReceiveCount)).toEqual(
+      Array(8).fill('1'),
+    );
+    expect(left).toEqual([]);
+  }, 40_000);
 });

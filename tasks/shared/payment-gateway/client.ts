@@ -1,16 +1,20 @@
 /**
- * The payment gateway's charges API (`POST /v1/charges` with an `Idempotency-Key`), as the charge task uses
- * it. Locally `PAYMENT_GATEWAY_URL` points at the gateway simulator (local/simulators/payment-gateway.ts).
+ * The payment gateway's charges and refunds API (`POST /v1/charges` and `POST /v1/refunds`, each with an
+ * `Idempotency-Key`), as the charge task and the operators' refunds use it. Locally `PAYMENT_GATEWAY_URL` points
+ * at the gateway simulator (local/simulators/payment-gateway.ts).
  *
  * @example
  * const gateway = new HttpPaymentGateway({ baseUrl: 'http://127.0.0.1:4100/gateway', timeoutMs: 10_000 });
  * await gateway.charge({ idempotencyKey: 'pay_1', amountPence: 2000, paymentToken: 'tok_visa', reference: 'pay_1' });
  * // { status: 'succeeded', chargeId: 'ch_sim_…' }
+ * await gateway.refund({ idempotencyKey: 'refund_pay_1', chargeId: 'ch_sim_…', reason: 'vend_failed' });
+ * // { refundId: 're_sim_…', amountPence: 2000 }
  */
 import { z } from 'zod';
 import type { ApiKeySource } from '../provider-credentials.ts';
 import {
   PaymentGatewayError,
+  PaymentGatewayRefundRefusedError,
   PaymentGatewayRequestInProgressError,
   PaymentGatewayRequestRefusedError,
   PaymentGatewayUnavailableError,
@@ -29,6 +33,28 @@ export type GatewayChargeOutcome =
   | { readonly status: 'succeeded'; readonly chargeId: string }
   | { readonly status: 'declined'; readonly chargeId: string | null; readonly declineCode: string };
 
+/** Why a charge is refunded; `vend_failed`: the customer paid but the meter could not be credited. */
+export type GatewayRefundReason = 'requested_by_customer' | 'duplicate' | 'fraudulent' | 'vend_failed';
+
+export interface GatewayRefundRequest {
+  /**
+   * The same for every attempt of one refund, so a retried refund is replayed, never repeated. It must not be
+   * a key already used for a charge (the gateway answers that with 422 idempotency_key_reused).
+   */
+  readonly idempotencyKey: string;
+  /** The gateway's id of the charge to refund (`ch_…`). */
+  readonly chargeId: string;
+  /** Default: the whole amount not yet refunded. */
+  readonly amountPence?: number;
+  readonly reason?: GatewayRefundReason;
+}
+
+export interface GatewayRefund {
+  readonly refundId: string;
+  /** What this refund gave back. */
+  readonly amountPence: number;
+}
+
 export interface PaymentGateway {
   /**
    * Charges the card behind a token. Declines are answers; throws PaymentGatewayUnavailableError when the
@@ -41,6 +67,13 @@ export interface PaymentGateway {
    * none). Throws PaymentGatewayUnavailableError when the gateway cannot answer now.
    */
   findCharge(reference: string): Promise<GatewayChargeOutcome | undefined>;
+  /**
+   * Refunds a succeeded charge, in whole or in part. Throws PaymentGatewayUnavailableError when the gateway
+   * cannot answer now or is still working on the first request with this key (ask again with the same key:
+   * the refund is then replayed, never repeated), PaymentGatewayRefundRefusedError with the gateway's code
+   * when it refuses the refund.
+   */
+  refund(request: GatewayRefundRequest): Promise<GatewayRefund>;
 }
 
 const GatewayChargeSchema = z.object({ id: z.string().min(1), status: z.enum(['succeeded', 'failed']) });
@@ -48,6 +81,11 @@ const GatewayChargeListSchema = z.object({
   data: z.array(
     GatewayChargeSchema.extend({ declineCode: z.string().nullish(), failureCode: z.string().nullish() }),
   ),
+});
+const GatewayRefundSchema = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  amountPence: z.number().int().positive(),
 });
 const GatewayErrorSchema = z.object({
   error: z.object({
@@ -58,35 +96,32 @@ const GatewayErrorSchema = z.object({
   }),
 });
 
+interface GatewayAnswer {
+  readonly response: Response;
+  /** The parsed JSON body, or undefined when there was none. */
+  readonly body: unknown;
+}
+
 export class HttpPaymentGateway implements PaymentGateway {
   readonly #chargesUrl: string;
+  readonly #refundsUrl: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
   readonly #apiKey: ApiKeySource;
 
   constructor(options: { baseUrl: string; timeoutMs: number; apiKey?: ApiKeySource; fetch?: typeof fetch }) {
-    this.#chargesUrl = `${options.baseUrl.replace(/\/+$/, '')}/v1/charges`;
+    const baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#chargesUrl = `${baseUrl}/v1/charges`;
+    this.#refundsUrl = `${baseUrl}/v1/refunds`;
     this.#timeoutMs = options.timeoutMs;
     this.#fetch = options.fetch ?? fetch;
     this.#apiKey = options.apiKey ?? (async () => undefined);
   }
 
   async findCharge(reference: string): Promise<GatewayChargeOutcome | undefined> {
-    let response: Response;
-    let body: unknown;
-    try {
-      const apiKey = await this.#apiKey();
-      response = await this.#fetch(`${this.#chargesUrl}?reference=${encodeURIComponent(reference)}`, {
-        headers: apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      body = await response.json().catch(() => undefined);
-    } catch (error) {
-      throw new PaymentGatewayUnavailableError(
-        `the payment gateway could not be reached: ${describe(error)}`,
-        { cause: error },
-      );
-    }
+    const { response, body } = await this.#request(
+      `${this.#chargesUrl}?reference=${encodeURIComponent(reference)}`,
+    );
     const list = GatewayChargeListSchema.safeParse(body);
     if (response.status !== 200 || !list.success) {
       throw new PaymentGatewayUnavailableError(
@@ -106,36 +141,15 @@ export class HttpPaymentGateway implements PaymentGateway {
   }
 
   async charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome> {
-    let response: Response;
-    let body: unknown;
-    try {
-      // Inside the try: a key that cannot be read now (Secrets Manager unreachable) is retried like an outage.
-      const apiKey = await this.#apiKey();
-      response = await this.#fetch(this.#chargesUrl, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'Idempotency-Key': request.idempotencyKey,
-          ...(apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` }),
-        },
-        body: JSON.stringify({
-          amountPence: request.amountPence,
-          currency: 'GBP',
-          paymentToken: request.paymentToken,
-          reference: request.reference,
-        }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      body = await response.json().catch(() => undefined);
-    } catch (error) {
-      // The gateway keeps the first answer per key, so asking again after a lost answer is safe.
-      throw new PaymentGatewayUnavailableError(
-        `the payment gateway could not be reached: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    const { response, body } = await this.#request(this.#chargesUrl, {
+      idempotencyKey: request.idempotencyKey,
+      json: {
+        amountPence: request.amountPence,
+        currency: 'GBP',
+        paymentToken: request.paymentToken,
+        reference: request.reference,
+      },
+    });
     if (response.status === 200) {
       const charge = GatewayChargeSchema.safeParse(body);
       if (charge.success && charge.data.status === 'succeeded') {
@@ -163,6 +177,77 @@ export class HttpPaymentGateway implements PaymentGateway {
       });
     }
     throw new PaymentGatewayRequestRefusedError(response.status, code);
+  }
+
+  async refund(request: GatewayRefundRequest): Promise<GatewayRefund> {
+    const { response, body } = await this.#request(this.#refundsUrl, {
+      idempotencyKey: request.idempotencyKey,
+      json: {
+        charge: request.chargeId,
+        ...(request.amountPence === undefined ? {} : { amountPence: request.amountPence }),
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+      },
+    });
+    if (response.status === 200) {
+      const refund = GatewayRefundSchema.safeParse(body);
+      if (refund.success && refund.data.status === 'succeeded') {
+        return { refundId: refund.data.id, amountPence: refund.data.amountPence };
+      }
+      throw new PaymentGatewayError('the payment gateway answered 200 without a succeeded refund');
+    }
+    const failure = GatewayErrorSchema.safeParse(body);
+    const code = failure.success ? failure.data.error.code : 'unknown_error';
+    // A 5xx may have refunded or not, whatever Should-Retry says: only asking again with the same key can tell.
+    const transient =
+      response.status >= 500 ||
+      response.status === 429 ||
+      (response.status === 409 && code === 'idempotency_request_in_progress') ||
+      response.headers.get('Should-Retry') === 'true';
+    if (transient) {
+      throw new PaymentGatewayUnavailableError(
+        `the payment gateway answered ${response.status} ${code} to a refund`,
+        { status: response.status },
+      );
+    }
+    throw new PaymentGatewayRefundRefusedError(response.status, code);
+  }
+
+  /**
+   * One call to the gateway: a GET, or a POST of `json` under an idempotency key. Throws
+   * PaymentGatewayUnavailableError when no answer came (unreachable, timed out, the API key unreadable).
+   */
+  async #request(
+    url: string,
+    post?: { readonly idempotencyKey: string; readonly json: unknown },
+  ): Promise<GatewayAnswer> {
+    try {
+      // Inside the try: a key that cannot be read now (Secrets Manager unreachable) is retried like an outage.
+      const apiKey = await this.#apiKey();
+      const authorization: Record<string, string> =
+        apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` };
+      const response = await this.#fetch(url, {
+        ...(post === undefined
+          ? { headers: authorization }
+          : {
+              method: 'POST',
+              headers: {
+                'Content-Type': 'application/json',
+                'Idempotency-Key': post.idempotencyKey,
+                ...authorization,
+              },
+              body: JSON.stringify(post.json),
+            }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      const body: unknown = await response.json().catch(() => undefined);
+      return { response, body };
+    } catch (error) {
+      // The gateway keeps the first answer per key, so asking again after a lost answer is safe.
+      throw new PaymentGatewayUnavailableError(
+        `the payment gateway could not be reached: ${describe(error)}`,
+        { cause: error },
+      );
+    }
   }
 }
 

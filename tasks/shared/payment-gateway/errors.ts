@@ -50,3 +50,20 @@ export class PaymentGatewayRequestRefusedError extends PaymentGatewayError {
     this.code = code;
   }
 }
+
+/**
+ * The gateway refused a refund (4xx): the charge is unknown (`resource_missing`), was declined
+ * (`charge_not_refundable`), is already refunded (`charge_already_refunded`), the amount is more than is left
+ * (`amount_too_large`), or the request itself is wrong. Retrying it cannot help; `code` says which.
+ */
+export class PaymentGatewayRefundRefusedError extends PaymentGatewayError {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, options?: ErrorOptions) {
+    super(`the payment gateway refused the refund: ${status} ${code}`, options);
+    this.name = 'PaymentGatewayRefundRefused';
+    this.status = status;
+    this.code = code;
+  }
+}

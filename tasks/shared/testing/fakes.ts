@@ -8,6 +8,8 @@ import type { TaskLogger } from '../logger.ts';
 import type {
   GatewayChargeOutcome,
   GatewayChargeRequest,
+  GatewayRefund,
+  GatewayRefundRequest,
   PaymentGateway,
 } from '../payment-gateway/client.ts';
 import type { VendingVendor, VendReceipt, VendRequest } from '../vending-vendor/client.ts';
@@ -23,14 +25,22 @@ export class RecordingLogger implements TaskLogger {
 /**
  * Answers charges from a script, by token; records every request. What it answered is what `findCharge` finds
  * by reference, unless `made` says the gateway did something the caller never heard of.
+ *
+ * Refunds are answered by `refundAnswer` when given (throw to fail); otherwise each refund succeeds, for the
+ * amount asked or else the whole charge it answered with that id, and a retried key gets the first answer again.
  */
 export class ScriptedGateway implements PaymentGateway {
   readonly requests: GatewayChargeRequest[] = [];
+  readonly refundRequests: GatewayRefundRequest[] = [];
   /** Charges the gateway made whose answers were lost, by reference. */
   readonly made = new Map<string, GatewayChargeOutcome>();
   readonly #answered = new Map<string, GatewayChargeOutcome>();
+  readonly #refunds = new Map<string, GatewayRefund>();
 
-  constructor(private readonly answer: (request: GatewayChargeRequest) => GatewayChargeOutcome) {}
+  constructor(
+    private readonly answer: (request: GatewayChargeRequest) => GatewayChargeOutcome,
+    private readonly refundAnswer?: (request: GatewayRefundRequest, call: number) => GatewayRefund,
+  ) {}
 
   async charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome> {
     this.requests.push(request);
@@ -41,6 +51,22 @@ export class ScriptedGateway implements PaymentGateway {
 
   async findCharge(reference: string): Promise<GatewayChargeOutcome | undefined> {
     return this.made.get(reference) ?? this.#answered.get(reference);
+  }
+
+  async refund(request: GatewayRefundRequest): Promise<GatewayRefund> {
+    this.refundRequests.push(request);
+    if (this.refundAnswer) return this.refundAnswer(request, this.refundRequests.length);
+    const earlier = this.#refunds.get(request.idempotencyKey);
+    if (earlier) return earlier;
+    const charged = this.requests.find(
+      (charge) => this.#answered.get(charge.reference)?.chargeId === request.chargeId,
+    );
+    const refund = {
+      refundId: `re_scripted_${this.#refunds.size + 1}`,
+      amountPence: request.amountPence ?? charged?.amountPence ?? 0,
+    };
+    this.#refunds.set(request.idempotencyKey, refund);
+    return refund;
   }
 }
 
