@@ -73,7 +73,7 @@ describe('the data migrations', () => {
     const { applied } = await migrate({ client: db.client, ...db.target });
 
     // Assess
-    expect(applied).toEqual(['0003_charge_outcomes', '0004_idempotency_keys_hashed']);
+    expect(applied).toEqual(['0003_charge_outcomes', '0004_idempotency_keys_hashed', '0005_service_roles']);
     expect(
       await rowsOf(
         "SELECT payment_id, status, decline_reason, charge_error, array_to_string(appended_events, ',') FROM payments ORDER BY payment_id",

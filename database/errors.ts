@@ -83,3 +83,15 @@ function excerpt(sql: string): string {
   const line = sql.replace(/\s+/g, ' ').trim();
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }
+
+/**
+ * A service's database user could not be given its sign-in: its secret names a user that is not the service's
+ * role (or the role's rotation alternate), the user does not exist, or the statement failed. The message never
+ * holds the password or the statement.
+ */
+export class ServiceLoginError extends MigrationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ServiceLoginError';
+  }
+}

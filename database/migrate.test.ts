@@ -74,9 +74,10 @@ describe('migrate', () => {
       '0002_appended_events',
       '0003_charge_outcomes',
       '0004_idempotency_keys_hashed',
+      '0005_service_roles',
     ]);
-    expect(first.versions).toEqual([1, 2, 3, 4]);
-    expect(second.versions).toEqual([1, 2, 3, 4]);
+    expect(first.versions).toEqual([1, 2, 3, 4, 5]);
+    expect(second.versions).toEqual([1, 2, 3, 4, 5]);
     expect(await tables()).toEqual([
       'idempotency_records',
       'payment_event_log',

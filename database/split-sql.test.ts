@@ -94,6 +94,7 @@ describe('loadMigrations', () => {
       [2, 'appended_events'],
       [3, 'charge_outcomes'],
       [4, 'idempotency_keys_hashed'],
+      [5, 'service_roles'],
     ]);
     for (const statement of migrations.flatMap((migration) => migration.statements)) {
       expect(statement.replace(/'[^']*'/g, "''").replace(/::/g, '')).not.toMatch(/:[A-Za-z_]/);

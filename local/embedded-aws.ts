@@ -57,6 +57,11 @@ export interface EmbeddedAwsOptions {
    * interpreter pass an InProcessIntegrations double instead.
    */
   readonly integrations?: ServiceIntegrations;
+  /**
+   * The database role each secret's Data API calls run as (secret ARN → role), as each secret signs in as its
+   * own user on Aurora; any other secret is the master user. See local/rds-data/database.ts.
+   */
+  readonly dataApiRoles?: Readonly<Record<string, string>>;
   /** Refuse to re-create a deleted queue's name for 60 s, as SQS does (default true). */
   readonly enforceDeletedQueueCooldown?: boolean;
 }
@@ -102,7 +107,10 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
 
   let database: Promise<DataApiDatabase> | undefined;
   const dataApi = (): Promise<DataApiDatabase> => {
-    database ??= DataApiDatabase.open({ dataDir: dataDir === null ? null : join(dataDir, 'postgres') });
+    database ??= DataApiDatabase.open({
+      dataDir: dataDir === null ? null : join(dataDir, 'postgres'),
+      ...(options.dataApiRoles === undefined ? {} : { roles: options.dataApiRoles }),
+    });
     return database;
   };
   // Opened on first use: PGlite's start blocks this thread for seconds, which the many runs that never

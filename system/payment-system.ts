@@ -6,6 +6,10 @@
  * (system/topology.ts) for one environment, as the CDK app deploys it there, and the state machine is what the
  * construct synthesizes for that environment (or a definition a test passes).
  *
+ * Each task function and the front-end reach the database with a secret of their own, which the embedded Data
+ * API runs as their database role (the topology's `databaseUser`), so a statement a role was not granted fails
+ * here as on Aurora; the migrations use the master secret. `system.database` is the front-end's.
+ *
  * Nothing resumes before what it reaches is there: the task Lambdas are registered, the database migrated
  * and the queues and topic created before the embedded Step Functions resumes the executions that an earlier
  * run left running (a kill -9 included). A resumed Charge that found no `charge` function would fail with
@@ -34,6 +38,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { migrate } from '../database/migrate.ts';
+import type { ServiceRole } from '../database/service-roles.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
 import { type EmbeddedAws, startEmbeddedAws } from '../local/embedded-aws.ts';
 import type { FunctionDefinition } from '../local/lambda/function-registry.ts';
@@ -79,14 +84,26 @@ export interface PaymentSystemWithProviders {
   readonly aws: EmbeddedAws;
   readonly providers: ProviderUrls;
   readonly stateMachineArn: string;
-  /** What the Data API calls name (the embedded Data API accepts any cluster and secret). */
-  readonly database: { readonly resourceArn: string; readonly secretArn: string; readonly database: string };
+  /** The front-end's Data API target: its own secret, run as its database role. */
+  readonly database: DatabaseTarget;
+  /**
+   * The master user's, as the migrations use it: for tests and operators that look at everything (the
+   * services' roles may each read only what their statements do).
+   */
+  readonly masterDatabase: DatabaseTarget;
   /** Queue URLs by name (PaymentSuccess, PaymentFailure, VendingFailure and their `-dlq`s). */
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly onCallTopicArn: string;
   /** The resources and settings it runs. */
   readonly topology: Topology;
   close(): Promise<void>;
+}
+
+/** What a Data API call names: the cluster, the secret (and so the database user) and the database. */
+export interface DatabaseTarget {
+  readonly resourceArn: string;
+  readonly secretArn: string;
+  readonly database: string;
 }
 
 /** The system with the simulators it started (their URLs are its `providers`). */
@@ -97,11 +114,18 @@ export interface PaymentSystem extends PaymentSystemWithProviders {
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** The master user's secret: the migrations'. */
 const DATABASE = {
   resourceArn: `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:payments`,
   secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:payments-db-AbCdEf`,
   database: 'payments',
 } as const;
+
+/** A service's own secret (its username is its role on AWS; locally the Data API maps it to the role). */
+function databaseTargetOf(user: ServiceRole): DatabaseTarget {
+  return { ...DATABASE, secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${user}-AbCdEf` };
+}
+
 const STATE_MACHINE_NAME = 'PaymentToVend';
 
 const entryPath = (entry: string) => fileURLToPath(new URL(`../${entry}`, import.meta.url));
@@ -132,6 +156,12 @@ export async function startPaymentSystem(
       port: options.port ?? 4566,
       dataDir: options.dataDir,
       region: REGION,
+      dataApiRoles: Object.fromEntries(
+        [topology.frontEnd, ...Object.values(topology.functions)].map(({ databaseUser }) => [
+          databaseTargetOf(databaseUser).secretArn,
+          databaseUser,
+        ]),
+      ),
       functions: (endpoint) => taskFunctions(topology, endpoint, providers, options.logLevel ?? 'INFO'),
       // What a resumed execution reaches: the database its tasks write, the queues, the topic.
       beforeResume: async ({ endpoint, sns }) => {
@@ -177,7 +207,8 @@ export async function startPaymentSystem(
       aws,
       providers,
       stateMachineArn,
-      database: DATABASE,
+      database: databaseTargetOf(topology.frontEnd.databaseUser),
+      masterDatabase: DATABASE,
       queueUrls,
       onCallTopicArn,
       topology,
@@ -216,7 +247,7 @@ function taskFunctions(
       {
         AWS_ENDPOINT_URL: endpoint,
         DATABASE_CLUSTER_ARN: DATABASE.resourceArn,
-        DATABASE_SECRET_ARN: DATABASE.secretArn,
+        DATABASE_SECRET_ARN: databaseTargetOf(spec.databaseUser).secretArn,
         DATABASE_NAME: DATABASE.database,
         POWERTOOLS_LOG_LEVEL: logLevel,
         POWERTOOLS_SERVICE_NAME: spec.serviceName,

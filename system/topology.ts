@@ -1,6 +1,6 @@
 /**
  * The system's resources and their settings, declared once for each environment: the task functions (entry,
- * timeout, memory, what they reach), the queues (visibility, retention, redrive), the PaymentSuccess → meter-vending
+ * timeout, memory, what they reach, the database user they sign in as), the front-end's database user, the queues (visibility, retention, redrive), the PaymentSuccess → meter-vending
  * event source mapping (batch, window, concurrency), the on-call topic and the workflow's settings. The CDK
  * constructs (infra/lib/constructs/) build these on AWS, and the embedded system (system/payment-system.ts) builds
  * the same locally, so what runs on one machine is what is deployed: `LOCAL_ENVIRONMENT=production npm start`
@@ -13,6 +13,7 @@
  * topology.functions.charge.timeoutSeconds; // 45
  * topology.queues.paymentSuccess.visibilityTimeoutSeconds; // 360
  */
+import { SERVICE_ROLES, type ServiceRole } from '../database/service-roles.ts';
 import type { EnvironmentSettings } from '../infra/lib/environments.ts';
 import type { PaymentToVendSettings } from '../workflow/payment-to-vend.ts';
 
@@ -36,6 +37,11 @@ export interface TaskFunctionSpec {
   readonly memoryMb: number;
   /** Besides the payments database, which every task function reaches. */
   readonly reaches: readonly Provider[];
+  /**
+   * The database role it signs in as, granted only what its statements need (database/service-roles.ts,
+   * migration 0005): its own secret on AWS, its own secret mapped to the role locally.
+   */
+  readonly databaseUser: ServiceRole;
 }
 
 export interface QueueSpec {
@@ -60,6 +66,8 @@ export interface EventSourceMappingSpec {
 
 export interface Topology {
   readonly functions: Readonly<Record<TaskFunctionKey, TaskFunctionSpec>>;
+  /** The front-end service (ECS on AWS, in-process locally): the database role it signs in as. */
+  readonly frontEnd: { readonly databaseUser: ServiceRole };
   readonly queues: Readonly<Record<QueueKey, QueueSpec>>;
   readonly topics: { readonly onCall: { readonly name: string } };
   readonly paymentSuccessMapping: EventSourceMappingSpec;
@@ -100,6 +108,7 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
       timeoutSeconds: 45,
       memoryMb: 512,
       reaches: ['paymentGateway'],
+      databaseUser: SERVICE_ROLES.charge,
     },
     notify: {
       name: RESOURCE_NAMES.functions.notify,
@@ -111,6 +120,7 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
       timeoutSeconds: 30,
       memoryMb: 512,
       reaches: [],
+      databaseUser: SERVICE_ROLES.notify,
     },
     meterVending: {
       name: RESOURCE_NAMES.functions.meterVending,
@@ -122,6 +132,7 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
       timeoutSeconds: 60,
       memoryMb: 512,
       reaches: ['vendingVendor'],
+      databaseUser: SERVICE_ROLES.meterVending,
     },
   };
   const queue = (name: string, visibilityTimeoutSeconds: number, retentionDays: number): QueueSpec => ({
@@ -136,6 +147,7 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
   });
   return {
     functions,
+    frontEnd: { databaseUser: SERVICE_ROLES.frontEnd },
     queues: {
       // Six times the consumer's timeout, as AWS advises for an SQS event source, so a batch still being worked
       // on is not delivered twice; messages are consumed in seconds, so four days is plenty.

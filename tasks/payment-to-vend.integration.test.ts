@@ -56,7 +56,7 @@ afterAll(async () => {
 async function sql(statement: string, values: Record<string, string | number>) {
   const { records = [] } = await rds.send(
     new ExecuteStatementCommand({
-      ...system.database,
+      ...system.masterDatabase,
       sql: statement,
       parameters: Object.entries(values).map(([name, value]) => ({
         name,

@@ -1,5 +1,7 @@
 /**
  * Test support: the embedded AWS in memory on a free port, and a real RDSDataClient pointed at its Data API.
+ * `TARGET` names the master secret (the migrations'); `SERVICE_TARGETS` name each service's secret, which the
+ * embedded Data API runs as the service's role (migration 0005 creates them), as each signs in on Aurora.
  *
  * @example
  * const db = await startDataApi();
@@ -13,13 +15,23 @@ import {
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 import { type EmbeddedAws, startEmbeddedAws } from '../../local/embedded-aws.ts';
+import type { DataApiTarget } from '../data-api.ts';
+import { SERVICE_ROLES, type ServiceRoleKey } from '../service-roles.ts';
 
-/** What every call names; the embedded Data API accepts any cluster and secret. */
+/** The master user's secret: the embedded Data API runs any secret it has no role for as the master. */
 export const TARGET = {
   resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:payments',
   secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:payments-db-AbCdEf',
   database: 'payments',
 } as const;
+
+/** Each service's own secret, run as its role. */
+export const SERVICE_TARGETS: Readonly<Record<ServiceRoleKey, DataApiTarget>> = Object.fromEntries(
+  Object.entries(SERVICE_ROLES).map(([key, role]) => [
+    key,
+    { ...TARGET, secretArn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${role}-AbCdEf` },
+  ]),
+) as Record<ServiceRoleKey, DataApiTarget>;
 
 export interface DataApiForTests {
   readonly aws: EmbeddedAws;
@@ -35,7 +47,16 @@ export interface DataApiForTests {
 }
 
 export async function startDataApi(): Promise<DataApiForTests> {
-  const aws = await startEmbeddedAws({ port: 0, dataDir: null });
+  const aws = await startEmbeddedAws({
+    port: 0,
+    dataDir: null,
+    dataApiRoles: Object.fromEntries(
+      Object.entries(SERVICE_TARGETS).map(([key, target]) => [
+        target.secretArn,
+        SERVICE_ROLES[key as ServiceRoleKey],
+      ]),
+    ),
+  });
   const client = new RDSDataClient({
     endpoint: aws.endpoint,
     region: 'us-east-1',

@@ -4,6 +4,7 @@
  * machine definition (the resources' ARNs and URLs aside), and the same function, queue and event source mapping
  * settings.
  */
+import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -73,6 +74,7 @@ describe.each(environments().map((settings) => [settings.name, settings] as cons
     let stateful: Template;
     let system: PaymentSystem;
     let sqs: SQSClient;
+    let rds: RDSDataClient;
 
     beforeAll(async () => {
       const stage = stages.find((candidate) => candidate.stageName === name)!;
@@ -85,15 +87,18 @@ describe.each(environments().map((settings) => [settings.name, settings] as cons
         logLevel: 'SILENT',
         environment: name,
       });
-      sqs = new SQSClient({
+      const client = {
         endpoint: system.aws.endpoint,
         region: 'us-east-1',
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      });
+      };
+      sqs = new SQSClient(client);
+      rds = new RDSDataClient(client);
     }, 90_000);
 
     afterAll(async () => {
       sqs?.destroy();
+      rds?.destroy();
       await system?.close();
     });
 
@@ -195,6 +200,67 @@ describe.each(environments().map((settings) => [settings.name, settings] as cons
         }).toEqual(expected);
       },
     );
+
+    /** The logical id of the deployed secret (as attached to the cluster) whose username is `user`. */
+    const deployedSecretOf = (user: string): string => {
+      const [secretId] = Object.entries(stateful.findResources('AWS::SecretsManager::Secret')).find(
+        ([, secret]) =>
+          JSON.stringify(secret.Properties.GenerateSecretString?.SecretStringTemplate ?? '').includes(
+            `\\"username\\":\\"${user}\\"`,
+          ),
+      )!;
+      const [attachmentId] = Object.entries(
+        stateful.findResources('AWS::SecretsManager::SecretTargetAttachment'),
+      ).find(([, attachment]) => attachment.Properties.SecretId.Ref === secretId)!;
+      return attachmentId;
+    };
+    /** Who the embedded Data API signs a secret in as. */
+    const localUserOf = async (secretArn: unknown): Promise<string | undefined> => {
+      const { records } = await rds.send(
+        new ExecuteStatementCommand({
+          ...system.masterDatabase,
+          secretArn: String(secretArn),
+          sql: 'SELECT current_user',
+        }),
+      );
+      return records?.[0]?.[0]?.stringValue;
+    };
+
+    it.each(Object.keys(topology.functions) as (keyof Topology['functions'])[])(
+      'signs the %s function in to the database as the same user',
+      async (key) => {
+        // Prepare
+        const spec = topology.functions[key];
+        const deployed = settingsOfFunctions(application).find((fn) =>
+          fn.logicalId.startsWith(`Tasks${spec.constructId}`),
+        )!;
+
+        // Act
+        const local = system.aws.lambda.registry.resolve(spec.name).environment.DATABASE_SECRET_ARN;
+
+        // Assess
+        expect(JSON.stringify(deployed.properties.Environment.Variables.DATABASE_SECRET_ARN)).toContain(
+          deployedSecretOf(spec.databaseUser),
+        );
+        expect(await localUserOf(local)).toBe(spec.databaseUser);
+      },
+    );
+
+    it('signs the front-end in to the database as the same user', async () => {
+      // Prepare
+      const [taskDefinition] = Object.values(application.findResources('AWS::ECS::TaskDefinition'));
+      const environment = taskDefinition?.Properties.ContainerDefinitions[0].Environment as {
+        Name: string;
+        Value: unknown;
+      }[];
+
+      // Act
+      const deployed = environment.find((variable) => variable.Name === 'DATABASE_SECRET_ARN')?.Value;
+
+      // Assess
+      expect(JSON.stringify(deployed)).toContain(deployedSecretOf(topology.frontEnd.databaseUser));
+      expect(await localUserOf(system.database.secretArn)).toBe(topology.frontEnd.databaseUser);
+    });
 
     it('maps PaymentSuccess to meter-vending with the same batch, window and concurrency', () => {
       // Prepare

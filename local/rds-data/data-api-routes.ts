@@ -8,8 +8,9 @@
  *   POST /RollbackTransaction  RollbackTransaction
  *
  * There is one database: resourceArn and secretArn are required and checked against the API reference's
- * length limits but name nothing (any cluster, any secret reaches the same PostgreSQL), and `database` and
- * `schema` are accepted and ignored (the reference says `schema` is not supported).
+ * length limits; any cluster reaches the same PostgreSQL, and the secret chooses only the database user its
+ * calls run as (the database's `roles`; any other secret is the master). `database` and `schema` are accepted
+ * and ignored (the reference says `schema` is not supported).
  *
  * Request validation failures are BadRequestException with the Coral validator's wording (guess: the Data
  * API model has no ValidationException).
@@ -51,6 +52,7 @@ export function dataApiRoutes(database: DataApiDatabase | (() => Promise<DataApi
       handle: async (input) => {
         const request = checked(input, ['resourceArn', 'secretArn', 'sql']);
         return (await opened()).executeStatement({
+          secretArn: request.secretArn as string,
           sql: request.sql as string,
           parameters: parametersOf(request.parameters, 'parameters'),
           transactionId: request.transactionId as string | undefined,
@@ -70,6 +72,7 @@ export function dataApiRoutes(database: DataApiDatabase | (() => Promise<DataApi
           throw badRequest("Value at 'parameterSets' must be a list");
         }
         return (await opened()).batchExecuteStatement({
+          secretArn: request.secretArn as string,
           sql: request.sql as string,
           parameterSets: ((sets ?? []) as unknown[]).map(
             (set, index) => parametersOf(set, `parameterSets.${index + 1}.member`) ?? [],
@@ -82,8 +85,8 @@ export function dataApiRoutes(database: DataApiDatabase | (() => Promise<DataApi
       method: 'POST',
       path: '/BeginTransaction',
       handle: async (input) => {
-        checked(input, ['resourceArn', 'secretArn']);
-        return (await opened()).beginTransaction();
+        const request = checked(input, ['resourceArn', 'secretArn']);
+        return (await opened()).beginTransaction(request.secretArn as string);
       },
     },
     {

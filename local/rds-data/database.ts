@@ -20,6 +20,16 @@
  * Statements go over PostgreSQL's extended query protocol in a single exchange (Parse, Bind, Describe,
  * Execute, Sync), with parameters typed as the Data API types them (see named-parameters.ts).
  *
+ * Database users: on Aurora each secret signs in as its own user, and a statement its user may not run fails
+ * (`ERROR: permission denied for table vends; SQLState: 42501`). Here the session is PGlite's superuser, and
+ * `roles` maps a secret ARN to the role its calls run as: an autocommit call runs as
+ * `SET ROLE <role>; <statement>; RESET ROLE` in the one exchange, which is one implicit transaction, so a
+ * failing statement rolls the SET ROLE back with it and the next call starts as the master; a transaction runs
+ * as the role of the secret it began with, each of its calls preceded by `SET LOCAL ROLE <role>`, which its
+ * COMMIT or ROLLBACK undoes. A secret not in the map is the master user (the session's own), as before. This
+ * reproduces Aurora's permission checks for the application's statements; it is no security boundary (a
+ * statement can still change its role, as the session user is a superuser).
+ *
  * Durability: with a data directory, PGlite keeps a real PostgreSQL cluster there (NODEFS writes straight to
  * the files), and every autocommit statement and CommitTransaction has written its WAL before the call is
  * answered, so committed rows survive kill -9; an open transaction dies with the process, as a real
@@ -66,9 +76,17 @@ export interface DataApiDatabaseOptions {
    * before those calls are answered ServiceUnavailableError (which the SDK retries); default 1 second.
    */
   readonly connectionWaitLimitMs?: number;
+  /**
+   * The PostgreSQL role each secret's calls run as (secret ARN → role), as each secret on Aurora signs in as
+   * its own user; a secret not here runs as the master user. The roles must exist by the first call that
+   * uses them (the migrations create them).
+   */
+  readonly roles?: Readonly<Record<string, string>>;
 }
 
 export interface ExecuteStatementInput {
+  /** Chooses the database user (see `roles`); none, or one not mapped, is the master. */
+  readonly secretArn?: string | undefined;
   readonly sql: string;
   readonly parameters?: readonly SqlParameterInput[] | undefined;
   readonly transactionId?: string | undefined;
@@ -86,6 +104,7 @@ export interface ExecuteStatementOutput {
 }
 
 export interface BatchExecuteStatementInput {
+  readonly secretArn?: string | undefined;
   readonly sql: string;
   readonly parameterSets?: readonly (readonly SqlParameterInput[])[] | undefined;
   readonly transactionId?: string | undefined;
@@ -116,6 +135,8 @@ interface Exchange {
 interface OpenTransaction {
   readonly id: string;
   readonly deadline: number;
+  /** The role of the secret it began with, or null for the master: every call of it runs as this role. */
+  readonly role: string | null;
   /** A call for it is queued or running. */
   busy: boolean;
   ended: boolean;
@@ -177,6 +198,8 @@ export class DataApiDatabase {
   readonly #idleTimeoutMs: number;
   readonly #maxLifetimeMs: number;
   readonly #connectionWaitLimitMs: number;
+  /** Secret ARN → the quoted role identifier its calls run as. */
+  readonly #roles: ReadonlyMap<string, string>;
   readonly #transactions = new Map<string, OpenTransaction>();
   /** Autocommit statements and BeginTransaction calls, waiting for the connection. */
   readonly #free = new JobQueue();
@@ -189,12 +212,18 @@ export class DataApiDatabase {
   #closed = false;
   #whenIdle: (() => void) | undefined;
 
-  private constructor(pg: PGlite, types: TypeCatalog, options: DataApiDatabaseOptions) {
+  private constructor(
+    pg: PGlite,
+    types: TypeCatalog,
+    roles: ReadonlyMap<string, string>,
+    options: DataApiDatabaseOptions,
+  ) {
     this.#pg = pg;
     this.#types = types;
     this.#idleTimeoutMs = options.transactionIdleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.#maxLifetimeMs = options.transactionMaxLifetimeMs ?? MAX_LIFETIME_MS;
     this.#connectionWaitLimitMs = options.connectionWaitLimitMs ?? CONNECTION_WAIT_LIMIT_MS;
+    this.#roles = roles;
   }
 
   /**
@@ -202,10 +231,14 @@ export class DataApiDatabase {
    * whatever a killed process had committed.
    */
   static async open(options: DataApiDatabaseOptions): Promise<DataApiDatabase> {
+    // Checked before PGlite starts, so a bad name cannot leave it open.
+    const roles = new Map(
+      Object.entries(options.roles ?? {}).map(([secretArn, role]) => [secretArn, quoteIdentifier(role)]),
+    );
     if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
     const pg =
       options.dataDir === null ? await PGlite.create() : await PGlite.create({ dataDir: options.dataDir });
-    const database = new DataApiDatabase(pg, new TypeCatalog(), options);
+    const database = new DataApiDatabase(pg, new TypeCatalog(), roles, options);
     // Aurora's default time zone is UTC; timestamptz values print in it.
     const setup = await database.#simple("SET TimeZone = 'UTC'");
     if (setup.error) throw new Error(`could not set up the session: ${setup.error.message}`);
@@ -246,9 +279,9 @@ export class DataApiDatabase {
     }
     const bound = bindParameters(scanned, input.parameters);
     const wantMetadata = input.includeResultMetadata === true && input.formatRecordsAs !== 'JSON';
+    const role = this.#roleOf(input.secretArn);
     const outcome = await this.#schedule(input.transactionId ?? null, async (transaction) => {
-      const exchange = await this.#extended([bound]);
-      await this.#afterStatement(transaction, exchange);
+      const exchange = await this.#run([bound], transaction, role);
       const result = exchange.results[0] ?? { fields: null, rows: [], tag: '' };
       if (result.fields !== null) {
         if (!this.#types.knowsAll(result.fields)) await this.#reloadTypes();
@@ -296,9 +329,9 @@ export class DataApiDatabase {
       if (input.transactionId !== undefined) await this.#schedule(input.transactionId, async () => undefined);
       return { updateResults: [] };
     }
+    const role = this.#roleOf(input.secretArn);
     await this.#schedule(input.transactionId ?? null, async (transaction) => {
-      const exchange = await this.#extended(statements);
-      await this.#afterStatement(transaction, exchange);
+      const exchange = await this.#run(statements, transaction, role);
       if (exchange.results.some((result) => result.fields === null && isDdl(result.tag)))
         this.#columns.clear();
     });
@@ -307,12 +340,14 @@ export class DataApiDatabase {
   }
 
   /**
-   * BeginTransaction: waits for the connection, starts a transaction on it and returns its ID.
+   * BeginTransaction: waits for the connection, starts a transaction on it and returns its ID. The
+   * transaction's calls run as the role of `secretArn` (see `roles`), whichever secret they name.
    *
    * @example
-   * const { transactionId } = await database.beginTransaction();
+   * const { transactionId } = await database.beginTransaction(secretArn);
    */
-  async beginTransaction(): Promise<{ transactionId: string }> {
+  async beginTransaction(secretArn?: string): Promise<{ transactionId: string }> {
+    const role = this.#roleOf(secretArn);
     return this.#schedule(null, async () => {
       const exchange = await this.#simple('BEGIN');
       if (exchange.error) throw databaseError(postgresErrorMessage(exchange.error));
@@ -320,6 +355,7 @@ export class DataApiDatabase {
       const transaction: OpenTransaction = {
         id: randomBytes(138).toString('base64'),
         deadline: Date.now() + this.#maxLifetimeMs,
+        role,
         busy: false,
         ended: false,
         timer: undefined,
@@ -485,6 +521,45 @@ export class DataApiDatabase {
     if (transaction === null && exchange.status !== 'I') await this.#simple('ROLLBACK');
   }
 
+  /** The quoted role a secret's calls run as; null for the master. */
+  #roleOf(secretArn: string | undefined): string | null {
+    return secretArn === undefined ? null : (this.#roles.get(secretArn) ?? null);
+  }
+
+  /**
+   * Runs a call's statements as `role` (null: as the session, the master) and settles the session after them
+   * (#afterStatement). Outside a transaction the role is set and reset around the statements in their one
+   * implicit transaction; a failure rolls the SET ROLE back with it, and the session is reset once more in
+   * case a statement ended that transaction early (a bare BEGIN or COMMIT). Inside one, `SET LOCAL ROLE` before
+   * each call keeps the transaction's role even if an earlier call changed it, and the transaction's end undoes it.
+   */
+  async #run(
+    statements: readonly BoundStatement[],
+    transaction: OpenTransaction | null,
+    secretRole: string | null,
+  ): Promise<Exchange> {
+    const role = transaction === null ? secretRole : transaction.role;
+    if (role === null) {
+      const exchange = await this.#extended(statements);
+      await this.#afterStatement(transaction, exchange);
+      return exchange;
+    }
+    const inTransaction = transaction !== null;
+    const before = { text: `SET ${inTransaction ? 'LOCAL ' : ''}ROLE ${role}`, types: [], values: [] };
+    const after = inTransaction ? [] : [{ text: 'RESET ROLE', types: [], values: [] }];
+    const wrapped = await this.#extended([before, ...statements, ...after]);
+    // Only the call's own statements' results: the SET comes first, and a failure leaves out the rest.
+    const exchange = { ...wrapped, results: wrapped.results.slice(1, 1 + statements.length) };
+    try {
+      await this.#afterStatement(transaction, exchange);
+    } finally {
+      if (!inTransaction && (exchange.error !== undefined || exchange.status !== 'I')) {
+        await this.#simple('RESET ROLE');
+      }
+    }
+    return exchange;
+  }
+
   // ─── The wire ───────────────────────────────────────────────────────────────────────────────────────
 
   /** Statements over the extended protocol in one exchange, ending with one Sync. */
@@ -591,6 +666,12 @@ function countOf(tag: string): number {
   if (space === -1) return 0;
   const count = Number(tag.slice(space + 1));
   return Number.isFinite(count) ? count : 0;
+}
+
+/** PostgreSQL's quoted identifier: any role name is one identifier. */
+function quoteIdentifier(name: string): string {
+  if (name.length === 0 || name.includes('\0')) throw new Error(`not a role name: ${JSON.stringify(name)}`);
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function isDdl(tag: string): boolean {

@@ -2,17 +2,26 @@
  * The payments database: Aurora PostgreSQL Serverless v2, reached by the application only through the RDS
  * Data API, and the migrations that keep its schema current.
  *
- * - Encrypted at rest with a customer managed key (rotation on); the credentials secret too.
+ * - Encrypted at rest with a customer managed key (rotation on); the credentials secrets too.
  * - The master credentials live in Secrets Manager and rotate every 30 days (single-user rotation: the Data
- *   API signs in with whatever the secret holds at each call, so a rotation needs no redeploy).
+ *   API signs in with whatever the secret holds at each call, so a rotation needs no redeploy). Only the
+ *   migrations use them.
+ * - Each service (the front-end, charge, notify, meter-vending) signs in as its own database user, a role that
+ *   migration 0005 grants only what that service's statements need (database/service-roles.ts): one secret per
+ *   user (its role's name and a generated password without punctuation), encrypted with the database key,
+ *   readable by that service alone (`grantDataApiAccess(grantee, role)`), and rotated every 30 days by Secrets
+ *   Manager's multi-user rotation, which alternates the role with a `<role>_clone` member of it so a service
+ *   never meets a password that is being changed. The migrations give each user LOGIN with its secret's
+ *   password, and the rotations start only after that.
  * - Backups kept for the environment's retention; deletion protection and snapshot-on-delete where the
  *   settings ask for it; PostgreSQL and IAM-authentication logs exported to an encrypted log group.
  * - Its security group admits only the rotation function on the PostgreSQL port: nothing in the application
  *   connects over the network.
  *
  * `DatabaseMigrations` runs `migrate()` from `database/migrate.ts` through the Data API in a custom resource,
- * so a deployment never finishes with code ahead of its schema. It runs again whenever the migration files
- * or the cluster change; `migrate()` is idempotent, so a repeat is harmless.
+ * as the master user, then lets each service's user sign in with its secret's password, so a deployment never
+ * finishes with code ahead of its schema or a service unable to sign in. It runs again whenever the migration
+ * files, the cluster or the service secrets change; both steps are idempotent, so a repeat is harmless.
  *
  * @example
  * const database = new PaymentsDatabase(this, 'Database', { settings, vpc, logsKey });
@@ -29,7 +38,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
+import { SERVICE_ROLES, type ServiceRole } from '../../../database/service-roles.ts';
 import { acknowledgeInlinePolicy } from '../compliance.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 import { SubnetGroups } from './network.ts';
@@ -39,6 +49,13 @@ import { logicalIdOf } from './workflow.ts';
 /** PostgreSQL's port, given explicitly so the security group rule is a literal. */
 export const POSTGRES_PORT = 5432;
 
+/**
+ * Kept out of the service users' generated passwords (and their rotations'): every ASCII punctuation mark and
+ * the space, so a password is letters and digits only and reads the same in any quoting, the SQL literal that
+ * sets it included. Thirty of them still carry about 178 bits.
+ */
+export const SERVICE_PASSWORD_EXCLUDED_CHARACTERS = ` !"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`;
+
 export interface PaymentsDatabaseProps {
   readonly settings: EnvironmentSettings;
   readonly vpc: ec2.IVpc;
@@ -47,8 +64,10 @@ export interface PaymentsDatabaseProps {
 
 export class PaymentsDatabase extends Construct {
   public readonly cluster: rds.DatabaseCluster;
-  /** The master credentials, as the Data API's `secretArn`. */
+  /** The master credentials, as the Data API's `secretArn`: the migrations' alone. */
   public readonly secret: secretsmanager.ISecret;
+  /** Each service's own credentials (username = its role), as its Data API `secretArn`. */
+  public readonly serviceSecrets: Readonly<Record<ServiceRole, secretsmanager.ISecret>>;
   public readonly databaseName = 'payments';
   /** Encrypts the storage, snapshots and the credentials secret. */
   public readonly key: kms.Key;
@@ -120,6 +139,28 @@ export class PaymentsDatabase extends Construct {
       automaticallyAfter: Duration.days(30),
       vpcSubnets: { subnetGroupName: SubnetGroups.application },
     });
+
+    const serviceSecrets: Partial<Record<ServiceRole, secretsmanager.ISecret>> = {};
+    for (const [key, role] of Object.entries(SERVICE_ROLES)) {
+      const name = key.charAt(0).toUpperCase() + key.slice(1);
+      const secret = new rds.DatabaseSecret(this, `${name}Secret`, {
+        username: role,
+        encryptionKey: this.key,
+        // The multi-user rotation signs in as the master (the secret's `masterarn`) to change the password.
+        masterSecret: this.secret,
+        excludeCharacters: SERVICE_PASSWORD_EXCLUDED_CHARACTERS,
+      });
+      // The cluster's host, port and engine, which the rotation function signs in with.
+      const attached = secret.attach(this.cluster);
+      this.cluster.addRotationMultiUser(`${name}Rotation`, {
+        secret: attached,
+        automaticallyAfter: Duration.days(30),
+        excludeCharacters: SERVICE_PASSWORD_EXCLUDED_CHARACTERS,
+        vpcSubnets: { subnetGroupName: SubnetGroups.application },
+      });
+      serviceSecrets[role] = attached;
+    }
+    this.serviceSecrets = serviceSecrets as Record<ServiceRole, secretsmanager.ISecret>;
     // The rule is from the rotation function's security group (not an address range) to the cluster's port,
     // which CDK takes from the cluster's endpoint attribute: the packs cannot read a port from an attribute.
     Validations.of(this.securityGroup).acknowledge(
@@ -144,14 +185,42 @@ export class PaymentsDatabase extends Construct {
   }
 
   /**
-   * What a Data API caller needs: the rds-data calls on this cluster, and reading its credentials secret
-   * (the Data API reads it as the caller), whose key decrypts only through Secrets Manager.
+   * What a service needs to reach the database as its own user: the rds-data calls on this cluster, and
+   * reading its own credentials secret (the Data API reads it as the caller) and no other, whose key decrypts
+   * only through Secrets Manager.
    *
    * Written as the caller's own IAM statements rather than CDK's `cluster.grantDataApiAccess`: that also
    * names the caller's role in this key's policy, and with the callers in another stack that reference would
    * run both ways between the stacks. The key policy already trusts the account's IAM policies.
    */
-  public grantDataApiAccess(grantee: iam.IGrantable): void {
+  public grantDataApiAccess(grantee: iam.IGrantable, role: ServiceRole): void {
+    this.#grantDataApi(grantee, [this.serviceSecrets[role]]);
+  }
+
+  /**
+   * What the migrations need: the Data API as the master user, and reading every service's secret, whose
+   * password they give its user.
+   */
+  public grantMigrationAccess(grantee: iam.IGrantable): void {
+    this.#grantDataApi(grantee, [this.secret, ...Object.values(this.serviceSecrets)]);
+  }
+
+  /**
+   * Schedules the service secrets' rotations only once `dependency` (the migrations) is in place: Secrets
+   * Manager rotates a secret as soon as its schedule exists, and the multi-user rotation makes its second user a
+   * member of the role, so the role must exist and sign in first. (The schedule only: the rotation functions
+   * sit under the cluster, which the migrations wait for.)
+   */
+  public rotateServiceSecretsAfter(dependency: IDependable): void {
+    for (const secret of Object.values(this.serviceSecrets)) {
+      const schedule = secret.node.tryFindChild('RotationSchedule');
+      if (schedule === undefined)
+        throw new Error(`PaymentsDatabase: ${secret.node.path} has no rotation schedule`);
+      schedule.node.addDependency(dependency);
+    }
+  }
+
+  #grantDataApi(grantee: iam.IGrantable, secrets: readonly secretsmanager.ISecret[]): void {
     iam.Grant.addToPrincipal({
       grantee,
       actions: [
@@ -166,7 +235,7 @@ export class PaymentsDatabase extends Construct {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-      resourceArns: [this.secret.secretArn],
+      resourceArns: secrets.map((secret) => secret.secretArn),
     });
     iam.Grant.addToPrincipal({
       grantee,
@@ -231,7 +300,7 @@ export class DatabaseMigrations extends Construct {
         ],
       },
     });
-    database.grantDataApiAccess(this.function);
+    database.grantMigrationAccess(this.function);
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
       retention: settings.logRetentionDays as logs.RetentionDays,
@@ -271,11 +340,16 @@ export class DatabaseMigrations extends Construct {
         ClusterArn: database.cluster.clusterArn,
         SecretArn: database.secret.secretArn,
         Database: database.databaseName,
+        // Role → its secret: the users to let sign in once migrated (a new or replaced secret runs it again).
+        ServiceSecrets: Object.fromEntries(
+          Object.entries(database.serviceSecrets).map(([role, secret]) => [role, secret.secretArn]),
+        ),
         MigrationsChecksum: migrationsChecksum(),
       },
     });
     // The writer must be up before the Data API can run anything.
     this.resource.node.addDependency(database.cluster);
+    database.rotateServiceSecretsAfter(this.resource);
   }
 }
 

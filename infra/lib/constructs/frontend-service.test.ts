@@ -214,4 +214,29 @@ describe.each(['staging', 'production'] as const)('FrontendService (%s)', (name)
     expect(actions).toEqual(expect.arrayContaining(['states:StartExecution', 'rds-data:ExecuteStatement']));
     expect(actions).not.toContain('states:SendTaskSuccess');
   });
+
+  it('signs in to the database as the front-end’s own user, whose secret alone its task role can read', () => {
+    // Prepare
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const environment = taskDefinition?.Properties.ContainerDefinitions[0].Environment as {
+      Name: string;
+      Value: unknown;
+    }[];
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+
+    // Act
+    const secretArn = environment.find((variable) => variable.Name === 'DATABASE_SECRET_ARN')?.Value;
+    const readByTaskRole = policies
+      .filter(([logicalId]) => logicalId.startsWith('FrontEndTaskTaskRoleDefaultPolicy'))
+      .flatMap(
+        ([, policy]) =>
+          policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+      )
+      .filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:GetSecretValue'))
+      .map((statement) => statement.Resource);
+
+    // Assess
+    expect(secretArn).toEqual({ Ref: expect.stringMatching(/^DatabaseFrontEndSecretAttachment/) });
+    expect(readByTaskRole).toEqual([{ Ref: expect.stringMatching(/^DatabaseFrontEndSecretAttachment/) }]);
+  });
 });

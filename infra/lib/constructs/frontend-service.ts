@@ -15,6 +15,8 @@
  * - Access logs to an S3 bucket (SSE-S3: the only encryption ALB log delivery supports), invalid header
  *   fields dropped, a WAF web ACL (AWS managed rules and a per-IP rate rule) with its logs kept.
  * - Scales on CPU between the settings' minimum and maximum task counts.
+ * - Reaches the database as its own user (the topology's `frontEnd.databaseUser`): its task role reads that
+ *   user's secret and no other, so it can run only the front-end's statements.
  * - A deployment rolls itself back when it fails: the circuit breaker catches tasks that do not start or do
  *   not pass their health checks, and a deployment alarm (5xx from the new tasks, watched by ECS during the
  *   deployment and its bake time) catches tasks that pass /health but fail requests.
@@ -35,6 +37,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { topologyFor } from '../../../system/topology.ts';
 import { acknowledgeInlinePolicy } from '../compliance.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 import type { PaymentsDatabase } from './database.ts';
@@ -79,6 +82,7 @@ export class FrontendService extends Construct {
     super(scope, id);
     const { settings, vpc, logsKey, database } = props;
     const isPublic = settings.publicFrontEnd;
+    const { databaseUser } = topologyFor(settings).frontEnd;
 
     // ─── Load balancer ──────────────────────────────────────────────────────────────────────────────
 
@@ -223,7 +227,7 @@ export class FrontendService extends Construct {
         ALLOWED_ORIGINS: `https://${settings.domainName}`,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         DATABASE_CLUSTER_ARN: database.cluster.clusterArn,
-        DATABASE_SECRET_ARN: database.secret.secretArn,
+        DATABASE_SECRET_ARN: database.serviceSecrets[databaseUser].secretArn,
         DATABASE_NAME: database.databaseName,
         LOG_LEVEL: settings.name === 'production' ? 'info' : 'debug',
       },
@@ -306,7 +310,7 @@ export class FrontendService extends Construct {
     // ─── Grants ─────────────────────────────────────────────────────────────────────────────────────
 
     props.stateMachine.grantStartExecution(taskDefinition.taskRole);
-    database.grantDataApiAccess(taskDefinition.taskRole);
+    database.grantDataApiAccess(taskDefinition.taskRole, databaseUser);
     acknowledgeInlinePolicy(taskDefinition, 'The front-end task may start executions and use the Data API.');
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

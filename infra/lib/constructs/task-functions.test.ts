@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bareStack } from '../../testing/bare-stack.ts';
@@ -101,6 +100,27 @@ describe('TaskFunctions', () => {
     expect(secretsReadBy('Charge').join()).not.toMatch(/VendingVendorCredentials/);
     expect(secretsReadBy('MeterVending').join()).toMatch(/VendingVendorCredentials/);
     expect(secretsReadBy('Notify').join()).not.toMatch(/Credentials/);
+  });
+
+  it.each([
+    ['Charge', 'Charge'],
+    ['MeterVending', 'MeterVending'],
+    ['Notify', 'Notify'],
+  ])('signs %s in to the database as its own user, whose secret alone it can read', (id, secretId) => {
+    // Prepare
+    const databaseSecrets = /Database(Cluster|FrontEnd|Charge|Notify|MeterVending)Secret/g;
+
+    // Act
+    const variables = taskFunction(id).Environment.Variables;
+    const read = statementsOf(id)
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .flatMap((statement) => JSON.stringify(statement.Resource).match(databaseSecrets) ?? []);
+
+    // Assess
+    expect(variables.DATABASE_SECRET_ARN).toEqual({
+      Ref: expect.stringMatching(new RegExp(`^Database${secretId}SecretAttachment`)),
+    });
+    expect(read).toEqual([`Database${secretId}Secret`]);
   });
 
   it('lets every task use the Data API on the cluster, and only meter-vending answer task tokens', () => {

@@ -9,8 +9,9 @@
  *
  * Each is an ESM bundle (minified, source maps on), Node.js 24 on arm64, in the application subnets,
  * traced with X-Ray, logging JSON through Powertools to its own encrypted log group. Grants are the least
- * each needs: Data API on the cluster and its secret for all three, the provider credentials secret for the
- * one that calls that provider, and task responses on the state machine for meter-vending (granted by
+ * each needs: Data API on the cluster as its own database user (the topology's `databaseUser`: its secret in
+ * DATABASE_SECRET_ARN, and reading that secret alone), the provider credentials secret for the one that calls
+ * that provider, and task responses on the state machine for meter-vending (granted by
  * `grantTaskResponses` once the state machine exists, by the machine's name-built ARN: the machine in turn
  * invokes meter-vending, and a grant by reference would make the two depend on each other).
  *
@@ -173,11 +174,6 @@ export class TaskFunctions extends Construct {
     );
 
     const topology = topologyFor(settings);
-    const databaseEnvironment = {
-      DATABASE_CLUSTER_ARN: database.cluster.clusterArn,
-      DATABASE_SECRET_ARN: database.secret.secretArn,
-      DATABASE_NAME: database.databaseName,
-    };
     const providerEnvironment: Record<Provider, Record<string, string>> = {
       paymentGateway: {
         PAYMENT_GATEWAY_URL: settings.providers.paymentGatewayUrl,
@@ -191,7 +187,7 @@ export class TaskFunctions extends Construct {
     /** A task function as the topology declares it. */
     const taskFunction = (key: TaskFunctionKey) => {
       const spec = topology.functions[key];
-      return nodeFunction(this, spec.constructId, {
+      const fn = nodeFunction(this, spec.constructId, {
         settings,
         vpc,
         logsKey,
@@ -202,19 +198,22 @@ export class TaskFunctions extends Construct {
         timeout: Duration.seconds(spec.timeoutSeconds),
         memorySize: spec.memoryMb,
         environment: Object.assign(
-          { ...databaseEnvironment },
+          {
+            DATABASE_CLUSTER_ARN: database.cluster.clusterArn,
+            DATABASE_SECRET_ARN: database.serviceSecrets[spec.databaseUser].secretArn,
+            DATABASE_NAME: database.databaseName,
+          },
           ...spec.reaches.map((provider) => providerEnvironment[provider]),
         ),
       });
+      // rds-data calls on this cluster, and reading its own database user's secret (KMS decrypt included).
+      database.grantDataApiAccess(fn, spec.databaseUser);
+      return fn;
     };
     this.charge = taskFunction('charge');
     this.meterVending = taskFunction('meterVending');
     this.notify = taskFunction('notify');
 
-    for (const fn of [this.charge, this.meterVending, this.notify]) {
-      // rds-data:ExecuteStatement and transactions on this cluster, and read of its secret (KMS decrypt included).
-      database.grantDataApiAccess(fn);
-    }
     this.paymentGatewayCredentials.grantRead(this.charge);
     this.vendingVendorCredentials.grantRead(this.meterVending);
 
