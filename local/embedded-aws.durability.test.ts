@@ -11,7 +11,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SnsSink } from './sns/sns-sink.ts';
+import { SnsEngine } from './sns/sns-engine.ts';
 import { ChildProcesses } from './testing/child-processes.ts';
 import { expectWellFormedHistory } from './testing/history-checks.ts';
 import { sfnClient } from './testing/step-functions.ts';
@@ -119,7 +119,7 @@ describe('the whole embedded AWS survives kill -9', () => {
       histories.push(events ?? []);
     }
     await aws.kill();
-    const sns = await SnsSink.open({ dataDir });
+    const sns = await SnsEngine.open({ dataDir });
     const published = sns
       .published(TOPIC_ARN)
       .map((message) => (JSON.parse(message.message) as { paymentId: string }).paymentId);

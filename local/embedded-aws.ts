@@ -21,7 +21,7 @@ import { dataApiRoutes } from './rds-data/data-api-routes.ts';
 import { DataApiDatabase } from './rds-data/database.ts';
 import { postNotification, queueDelivery } from './sns/notifications.ts';
 import { attachSnsQueryProtocol } from './sns/query-protocol.ts';
-import { SnsSink } from './sns/sns-sink.ts';
+import { SnsEngine } from './sns/sns-engine.ts';
 import { attachSqsQueryProtocol } from './sqs/query-protocol.ts';
 import { SqsEngine } from './sqs/sqs-engine.ts';
 import { createSqsService, SQS_ACTIONS } from './sqs/sqs-service.ts';
@@ -79,7 +79,7 @@ export interface EmbeddedAws {
   readonly sqs: SqsEngine;
   readonly lambda: LambdaRunner;
   readonly eventSourceMappings: EventSourceMappings;
-  readonly sns: SnsSink;
+  readonly sns: SnsEngine;
   /** The database behind the Data API; opened on first use (PGlite takes seconds to start). */
   dataApi(): Promise<DataApiDatabase>;
   close(): Promise<void>;
@@ -97,7 +97,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   // The engines open after the server listens (queue URLs need its port), so requests that arrive in
   // between wait for them rather than fail. SQS answers before Step Functions, for `beforeResume`.
   const sqsReady = later<JsonProtocolService>();
-  const snsReady = later<SnsSink>();
+  const snsReady = later<SnsEngine>();
   const stepFunctionsReady = later<JsonProtocolService>();
   /** What is open so far, closed in reverse order if starting fails. */
   const opened: (() => Promise<void>)[] = [];
@@ -167,7 +167,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     const sqsService = createSqsService(sqs);
     sqsReady.resolve(sqsService);
     // Deliveries a killed process still owed start as it opens: SQS is there to take them.
-    const sns = await SnsSink.open({
+    const sns = await SnsEngine.open({
       dataDir,
       region,
       accountId,

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulators, startSimulators } from '../local/simulators/start-simulators.ts';
-import { type PublishedMessage, SnsSink } from '../local/sns/sns-sink.ts';
+import { type PublishedMessage, SnsEngine } from '../local/sns/sns-engine.ts';
 import { ChildProcesses } from '../local/testing/child-processes.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import {
@@ -108,7 +108,7 @@ async function outcomeOf(
 
 /** What reached SNS (the OnCall topic is its only topic), read from the data directory of a dead system. */
 async function publishedTo(dataDir: string): Promise<PublishedMessage[]> {
-  const sns = await SnsSink.open({ dataDir });
+  const sns = await SnsEngine.open({ dataDir });
   try {
     return sns.published();
   } finally {

@@ -17,7 +17,7 @@ import { AwsError } from '../aws/errors.ts';
 import { element, escapeXml } from '../aws/xml.ts';
 import { snsErrors } from './errors.ts';
 import { isSnsAction, MapMember, type ResultMembers, runSnsAction, type SnsAction } from './sns-actions.ts';
-import type { SnsSink } from './sns-sink.ts';
+import type { SnsEngine } from './sns-engine.ts';
 
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** A 256 KiB message, form-encoded (up to 3 bytes a byte), with its attributes. */
@@ -34,16 +34,16 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * Puts SNS's query protocol in front of a server made by `createAwsServer` (after `attachSqsQueryProtocol`).
- * Give the sink's promise when it opens after the server listens: SNS requests wait for it.
+ * Give the engine's promise when it opens after the server listens: SNS requests wait for it.
  *
  * @example
  * attachSqsQueryProtocol(server, sqs);
- * attachSnsQueryProtocol(server, SnsSink.open({ dataDir: null }));
+ * attachSnsQueryProtocol(server, SnsEngine.open({ dataDir: null }));
  */
-export function attachSnsQueryProtocol(server: Server, sns: SnsSink | Promise<SnsSink>): void {
-  const sink = Promise.resolve(sns);
-  // A sink that failed to open fails the requests that wait for it, nothing else.
-  sink.catch(() => {});
+export function attachSnsQueryProtocol(server: Server, sns: SnsEngine | Promise<SnsEngine>): void {
+  const engine = Promise.resolve(sns);
+  // An engine that failed to open fails the requests that wait for it, nothing else.
+  engine.catch(() => {});
   const downstream = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   const passOn = (req: IncomingMessage, res: ServerResponse) => {
@@ -55,7 +55,7 @@ export function attachSnsQueryProtocol(server: Server, sns: SnsSink | Promise<Sn
       passOn(req, res);
       return;
     }
-    serve(req, res, route === 'sns', sink, passOn).catch(() => res.destroy());
+    serve(req, res, route === 'sns', engine, passOn).catch(() => res.destroy());
   });
 }
 
@@ -76,7 +76,7 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   known: boolean,
-  sink: Promise<SnsSink>,
+  engine: Promise<SnsEngine>,
   passOn: RequestListener,
 ): Promise<void> {
   const requestId = randomUUID();
@@ -94,7 +94,7 @@ async function serve(
     }
     if (action === null) throw snsErrors.missingAction();
     if (!isSnsAction(action)) throw snsErrors.invalidAction();
-    const members = await runSnsAction(action, params, await sink);
+    const members = await runSnsAction(action, params, await engine);
     send(res, 200, resultXml(action, members, requestId), requestId);
   } catch (error) {
     const aws = error instanceof AwsError ? error : undefined;

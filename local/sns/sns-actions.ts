@@ -1,12 +1,12 @@
 /**
  * The SNS API actions the embedded SNS serves, over the query protocol's form parameters: each reads its
  * parameters (flattened as the SDK v3 and botocore send them: `Attributes.entry.1.key`, `Tags.member.1.Key`,
- * `MessageAttributes.entry.1.Value.StringValue`), calls the sink, and returns the result's members for
+ * `MessageAttributes.entry.1.Value.StringValue`), calls the engine, and returns the result's members for
  * `query-protocol.ts` to write as XML. What a mutating action changed is journaled before it answers.
  */
 import { checkSnsArn, checkTopicName } from './checks.ts';
 import { snsErrors } from './errors.ts';
-import type { SnsSink, Subscription } from './sns-sink.ts';
+import type { SnsEngine, Subscription } from './sns-engine.ts';
 
 /** The actions served; any other is InvalidAction. */
 export const SNS_ACTIONS = [
@@ -53,14 +53,14 @@ const PAGE_SIZE = 100;
 export async function runSnsAction(
   action: SnsAction,
   params: URLSearchParams,
-  sns: SnsSink,
+  sns: SnsEngine,
 ): Promise<ResultMembers> {
   const members = HANDLERS[action](params, sns);
   await sns.flushed();
   return members;
 }
 
-const HANDLERS: Record<SnsAction, (params: URLSearchParams, sns: SnsSink) => ResultMembers> = {
+const HANDLERS: Record<SnsAction, (params: URLSearchParams, sns: SnsEngine) => ResultMembers> = {
   CreateTopic(params, sns) {
     const name = checkTopicName(params.get('Name'));
     const topic = sns.createTopic(name, mapOf(params, 'Attributes'), tagsOf(params));
@@ -158,7 +158,7 @@ function required(params: URLSearchParams, name: string): string {
   return value;
 }
 
-function subscriptionsPage(all: Subscription[], params: URLSearchParams, sns: SnsSink): ResultMembers {
+function subscriptionsPage(all: Subscription[], params: URLSearchParams, sns: SnsEngine): ResultMembers {
   const byArn = new Map(all.map((s) => [s.subscriptionArn, s]));
   const { page, nextToken } = pageOf([...byArn.keys()], params.get('NextToken'));
   return {

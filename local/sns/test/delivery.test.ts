@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PublishedMessage } from '../sns-sink.ts';
+import type { PublishedMessage } from '../sns-engine.ts';
 import { eventually, type RunningAws, type Subscriber, startAws, startSubscriber } from './support.ts';
 
 let running: RunningAws;

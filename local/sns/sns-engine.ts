@@ -76,7 +76,7 @@ export interface OwedDelivery {
 /** Told of every message published, as it is published. */
 export type PublishedListener = (message: PublishedMessage) => void;
 
-export interface SnsSinkOptions {
+export interface SnsEngineOptions {
   /** Folder for the journal, or null to keep everything in memory. */
   readonly dataDir: string | null;
   readonly region?: string;
@@ -113,13 +113,13 @@ interface Attempts {
 
 /**
  * @example
- * const sns = await SnsSink.open({ dataDir: null, transport: { toQueue, toUrl: postNotification } });
+ * const sns = await SnsEngine.open({ dataDir: null, transport: { toQueue, toUrl: postNotification } });
  * const { topicArn } = sns.createTopic('on-call');
  * sns.subscribe(topicArn, 'sqs', 'arn:aws:sqs:us-east-1:000000000000:alerts');
  * sns.publish({ TopicArn: topicArn, Message: 'vend failed for p-1' });
  * sns.published(topicArn); // [{ message: 'vend failed for p-1', ... }]
  */
-export class SnsSink {
+export class SnsEngine {
   readonly region: string;
   readonly accountId: string;
   readonly #endpoint: string;
@@ -137,7 +137,7 @@ export class SnsSink {
   readonly #closing = new AbortController();
   #journal: Journal<SnsRecord> | undefined;
 
-  private constructor(options: SnsSinkOptions) {
+  private constructor(options: SnsEngineOptions) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.#endpoint = options.endpoint ?? 'http://127.0.0.1:4566';
@@ -145,19 +145,19 @@ export class SnsSink {
     this.#logger = options.logger ?? console;
   }
 
-  static async open(options: SnsSinkOptions): Promise<SnsSink> {
-    const sink = new SnsSink(options);
-    sink.#journal = await openJournal<SnsRecord>({
+  static async open(options: SnsEngineOptions): Promise<SnsEngine> {
+    const engine = new SnsEngine(options);
+    engine.#journal = await openJournal<SnsRecord>({
       dir: options.dataDir,
       name: 'sns',
-      replay: (record) => sink.#apply(record),
-      snapshot: () => sink.#snapshot(),
+      replay: (record) => engine.#apply(record),
+      snapshot: () => engine.#snapshot(),
     });
     // What a killed process still owed goes out now.
-    for (const [messageId, subscriptionArns] of sink.#owed) {
-      for (const subscriptionArn of subscriptionArns) sink.#schedule(messageId, subscriptionArn, 0);
+    for (const [messageId, subscriptionArns] of engine.#owed) {
+      for (const subscriptionArn of subscriptionArns) engine.#schedule(messageId, subscriptionArn, 0);
     }
-    return sink;
+    return engine;
   }
 
   // ─── Topics ────────────────────────────────────────────────────────────────────────────────────────────
