@@ -10,11 +10,13 @@
  * `ON-CALL ALERT <time> <subject>: <message>`, alerts from executions resumed after a restart included.
  *
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
- * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts).
+ * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts),
+ * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (local/simulators/faults.ts).
  */
 import { buildApp } from '../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
+import { faultPlanFromEnv } from '../local/simulators/faults.ts';
 import { startPaymentSystem } from './payment-system.ts';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -23,12 +25,23 @@ const simulatorsPort = Number(process.env.SIMULATORS_PORT ?? 4100);
 const dataDir = process.env.DATA_DIR ?? '.data';
 // Refuses an unknown name at once, naming the ones there are.
 const environment: EnvironmentName = environmentNamed(process.env.LOCAL_ENVIRONMENT ?? 'dev').name;
+// Refused at once when malformed, rather than running without the faults asked for.
+const simulatorFaults = faultPlanFromEnv(process.env.SIMULATOR_FAULTS);
 
 console.log(
   `starting the embedded AWS on 127.0.0.1:${awsPort} (data in ${dataDir}) with ${environment}'s settings, and the simulators...`,
 );
 const startedAt = Date.now();
-const system = await startPaymentSystem({ port: awsPort, dataDir, simulatorsPort, environment });
+// The simulators keep their state in dataDir too, so a restart finds what a real gateway and vendor would remember.
+const system = await startPaymentSystem({
+  port: awsPort,
+  dataDir,
+  simulatorsPort,
+  environment,
+  simulators: { dataDir, ...(simulatorFaults === undefined ? {} : { faults: simulatorFaults }) },
+});
+if (simulatorFaults !== undefined)
+  console.log(`simulator faults on (SIMULATOR_FAULTS=${process.env.SIMULATOR_FAULTS})`);
 // Executions resumed during the start may have paged before this listens: `since` replays those first.
 system.aws.sns.onPublished(
   (alert) => {

@@ -31,12 +31,26 @@
  * | 409 | idempotency_error / idempotency_request_in_progress | yes, same key |
  * | 422 | idempotency_error / idempotency_key_reused | no |
  * | 503 | api_error / gateway_unavailable | yes, same key |
+ *
+ * State (charges, refunds, the answers kept per key, the per-key request and outage counters) is kept in a
+ * journal (local/durable/journal.ts) when the simulator is opened on a folder, and no answer leaves before the
+ * journal holds what it tells: after a kill -9, a charge acknowledged before the crash is replayed to a retry
+ * with its key and never made again, and `tok_gatewayOutage` carries on counting where it was.
+ * A charge (or refund) and the answer kept for its key are one journal record, so a crash finds both or
+ * neither. A request still in progress at the crash (a `tok_slow` charge) therefore left nothing in the
+ * journal: it was not charged, and after the restart its key is free (no 409) and a retry charges once. "In
+ * progress" is deliberately never journaled: a real gateway either finished a charge or did not, and does not
+ * keep a key locked for a request that died with its server.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { type Journal, openJournal } from '../durable/journal.ts';
 import {
   delay,
   jsonResponse,
+  type KeptResponse,
+  keepResponse,
+  keptResponse,
   type Simulator,
   type SimulatorRequest,
   type SimulatorResponse,
@@ -194,14 +208,39 @@ const RefundRequestSchema = z.strictObject({
   reason: z.enum(REFUND_REASONS).optional(),
 });
 
-type IdempotencyEntry =
-  | { readonly state: 'in-flight'; readonly fingerprint: string }
+/** The first completed answer for an idempotency key, replayed to every retry. */
+interface KeptAnswer {
+  readonly fingerprint: string;
+  readonly requestId: string;
+  readonly response: SimulatorResponse;
+}
+
+/**
+ * One change to the gateway's state, as the journal keeps it. A `commit` carries a charge or refund together
+ * with the answer kept for its key: one line of the journal, so a crash keeps both or neither (two records,
+ * torn between them, would leave a charge whose key a retry could charge again).
+ */
+type GatewayRecord =
   | {
-      readonly state: 'done';
-      readonly fingerprint: string;
-      readonly requestId: string;
-      readonly response: SimulatorResponse;
-    };
+      readonly kind: 'commit';
+      readonly charge?: GatewayChargeRecord;
+      readonly refund?: GatewayRefundRecord;
+      readonly answer?: {
+        readonly key: string;
+        readonly fingerprint: string;
+        readonly requestId: string;
+        readonly response: KeptResponse;
+      };
+    }
+  | { readonly kind: 'requests'; readonly key: string; readonly count: number }
+  | { readonly kind: 'outage'; readonly key: string; readonly attempts: number }
+  | { readonly kind: 'reset' };
+
+/** Records a claimed request's answer for replay, with what it changed, and returns the answer. */
+type Commit = (
+  response: SimulatorResponse,
+  changes: { readonly charge?: GatewayChargeRecord; readonly refund?: GatewayRefundRecord },
+) => SimulatorResponse;
 
 /** A POST that may run under its idempotency key: nothing was kept for the key, and nothing is running. */
 interface ClaimedKey {
@@ -215,7 +254,7 @@ interface ClaimedKey {
  * `charges()`, `chargeCount(key)`, `refunds()`, `refundCount(chargeId)` and `reset()` from tests.
  *
  * @example
- * const gateway = new PaymentGatewaySimulator({ slowDelayMs: 50 });
+ * const gateway = await PaymentGatewaySimulator.open({ slowDelayMs: 50 }); // journalDir: '.data/simulators' to keep it
  * // POST {url}/gateway/v1/charges ... then:
  * expect(gateway.chargeCount(paymentId)).toBe(1);
  * // POST {url}/gateway/v1/refunds ... then:
@@ -225,16 +264,39 @@ export class PaymentGatewaySimulator implements Simulator {
   readonly name = 'payment-gateway';
   private readonly slowDelayMs: number;
   private readonly outageFailures: number;
+  private readonly durable: boolean;
   private readonly closing = new AbortController();
   private readonly chargesById = new Map<string, GatewayChargeRecord>();
   private readonly refundsById = new Map<string, GatewayRefundRecord>();
-  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly answers = new Map<string, KeptAnswer>();
+  /** Fingerprints of the requests running now, by key. Never journaled: see the file's comment. */
+  private readonly inFlight = new Map<string, string>();
   private readonly requestsByKey = new Map<string, number>();
   private readonly outageAttemptsByKey = new Map<string, number>();
+  private journal: Journal<GatewayRecord> | undefined;
 
-  constructor(options: PaymentGatewayOptions = {}) {
+  private constructor(options: PaymentGatewayOptions, durable: boolean) {
     this.slowDelayMs = options.slowDelayMs ?? 2000;
     this.outageFailures = options.outageFailures ?? 2;
+    this.durable = durable;
+  }
+
+  /**
+   * Opens the gateway on the journal `payment-gateway` in `journalDir`, rebuilding what an earlier process
+   * kept there, or (without a folder) with everything in memory.
+   */
+  static async open(
+    options: PaymentGatewayOptions & { readonly journalDir?: string | null } = {},
+  ): Promise<PaymentGatewaySimulator> {
+    const journalDir = options.journalDir ?? null;
+    const gateway = new PaymentGatewaySimulator(options, journalDir !== null);
+    gateway.journal = await openJournal<GatewayRecord>({
+      dir: journalDir,
+      name: 'payment-gateway',
+      replay: (record) => gateway.apply(record),
+      snapshot: () => gateway.snapshot(),
+    });
+    return gateway;
   }
 
   /** Every charge created since the last reset, succeeded and failed, oldest first. */
@@ -262,17 +324,20 @@ export class PaymentGatewaySimulator implements Simulator {
     return this.requestsByKey.get(idempotencyKey) ?? 0;
   }
 
-  /** Forgets every charge, refund, idempotency key and outage counter. */
+  /** Forgets every charge, refund, idempotency key and outage counter, in the journal too. */
   reset(): void {
-    this.chargesById.clear();
-    this.refundsById.clear();
-    this.idempotency.clear();
-    this.requestsByKey.clear();
-    this.outageAttemptsByKey.clear();
+    this.inFlight.clear();
+    this.record({ kind: 'reset' });
   }
 
+  /** Ends pending slow answers. */
   close(): void {
     this.closing.abort();
+  }
+
+  /** Writes what is pending and closes the journal; call after the server stopped serving. */
+  async closeJournal(): Promise<void> {
+    await this.journal?.close();
   }
 
   errorResponse(status: number, code: string, message: string): SimulatorResponse {
@@ -281,7 +346,29 @@ export class PaymentGatewaySimulator implements Simulator {
       : invalidRequest(status, code, message);
   }
 
+  unavailable(status: number): SimulatorResponse {
+    return jsonResponse(
+      status,
+      {
+        error: {
+          type: 'api_error',
+          code: 'gateway_unavailable',
+          message: 'The payment gateway is temporarily unavailable. Retry with the same Idempotency-Key.',
+        },
+      },
+      { 'Should-Retry': 'true', 'Retry-After': '1' },
+    );
+  }
+
   async handle(request: SimulatorRequest): Promise<SimulatorResponse> {
+    const response = await this.route(request);
+    // Even a replay or a read waits: what it shows may have been recorded in this same turn, and must not be
+    // told to a client before a kill -9 could no longer take it back.
+    await this.journal!.flushed();
+    return response;
+  }
+
+  private async route(request: SimulatorRequest): Promise<SimulatorResponse> {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/charges') return this.createCharge(request);
@@ -364,10 +451,10 @@ export class PaymentGatewaySimulator implements Simulator {
       if (outage) return outage;
     }
 
-    return this.runOnce(claimed, request.requestId, async () => {
+    return this.runOnce(claimed, request.requestId, async (commit) => {
       // The charge completes even if the caller gave up waiting: a retry then gets it replayed.
       if (behaviour.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
-      const charged = this.charge(key, charge, behaviour, keyHeaders);
+      const { record, response: charged } = newCharge(key, charge, behaviour, keyHeaders);
       // The charge is made; what the caller gets (then and on every retry) is the gateway's front door timing out.
       const response =
         behaviour.kind === 'answerLost'
@@ -383,7 +470,7 @@ export class PaymentGatewaySimulator implements Simulator {
               { ...keyHeaders, 'Should-Retry': 'true' },
             )
           : charged;
-      return { response, keep: true };
+      return commit(response, { charge: record });
     });
   }
 
@@ -412,13 +499,13 @@ export class PaymentGatewaySimulator implements Simulator {
       if (outage) return outage;
     }
 
-    return this.runOnce(claimed, request.requestId, async () => {
+    return this.runOnce(claimed, request.requestId, async (commit) => {
       if (behaviour?.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
-      // Checked only now, after any delay: two refunds of one charge under different keys must not both
-      // take its last pence.
+      // Checked only now, after any delay, and committed in the same turn: two refunds of one charge under
+      // different keys must not both take its last pence.
       const charge = this.chargesById.get(wanted.charge)!;
       const refusal = refundRefusal(charge, wanted.amountPence);
-      if (refusal) return { response: withHeaders(refusal, keyHeaders), keep: false };
+      if (refusal) return withHeaders(refusal, keyHeaders);
       const refund: GatewayRefund = {
         id: `re_sim_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
         object: 'refund',
@@ -430,13 +517,10 @@ export class PaymentGatewaySimulator implements Simulator {
         createdAt: new Date().toISOString(),
       };
       const amountRefundedPence = charge.amountRefundedPence + refund.amountPence;
-      this.chargesById.set(charge.id, {
-        ...charge,
-        amountRefundedPence,
-        refunded: amountRefundedPence === charge.amountPence,
+      return commit(jsonResponse(200, refund, keyHeaders), {
+        charge: { ...charge, amountRefundedPence, refunded: amountRefundedPence === charge.amountPence },
+        refund: { ...refund, idempotencyKey: key },
       });
-      this.refundsById.set(refund.id, { ...refund, idempotencyKey: key });
-      return { response: jsonResponse(200, refund, keyHeaders), keep: true };
     });
   }
 
@@ -478,13 +562,15 @@ export class PaymentGatewaySimulator implements Simulator {
           `An Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`,
         ),
       };
-    this.requestsByKey.set(key, this.requestCount(key) + 1);
+    this.record({ kind: 'requests', key, count: this.requestCount(key) + 1 });
     const keyHeaders = { 'Idempotency-Key': key };
 
     // The endpoint is part of the request: a charge's key sent with a refund is a reused key, not a replay.
     const fingerprint = fingerprintOf({ endpoint, body });
-    const earlier = this.idempotency.get(key);
-    if (earlier && earlier.fingerprint !== fingerprint)
+    const kept = this.answers.get(key);
+    const running = this.inFlight.get(key);
+    const earlierFingerprint = kept?.fingerprint ?? running;
+    if (earlierFingerprint !== undefined && earlierFingerprint !== fingerprint)
       return {
         answer: idempotencyError(
           422,
@@ -494,7 +580,18 @@ export class PaymentGatewaySimulator implements Simulator {
           false,
         ),
       };
-    if (earlier?.state === 'in-flight')
+    if (kept)
+      return {
+        answer: {
+          ...kept.response,
+          headers: {
+            ...kept.response.headers,
+            'Idempotent-Replayed': 'true',
+            'Original-Request': kept.requestId,
+          },
+        },
+      };
+    if (running !== undefined)
       return {
         answer: idempotencyError(
           409,
@@ -504,44 +601,77 @@ export class PaymentGatewaySimulator implements Simulator {
           true,
         ),
       };
-    if (earlier?.state === 'done')
-      return {
-        answer: {
-          ...earlier.response,
-          headers: {
-            ...earlier.response.headers,
-            'Idempotent-Replayed': 'true',
-            'Original-Request': earlier.requestId,
-          },
-        },
-      };
     return { key, fingerprint, keyHeaders, body };
   }
 
   /**
-   * Runs a claimed request with its key marked in progress (a retry meanwhile gets 409), then keeps its answer
-   * for replay when `keep` says so; otherwise the key is free again.
+   * Runs a claimed request with its key marked in progress (a retry meanwhile gets 409). `work` calls `commit`
+   * to make its change and keep its answer for replay, in the same turn as the checks it made; an answer it
+   * returns without committing (a refusal) is not kept, and the key is free again.
    */
   private async runOnce(
     claimed: ClaimedKey,
     requestId: string,
-    work: () => Promise<{ readonly response: SimulatorResponse; readonly keep: boolean }>,
+    work: (commit: Commit) => Promise<SimulatorResponse>,
   ): Promise<SimulatorResponse> {
     const { key, fingerprint } = claimed;
-    this.idempotency.set(key, { state: 'in-flight', fingerprint });
-    let outcome: { readonly response: SimulatorResponse; readonly keep: boolean };
+    this.inFlight.set(key, fingerprint);
+    const commit: Commit = (response, changes) => {
+      this.record({
+        kind: 'commit',
+        ...changes,
+        answer: { key, fingerprint, requestId, response: keepResponse(response) },
+      });
+      return response;
+    };
     try {
-      outcome = await work();
-    } catch (error) {
-      this.idempotency.delete(key);
-      throw error;
+      return await work(commit);
+    } finally {
+      this.inFlight.delete(key);
     }
-    if (outcome.keep) {
-      this.idempotency.set(key, { state: 'done', fingerprint, requestId, response: outcome.response });
-    } else {
-      this.idempotency.delete(key);
+  }
+
+  /** Changes the state and journals the change; `handle` waits for the journal before answering. */
+  private record(record: GatewayRecord): void {
+    this.apply(record);
+    this.journal!.append(record);
+  }
+
+  /** One change, made live or replayed from the journal. */
+  private apply(record: GatewayRecord): void {
+    switch (record.kind) {
+      case 'commit':
+        if (record.charge) this.chargesById.set(record.charge.id, record.charge);
+        if (record.refund) this.refundsById.set(record.refund.id, record.refund);
+        if (record.answer) {
+          const { key, fingerprint, requestId, response } = record.answer;
+          this.answers.set(key, { fingerprint, requestId, response: keptResponse(response) });
+        }
+        return;
+      case 'requests':
+        this.requestsByKey.set(record.key, record.count);
+        return;
+      case 'outage':
+        this.outageAttemptsByKey.set(record.key, record.attempts);
+        return;
+      case 'reset':
+        this.chargesById.clear();
+        this.refundsById.clear();
+        this.answers.clear();
+        this.requestsByKey.clear();
+        this.outageAttemptsByKey.clear();
+        return;
     }
-    return outcome.response;
+  }
+
+  /** The records that rebuild the state, for the journal's snapshot. */
+  private *snapshot(): Iterable<GatewayRecord> {
+    for (const charge of this.chargesById.values()) yield { kind: 'commit', charge };
+    for (const refund of this.refundsById.values()) yield { kind: 'commit', refund };
+    for (const [key, { fingerprint, requestId, response }] of this.answers)
+      yield { kind: 'commit', answer: { key, fingerprint, requestId, response: keepResponse(response) } };
+    for (const [key, count] of this.requestsByKey) yield { kind: 'requests', key, count };
+    for (const [key, attempts] of this.outageAttemptsByKey) yield { kind: 'outage', key, attempts };
   }
 
   /** The 503 of an outage while it lasts for this key (always, when `down`), else undefined. */
@@ -551,7 +681,7 @@ export class PaymentGatewaySimulator implements Simulator {
     keyHeaders: Readonly<Record<string, string>>,
   ): SimulatorResponse | undefined {
     const attempts = (this.outageAttemptsByKey.get(key) ?? 0) + 1;
-    this.outageAttemptsByKey.set(key, attempts);
+    this.record({ kind: 'outage', key, attempts });
     if (!down && attempts > this.outageFailures) return undefined;
     return jsonResponse(
       503,
@@ -563,46 +693,6 @@ export class PaymentGatewaySimulator implements Simulator {
         },
       },
       { ...keyHeaders, 'Should-Retry': 'true', 'Retry-After': '1' },
-    );
-  }
-
-  private charge(
-    key: string,
-    request: ChargeRequest,
-    behaviour: TokenBehaviour,
-    keyHeaders: Readonly<Record<string, string>>,
-  ): SimulatorResponse {
-    const declined = behaviour.kind === 'decline' ? behaviour : undefined;
-    const charge: GatewayCharge = {
-      id: `ch_sim_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
-      object: 'charge',
-      status: declined ? 'failed' : 'succeeded',
-      amountPence: request.amountPence,
-      amountRefundedPence: 0,
-      refunded: false,
-      currency: 'GBP',
-      reference: request.reference,
-      paymentToken: request.paymentToken,
-      failureCode: declined?.failureCode ?? null,
-      declineCode: declined?.declineCode ?? null,
-      failureMessage: declined?.message ?? null,
-      createdAt: new Date().toISOString(),
-      livemode: false,
-    };
-    this.chargesById.set(charge.id, { ...charge, idempotencyKey: key });
-    if (!declined) return jsonResponse(200, charge, keyHeaders);
-    return jsonResponse(
-      402,
-      {
-        error: {
-          type: 'card_error',
-          code: declined.failureCode,
-          declineCode: declined.declineCode,
-          message: declined.message,
-          charge: charge.id,
-        },
-      },
-      { ...keyHeaders, 'Should-Retry': 'false' },
     );
   }
 
@@ -632,12 +722,57 @@ export class PaymentGatewaySimulator implements Simulator {
           'refunds of its charges answer 503 gateway_unavailable for the first attempts per idempotency key, then are refunded',
       },
       settings: { slowDelayMs: this.slowDelayMs, outageFailures: this.outageFailures },
+      state: this.durable
+        ? 'kept in the data directory: charges, refunds and idempotency keys survive a restart'
+        : 'in memory: forgotten when the process ends',
     };
   }
 }
 
 type ChargeRequest = z.infer<typeof ChargeRequestSchema>;
 type RefundRequest = z.infer<typeof RefundRequestSchema>;
+
+/** A new charge (succeeded, or failed for a decline token) and the gateway's answer to it; nothing is kept yet. */
+function newCharge(
+  key: string,
+  request: ChargeRequest,
+  behaviour: TokenBehaviour,
+  keyHeaders: Readonly<Record<string, string>>,
+): { readonly record: GatewayChargeRecord; readonly response: SimulatorResponse } {
+  const declined = behaviour.kind === 'decline' ? behaviour : undefined;
+  const charge: GatewayCharge = {
+    id: `ch_sim_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+    object: 'charge',
+    status: declined ? 'failed' : 'succeeded',
+    amountPence: request.amountPence,
+    amountRefundedPence: 0,
+    refunded: false,
+    currency: 'GBP',
+    reference: request.reference,
+    paymentToken: request.paymentToken,
+    failureCode: declined?.failureCode ?? null,
+    declineCode: declined?.declineCode ?? null,
+    failureMessage: declined?.message ?? null,
+    createdAt: new Date().toISOString(),
+    livemode: false,
+  };
+  const record = { ...charge, idempotencyKey: key };
+  if (!declined) return { record, response: jsonResponse(200, charge, keyHeaders) };
+  const response = jsonResponse(
+    402,
+    {
+      error: {
+        type: 'card_error',
+        code: declined.failureCode,
+        declineCode: declined.declineCode,
+        message: declined.message,
+        charge: charge.id,
+      },
+    },
+    { ...keyHeaders, 'Should-Retry': 'false' },
+  );
+  return { record, response };
+}
 
 /** The 400 for the first thing a schema found wrong in a body, naming the parameter. */
 function schemaRefusal(issue: z.core.$ZodIssue, body: Record<string, unknown>): SimulatorResponse {

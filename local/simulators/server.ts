@@ -5,10 +5,14 @@
  *
  * A simulator is plain logic (`handle` takes a parsed request and returns status, headers and body bytes),
  * so the same object serves HTTP and the in-process API tests use.
+ *
+ * A fault plan (faults.ts) sits here, in front of the simulators, as a real party's load balancer and network
+ * sit in front of it: a fault never changes what a simulator did, only whether and when its answer arrives.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Fault, FaultKind, FaultPlan } from './faults.ts';
 
 /** What a simulator is given for one HTTP request; `path` is relative to the simulator's prefix. */
 export interface SimulatorRequest {
@@ -28,12 +32,35 @@ export interface SimulatorResponse {
   readonly body: Buffer;
 }
 
+/** A response as a journal keeps it, to be replayed after a restart. */
+export interface KeptResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body as UTF-8 text: bodies are JSON.stringify's output, so the bytes come back exactly. */
+  readonly body: string;
+}
+
+/** The journal's form of a response. */
+export function keepResponse(response: SimulatorResponse): KeptResponse {
+  return { status: response.status, headers: response.headers, body: response.body.toString('utf8') };
+}
+
+/** A kept response, as it was first sent. */
+export function keptResponse(kept: KeptResponse): SimulatorResponse {
+  return { status: kept.status, headers: kept.headers, body: Buffer.from(kept.body, 'utf8') };
+}
+
 export interface Simulator {
   /** Sent as `X-Simulator` on every response. */
   readonly name: string;
   handle(request: SimulatorRequest): Promise<SimulatorResponse>;
   /** An error in this simulator's own error format, for what the server refuses itself (413, 500). */
   errorResponse(status: number, code: string, message: string): SimulatorResponse;
+  /**
+   * This party's answer when its front door fails before the request reaches it (a fault plan's 5xx): its own
+   * "unavailable, nothing was done, retry" error, with the given status.
+   */
+  unavailable(status: number): SimulatorResponse;
   /** Ends pending slow answers, so a server can close without waiting for them. */
   close(): void;
 }
@@ -44,6 +71,8 @@ export type SimulatorLogger = (entry: {
   readonly method: string;
   readonly path: string;
   readonly status: number;
+  /** The fault the plan applied, when it applied one; for `drop` and `timeout`, `status` was never sent. */
+  readonly fault?: FaultKind;
 }) => void;
 
 export interface Mount {
@@ -116,15 +145,19 @@ export async function startSimulatorServer(options: {
   readonly host?: string;
   readonly mounts: readonly Mount[];
   readonly logger?: SimulatorLogger;
+  /** Faults to apply in front of the simulators; default none. */
+  readonly faults?: FaultPlan;
 }): Promise<RunningSimulatorServer> {
   const host = options.host ?? '127.0.0.1';
   const log = options.logger ?? (() => {});
+  const closing = new AbortController();
   const server = createServer((req, res) => {
     // A client that hangs up mid-answer is not the simulator's problem.
     req.on('error', () => {});
     res.on('error', () => {});
-    serve(req, res, options.mounts, log).catch(() => {
-      // Only a slow answer cut short by close() gets here; the connection is going anyway.
+    serve(req, res, options.mounts, log, options.faults, closing.signal).catch(() => {
+      // A slow answer cut short by close(), or a journal that could not be written: either way no answer may
+      // go out, and the client's retry is what finds out what was kept.
       res.destroy();
     });
   });
@@ -140,6 +173,7 @@ export async function startSimulatorServer(options: {
     url: `http://${host}:${port}`,
     port,
     close: async () => {
+      closing.abort();
       for (const mount of options.mounts) mount.simulator.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -153,6 +187,8 @@ async function serve(
   res: ServerResponse,
   mounts: readonly Mount[],
   log: SimulatorLogger,
+  faults: FaultPlan | undefined,
+  closing: AbortSignal,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://simulator');
   const mount = mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`));
@@ -165,7 +201,19 @@ async function serve(
   res.setHeader('X-Simulator', name);
   const requestId = `req_sim_${randomUUID().replaceAll('-', '')}`;
   res.setHeader('Request-Id', requestId);
+  const path = url.pathname.slice(mount.prefix.length) || '/';
   const body = await readBody(req);
+  const fault: Fault | undefined = faults?.decide({ simulator: mount.prefix.slice(1), method, path });
+  const logged = (status: number) =>
+    log({ simulator: name, method, path: url.pathname, status, ...(fault ? { fault: fault.kind } : {}) });
+
+  if (fault?.kind === 'error') {
+    const response = mount.simulator.unavailable(fault.status);
+    send(res, response);
+    logged(response.status);
+    return;
+  }
+  if (fault?.kind === 'slow') await delay(fault.delayMs, closing);
   const response =
     body === 'too-large'
       ? mount.simulator.errorResponse(
@@ -176,13 +224,40 @@ async function serve(
       : await mount.simulator.handle({
           requestId,
           method,
-          path: url.pathname.slice(mount.prefix.length) || '/',
+          path,
           query: url.searchParams,
           headers: req.headers,
           body,
         });
+  if (fault?.kind === 'drop' || fault?.kind === 'timeout') {
+    // handle() returns only once the simulator's journal holds what it did: the answer alone is lost, and a
+    // retry gets it replayed.
+    if (fault.kind === 'timeout') await untilClientGivesUp(res, fault.holdMs, closing);
+    res.destroy();
+    logged(response.status);
+    return;
+  }
   send(res, response);
-  log({ simulator: name, method, path: url.pathname, status: response.status });
+  logged(response.status);
+}
+
+/** Resolves once the client hangs up, `holdMs` passes or the server closes, whichever comes first. */
+function untilClientGivesUp(res: ServerResponse, holdMs: number, closing: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed || closing.aborted) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      closing.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, holdMs);
+    res.once('close', done);
+    closing.addEventListener('abort', done, { once: true });
+  });
 }
 
 function notFound(path: string, mounts: readonly Mount[]) {

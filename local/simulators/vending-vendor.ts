@@ -33,12 +33,24 @@
  * | 409 | TRANSACTION_ID_CONFLICT | false |
  * | 422 | VEND_REJECTED (with `rejectionCode`) | false: a meter's rejection is final |
  * | 503 | VENDOR_UNAVAILABLE (with `Retry-After`) | true, with the same transaction id |
+ *
+ * State (vends, the final outcome per transaction id, the per-transaction attempt and failure counters) is kept
+ * in a journal (local/durable/journal.ts) when the simulator is opened on a folder, and no answer leaves
+ * before the journal holds what it tells: after a kill -9 a transaction id vended before the crash gets the
+ * same UTRN replayed and is never vended again, and a `9901…` meter's failures carry on counting where they
+ * were instead of starting again with every crash. A vend and its kept outcome are one journal record. A
+ * vend still in progress at the crash (a `9909…` meter) left nothing: nothing was vended, and a retry vends
+ * once.
  */
 import { z } from 'zod';
+import { type Journal, openJournal } from '../durable/journal.ts';
 import { isValidMpanCore } from './mpan.ts';
 import {
   delay,
   jsonResponse,
+  type KeptResponse,
+  keepResponse,
+  keptResponse,
   type Simulator,
   type SimulatorRequest,
   type SimulatorResponse,
@@ -144,18 +156,38 @@ interface Outcome {
   readonly response: SimulatorResponse;
 }
 
-interface TransactionEntry {
+interface AttemptInProgress {
   readonly fingerprint: string;
-  /** The attempt in progress, or the final outcome once there is one. */
   readonly outcome: Promise<Outcome>;
 }
+
+interface FinalOutcome {
+  readonly fingerprint: string;
+  readonly response: SimulatorResponse;
+}
+
+/**
+ * One change to the vendor's state, as the journal keeps it. An `outcome` carries the vend it made (when it
+ * vended) with the answer kept for its transaction id: one journal line, so a crash keeps both or neither.
+ */
+type VendorRecord =
+  | {
+      readonly kind: 'outcome';
+      readonly transactionId: string;
+      readonly fingerprint: string;
+      readonly response: KeptResponse;
+      readonly vend?: VendRecord;
+    }
+  | { readonly kind: 'attempts'; readonly transactionId: string; readonly count: number }
+  | { readonly kind: 'transient'; readonly transactionId: string; readonly failures: number }
+  | { readonly kind: 'reset' };
 
 /**
  * The vending vendor simulator: serve it with `startSimulators` (or `startSimulatorServer`), and use
  * `vends()`, `vendCount(transactionId)` and `reset()` from tests.
  *
  * @example
- * const vendor = new VendingVendorSimulator({ slowDelayMs: 50 });
+ * const vendor = await VendingVendorSimulator.open({ slowDelayMs: 50 }); // journalDir: '.data/simulators' to keep it
  * // POST {url}/vendor/v1/vends { transactionId: paymentId, meterId: testMpan('01'), amountPence: 2000 } ...
  * expect(vendor.vendCount(paymentId)).toBe(1);
  */
@@ -163,15 +195,38 @@ export class VendingVendorSimulator implements Simulator {
   readonly name = 'vending-vendor';
   private readonly slowDelayMs: number;
   private readonly transientFailures: number;
+  private readonly durable: boolean;
   private readonly closing = new AbortController();
-  private readonly transactions = new Map<string, TransactionEntry>();
+  /** Never journaled: an attempt cut short by a crash vended nothing, and a retry runs afresh. */
+  private readonly inProgress = new Map<string, AttemptInProgress>();
+  private readonly finalOutcomes = new Map<string, FinalOutcome>();
   private readonly vendsByTransaction = new Map<string, VendRecord>();
   private readonly attemptsByTransaction = new Map<string, number>();
   private readonly transientAttemptsByTransaction = new Map<string, number>();
+  private journal: Journal<VendorRecord> | undefined;
 
-  constructor(options: VendingVendorOptions = {}) {
+  private constructor(options: VendingVendorOptions, durable: boolean) {
     this.slowDelayMs = options.slowDelayMs ?? 2000;
     this.transientFailures = options.transientFailures ?? 2;
+    this.durable = durable;
+  }
+
+  /**
+   * Opens the vendor on the journal `vending-vendor` in `journalDir`, rebuilding what an earlier process
+   * kept there, or (without a folder) with everything in memory.
+   */
+  static async open(
+    options: VendingVendorOptions & { readonly journalDir?: string | null } = {},
+  ): Promise<VendingVendorSimulator> {
+    const journalDir = options.journalDir ?? null;
+    const vendor = new VendingVendorSimulator(options, journalDir !== null);
+    vendor.journal = await openJournal<VendorRecord>({
+      dir: journalDir,
+      name: 'vending-vendor',
+      replay: (record) => vendor.apply(record),
+      snapshot: () => vendor.snapshot(),
+    });
+    return vendor;
   }
 
   /** Every vend since the last reset, oldest first. Rejected and failed attempts are not vends. */
@@ -189,23 +244,47 @@ export class VendingVendorSimulator implements Simulator {
     return this.attemptsByTransaction.get(transactionId) ?? 0;
   }
 
-  /** Forgets every vend, transaction id and attempt counter. */
+  /** Forgets every vend, transaction id and attempt counter, in the journal too. */
   reset(): void {
-    this.transactions.clear();
-    this.vendsByTransaction.clear();
-    this.attemptsByTransaction.clear();
-    this.transientAttemptsByTransaction.clear();
+    this.inProgress.clear();
+    this.record({ kind: 'reset' });
   }
 
+  /** Ends pending slow answers. */
   close(): void {
     this.closing.abort();
+  }
+
+  /** Writes what is pending and closes the journal; call after the server stopped serving. */
+  async closeJournal(): Promise<void> {
+    await this.journal?.close();
   }
 
   errorResponse(status: number, code: string, message: string): SimulatorResponse {
     return vendorError(status, { errorCode: code.toUpperCase(), message, retryable: status >= 500 });
   }
 
+  unavailable(status: number): SimulatorResponse {
+    return vendorError(
+      status,
+      {
+        errorCode: 'VENDOR_UNAVAILABLE',
+        message: 'The vending service is temporarily unavailable. Retry with the same transactionId.',
+        retryable: true,
+      },
+      { 'Retry-After': '1' },
+    );
+  }
+
   async handle(request: SimulatorRequest): Promise<SimulatorResponse> {
+    const response = await this.route(request);
+    // Even a replay waits: what it shows may have been recorded in this same turn, and must not be told to a
+    // client before a kill -9 could no longer take it back.
+    await this.journal!.flushed();
+    return response;
+  }
+
+  private async route(request: SimulatorRequest): Promise<SimulatorResponse> {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/vends') return this.vend(request);
@@ -221,14 +300,16 @@ export class VendingVendorSimulator implements Simulator {
     if ('refusal' in parsed) return parsed.refusal;
     const vend = parsed.vend;
     const { transactionId } = vend;
-    this.attemptsByTransaction.set(transactionId, this.attemptCount(transactionId) + 1);
+    this.record({ kind: 'attempts', transactionId, count: this.attemptCount(transactionId) + 1 });
     return this.answer(vend);
   }
 
   private async answer(vend: VendRequest): Promise<SimulatorResponse> {
     const { transactionId } = vend;
-    const fingerprint = `${vend.meterId}|${vend.amountPence}`;
-    const earlier = this.transactions.get(transactionId);
+    const fingerprint = fingerprintOf(vend);
+    const final = this.finalOutcomes.get(transactionId);
+    const running = this.inProgress.get(transactionId);
+    const earlier = final ?? running;
     if (earlier && earlier.fingerprint !== fingerprint)
       return vendorError(409, {
         errorCode: 'TRANSACTION_ID_CONFLICT',
@@ -236,25 +317,81 @@ export class VendingVendorSimulator implements Simulator {
         retryable: false,
         transactionId,
       });
-    if (earlier) {
-      const outcome = await earlier.outcome;
-      if (outcome.final) return withHeaders(outcome.response, { 'Idempotent-Replayed': 'true' });
-      // The attempt we waited for failed transiently; the first request's caller was told so. Try afresh.
+    if (final) return withHeaders(final.response, { 'Idempotent-Replayed': 'true' });
+    if (running) {
+      // Replayed if it ended final; if it failed transiently (its caller was told so), this one tries afresh.
+      await running.outcome;
       return this.answer(vend);
     }
 
     const outcome = this.attempt(vend);
-    this.transactions.set(transactionId, { fingerprint, outcome });
-    let settled: Outcome;
+    this.inProgress.set(transactionId, { fingerprint, outcome });
     try {
-      settled = await outcome;
-    } catch (error) {
-      this.transactions.delete(transactionId);
-      throw error;
+      return (await outcome).response;
+    } finally {
+      if (this.inProgress.get(transactionId)?.outcome === outcome) this.inProgress.delete(transactionId);
     }
-    if (!settled.final && this.transactions.get(transactionId)?.outcome === outcome)
-      this.transactions.delete(transactionId);
-    return settled.response;
+  }
+
+  /** A final outcome, with the vend it made if any, kept for replay in the turn it happened. */
+  private final(vend: VendRequest, response: SimulatorResponse, made?: VendRecord): Outcome {
+    this.record({
+      kind: 'outcome',
+      transactionId: vend.transactionId,
+      fingerprint: fingerprintOf(vend),
+      response: keepResponse(response),
+      ...(made === undefined ? {} : { vend: made }),
+    });
+    return { final: true, response };
+  }
+
+  /** Changes the state and journals the change; `handle` waits for the journal before answering. */
+  private record(record: VendorRecord): void {
+    this.apply(record);
+    this.journal!.append(record);
+  }
+
+  /** One change, made live or replayed from the journal. */
+  private apply(record: VendorRecord): void {
+    switch (record.kind) {
+      case 'outcome':
+        this.finalOutcomes.set(record.transactionId, {
+          fingerprint: record.fingerprint,
+          response: keptResponse(record.response),
+        });
+        if (record.vend) this.vendsByTransaction.set(record.transactionId, record.vend);
+        return;
+      case 'attempts':
+        this.attemptsByTransaction.set(record.transactionId, record.count);
+        return;
+      case 'transient':
+        this.transientAttemptsByTransaction.set(record.transactionId, record.failures);
+        return;
+      case 'reset':
+        this.finalOutcomes.clear();
+        this.vendsByTransaction.clear();
+        this.attemptsByTransaction.clear();
+        this.transientAttemptsByTransaction.clear();
+        return;
+    }
+  }
+
+  /** The records that rebuild the state, for the journal's snapshot. */
+  private *snapshot(): Iterable<VendorRecord> {
+    for (const [transactionId, { fingerprint, response }] of this.finalOutcomes) {
+      const vend = this.vendsByTransaction.get(transactionId);
+      yield {
+        kind: 'outcome',
+        transactionId,
+        fingerprint,
+        response: keepResponse(response),
+        ...(vend === undefined ? {} : { vend }),
+      };
+    }
+    for (const [transactionId, count] of this.attemptsByTransaction)
+      yield { kind: 'attempts', transactionId, count };
+    for (const [transactionId, failures] of this.transientAttemptsByTransaction)
+      yield { kind: 'transient', transactionId, failures };
   }
 
   private async attempt(vend: VendRequest): Promise<Outcome> {
@@ -266,15 +403,15 @@ export class VendingVendorSimulator implements Simulator {
         return { final: false, response: unavailable(vend.transactionId) };
       case 'transient': {
         const failures = (this.transientAttemptsByTransaction.get(vend.transactionId) ?? 0) + 1;
-        this.transientAttemptsByTransaction.set(vend.transactionId, failures);
+        this.record({ kind: 'transient', transactionId: vend.transactionId, failures });
         if (failures <= this.transientFailures)
           return { final: false, response: unavailable(vend.transactionId) };
-        return { final: true, response: this.credit(vend) };
+        return this.credit(vend);
       }
       case 'reject':
-        return {
-          final: true,
-          response: vendorError(422, {
+        return this.final(
+          vend,
+          vendorError(422, {
             errorCode: 'VEND_REJECTED',
             rejectionCode: scenario.rejectionCode,
             message: scenario.message,
@@ -282,16 +419,16 @@ export class VendingVendorSimulator implements Simulator {
             transactionId: vend.transactionId,
             meterId: vend.meterId,
           }),
-        };
+        );
       case 'slow':
         await delay(this.slowDelayMs, this.closing.signal);
-        return { final: true, response: this.credit(vend) };
+        return this.credit(vend);
       default:
-        return { final: true, response: this.credit(vend) };
+        return this.credit(vend);
     }
   }
 
-  private credit(vend: VendRequest): SimulatorResponse {
+  private credit(vend: VendRequest): Outcome {
     const record: VendRecord = {
       transactionId: vend.transactionId,
       meterId: vend.meterId,
@@ -300,14 +437,14 @@ export class VendingVendorSimulator implements Simulator {
       utrn: utrnFor(vend.transactionId, vend.meterId),
       vendedAt: new Date().toISOString(),
     };
-    this.vendsByTransaction.set(vend.transactionId, record);
-    return jsonResponse(200, {
+    const response = jsonResponse(200, {
       transactionId: record.transactionId,
       utrn: record.utrn,
       creditPence: record.creditPence,
       meterId: record.meterId,
       vendedAt: record.vendedAt,
     });
+    return this.final(vend, response, record);
   }
 
   private describe() {
@@ -328,8 +465,16 @@ export class VendingVendorSimulator implements Simulator {
         ),
       },
       settings: { slowDelayMs: this.slowDelayMs, transientFailures: this.transientFailures },
+      state: this.durable
+        ? 'kept in the data directory: vends, UTRNs and attempt counters survive a restart'
+        : 'in memory: forgotten when the process ends',
     };
   }
+}
+
+/** Same meter and amount: what "the same vend" means for a transaction id asked again. */
+function fingerprintOf(vend: VendRequest): string {
+  return `${vend.meterId}|${vend.amountPence}`;
 }
 
 function parseVendRequest(raw: Buffer): { vend: VendRequest } | { refusal: SimulatorResponse } {
