@@ -4,22 +4,28 @@
  * - the embedded AWS on 127.0.0.1:4566 (Step Functions running the CDK-synthesized PaymentToVend machine,
  *   SQS, the task Lambdas, SNS, the RDS Data API), its state in `.data/`;
  * - the payment gateway and vending vendor simulators on 127.0.0.1:4100;
- * - the Fastify front-end on http://127.0.0.1:3000.
+ * - the Fastify front-end on http://127.0.0.1:3000;
+ * - the operator console on http://127.0.0.1:3001 (ops-console/), reading the embedded AWS through the AWS SDK,
+ *   read-only unless OPS_ENABLE_ACTIONS=true.
  *
  * Each on-call alert (a publish to the OnCall topic) is printed as it is published, as
  * `ON-CALL ALERT <time> <subject>: <message>`, alerts from executions resumed after a restart included.
  *
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
  * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts),
- * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (local/simulators/faults.ts).
+ * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (local/simulators/faults.ts),
+ * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (false): let it stop and redrive executions.
  */
 import { buildApp } from '../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
 import { faultPlanFromEnv } from '../local/simulators/faults.ts';
+import { buildOpsConsole } from '../ops-console/app.ts';
 import { startPaymentSystem } from './payment-system.ts';
 
 const port = Number(process.env.PORT ?? 3000);
+const opsPort = Number(process.env.OPS_PORT ?? 3001);
+const opsActionsEnabled = process.env.OPS_ENABLE_ACTIONS === 'true';
 const awsPort = Number(process.env.LOCAL_AWS_PORT ?? 4566);
 const simulatorsPort = Number(process.env.SIMULATORS_PORT ?? 4100);
 const dataDir = process.env.DATA_DIR ?? '.data';
@@ -62,10 +68,18 @@ const frontEnd = await buildApp({
   fastify: { logger: frontendLoggerOptions({ level: process.env.LOG_LEVEL ?? 'info' }) },
 });
 await frontEnd.listen({ port, host: '127.0.0.1' });
+// The operator console reads the embedded AWS only through its endpoint, as it would read a real account;
+// it answers on loopback only.
+const opsConsole = await buildOpsConsole({
+  config: { awsEndpointUrl: system.aws.endpoint, actionsEnabled: opsActionsEnabled },
+  fastify: { logger: { level: process.env.LOG_LEVEL ?? 'info' } },
+});
+await opsConsole.listen({ port: opsPort, host: '127.0.0.1' });
 
 console.log(`
 payment-to-vend is running:
   top up a meter:      http://127.0.0.1:${port}/   (API docs: http://127.0.0.1:${port}/docs)
+  operator console:    http://127.0.0.1:${opsPort}/   (${opsActionsEnabled ? 'stop and redrive enabled' : 'read-only; OPS_ENABLE_ACTIONS=true to stop and redrive'})
   embedded AWS:        ${system.aws.endpoint}   (state machine ${system.stateMachineArn})
   settings:            ${environment}'s (LOCAL_ENVIRONMENT): up to ${system.topology.workflow.maxVendAttempts} vend attempts, meter-vending ${system.topology.paymentSuccessMapping.maxConcurrency} at a time
   simulators:          gateway ${system.simulators.gatewayUrl}, vendor ${system.simulators.vendorUrl}
@@ -79,8 +93,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) return;
     closing = true;
-    frontEnd
-      .close()
+    Promise.all([frontEnd.close(), opsConsole.close()])
       .then(() => system.close())
       .then(
         () => process.exit(0),
