@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bareStack } from '../../testing/bare-stack.ts';
