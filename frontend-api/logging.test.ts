@@ -125,6 +125,22 @@ describe('request logs', () => {
     expect(log).not.toMatch(CARD_DIGITS);
   });
 
+  it('keep the query string out of a logged path, as @fastify/websocket logs an upgrade to a path without a socket', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const app = await appLoggingTo(
+      frontendLoggerOptions({ stream: { write: (line: string) => lines.push(line) } }),
+    );
+
+    // Act
+    app.log.info({ path: '/health?token=a-status-token' }, 'closed incoming websocket connection');
+    await app.close();
+
+    // Assess
+    expect(lines.join('')).toContain('"path":"/health"');
+    expect(lines.join('')).not.toContain('a-status-token');
+  });
+
   it('censor secret headers wherever a log line holds them', async () => {
     // Prepare
     const lines: string[] = [];

@@ -72,7 +72,12 @@ export function frontendLoggerOptions(
   return {
     level: options.level ?? 'info',
     ...(options.stream === undefined ? {} : { stream: options.stream }),
-    serializers: { req: serializeRequest },
+    // `path` too: @fastify/websocket logs an upgrade to a path with no socket route as `{ path: <url> }`, query
+    // string (and a status token in it) included.
+    serializers: {
+      req: serializeRequest,
+      path: (path: unknown) => (typeof path === 'string' ? pathForLog(path) : path),
+    },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
 }

@@ -36,6 +36,11 @@ function post(body: unknown, headers: Record<string, string> = {}) {
   });
 }
 
+/** A header value as Node reads the UTF-8 bytes a client sent: each byte a latin1 character. */
+function utf8AsLatin1(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
 describe('card data anywhere in a request', () => {
   it.each([
     ['dotted', '4000.0566.5566.5556'],
@@ -68,6 +73,22 @@ describe('card data anywhere in a request', () => {
     ['a spaced Idempotency-Key', { 'idempotency-key': '4000 0566 5566 5556' }, 'Idempotency-Key'],
     ['another header', { 'x-customer-note': 'card 4000-0566-5566-5556' }, 'X-Customer-Note'],
     ['a header name', { 'x-4000056655665556': 'x' }, 'headers'],
+    // As Node hands over UTF-8 header bytes: read as latin1.
+    [
+      'full-width digits in UTF-8',
+      { 'x-customer-note': utf8AsLatin1('４０００ ０５６６ ５５６６ ５５５６') },
+      'X-Customer-Note',
+    ],
+    [
+      'no-break spaces in UTF-8',
+      { 'idempotency-key': utf8AsLatin1('4000\u00a00566\u00a05566\u00a05556') },
+      'Idempotency-Key',
+    ],
+    [
+      'en dashes in UTF-8',
+      { 'x-customer-note': utf8AsLatin1('4000\u20130566\u20135566\u20135556') },
+      'X-Customer-Note',
+    ],
   ])('refuses a card number in %s: 400 naming it, nothing stored', async (_case, headers, field) => {
     // Prepare
     const before = await stored();

@@ -33,8 +33,8 @@ export function findCardDataInRequest(request: {
   }
   for (const [name, value] of headersOf(request)) {
     // Naming a header that holds a card number in its name would quote it.
-    if (containsCardNumber(name)) return 'headers';
-    if (containsCardNumber(value)) return headerName(name);
+    if (containsCardNumber(name) || containsCardNumber(asUtf8(name))) return 'headers';
+    if (containsCardNumber(value) || containsCardNumber(asUtf8(value))) return headerName(name);
   }
   return undefined;
 }
@@ -62,6 +62,14 @@ export function decodedOrAsIs(text: string): string {
   } catch {
     return text;
   }
+}
+
+/**
+ * A header as its sender most likely wrote it: Node reads header bytes as latin1, so full-width digits or a
+ * no-break space sent in UTF-8 arrive as other characters, and only decoding them again shows the digits.
+ */
+function asUtf8(text: string): string {
+  return Buffer.from(text, 'latin1').toString('utf8');
 }
 
 /** `idempotency-key` → `Idempotency-Key`, as the API's documentation names headers. */
