@@ -105,6 +105,16 @@ describe('POST /api/payments', () => {
     expect(await env.count('payments')).toBe(paymentsBefore + 1);
   });
 
+  it('refuses a field the API does not take without quoting its name back', async () => {
+    // Act
+    const response = await post({ ...VALID, 'someone-elses-status-token': 'x' }, 'k-unknown-field');
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_request', field: 'body' });
+    expect(response.body).not.toContain('someone-elses-status-token');
+  });
+
   it('refuses the same key with another body: 422', async () => {
     // Prepare
     await post(VALID, 'reused-key');

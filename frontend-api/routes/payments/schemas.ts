@@ -14,8 +14,8 @@ export const CreatePaymentHeadersSchema = z.object({
     .max(255, 'the Idempotency-Key header must be 1 to 255 characters'),
 });
 
-export const CreatePaymentBodySchema = z
-  .object({
+export const CreatePaymentBodySchema = z.strictObject(
+  {
     meterId: z
       .string({ error: 'meterId must be a string' })
       .refine(isValidMpanCore, 'meterId must be a 13-digit MPAN core with a valid check digit')
@@ -31,8 +31,15 @@ export const CreatePaymentBodySchema = z
       .min(1, 'paymentToken must not be empty')
       .max(255, 'paymentToken must be at most 255 characters')
       .describe('The payment gateway token for the card (never the card number), e.g. tok_visa'),
-  })
-  .strict();
+  },
+  // Zod's own message quotes the unknown field's name, which is the client's text: never echo it.
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? 'the body may hold only meterId, amountPence and paymentToken'
+        : undefined,
+  },
+);
 export type CreatePaymentBody = z.infer<typeof CreatePaymentBodySchema>;
 
 export const PaymentAcceptedSchema = z.object({
