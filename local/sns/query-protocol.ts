@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError } from '../aws/errors.ts';
-import { element, escapeXml } from '../aws/xml.ts';
+import { element, escapeXml, sendXml as send } from '../aws/xml.ts';
 import { snsErrors } from './errors.ts';
 import { isSnsAction, MapMember, type ResultMembers, runSnsAction, type SnsAction } from './sns-actions.ts';
 import type { SnsEngine } from './sns-engine.ts';
@@ -150,16 +150,6 @@ function withBody(req: IncomingMessage, body: Buffer): IncomingMessage {
   copy.push(null);
   copy.complete = true;
   return copy;
-}
-
-function send(res: ServerResponse, status: number, xml: string, requestId: string): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, {
-    'Content-Type': 'text/xml',
-    'Content-Length': String(Buffer.byteLength(xml)),
-    'x-amzn-RequestId': requestId,
-  });
-  res.end(xml);
 }
 
 /** The service named in `Credential=<key>/<date>/<region>/<service>/aws4_request`, when the request is signed. */

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AwsError } from '../aws/errors.ts';
 import type { RequestContext } from '../aws/server.ts';
-import { element, escapeXml } from '../aws/xml.ts';
+import { element, escapeXml, sendXml as send } from '../aws/xml.ts';
 import type { SqsEngine } from './sqs-engine.ts';
 import { createSqsService, SQS_ACTIONS } from './sqs-service.ts';
 
@@ -124,16 +124,6 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
     req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
   });
-}
-
-function send(res: ServerResponse, status: number, xml: string, requestId: string): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, {
-    'Content-Type': 'text/xml',
-    'Content-Length': String(Buffer.byteLength(xml)),
-    'x-amzn-RequestId': requestId,
-  });
-  res.end(xml);
 }
 
 function regionOf(req: IncomingMessage): string | undefined {
