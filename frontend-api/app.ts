@@ -29,6 +29,7 @@ import { paymentsStorePlugin } from './plugins/payments-store.ts';
 import { cardDataGuard, findCardDataInRequest } from './request-guards/card-data-guard.ts';
 import { cardDataRefused, RequestRefusedError } from './request-guards/errors.ts';
 import { jsonBodyGuard } from './request-guards/json-body.ts';
+import { upgradeGuard } from './request-guards/upgrades.ts';
 import { noteRoutePaths, wrongMethodRoutes } from './request-guards/wrong-routes.ts';
 import healthRoutes from './routes/health/index.ts';
 import paymentsRoutes from './routes/payments/index.ts';
@@ -76,9 +77,16 @@ async function buildFrontend(
   fastify.setSerializerCompiler(serializerCompiler);
   fastify.setErrorHandler(errorHandler);
 
-  // First, so every route and the 404 refuse card data and hostile bodies before anything else reads them.
+  // First of all, so that its onRequest hook runs before any other. @fastify/websocket routes each WebSocket
+  // handshake through Fastify on the socket Node's server has handed over, which nothing else will ever close:
+  // its onRequest hook marks the request (`request.ws`), and its onResponse hook destroys the socket of a marked
+  // one answered over HTTP. A guard that refuses in onRequest ends the hooks there, so a handshake refused by a
+  // guard registered before it was never marked and kept its socket open for good (fuzzer findings #8, #43).
+  await fastify.register(websocket, { options: { maxPayload: WEBSOCKET_MAX_PAYLOAD_BYTES } });
+  // Then, so every route and the 404 refuse card data and hostile bodies before anything else reads them.
   await fastify.register(cardDataGuard);
   await fastify.register(jsonBodyGuard);
+  await fastify.register(upgradeGuard);
   const routePaths = noteRoutePaths(fastify);
 
   await fastify.register(configPlugin, { config: options.config });
@@ -93,7 +101,6 @@ async function buildFrontend(
     // Per client address (behind the ALB, set TRUST_PROXY so it is the caller's); an upgrade may have none.
     keyGenerator: (request) => request.ip ?? 'unknown',
   });
-  await fastify.register(websocket, { options: { maxPayload: WEBSOCKET_MAX_PAYLOAD_BYTES } });
   await fastify.register(swagger, {
     openapi: {
       info: {
@@ -135,6 +142,13 @@ function refuseUnroutableUrl(
           message: 'The URL could not be read',
           field: 'path',
         });
+  // No hook runs before this answer, @fastify/websocket's neither: the socket of a handshake refused here is
+  // destroyed once the answer is out, as that plugin's onResponse hook does for the others. (A request that
+  // merely names an Upgrade, not handed over as one, loses its keep-alive: harmless after a refusal.)
+  if (request.headers.upgrade !== undefined) {
+    const socket = reply.raw.socket;
+    reply.raw.once('finish', () => socket?.destroy());
+  }
   return answerRefusal(refusal, request, reply);
 }
 

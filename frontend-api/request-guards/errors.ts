@@ -4,7 +4,7 @@
  */
 
 export interface RequestRefusal {
-  readonly statusCode: 400 | 405 | 415;
+  readonly statusCode: 400 | 404 | 405 | 415;
   /** Machine-readable, snake_case, e.g. `card_data_refused`. */
   readonly code: string;
   /** Safe to show and to log: it never quotes what the client sent. */
