@@ -73,7 +73,13 @@ describe('the data migrations', () => {
     const { applied } = await migrate({ client: db.client, ...db.target });
 
     // Assess
-    expect(applied).toEqual(['0003_charge_outcomes', '0004_idempotency_keys_hashed', '0005_service_roles']);
+    expect(applied).toEqual([
+      '0003_charge_outcomes',
+      '0004_idempotency_keys_hashed',
+      '0005_service_roles',
+      '0006_follow_ups',
+      '0007_reconciliation',
+    ]);
     expect(
       await rowsOf(
         "SELECT payment_id, status, decline_reason, charge_error, array_to_string(appended_events, ',') FROM payments ORDER BY payment_id",

@@ -75,14 +75,19 @@ describe('migrate', () => {
       '0003_charge_outcomes',
       '0004_idempotency_keys_hashed',
       '0005_service_roles',
+      '0006_follow_ups',
+      '0007_reconciliation',
     ]);
-    expect(first.versions).toEqual([1, 2, 3, 4, 5]);
-    expect(second.versions).toEqual([1, 2, 3, 4, 5]);
+    expect(first.versions).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(second.versions).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await tables()).toEqual([
+      'decisions',
+      'follow_ups',
       'idempotency_records',
       'payment_event_log',
       'payment_events',
       'payments',
+      'reconciliation_findings',
       'schema_migrations',
       'vends',
     ]);

@@ -29,3 +29,19 @@ export class PaymentChargeConflictError extends PaymentsDatabaseError {
     this.name = 'PaymentChargeConflict';
   }
 }
+
+/**
+ * The payment is not open for what was asked: a follow-up for a payment whose vend did not fail, a refund or a
+ * UTRN recorded by hand for one that is not vend_failed (already vended, refunded, or never charged).
+ */
+export class PaymentNotOpenError extends PaymentsDatabaseError {
+  readonly paymentId: string;
+  readonly status: string;
+
+  constructor(paymentId: string, status: string) {
+    super(`payment ${paymentId} is ${status}: not open for this decision`);
+    this.name = 'PaymentNotOpen';
+    this.paymentId = paymentId;
+    this.status = status;
+  }
+}

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataApi } from './data-api.ts';
 import { migrate } from './migrate.ts';
-import { PaymentChargeConflictError, PaymentNotFoundError } from './payments-errors.ts';
+import { PaymentChargeConflictError, PaymentNotFoundError, PaymentNotOpenError } from './payments-errors.ts';
 import { DataApiPaymentsRepository, type PaymentsRepository } from './payments-repository.ts';
 import { type DataApiForTests, startDataApi } from './testing/data-api.ts';
 import { InMemoryPaymentsRepository } from './testing/in-memory-payments-repository.ts';
@@ -81,6 +81,7 @@ describe.each(implementations)('the payments repository %s', (_name, repository)
       gatewayChargeId: null,
       declineReason: null,
       chargeError: null,
+      refundId: null,
     });
     expect(await payments.findPayment('pay_other')).toBeUndefined();
     expect((await payments.eventsAfterSeq(paymentId, 0)).map((event) => [event.seq, event.type])).toEqual([
@@ -235,6 +236,123 @@ describe.each(implementations)('the payments repository %s', (_name, repository)
     // Assess
     expect([failed, again, left]).toEqual(['vend_failed', 'vend_failed', 'vended']);
     expect(missing).toBeInstanceOf(PaymentNotFoundError);
+  });
+
+  async function vendFailed(): Promise<string> {
+    const paymentId = await charged();
+    await payments.recordVendFailed(paymentId);
+    return paymentId;
+  }
+
+  const openRequest = (paymentId: string, taskToken = `token-${paymentId}`, deadlineSeconds = 3600) => ({
+    paymentId,
+    taskToken,
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:PaymentToVend:${paymentId}`,
+    deadlineSeconds,
+  });
+
+  const refundDecision = (decisionId: string) => ({
+    decisionId,
+    action: 'refund' as const,
+    operator: 'ops@example.com',
+    reason: 'the customer asked for their money back',
+    decidedAt: '2026-12-02T12:00:00.000Z',
+  });
+
+  it('opens a follow-up for a payment whose vend failed; a retried open changes nothing, a missed deadline escalates', async () => {
+    // Prepare
+    const paymentId = await vendFailed();
+
+    // Act
+    const opened = await payments.openFollowUp(openRequest(paymentId));
+    const retried = await payments.openFollowUp(openRequest(paymentId));
+    await payments.openFollowUp(openRequest(paymentId, 'token-soon', 0));
+    const escalated = await payments.openFollowUp(openRequest(paymentId, 'token-after-deadline'));
+
+    // Assess
+    expect(opened).toMatchObject({ reason: 'vend_failed', escalations: 0 });
+    expect(retried).toEqual(opened);
+    expect(escalated).toMatchObject({ reason: 'vend_failed', escalations: 1 });
+  });
+
+  it('refuses to open a follow-up for a payment that is not open for a decision', async () => {
+    // Prepare
+    const paymentId = await charged();
+
+    // Act
+    const failure = await payments.openFollowUp(openRequest(paymentId)).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentNotOpenError);
+  });
+
+  it('records a decision once, closing the follow-up; the next open starts afresh', async () => {
+    // Prepare
+    const paymentId = await vendFailed();
+    await payments.openFollowUp(openRequest(paymentId, 'token-1', 0));
+    await payments.openFollowUp(openRequest(paymentId, 'token-2', 0));
+
+    // Act
+    const first = await payments.recordDecision(paymentId, refundDecision(`d-${paymentId}`));
+    const again = await payments.recordDecision(paymentId, refundDecision(`d-${paymentId}`));
+    const reopened = await payments.openFollowUp(openRequest(paymentId, 'token-3'));
+
+    // Assess
+    expect([first, again]).toEqual([
+      { recorded: 'recorded', revends: 0 },
+      { recorded: 'already-recorded', revends: 0 },
+    ]);
+    expect(reopened.escalations).toBe(0);
+  });
+
+  it('records a refund with the status refunded, once; only a payment whose vend failed is refunded', async () => {
+    // Prepare
+    const paymentId = await vendFailed();
+    const stillCharged = await charged();
+
+    // Act
+    await payments.recordRefunded(paymentId, `re_${paymentId}`);
+    await payments.recordRefunded(paymentId, `re_${paymentId}`);
+    const other = await payments.recordRefunded(paymentId, 're_other').catch((error: unknown) => error);
+    const notFailed = await payments.recordRefunded(stillCharged, 're_x').catch((error: unknown) => error);
+
+    // Assess
+    expect(await payments.findPayment(paymentId)).toMatchObject({
+      status: 'refunded',
+      refundId: `re_${paymentId}`,
+    });
+    expect(other).toBeInstanceOf(PaymentNotOpenError);
+    expect(notFailed).toBeInstanceOf(PaymentNotOpenError);
+    expect(await statusOf(stillCharged)).toBe('charged');
+  });
+
+  it('records a UTRN given by hand as the vend, once; a payment whose vend did not fail is refused', async () => {
+    // Prepare
+    const paymentId = await vendFailed();
+    const vended = await charged();
+    await payments.recordVendAttempt({
+      paymentId: vended,
+      attempt: 1,
+      transactionId: vended,
+      outcome: 'vended',
+      utrn: `1${String(count).padStart(19, '0')}`,
+    });
+    const utrn = `2${String(count).padStart(19, '0')}`;
+
+    // Act
+    await payments.recordUtrnByHand(paymentId, paymentId, utrn);
+    await payments.recordUtrnByHand(paymentId, paymentId, utrn);
+    const another = await payments
+      .recordUtrnByHand(paymentId, paymentId, `3${utrn.slice(1)}`)
+      .catch((e: unknown) => e);
+    const notFailed = await payments
+      .recordUtrnByHand(vended, vended, `4${utrn.slice(1)}`)
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(await statusOf(paymentId)).toBe('vended');
+    expect(another).toBeInstanceOf(PaymentNotOpenError);
+    expect(notFailed).toBeInstanceOf(PaymentNotOpenError);
   });
 
   it('appends each customer event once (vend_retrying once per attempt), in seq order, moving no status', async () => {

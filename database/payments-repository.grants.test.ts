@@ -22,9 +22,21 @@ type Method = keyof PaymentsRepository;
 /** What each service's code is given (payments-repository.ts's narrow interfaces). */
 const OWN_METHODS = {
   frontEnd: ['acceptPayment', 'findPayment', 'eventsAfterSeq', 'eventsAfterId', 'lastEventId'],
-  charge: ['findPayment', 'recordCharged', 'recordChargeDeclined', 'recordChargeUnconfirmed'],
+  charge: [
+    'findPayment',
+    'recordCharged',
+    'recordChargeDeclined',
+    'recordChargeUnconfirmed',
+    'recordRefunded',
+  ],
   notify: ['appendEvent'],
-  meterVending: ['recordVendAttempt', 'recordVendFailed', 'appendEvent'],
+  meterVending: ['recordVendAttempt', 'recordVendFailed', 'appendEvent', 'recordUtrnByHand'],
+  followUp: ['findPayment', 'openFollowUp', 'recordDecision'],
+  // The console's own queries are database/operator-views.ts's; it writes nothing here.
+  console: [],
+  // The reconciliation task runs none of the payments repository: its statements are database/reconciliation.ts's,
+  // held to its grants by reconciliation.test.ts.
+  reconcile: [],
 } as const satisfies Record<ServiceRoleKey, readonly Method[]>;
 
 /** Methods a role can run besides its own, because their statements need no grant beyond its own statements'. */
@@ -37,6 +49,11 @@ const ALSO_PERMITTED: Record<ServiceRoleKey, readonly Method[]> = {
   notify: ['eventsAfterSeq', 'eventsAfterId', 'lastEventId'],
   // recordVendFailed reads the payment when it moves nothing (FIND_PAYMENT_SQL); appending reads the log.
   meterVending: ['findPayment', 'eventsAfterSeq', 'eventsAfterId', 'lastEventId'],
+  followUp: [],
+  // It reads payments and their events (not the event log's position, which only tailers need).
+  console: ['findPayment', 'eventsAfterSeq', 'eventsAfterId'],
+  // It reads only a payment's charge columns (not its status token hash, meter or events) and writes no payment.
+  reconcile: [],
 };
 
 const ALL_METHODS: readonly Method[] = [
@@ -51,6 +68,10 @@ const ALL_METHODS: readonly Method[] = [
   'recordVendAttempt',
   'recordVendFailed',
   'appendEvent',
+  'openFollowUp',
+  'recordDecision',
+  'recordRefunded',
+  'recordUtrnByHand',
 ];
 
 const PERMISSION_DENIED = /^ERROR: permission denied for table [a-z_]+; SQLState: 42501$/;
@@ -102,6 +123,25 @@ async function charged(): Promise<string> {
   return paymentId;
 }
 
+async function vendFailed(): Promise<string> {
+  const paymentId = await charged();
+  await master.recordVendFailed(paymentId);
+  return paymentId;
+}
+
+async function openForDecision(): Promise<string> {
+  const paymentId = await vendFailed();
+  await master.openFollowUp({
+    paymentId,
+    taskToken: `token-${paymentId}`,
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:PaymentToVend:${paymentId}`,
+    deadlineSeconds: 3600,
+  });
+  return paymentId;
+}
+
+const uniqueUtrn = () => String(10_000_000_000_000_000_000n + BigInt(paymentCount));
+
 /** One call of each method that succeeds when the role may run it, on a payment prepared for it. */
 const CALLS: Record<Method, (payments: PaymentsRepository) => Promise<unknown>> = {
   acceptPayment: async (payments) => payments.acceptPayment(acceptRequest(nextPaymentId())),
@@ -124,12 +164,39 @@ const CALLS: Record<Method, (payments: PaymentsRepository) => Promise<unknown>> 
       attempt: 1,
       transactionId: `tx_${paymentId}`,
       outcome: 'vended',
-      utrn: String(10_000_000_000_000_000_000n + BigInt(paymentCount)),
+      utrn: uniqueUtrn(),
     });
   },
   recordVendFailed: async (payments) => payments.recordVendFailed(await charged()),
   appendEvent: async (payments) =>
     payments.appendEvent({ paymentId: await charged(), type: 'charged', body: { amountPence: 2000 } }),
+  openFollowUp: async (payments) => {
+    const paymentId = await vendFailed();
+    return payments.openFollowUp({
+      paymentId,
+      taskToken: `token-${paymentId}`,
+      executionArn: `arn:aws:states:us-east-1:000000000000:execution:PaymentToVend:${paymentId}`,
+      deadlineSeconds: 3600,
+    });
+  },
+  recordDecision: async (payments) => {
+    const paymentId = await openForDecision();
+    return payments.recordDecision(paymentId, {
+      decisionId: `decision-${paymentId}`,
+      action: 'refund',
+      operator: 'ops@example.com',
+      reason: 'the customer asked for a refund',
+      decidedAt: new Date().toISOString(),
+    });
+  },
+  recordRefunded: async (payments) => {
+    const paymentId = await vendFailed();
+    return payments.recordRefunded(paymentId, `re_${paymentId}`);
+  },
+  recordUtrnByHand: async (payments) => {
+    const paymentId = await vendFailed();
+    return payments.recordUtrnByHand(paymentId, paymentId, uniqueUtrn());
+  },
 };
 
 describe.each(Object.keys(SERVICE_ROLES) as ServiceRoleKey[])("the %s's database role", (role) => {
@@ -274,7 +341,7 @@ describe('what no service may do', () => {
   });
 });
 
-describe('migration 0005 on a cluster whose roles already exist', () => {
+describe('migrations 0005 and 0006 on a cluster whose roles already exist', () => {
   let other: DataApiForTests;
 
   beforeAll(async () => {
@@ -305,11 +372,11 @@ describe('migration 0005 on a cluster whose roles already exist', () => {
       );
 
     // Assess
-    expect(applied).toEqual(['0005_service_roles']);
+    expect(applied).toEqual(['0005_service_roles', '0006_follow_ups', '0007_reconciliation']);
     expect(readVends?.message).toMatch(PERMISSION_DENIED);
     const { records } = await other.sql(
       "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'payments\\_%' AND NOT rolcanlogin",
     );
-    expect(records).toEqual([[{ longValue: 4 }]]);
+    expect(records).toEqual([[{ longValue: Object.keys(SERVICE_ROLES).length }]]);
   });
 });

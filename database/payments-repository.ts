@@ -19,11 +19,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ChargeResult } from '../workflow/contracts.ts';
+import type { ChargeResult, Decision, FollowUpReason } from '../workflow/contracts.ts';
 import type { DataApi } from './data-api.ts';
 import {
   PaymentChargeConflictError,
   PaymentNotFoundError,
+  PaymentNotOpenError,
   PaymentsDatabaseError,
 } from './payments-errors.ts';
 import { PAYMENT_STATUSES, type PaymentEventType, type PaymentStatus, type VendOutcome } from './schema.ts';
@@ -34,13 +35,18 @@ import {
   FIND_PAYMENT_SQL,
   IDEMPOTENCY_RECORD_SQL,
   LAST_EVENT_ID_SQL,
+  OPEN_FOLLOW_UP_SQL,
   PAYMENT_EVENTS_AFTER_ID_SQL,
   PAYMENT_EVENTS_AFTER_SEQ_SQL,
   RECORD_CHARGE_DECLINED_SQL,
   RECORD_CHARGE_UNCONFIRMED_SQL,
   RECORD_CHARGED_SQL,
+  RECORD_DECISION_SQL,
+  RECORD_REFUNDED_SQL,
+  RECORD_UTRN_BY_HAND_SQL,
   RECORD_VEND_ATTEMPT_SQL,
   RECORD_VEND_FAILED_SQL,
+  VENDED_UTRN_SQL,
 } from './statements.ts';
 
 /** How long a key's first response is replayed. */
@@ -56,6 +62,31 @@ export interface Payment {
   readonly declineReason: string | null;
   /** The error that left the charge unconfirmed. */
   readonly chargeError: string | null;
+  /** The gateway's refund, once an operator's decision refunded the payment. */
+  readonly refundId: string | null;
+}
+
+/** The AwaitDecision step opening a payment's follow-up. */
+export interface OpenFollowUpRequest {
+  readonly paymentId: string;
+  readonly taskToken: string;
+  readonly executionArn: string;
+  readonly deadlineSeconds: number;
+}
+
+/** A decision as RECORD_DECISION_SQL left it. */
+export interface RecordedDecision {
+  readonly recorded: 'recorded' | 'already-recorded';
+  /** The payment's re-vend decisions, this one included. */
+  readonly revends: number;
+}
+
+/** A payment's follow-up as OPEN_FOLLOW_UP_SQL left it. */
+export interface OpenedFollowUp {
+  readonly reason: FollowUpReason;
+  /** Deadlines missed so far in this round of waiting. */
+  readonly escalations: number;
+  readonly deadlineAt: string;
 }
 
 /** One event as the customer sees it: `{ seq, type, at, ...body }`. */
@@ -130,6 +161,17 @@ export interface PaymentsRepository {
   recordVendFailed(paymentId: string): Promise<PaymentStatus>;
   /** Appends a customer event once per (paymentId, type), per attempt for `vend_retrying`. */
   appendEvent(event: CustomerEvent): Promise<AppendedEvent>;
+  /** Opens (or re-opens) the follow-up of a payment waiting for a decision; PaymentNotOpen if it is not. */
+  openFollowUp(request: OpenFollowUpRequest): Promise<OpenedFollowUp>;
+  /**
+   * Records a decision in the audit trail and closes the follow-up; the same decision again records nothing.
+   * Answers whether it recorded, and how many re-vends the payment has had with this one.
+   */
+  recordDecision(paymentId: string, decision: Decision): Promise<RecordedDecision>;
+  /** A vend_failed payment was refunded; the same refund again is a no-op, anything else PaymentNotOpen. */
+  recordRefunded(paymentId: string, refundId: string): Promise<void>;
+  /** A UTRN given out of band ends a vend_failed payment as vended; the same UTRN again is a no-op. */
+  recordUtrnByHand(paymentId: string, transactionId: string, utrn: string): Promise<void>;
 }
 
 /** What the front-end reads and writes. */
@@ -140,10 +182,15 @@ export type FrontEndPayments = Pick<
 /** What the charge task records. */
 export type ChargeRecords = Pick<
   PaymentsRepository,
-  'findPayment' | 'recordCharged' | 'recordChargeDeclined' | 'recordChargeUnconfirmed'
+  'findPayment' | 'recordCharged' | 'recordChargeDeclined' | 'recordChargeUnconfirmed' | 'recordRefunded'
 >;
 /** What the meter-vending task records. */
-export type VendRecords = Pick<PaymentsRepository, 'recordVendAttempt' | 'recordVendFailed' | 'appendEvent'>;
+export type VendRecords = Pick<
+  PaymentsRepository,
+  'recordVendAttempt' | 'recordVendFailed' | 'appendEvent' | 'recordUtrnByHand'
+>;
+/** What the follow-up task records: a payment open for a decision, and the decision. */
+export type FollowUpRecords = Pick<PaymentsRepository, 'findPayment' | 'openFollowUp' | 'recordDecision'>;
 /** What the notify task writes. */
 export type CustomerEvents = Pick<PaymentsRepository, 'appendEvent'>;
 
@@ -156,6 +203,7 @@ const PaymentRowSchema = z.object({
   gateway_charge_id: z.string().nullable(),
   decline_reason: z.string().nullable(),
   charge_error: z.string().nullable(),
+  refund_id: z.string().nullable(),
 });
 const StatusRowSchema = z.object({ status: z.enum(PAYMENT_STATUSES) });
 const ChargeRowSchema = StatusRowSchema.extend({
@@ -223,6 +271,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
       gatewayChargeId: row.gateway_charge_id,
       declineReason: row.decline_reason,
       chargeError: row.charge_error,
+      refundId: row.refund_id,
     };
   }
 
@@ -309,6 +358,73 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     if (found?.exists !== true) throw new PaymentNotFoundError(paymentId);
     if (found.seq === null) throw new PaymentsDatabaseError(`appending ${type} to ${paymentId} wrote no row`);
     return { recorded: false, seq: found.seq };
+  }
+
+  async openFollowUp({
+    paymentId,
+    taskToken,
+    executionArn,
+    deadlineSeconds,
+  }: OpenFollowUpRequest): Promise<OpenedFollowUp> {
+    const [row] = await this.#db.query(
+      OPEN_FOLLOW_UP_SQL,
+      { paymentId, taskToken, executionArn, deadlineSeconds },
+      z.object({
+        reason: z.enum(['vend_failed', 'charge_unconfirmed']),
+        escalations: z.number().int(),
+        deadline_at: z.string(),
+      }),
+    );
+    if (row !== undefined) {
+      return { reason: row.reason, escalations: row.escalations, deadlineAt: isoOf(row.deadline_at) };
+    }
+    const payment = await this.#existing(paymentId);
+    throw new PaymentNotOpenError(paymentId, payment.status);
+  }
+
+  async recordDecision(paymentId: string, decision: Decision): Promise<RecordedDecision> {
+    const [row] = await this.#db.query(
+      RECORD_DECISION_SQL,
+      {
+        paymentId,
+        decisionId: decision.decisionId,
+        action: decision.action,
+        operator: decision.operator,
+        reason: decision.reason,
+        utrn: decision.utrn ?? null,
+        decidedAt: decision.decidedAt,
+      },
+      z.object({ recorded: z.number().int(), closed: z.number().int(), revends: z.number().int() }),
+    );
+    return {
+      recorded: row !== undefined && row.recorded > 0 ? 'recorded' : 'already-recorded',
+      revends: row?.revends ?? 0,
+    };
+  }
+
+  async recordRefunded(paymentId: string, refundId: string): Promise<void> {
+    const updated = await this.#db.query(RECORD_REFUNDED_SQL, { paymentId, refundId }, StatusRowSchema);
+    if (updated.length > 0) return;
+    const payment = await this.#existing(paymentId);
+    throw new PaymentNotOpenError(paymentId, payment.status);
+  }
+
+  async recordUtrnByHand(paymentId: string, transactionId: string, utrn: string): Promise<void> {
+    const [row] = await this.#db.query(
+      RECORD_UTRN_BY_HAND_SQL,
+      { paymentId, transactionId, utrn },
+      z.object({ recorded: z.number().int() }),
+    );
+    if (row !== undefined && row.recorded > 0) return;
+    const [payment] = await this.#db.query(
+      VENDED_UTRN_SQL,
+      { paymentId },
+      z.object({ status: z.enum(PAYMENT_STATUSES), utrn: z.string().nullable() }),
+    );
+    if (payment === undefined) throw new PaymentNotFoundError(paymentId);
+    // Recorded already by this same decision (a retried step).
+    if (payment.status === 'vended' && payment.utrn === utrn) return;
+    throw new PaymentNotOpenError(paymentId, payment.status);
   }
 
   async #existing(paymentId: string): Promise<Payment> {

@@ -47,11 +47,12 @@ async function insertPayment(overrides: Row = {}): Promise<string> {
     gatewayChargeId: `ch_pay_${payments}`,
     statusTokenHash: 'f'.repeat(64),
     chargeError: null,
+    refundId: null,
     ...overrides,
   };
   await db.sql(
-    `INSERT INTO payments (payment_id, meter_id, amount_pence, status, decline_reason, gateway_charge_id, status_token_hash, charge_error)
-     VALUES (:paymentId, :meterId, :amountPence, :status, :declineReason, :gatewayChargeId, :statusTokenHash, :chargeError)`,
+    `INSERT INTO payments (payment_id, meter_id, amount_pence, status, decline_reason, gateway_charge_id, status_token_hash, charge_error, refund_id)
+     VALUES (:paymentId, :meterId, :amountPence, :status, :declineReason, :gatewayChargeId, :statusTokenHash, :chargeError, :refundId)`,
     row,
   );
   return row.paymentId as string;
@@ -158,6 +159,7 @@ describe('the schema accepts what the payment flow writes', () => {
         : `ch_status_${status}`,
       declineReason: status === 'charge_declined' ? 'insufficient_funds' : null,
       chargeError: status === 'charge_unconfirmed' ? 'PaymentGatewayUnavailable' : null,
+      refundId: status === 'refunded' ? `re_status_${status}` : null,
     });
 
     // Assess
@@ -240,7 +242,7 @@ describe('the schema refuses bad data', () => {
     {
       what: 'an unknown status',
       constraint: 'payments_status_known',
-      write: () => insertPayment({ status: 'refunded', gatewayChargeId: 'ch_refunded' }),
+      write: () => insertPayment({ status: 'disputed', gatewayChargeId: 'ch_disputed' }),
     },
     {
       what: 'a declined payment without a reason',
@@ -331,7 +333,7 @@ describe('the schema refuses bad data', () => {
     {
       what: 'an event type the WebSocket contract does not have',
       constraint: 'payment_events_type_known',
-      write: async () => appendEvent(await insertPayment(), 'refunded'),
+      write: async () => appendEvent(await insertPayment(), 'disputed'),
     },
     {
       what: 'an event body that is not a JSON object',

@@ -1,6 +1,6 @@
 /**
  * The values the schema's CHECK constraints allow, for code that validates before it writes (the front-end's
- * request schema, the tasks' row types). The migrations hold the same lists (0003_charge_outcomes.sql the latest); schema.test.ts
+ * request schema, the tasks' row types). The migrations hold the same lists (0006_follow_ups.sql the latest); schema.test.ts
  * checks that the two agree.
  */
 import { NOTIFICATION_TYPES } from '../workflow/contracts.ts';
@@ -10,8 +10,9 @@ export const TOP_UP_LIMITS_PENCE = { min: 1000, max: 17500 } as const;
 
 /**
  * payments.status, in the order a payment can reach them. Each is a fact, moved by the task that learns it in
- * the same statement that records it: the charge task (charged, charge_declined, charge_unconfirmed) and the
- * meter-vending task (vended, vend_failed). `charge_unconfirmed` may later become `charged` or `charge_declined`
+ * the same statement that records it: the charge task (charged, charge_declined, charge_unconfirmed, and
+ * refunded on an operator's decision) and the meter-vending task (vended, vend_failed; vended also for a UTRN
+ * an operator recorded by hand). `charge_unconfirmed` may later become `charged` or `charge_declined`
  * when the gateway is reconciled.
  */
 export const PAYMENT_STATUSES = [
@@ -21,6 +22,7 @@ export const PAYMENT_STATUSES = [
   'charge_unconfirmed',
   'vended',
   'vend_failed',
+  'refunded',
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 

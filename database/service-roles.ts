@@ -16,12 +16,20 @@ import { z } from 'zod';
 import type { DataApi } from './data-api.ts';
 import { ServiceLoginError } from './errors.ts';
 
-/** Each service's database role; the same names are in migrations/0005_service_roles.sql. */
+/**
+ * Each service's database role; the same names are in migrations/0005_service_roles.sql, 0006_follow_ups.sql and
+ * 0007_reconciliation.sql.
+ */
 export const SERVICE_ROLES = {
   frontEnd: 'payments_front_end',
   charge: 'payments_charge',
   notify: 'payments_notify',
   meterVending: 'payments_meter_vending',
+  followUp: 'payments_follow_up',
+  /** The operator console: reads payments, follow-ups and the audit trail; writes nothing. */
+  console: 'payments_console',
+  /** The reconciliation task: reads payments' charges and follow-ups, records findings (0007_reconciliation.sql). */
+  reconcile: 'payments_reconcile',
 } as const;
 
 export type ServiceRoleKey = keyof typeof SERVICE_ROLES;

@@ -95,6 +95,8 @@ describe('loadMigrations', () => {
       [3, 'charge_outcomes'],
       [4, 'idempotency_keys_hashed'],
       [5, 'service_roles'],
+      [6, 'follow_ups'],
+      [7, 'reconciliation'],
     ]);
     for (const statement of migrations.flatMap((migration) => migration.statements)) {
       expect(statement.replace(/'[^']*'/g, "''").replace(/::/g, '')).not.toMatch(/:[A-Za-z_]/);

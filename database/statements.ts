@@ -122,7 +122,7 @@ export const LAST_EVENT_ID_SQL = `SELECT last_id FROM payment_event_log WHERE si
 
 /** One payment. Parameters: paymentId. Columns: those of PaymentRowSchema (payments-repository.ts). */
 export const FIND_PAYMENT_SQL = `SELECT payment_id, meter_id, amount_pence, status, status_token_hash,
-  gateway_charge_id, decline_reason, charge_error
+  gateway_charge_id, decline_reason, charge_error, refund_id
 FROM payments WHERE payment_id = :paymentId`;
 
 /**
@@ -201,3 +201,90 @@ SELECT (SELECT count(*) FROM attempt) AS recorded, (SELECT status FROM payment) 
 export const RECORD_VEND_FAILED_SQL = `UPDATE payments SET status = 'vend_failed', updated_at = now()
 WHERE payment_id = :paymentId AND status = 'charged'
 RETURNING status`;
+
+/**
+ * The execution waits for an operator's decision on a payment whose vend failed or whose charge is unconfirmed:
+ * opens the payment's follow-up with the waiting step's token and a deadline, in one statement. A follow-up
+ * that was closed (a re-vend that failed again) opens afresh; one still open gets the new token, and counts an
+ * escalation when its deadline had passed (the machine pages on-call again and waits anew). The same token
+ * again (a retried step) changes nothing. No row when the payment is not open for a decision.
+ * Parameters: paymentId, taskToken, executionArn, deadlineSeconds (longValue).
+ * Columns: reason, escalations, deadline_at.
+ */
+export const OPEN_FOLLOW_UP_SQL = `INSERT INTO follow_ups AS follow_up
+  (payment_id, reason, task_token, execution_arn, opened_at, deadline_at, escalations, closed_at)
+SELECT payment_id, status, :taskToken, :executionArn, now(),
+  now() + CAST(:deadlineSeconds AS integer) * interval '1 second', 0, NULL
+FROM payments WHERE payment_id = :paymentId AND status IN ('vend_failed', 'charge_unconfirmed')
+ON CONFLICT (payment_id) DO UPDATE SET
+  reason = excluded.reason,
+  task_token = excluded.task_token,
+  execution_arn = excluded.execution_arn,
+  opened_at = CASE WHEN follow_up.closed_at IS NULL THEN follow_up.opened_at ELSE excluded.opened_at END,
+  deadline_at = CASE WHEN follow_up.task_token = excluded.task_token THEN follow_up.deadline_at
+    ELSE excluded.deadline_at END,
+  escalations = CASE
+    WHEN follow_up.closed_at IS NOT NULL THEN 0
+    WHEN follow_up.task_token <> excluded.task_token AND follow_up.deadline_at <= now()
+      THEN follow_up.escalations + 1
+    ELSE follow_up.escalations END,
+  closed_at = NULL
+RETURNING reason, escalations, deadline_at`;
+
+/**
+ * An operator's decision reached the execution: records it in the audit trail and closes the payment's
+ * follow-up, in one statement. The same decision again (a retried step) records nothing. Counts the payment's
+ * re-vend decisions, this one included (the statement's own insert is not yet visible to its SELECTs, so it
+ * is added in). Parameters: decisionId, paymentId, action, operator, reason, utrn (null unless record_utrn),
+ * decidedAt. Columns: recorded (0 or 1), closed (0 or 1), revends.
+ */
+export const RECORD_DECISION_SQL = `WITH decision AS (
+  INSERT INTO decisions (decision_id, payment_id, action, operator, reason, utrn, decided_at)
+  VALUES (:decisionId, :paymentId, :action, :operator, :reason, :utrn, CAST(:decidedAt AS timestamptz))
+  ON CONFLICT (decision_id) DO NOTHING
+  RETURNING payment_id
+), closed AS (
+  UPDATE follow_ups SET task_token = NULL, closed_at = now()
+  FROM decision
+  WHERE follow_ups.payment_id = decision.payment_id AND follow_ups.closed_at IS NULL
+  RETURNING follow_ups.payment_id
+)
+SELECT (SELECT count(*) FROM decision) AS recorded, (SELECT count(*) FROM closed) AS closed,
+  (SELECT count(*) FROM decisions WHERE payment_id = :paymentId AND action = 'revend')
+    + (SELECT count(*) FROM decision WHERE CAST(:action AS text) = 'revend') AS revends`;
+
+/**
+ * The charge task refunded a payment whose vend failed (an operator's decision): records the gateway's refund
+ * id with the status `refunded`. The same refund again changes nothing; no row when the payment is missing, not
+ * vend_failed, or holds another refund.
+ * Parameters: paymentId, refundId. Columns: status.
+ */
+export const RECORD_REFUNDED_SQL = `UPDATE payments SET status = 'refunded', refund_id = :refundId, updated_at = now()
+WHERE payment_id = :paymentId
+  AND (status = 'vend_failed' OR (status = 'refunded' AND refund_id = :refundId))
+RETURNING status`;
+
+/**
+ * A UTRN the vendor gave an operator out of band, for a payment whose vend failed: recorded as a vend made by
+ * hand (the next attempt number, under the payment's transaction id) with the status `vended`, in one
+ * statement. No row recorded when the payment is not vend_failed (read VENDED_UTRN_SQL to tell a repeat from
+ * a conflict). Parameters: paymentId, transactionId, utrn. Columns: recorded (0 or 1).
+ */
+export const RECORD_UTRN_BY_HAND_SQL = `WITH attempt AS (
+  INSERT INTO vends (payment_id, attempt, transaction_id, outcome, utrn, recorded_by_hand)
+  SELECT payment_id,
+    coalesce((SELECT max(attempt) FROM vends WHERE payment_id = :paymentId), 0) + 1,
+    :transactionId, 'vended', :utrn, true
+  FROM payments WHERE payment_id = :paymentId AND status = 'vend_failed'
+  RETURNING payment_id
+), payment AS (
+  UPDATE payments SET status = 'vended', updated_at = now()
+  FROM attempt WHERE payments.payment_id = attempt.payment_id
+  RETURNING payments.status
+)
+SELECT (SELECT count(*) FROM payment) AS recorded`;
+
+/** A payment's status and the UTRN it was vended with, if any. Parameters: paymentId. Columns: status, utrn. */
+export const VENDED_UTRN_SQL = `SELECT status,
+  (SELECT utrn FROM vends WHERE payment_id = :paymentId AND outcome = 'vended') AS utrn
+FROM payments WHERE payment_id = :paymentId`;

@@ -1,9 +1,11 @@
 /**
- * The operator console: pages and a JSON API (documented at `/docs`) over Step Functions and SQS, reached only
- * through the AWS SDK clients, so the same console reads the embedded AWS and a real account. Built here,
- * never listened on (server.ts and system/main.ts listen; tests use inject()).
+ * The operator console: pages and a JSON API (documented at `/docs`) over Step Functions, SQS, SNS and the
+ * payments database (the RDS Data API, as the console's read-only role), reached only through the AWS SDK
+ * clients, so the same console reads the embedded AWS and a real account. Built here, never listened on
+ * (server.ts and system/main.ts listen; tests use inject()).
  *
- * Read-only unless `actionsEnabled`: stop and redrive answer 403 without it, and their buttons are not shown.
+ * Read-only unless `actionsEnabled`: stop, redrive, decisions on payments and dead-letter redrives answer 403
+ * without it, and their buttons are not shown.
  *
  * @example
  * const app = await buildOpsConsole({ config: { awsEndpointUrl: 'http://127.0.0.1:4566' } });
@@ -37,12 +39,15 @@ import { sendPage } from './pages/respond.ts';
 import { opsAwsClientsPlugin } from './plugins/aws-clients.ts';
 import { loopbackGuard } from './plugins/loopback-guard.ts';
 import { opsServicesPlugin } from './plugins/services.ts';
+import alertsRoutes from './routes/alerts/index.ts';
 import executionsRoutes from './routes/executions/index.ts';
+import followUpRoutes from './routes/follow-up/index.ts';
 import homeRoutes from './routes/home/index.ts';
+import paymentsRoutes from './routes/payments/index.ts';
 import queuesRoutes from './routes/queues/index.ts';
 import stateMachinesRoutes from './routes/state-machines/index.ts';
 
-/** The only bodies are a stop's optional error and cause. */
+/** The only bodies are a stop's optional error and cause, and a decision (its reason is at most 1000 characters). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface OpsConsoleOptions {
@@ -92,7 +97,7 @@ async function buildConsole(
       info: {
         title: 'Payment-to-vend operator console',
         description:
-          'Executions of the state machines (PaymentToVend and any other) with the real reasons they failed, each execution in full, and stop and redrive when the console runs with --enable-actions.',
+          'Executions of the state machines (PaymentToVend and any other) with the real reasons they failed, each execution in full; payments (searched by id, meter or status), each with its timeline, vend attempts, follow-up, audit trail, queue messages and alerts; what needs following up (open payments, the follow-up and dead-letter queues); the on-call alerts. Stop and redrive executions, decisions on open payments (re-vend, record a UTRN, refund, recheck a charge) and dead-letter redrives when the console runs with --enable-actions.',
         version: '1.0.0',
       },
     },
@@ -110,7 +115,9 @@ async function buildConsole(
   await fastify.register(stateMachinesRoutes);
   await fastify.register(executionsRoutes);
   await fastify.register(queuesRoutes);
-  // Payments, decisions and follow-up actions (issue #11) register here, each a folder under routes/.
+  await fastify.register(paymentsRoutes);
+  await fastify.register(followUpRoutes);
+  await fastify.register(alertsRoutes);
 }
 
 interface Answer extends AwsErrorAnswer {

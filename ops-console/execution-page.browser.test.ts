@@ -2,7 +2,8 @@
  * The console's pages in headless Chromium (playwright-core), against the whole system in this process. What
  * an operator sees: an execution followed live until the flaky vendor's Vend is marked retried ×2 on the graph
  * with the path taken coloured, a state's details on selecting it (by mouse or keyboard), the list's reasons
- * and search, and the stop and redrive buttons working from the page.
+ * (a payment waiting for a decision, with why and a link to decide) and search, and the stop and redrive
+ * buttons working from the page.
  *
  * Screenshots go to OPS_CONSOLE_SCREENSHOTS (a folder), or the system's temporary folder.
  * Skipped when no Chromium is installed (`apt-get install chromium`, or set CHROMIUM_PATH).
@@ -153,13 +154,13 @@ describe.skipIf(!CHROMIUM)(title, () => {
   );
 
   it(
-    'lists executions with the real reason each failed, and finds one by its payment id',
+    'lists executions with the real reason each failed or waits for a decision, and finds one by its payment id',
     async () => {
-      // Prepare
+      // Prepare: a rejected vend waits for an operator's decision; a declined charge ends.
       const rejected = await env.pay({ meterId: METERS.notForThisDevice });
       const declined = await env.pay({ meterId: METERS.vends, paymentToken: CARDS.declined });
       await Promise.all([
-        env.waitUntilFinished(rejected.executionArn),
+        env.waitUntilAwaitingDecision(rejected.executionArn),
         env.waitUntilFinished(declined.executionArn),
       ]);
       const { page, complaints } = await openTab();
@@ -167,30 +168,54 @@ describe.skipIf(!CHROMIUM)(title, () => {
       // Act
       await page.goto(`${baseUrl(readOnly)}/`);
       await page.getByRole('link', { name: 'PaymentToVend', exact: true }).click();
-      await page
-        .getByRole('navigation', { name: 'Executions by status' })
-        .getByRole('link', { name: 'Failed' })
-        .click();
+      const byStatus = page.getByRole('navigation', { name: 'Executions by status' });
+      await byStatus.getByRole('link', { name: 'Running' }).click();
 
-      // Assess
+      // Assess: the open payment, with why it is open and a link to decide on it.
       const rows = page.locator('table.executions tbody tr');
       const rejectedRow = rows.filter({ hasText: rejected.paymentId });
+      await rejectedRow.waitFor();
       expect(await textOf(rejectedRow)).toContain('VendRejected: NOT_FOR_THIS_DEVICE');
-      expect(await textOf(rejectedRow)).toContain('Vend failed: paid, not credited');
+      expect(await textOf(rejectedRow)).toContain('Waiting for an operator decision');
+      expect(
+        await rejectedRow
+          .getByRole('link', { name: `decide on payment ${rejected.paymentId}` })
+          .getAttribute('href'),
+      ).toBe(`/payments/${rejected.paymentId}`);
+      await page.screenshot({ path: join(SCREENSHOTS, 'executions-awaiting-decision.png'), fullPage: true });
+
+      // Act
+      await byStatus.getByRole('link', { name: 'Failed' }).click();
+
+      // Assess
+      await rows.filter({ hasText: declined.paymentId }).waitFor();
       expect(await textOf(rows.filter({ hasText: declined.paymentId }))).toContain('Card declined');
+      expect(await rows.filter({ hasText: rejected.paymentId }).count()).toBe(0);
       await page.screenshot({ path: join(SCREENSHOTS, 'executions-failed.png'), fullPage: true });
 
       // Act: search by the payment id, and open it.
       await page.getByLabel('Status', { exact: true }).selectOption('');
-      await page.getByLabel('Name (payment id)').fill(declined.paymentId);
+      await page.getByLabel('Name (payment id)').fill(rejected.paymentId);
       await page.getByRole('button', { name: 'Search' }).click();
 
       // Assess
-      expect(await rows.count()).toBe(1);
-      await rows.getByRole('link', { name: declined.paymentId }).click();
-      await page.getByRole('heading', { level: 1, name: declined.paymentId }).waitFor();
-      expect(await textOf(page.locator('#facts'))).toContain('generic_decline');
-      expect(await node(page, 'ChargeDeclined').getAttribute('data-status')).toBe('failed');
+      await expect.poll(() => rows.count()).toBe(1);
+      await rows.getByRole('link', { name: rejected.paymentId, exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: rejected.paymentId }).waitFor();
+      const facts = await textOf(page.locator('#facts'));
+      expect(facts).toContain('VendRejected');
+      expect(facts).toContain('NOT_FOR_THIS_DEVICE');
+      expect(facts).toMatch(/Now in\s+AwaitDecision/i);
+      expect(await page.locator('#facts a[data-payment-link]').getAttribute('href')).toBe(
+        `/payments/${rejected.paymentId}`,
+      );
+      expect(await node(page, 'Vend').getAttribute('data-status')).toBe('caught');
+      expect(await node(page, 'AwaitDecision').getAttribute('data-status')).toBe('running');
+      expect(
+        await page
+          .locator('#graph .edge.taken[data-from="NotifyCustomerVendFailed"][data-to="AwaitDecision"]')
+          .count(),
+      ).toBe(1);
       expect(complaints).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -2,8 +2,9 @@
  * The operator console's API against the whole system in this process: payments made through the front-end
  * run the real PaymentToVend machine on the embedded AWS (with short retries), and the console reads them
  * through the AWS SDK as it would read a real account. What an operator relies on: the real reason each
- * execution failed, telling declines from failed vends, finding an execution by its payment id or start time,
- * each state's story, and stop and redrive only when allowed.
+ * execution failed or waits for a decision (a failed vend or an unconfirmed charge keeps its payment open in
+ * AwaitDecision), telling declines from what needs an operator, finding an execution by its payment id or start
+ * time, each state's story, and stop and redrive only when allowed.
  */
 import {
   CreateStateMachineCommand,
@@ -31,25 +32,33 @@ let flaky: Payment;
 let vendorDown: Payment;
 let rejected: Payment;
 let declined: Payment;
-/** Failed, to be redriven (the others keep their first outcome for the tests that read them). */
+/** The gateway never answered: the charge is unconfirmed. */
+let unconfirmed: Payment;
+/** Declined, to be redriven (the others keep their first outcome for the tests that read them). */
 let toRedrive: Payment;
+/** Waiting for a decision, to be stopped and redriven. */
+let toStop: Payment;
 let stateMachineArn: string;
 
 beforeAll(async () => {
   env = await startConsoleSystem();
   stateMachineArn = env.system.stateMachineArn;
-  [flaky, vendorDown, rejected, declined, toRedrive] = await Promise.all([
+  [flaky, vendorDown, rejected, declined, unconfirmed, toRedrive, toStop] = await Promise.all([
     env.pay({ meterId: METERS.flaky }),
     env.pay({ meterId: METERS.vendorDown }),
     env.pay({ meterId: METERS.notForThisDevice }),
     env.pay({ meterId: METERS.vends, paymentToken: CARDS.declined }),
+    env.pay({ meterId: METERS.vends, paymentToken: CARDS.gatewayDown }),
+    env.pay({ meterId: METERS.vends, paymentToken: CARDS.declined }),
     env.pay({ meterId: METERS.notForThisDevice }),
   ]);
-  await Promise.all(
-    [flaky, vendorDown, rejected, declined, toRedrive].map((payment) =>
-      env.waitUntilFinished(payment.executionArn),
+  // A failed vend and an unconfirmed charge do not end: their executions wait for an operator's decision.
+  await Promise.all([
+    ...[flaky, declined, toRedrive].map((payment) => env.waitUntilFinished(payment.executionArn)),
+    ...[vendorDown, rejected, unconfirmed, toStop].map((payment) =>
+      env.waitUntilAwaitingDecision(payment.executionArn),
     ),
-  );
+  ]);
   readOnly = await env.buildConsole();
   acting = await env.buildConsole({ actionsEnabled: true });
 }, SETUP_TIMEOUT_MS);
@@ -94,30 +103,48 @@ describe('the executions list', () => {
     );
   });
 
-  it('gives each failed execution the error and cause of the step that failed, and tells declines from failed vends', async () => {
+  it('shows a payment open for a decision as awaiting one, with the failure that led there as its reason', async () => {
+    // Act
+    const running = await list({ status: 'RUNNING', limit: '100' });
+
+    // Assess: a vendor that stayed down, a meter that refused, a charge the gateway never confirmed.
+    expect(rowOf(running, vendorDown)).toMatchObject({
+      status: 'RUNNING',
+      outcome: 'awaiting_decision',
+      failure: { error: 'VendorUnavailable', stateName: 'Vend', eventType: 'TaskFailed' },
+      declineReason: null,
+      stopDate: null,
+    });
+    expect(rowOf(running, vendorDown)?.reason).toMatch(/^VendorUnavailable: .*503/);
+    expect(rowOf(running, rejected)).toMatchObject({
+      outcome: 'awaiting_decision',
+      reason: 'VendRejected: NOT_FOR_THIS_DEVICE',
+      failure: { error: 'VendRejected', cause: 'NOT_FOR_THIS_DEVICE', stateName: 'Vend' },
+    });
+    expect(rowOf(running, unconfirmed)).toMatchObject({
+      outcome: 'awaiting_decision',
+      failure: { error: 'PaymentGatewayUnavailable', stateName: 'Charge' },
+    });
+    // The charge Lambda's own message, not its JSON error envelope.
+    expect(rowOf(running, unconfirmed)?.reason).toMatch(/^PaymentGatewayUnavailable: [^{]/);
+    expect(rowOf(running, unconfirmed)?.reason).not.toContain('errorType');
+    // None of them failed: they wait.
+    const failed = await list({ status: 'FAILED', limit: '100' });
+    for (const payment of [vendorDown, rejected, unconfirmed]) expect(rowOf(failed, payment)).toBeUndefined();
+  });
+
+  it('gives a failed execution the error and cause that ended it, and tells a decline from what needs an operator', async () => {
     // Act
     const failed = await list({ status: 'FAILED', limit: '100' });
 
     // Assess
-    expect(rowOf(failed, vendorDown)).toMatchObject({
-      status: 'FAILED',
-      outcome: 'vend_failed',
-      failure: { error: 'VendorUnavailable', stateName: 'Vend', eventType: 'TaskFailed' },
-      declineReason: null,
-    });
-    expect(rowOf(failed, vendorDown)?.reason).toMatch(/^VendorUnavailable: .*503/);
-    expect(rowOf(failed, rejected)).toMatchObject({
-      outcome: 'vend_failed',
-      reason: 'VendRejected: NOT_FOR_THIS_DEVICE',
-      failure: { error: 'VendRejected', cause: 'NOT_FOR_THIS_DEVICE', stateName: 'Vend' },
-    });
     expect(rowOf(failed, declined)).toMatchObject({
+      status: 'FAILED',
       outcome: 'charge_declined',
       declineReason: 'generic_decline',
       reason: 'generic_decline',
     });
-    // Not the Fail states' fixed sentences.
-    expect(failed.executions.map((row) => row.reason).join('\n')).not.toContain('on-call was alerted');
+    expect(failed.executions.every((row) => row.outcome === 'charge_declined')).toBe(true);
     expect(rowOf(failed, flaky)).toBeUndefined();
 
     const succeeded = await list({ status: 'SUCCEEDED', limit: '100' });
@@ -238,16 +265,22 @@ describe('one execution', () => {
     expect(JSON.stringify({ execution, states, history })).not.toContain(CARDS.visa);
   });
 
-  it('shows the rejected vend as caught, the Fail state as failed, and keeps the Fail state’s own sentence apart', async () => {
+  it('shows the rejected vend as caught, the customer told, and the execution waiting in AwaitDecision, linked to its payment', async () => {
     // Act
-    const { execution, states } = await detail(readOnly, rejected.executionArn);
+    const { execution, states, transitions } = await detail(readOnly, rejected.executionArn);
+    const page = await readOnly.inject({
+      method: 'GET',
+      url: `/executions/${encodeURIComponent(rejected.executionArn)}`,
+    });
 
     // Assess
     expect(execution).toMatchObject({
-      status: 'FAILED',
-      error: 'VendFailed',
+      status: 'RUNNING',
+      outcome: 'awaiting_decision',
+      error: null,
+      stopDate: null,
       reason: 'VendRejected: NOT_FOR_THIS_DEVICE',
-      redriveStatus: 'REDRIVABLE',
+      failure: { stateName: 'Vend' },
     });
     expect(states.find((state) => state.name === 'Vend')).toMatchObject({
       status: 'caught',
@@ -255,10 +288,28 @@ describe('one execution', () => {
       cause: 'NOT_FOR_THIS_DEVICE',
       retries: 0,
     });
-    expect(states.find((state) => state.name === 'VendFailed')).toMatchObject({
-      status: 'failed',
-      error: 'VendFailed',
+    for (const name of [
+      'RecordVendFailed',
+      'PublishVendingFailure',
+      'AlertOnCall',
+      'NotifyCustomerVendFailed',
+    ]) {
+      expect(states.find((state) => state.name === name)?.status, name).toBe('succeeded');
+    }
+    expect(states.find((state) => state.name === 'AwaitDecision')).toMatchObject({
+      status: 'running',
+      exitedAt: null,
     });
+    expect(transitions).toContainEqual({ from: 'Vend', to: 'RecordVendFailed', caught: true });
+    expect(transitions).toContainEqual({
+      from: 'NotifyCustomerVendFailed',
+      to: 'AwaitDecision',
+      caught: false,
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Waiting for an operator decision');
+    expect(page.body).toContain(`href="/payments/${rejected.paymentId}"`);
+    expect(page.body).toMatch(/<a class="node"[^>]*data-state="AwaitDecision" data-status="running"/);
   });
 
   it('lays out the graph of the machine the execution ran', async () => {
@@ -321,6 +372,37 @@ describe('stop and redrive', () => {
     expect(execution).toMatchObject({ status: 'FAILED', redriveCount: 0 });
   });
 
+  it('stop a payment waiting for a decision, and redrive it: it waits again, for the same reason', async () => {
+    // Prepare
+    const url = `/api/executions/${encodeURIComponent(toStop.executionArn)}`;
+
+    // Act
+    const stop = await acting.inject({ method: 'POST', url: `${url}/stop`, payload: { cause: 'test stop' } });
+
+    // Assess
+    expect(stop.statusCode, stop.body).toBe(200);
+    expect((await detail(acting, toStop.executionArn)).execution).toMatchObject({
+      status: 'ABORTED',
+      outcome: 'aborted',
+      redriveStatus: 'REDRIVABLE',
+    });
+
+    // Act
+    const redrive = await acting.inject({ method: 'POST', url: `${url}/redrive` });
+
+    // Assess: AwaitDecision is entered again (a new token on the same follow-up row).
+    expect(redrive.statusCode, redrive.body).toBe(200);
+    await env.waitUntilAwaitingDecision(toStop.executionArn);
+    const { execution, history } = await detail(acting, toStop.executionArn);
+    expect(execution).toMatchObject({
+      status: 'RUNNING',
+      outcome: 'awaiting_decision',
+      redriveCount: 1,
+      reason: 'VendRejected: NOT_FOR_THIS_DEVICE',
+    });
+    expect(history.map((row) => row.type)).toContain('ExecutionRedriven');
+  });
+
   it('stop a running execution and redrive it, when actions are enabled', async () => {
     // Prepare: an execution that waits an hour, so it is surely running when stopped.
     const { stateMachineArn: waiterArn } = await env.sfn.send(
@@ -340,6 +422,11 @@ describe('stop and redrive', () => {
     expect(
       (await acting.inject({ method: 'GET', url: `/executions/${encodeURIComponent(executionArn!)}` })).body,
     ).toContain('data-action="stop"');
+    // Running, and not waiting for a decision: listed as running, with no reason.
+    const waiters = await acting.inject({ method: 'GET', url: executionsUrl({}, waiterArn!) });
+    expect((waiters.json() as ExecutionPage).executions).toEqual([
+      expect.objectContaining({ name: 'waiting-1', outcome: 'running', reason: null, failure: null }),
+    ]);
 
     // Act
     const stop = await acting.inject({ method: 'POST', url: `${url}/stop`, payload: { cause: 'test stop' } });
@@ -369,7 +456,7 @@ describe('stop and redrive', () => {
     await acting.inject({ method: 'POST', url: `${url}/stop`, payload: {} });
   });
 
-  it('redrive a failed payment, which fails again for the same reason', async () => {
+  it('redrive a declined payment, which fails again for the same reason: the decline is the gateway’s answer', async () => {
     // Act
     const redrive = await acting.inject({
       method: 'POST',
@@ -390,7 +477,11 @@ describe('stop and redrive', () => {
       )
       .toEqual(['FAILED', 1]);
     const { execution, history } = await detail(acting, toRedrive.executionArn);
-    expect(execution).toMatchObject({ redriveCount: 1, reason: 'VendRejected: NOT_FOR_THIS_DEVICE' });
+    expect(execution).toMatchObject({
+      redriveCount: 1,
+      outcome: 'charge_declined',
+      reason: 'generic_decline',
+    });
     expect(history.map((row) => row.type)).toContain('ExecutionRedriven');
   });
 
@@ -405,7 +496,7 @@ describe('stop and redrive', () => {
 });
 
 describe('what the console answers', () => {
-  it('only its own pages and this machine: a foreign Host or another site’s request is refused', async () => {
+  it('only its own pages and this machine: a foreign Host or another site’s request is refused, its own form is not', async () => {
     // Act
     const rebound = await acting.inject({
       method: 'GET',
@@ -423,10 +514,25 @@ describe('what the console answers', () => {
       headers: { 'sec-fetch-site': 'cross-site' },
     });
 
+    // A form on the console's own page, as a browser sends it under its `Referrer-Policy: no-referrer`.
+    const ownForm = await acting.inject({
+      method: 'POST',
+      url: `/api/executions/${encodeURIComponent(flaky.executionArn)}/redrive`,
+      headers: { 'sec-fetch-site': 'same-origin', origin: 'null' },
+    });
+    const opaque = await acting.inject({
+      method: 'POST',
+      url: `/api/executions/${encodeURIComponent(vendorDown.executionArn)}/redrive`,
+      headers: { origin: 'null' },
+    });
+
     // Assess
     expect(rebound.statusCode).toBe(403);
     expect(rebound.json()).toMatchObject({ code: 'host_not_allowed' });
-    for (const response of [forged, crossSite]) {
+    // Let through to Step Functions, which refuses to redrive a succeeded execution.
+    expect(ownForm.statusCode).toBe(409);
+    expect(ownForm.json()).toMatchObject({ code: 'ExecutionNotRedrivable' });
+    for (const response of [forged, crossSite, opaque]) {
       expect(response.statusCode).toBe(403);
       expect(response.json()).toMatchObject({ code: 'cross_site_request' });
     }
@@ -463,11 +569,15 @@ describe('what the console answers', () => {
     expect(queues.find((queue) => queue.name === 'VendingFailure')?.visible).toBeGreaterThanOrEqual(1);
   });
 
-  it('serves pages: the list with each reason, and the execution with its graph coloured', async () => {
+  it('serves pages: the lists with each reason, and the execution with its graph coloured', async () => {
     // Act
     const listPage = await readOnly.inject({
       method: 'GET',
       url: `/state-machines/${encodeURIComponent(stateMachineArn)}/executions?status=FAILED&name=`,
+    });
+    const runningPage = await readOnly.inject({
+      method: 'GET',
+      url: `/state-machines/${encodeURIComponent(stateMachineArn)}/executions?status=RUNNING`,
     });
     const executionPage = await readOnly.inject({
       method: 'GET',
@@ -477,8 +587,15 @@ describe('what the console answers', () => {
 
     // Assess
     expect(listPage.statusCode).toBe(200);
-    expect(listPage.body).toContain('NOT_FOR_THIS_DEVICE');
+    expect(listPage.body).toContain('generic_decline');
     expect(listPage.body).toContain('Card declined');
+    expect(runningPage.statusCode).toBe(200);
+    expect(runningPage.body).toMatch(
+      new RegExp(`<tr data-execution="${rejected.paymentId}" data-outcome="awaiting_decision">`),
+    );
+    expect(runningPage.body).toContain('NOT_FOR_THIS_DEVICE');
+    expect(runningPage.body).toContain('Waiting for an operator decision');
+    expect(runningPage.body).toContain(`href="/payments/${rejected.paymentId}"`);
     expect(executionPage.statusCode).toBe(200);
     expect(executionPage.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(executionPage.body).toMatch(/<a class="node"[^>]*data-state="Vend" data-status="retried"/);

@@ -5,8 +5,9 @@
  *   SQS, the task Lambdas, SNS, the RDS Data API), its state in `.data/`;
  * - the payment gateway and vending vendor simulators on 127.0.0.1:4100;
  * - the Fastify front-end on http://127.0.0.1:3000;
- * - the operator console on http://127.0.0.1:3001 (ops-console/), reading the embedded AWS through the AWS SDK,
- *   read-only unless OPS_ENABLE_ACTIONS=true.
+ * - the operator console on http://127.0.0.1:3001 (ops-console/), reading the embedded AWS through the AWS SDK;
+ *   its actions (decisions on open payments, stop, redrive) are on, as this is the operator's own machine with
+ *   simulated money: OPS_ENABLE_ACTIONS=false makes it read-only (`npm run console` is read-only by default).
  *
  * Each on-call alert (a publish to the OnCall topic) is printed as it is published, as
  * `ON-CALL ALERT <time> <subject>: <message>`, alerts from executions resumed after a restart included.
@@ -14,7 +15,7 @@
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
  * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts),
  * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (local/simulators/faults.ts),
- * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (false): let it stop and redrive executions.
+ * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (true): let it decide, stop and redrive.
  */
 import { buildApp } from '../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
@@ -25,7 +26,7 @@ import { startPaymentSystem } from './payment-system.ts';
 
 const port = Number(process.env.PORT ?? 3000);
 const opsPort = Number(process.env.OPS_PORT ?? 3001);
-const opsActionsEnabled = process.env.OPS_ENABLE_ACTIONS === 'true';
+const opsActionsEnabled = process.env.OPS_ENABLE_ACTIONS !== 'false';
 const awsPort = Number(process.env.LOCAL_AWS_PORT ?? 4566);
 const simulatorsPort = Number(process.env.SIMULATORS_PORT ?? 4100);
 const dataDir = process.env.DATA_DIR ?? '.data';
@@ -71,7 +72,12 @@ await frontEnd.listen({ port, host: '127.0.0.1' });
 // The operator console reads the embedded AWS only through its endpoint, as it would read a real account;
 // it answers on loopback only.
 const opsConsole = await buildOpsConsole({
-  config: { awsEndpointUrl: system.aws.endpoint, actionsEnabled: opsActionsEnabled },
+  config: {
+    awsEndpointUrl: system.aws.endpoint,
+    actionsEnabled: opsActionsEnabled,
+    // The payments database as the console's own read-only role (payments_console).
+    database: system.consoleDatabase,
+  },
   fastify: { logger: { level: process.env.LOG_LEVEL ?? 'info' } },
 });
 await opsConsole.listen({ port: opsPort, host: '127.0.0.1' });
@@ -79,12 +85,13 @@ await opsConsole.listen({ port: opsPort, host: '127.0.0.1' });
 console.log(`
 payment-to-vend is running:
   top up a meter:      http://127.0.0.1:${port}/   (API docs: http://127.0.0.1:${port}/docs)
-  operator console:    http://127.0.0.1:${opsPort}/   (${opsActionsEnabled ? 'stop and redrive enabled' : 'read-only; OPS_ENABLE_ACTIONS=true to stop and redrive'})
+  operator console:    http://127.0.0.1:${opsPort}/   (${opsActionsEnabled ? 'decisions, stop and redrive enabled' : 'read-only (OPS_ENABLE_ACTIONS=false)'})
   embedded AWS:        ${system.aws.endpoint}   (state machine ${system.stateMachineArn})
   settings:            ${environment}'s (LOCAL_ENVIRONMENT): up to ${system.topology.workflow.maxVendAttempts} vend attempts, meter-vending ${system.topology.paymentSuccessMapping.maxConcurrency} at a time
   simulators:          gateway ${system.simulators.gatewayUrl}, vendor ${system.simulators.vendorUrl}
   test cards:          tok_visa, tok_chargeDeclined, tok_insufficientFunds, tok_gatewayOutage (README lists all)
   test meters:         1200000000011 vends; 9901000000017 fails twice then vends; 9902000000019 stays down
+                       until its outage is ended: curl -X POST ${system.simulators.vendorUrl}/simulator/outages/9902000000019/end
   on-call alerts:      printed here as ON-CALL ALERT lines; or subscribe a queue or a URL to ${system.onCallTopicArn}
 Ctrl-C stops it; everything is kept in ${dataDir}.`);
 

@@ -86,6 +86,8 @@ export interface PaymentSystemWithProviders {
   readonly stateMachineArn: string;
   /** The front-end's Data API target: its own secret, run as its database role. */
   readonly database: DatabaseTarget;
+  /** The operator console's: read-only (payments, vends, events, follow-ups, decisions). */
+  readonly consoleDatabase: DatabaseTarget;
   /**
    * The master user's, as the migrations use it: for tests and operators that look at everything (the
    * services' roles may each read only what their statements do).
@@ -157,10 +159,9 @@ export async function startPaymentSystem(
       dataDir: options.dataDir,
       region: REGION,
       dataApiRoles: Object.fromEntries(
-        [topology.frontEnd, ...Object.values(topology.functions)].map(({ databaseUser }) => [
-          databaseTargetOf(databaseUser).secretArn,
-          databaseUser,
-        ]),
+        [topology.frontEnd, topology.operatorConsole, ...Object.values(topology.functions)].map(
+          ({ databaseUser }) => [databaseTargetOf(databaseUser).secretArn, databaseUser],
+        ),
       ),
       functions: (endpoint) => taskFunctions(topology, endpoint, providers, options.logLevel ?? 'INFO'),
       // What a resumed execution reaches: the database its tasks write, the queues, the topic.
@@ -208,6 +209,7 @@ export async function startPaymentSystem(
       providers,
       stateMachineArn,
       database: databaseTargetOf(topology.frontEnd.databaseUser),
+      consoleDatabase: databaseTargetOf(topology.operatorConsole.databaseUser),
       masterDatabase: DATABASE,
       queueUrls,
       onCallTopicArn,

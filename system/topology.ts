@@ -17,7 +17,7 @@ import { SERVICE_ROLES, type ServiceRole } from '../database/service-roles.ts';
 import type { EnvironmentSettings } from '../infra/lib/environments.ts';
 import type { PaymentToVendSettings } from '../workflow/payment-to-vend.ts';
 
-export type TaskFunctionKey = 'charge' | 'notify' | 'meterVending';
+export type TaskFunctionKey = 'charge' | 'notify' | 'meterVending' | 'followUp' | 'reconcile';
 export type QueueKey = 'paymentSuccess' | 'paymentFailure' | 'vendingFailure';
 
 /** A party outside AWS that a function calls over HTTPS. */
@@ -68,16 +68,29 @@ export interface Topology {
   readonly functions: Readonly<Record<TaskFunctionKey, TaskFunctionSpec>>;
   /** The front-end service (ECS on AWS, in-process locally): the database role it signs in as. */
   readonly frontEnd: { readonly databaseUser: ServiceRole };
+  /** The operator console (the operator's machine): the read-only database role it signs in as. */
+  readonly operatorConsole: { readonly databaseUser: ServiceRole };
   readonly queues: Readonly<Record<QueueKey, QueueSpec>>;
   readonly topics: { readonly onCall: { readonly name: string } };
   readonly paymentSuccessMapping: EventSourceMappingSpec;
+  /**
+   * The reconcile function's schedule: an EventBridge rule on AWS (infra/lib/constructs/reconciliation-schedule.ts);
+   * locally `npm run reconcile` runs it once.
+   */
+  readonly reconciliation: { readonly everyMinutes: number };
   /** The PaymentToVend construct's settings (the rest are its defaults). */
   readonly workflow: Partial<PaymentToVendSettings>;
 }
 
 /** The names of what the state machine and the tasks reach: the same in every environment. */
 export const RESOURCE_NAMES = {
-  functions: { charge: 'charge', notify: 'notify', meterVending: 'meter-vending' },
+  functions: {
+    charge: 'charge',
+    notify: 'notify',
+    meterVending: 'meter-vending',
+    followUp: 'follow-up',
+    reconcile: 'reconcile',
+  },
   queues: {
     paymentSuccess: 'PaymentSuccess',
     paymentFailure: 'PaymentFailure',
@@ -134,6 +147,34 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
       reaches: ['vendingVendor'],
       databaseUser: SERVICE_ROLES.meterVending,
     },
+    followUp: {
+      name: RESOURCE_NAMES.functions.followUp,
+      constructId: 'FollowUp',
+      entry: 'tasks/follow-up/handler.ts',
+      serviceName: 'follow-up',
+      description:
+        'PaymentToVend AwaitDecision and RecordDecision: an open payment and its operator decisions',
+      // Two Data API calls, which may wait up to 20 s while a paused dev cluster resumes.
+      timeoutSeconds: 45,
+      memoryMb: 512,
+      reaches: [],
+      databaseUser: SERVICE_ROLES.followUp,
+    },
+    reconcile: {
+      name: RESOURCE_NAMES.functions.reconcile,
+      constructId: 'Reconcile',
+      entry: 'tasks/reconcile/handler.ts',
+      serviceName: 'reconcile',
+      description:
+        'Reconciliation: payments charged but not vended, and gateway charges no payment records, for follow-up',
+      // Pages of the gateway's charges (each 10 s at most) and a few Data API calls, which may wait up to 20 s
+      // while a paused dev cluster resumes. A run that runs out of time records nothing; the next one, 15 minutes
+      // on, reads it all again.
+      timeoutSeconds: 300,
+      memoryMb: 512,
+      reaches: ['paymentGateway'],
+      databaseUser: SERVICE_ROLES.reconcile,
+    },
   };
   const queue = (name: string, visibilityTimeoutSeconds: number, retentionDays: number): QueueSpec => ({
     name,
@@ -148,6 +189,7 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
   return {
     functions,
     frontEnd: { databaseUser: SERVICE_ROLES.frontEnd },
+    operatorConsole: { databaseUser: SERVICE_ROLES.console },
     queues: {
       // Six times the consumer's timeout, as AWS advises for an SQS event source, so a batch still being worked
       // on is not delivered twice; messages are consumed in seconds, so four days is plenty.
@@ -168,6 +210,7 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
       maxBatchingWindowSeconds: 1,
       maxConcurrency: settings.workflow.vendingConcurrency,
     },
+    reconciliation: { everyMinutes: 15 },
     workflow: { maxVendAttempts: settings.workflow.maxVendAttempts },
   };
 }

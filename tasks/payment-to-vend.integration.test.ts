@@ -2,10 +2,16 @@
  * The task Lambdas in the whole system: the PaymentToVend ASL (synthesized with short retry intervals) on
  * the embedded Step Functions, calling the real charge and notify handlers through the embedded Lambda, the
  * meter-vending handler fed by the PaymentSuccess queue, the gateway and vendor simulators, and the migrated
- * database through the Data API.
+ * database through the Data API. A payment left open waits for a decision, which a test hands over as the
+ * operator console does: SendTaskSuccess on the token its follow-up row keeps.
  */
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
@@ -67,8 +73,11 @@ async function sql(statement: string, values: Record<string, string | number>) {
   return records;
 }
 
-/** A payment as the front-end accepts it, run through the machine to its end. */
-async function pay(meterId: string, paymentToken = 'tok_visa', amountPence = 2500) {
+/**
+ * A payment as the front-end accepts it, run through the machine to its end, or (`open`) until it waits for an
+ * operator's decision.
+ */
+async function pay(meterId: string, paymentToken = 'tok_visa', amountPence = 2500, { open = false } = {}) {
   payments += 1;
   const paymentId = `pay_it_${payments}_${Date.now()}`;
   await sql(
@@ -83,9 +92,45 @@ async function pay(meterId: string, paymentToken = 'tok_visa', amountPence = 250
       input: JSON.stringify({ paymentId, meterId, amountPence, paymentToken }),
     }),
   );
-  await system.aws.stepFunctions.finished(executionArn ?? '');
+  if (open) await openTokenOf(paymentId);
+  else await system.aws.stepFunctions.finished(executionArn ?? '');
   const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   return { paymentId, execution };
+}
+
+/** The task token on a payment's open follow-up, once the execution waits (other than `except`). */
+async function openTokenOf(paymentId: string, except?: string): Promise<string> {
+  for (;;) {
+    const [row] = await sql(
+      'SELECT task_token FROM follow_ups WHERE payment_id = :paymentId AND closed_at IS NULL',
+      { paymentId },
+    );
+    const token = row?.[0]?.stringValue;
+    if (token !== undefined && token !== except) return token;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+let decisions = 0;
+
+/** Hands a decision to the waiting execution, as the operator console does, and waits for the end. */
+async function decide(paymentId: string, decision: { action: string; utrn?: string }) {
+  decisions += 1;
+  await sfn.send(
+    new SendTaskSuccessCommand({
+      taskToken: await openTokenOf(paymentId),
+      output: JSON.stringify({
+        decisionId: `it-decision-${decisions}`,
+        operator: 'ops@example.com',
+        reason: 'decided in the integration test',
+        decidedAt: new Date().toISOString(),
+        ...decision,
+      }),
+    }),
+  );
+  const executionArn = `${system.stateMachineArn.replace(':stateMachine:', ':execution:')}:${paymentId}`;
+  await system.aws.stepFunctions.finished(executionArn);
+  return sfn.send(new DescribeExecutionCommand({ executionArn }));
 }
 
 async function eventsOf(paymentId: string) {
@@ -226,13 +271,12 @@ describe('PaymentToVend with the real task Lambdas', () => {
     );
   });
 
-  it('gives up on a vendor that stays down: one VendingFailure message, one alert, one vend_failed', async () => {
+  it('gives up on a vendor that stays down: one VendingFailure message, one alert, one vend_failed, open for a decision', async () => {
     // Act
-    const { paymentId, execution } = await pay(testMpan('02', 5));
+    const { paymentId, execution } = await pay(testMpan('02', 5), 'tok_visa', 2500, { open: true });
 
     // Assess
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('VendFailed');
+    expect(execution.status).toBe('RUNNING');
     const events = await eventsOf(paymentId);
     expect(events.map((event) => event.type)).toEqual([
       'charged',
@@ -261,10 +305,10 @@ describe('PaymentToVend with the real task Lambdas', () => {
 
   it('does not retry a UTRN the meter rejects', async () => {
     // Act
-    const { paymentId, execution } = await pay(testMpan('03', 6));
+    const { paymentId, execution } = await pay(testMpan('03', 6), 'tok_visa', 2500, { open: true });
 
     // Assess
-    expect(execution.status).toBe('FAILED');
+    expect(execution.status).toBe('RUNNING');
     expect((await eventsOf(paymentId)).map((event) => event.type)).toEqual([
       'charged',
       'vend_requested',
@@ -277,5 +321,76 @@ describe('PaymentToVend with the real task Lambdas', () => {
       expect.objectContaining({ failure: { Error: 'VendRejected', Cause: 'NOT_FOR_THIS_DEVICE' } }),
     ]);
     expect(alertsFor(paymentId)).toHaveLength(1);
+  });
+
+  it('re-vends an open payment once the vendor is back: the same transaction id, vended once, the customer told the UTRN', async () => {
+    // Prepare
+    const meterId = testMpan('02', 11);
+    const { paymentId } = await pay(meterId, 'tok_visa', 2500, { open: true });
+    system.simulators.vendor.endOutage(meterId);
+
+    // Act
+    const execution = await decide(paymentId, { action: 'revend' });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const vended = system.simulators.vendor.vends().filter((vend) => vend.transactionId === paymentId);
+    expect(vended).toHaveLength(1);
+    expect((await eventsOf(paymentId)).at(-1)).toMatchObject({ type: 'vended', utrn: vended[0]?.utrn });
+    expect(await statusOf(paymentId)).toEqual({ status: 'vended', declineReason: null });
+    const [audit] = await sql(
+      'SELECT action, operator, reason FROM decisions WHERE payment_id = :paymentId',
+      { paymentId },
+    );
+    expect(audit?.map((field) => field.stringValue)).toEqual([
+      'revend',
+      'ops@example.com',
+      'decided in the integration test',
+    ]);
+    const [followUp] = await sql(
+      'SELECT closed_at IS NOT NULL FROM follow_ups WHERE payment_id = :paymentId',
+      {
+        paymentId,
+      },
+    );
+    expect(followUp?.[0]?.booleanValue).toBe(true);
+  });
+
+  it('refunds an open payment: one gateway refund under its own key, status refunded, the customer told', async () => {
+    // Prepare
+    const { paymentId } = await pay(testMpan('02', 12), 'tok_visa', 2500, { open: true });
+
+    // Act
+    const execution = await decide(paymentId, { action: 'refund' });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const refunds = system.simulators.gateway
+      .refunds()
+      .filter((refund) => refund.idempotencyKey === `refund_${paymentId}`);
+    expect(refunds).toHaveLength(1);
+    expect((await eventsOf(paymentId)).at(-1)).toMatchObject({ type: 'refunded', amountPence: 2500 });
+    expect(await statusOf(paymentId)).toEqual({ status: 'refunded', declineReason: null });
+  });
+
+  it('records a UTRN the vendor gave by phone: vended by hand, the customer told that UTRN', async () => {
+    // Prepare
+    const { paymentId } = await pay(testMpan('03', 13), 'tok_visa', 2500, { open: true });
+
+    // Act
+    const execution = await decide(paymentId, { action: 'record_utrn', utrn: '55555555555555555555' });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect((await eventsOf(paymentId)).at(-1)).toMatchObject({
+      type: 'vended',
+      utrn: '55555555555555555555',
+    });
+    expect((await vendsOf(paymentId)).at(-1)).toEqual({
+      attempt: 2,
+      outcome: 'vended',
+      utrn: '55555555555555555555',
+      rejectionCode: null,
+    });
   });
 });

@@ -44,10 +44,18 @@ export const ConfirmChargeRequestSchema = z.object({
 });
 export type ConfirmChargeRequest = z.infer<typeof ConfirmChargeRequestSchema>;
 
-/** What the charge function is asked: to charge, or to record that the charge could not be confirmed. */
+/**
+ * The Refund step's payload to the charge function: an operator decided to refund a payment whose vend failed;
+ * the whole charge goes back (the gateway's idempotency key is `refund_<paymentId>`).
+ */
+export const RefundRequestSchema = z.object({ action: z.literal('refund'), paymentId });
+export type RefundRequest = z.infer<typeof RefundRequestSchema>;
+
+/** What the charge function is asked: to charge, to confirm a charge whose outcome is unknown, or to refund. */
 export const ChargeTaskRequestSchema = z.discriminatedUnion('action', [
   ChargeRequestSchema,
   ConfirmChargeRequestSchema,
+  RefundRequestSchema,
 ]);
 
 /**
@@ -84,6 +92,7 @@ export const NOTIFICATION_TYPES = [
   'vend_retrying',
   'vended',
   'vend_failed',
+  'refunded',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -136,6 +145,8 @@ export const NotifyCustomerRequestSchema = z.discriminatedUnion('type', [
    * METER_REJECTION_CODES), so the page can say what to do.
    */
   z.object({ paymentId, type: z.literal('vend_failed'), failure: StepFailureSchema }),
+  /** An operator's refund ended the payment: the gateway's refund id and the amount given back. */
+  z.object({ paymentId, type: z.literal('refunded'), refundId: z.string().min(1), amountPence }),
 ]);
 export type NotifyCustomerRequest = z.infer<typeof NotifyCustomerRequestSchema>;
 
@@ -153,6 +164,11 @@ export const VendMessageSchema = z.object({
   chargeId: z.string().min(1),
   attempt: z.number().int().positive(),
   maxAttempts: z.number().int().positive(),
+  /**
+   * Which round of attempts this is: 1, then one more for each re-vend an operator decided. `attempt` counts
+   * within the round. (Absent from messages sent before rounds existed: 1.)
+   */
+  vendRound: z.number().int().positive().default(1),
 });
 export type VendMessage = z.infer<typeof VendMessageSchema>;
 
@@ -202,3 +218,93 @@ export const RecordVendFailedRequestSchema = z.object({
   failure: StepFailureSchema,
 });
 export type RecordVendFailedRequest = z.infer<typeof RecordVendFailedRequestSchema>;
+
+// ─── Decisions: a payment open for an operator ──────────────────────────────────────────────────
+
+/** A 20-digit UTRN. */
+const utrn = z.string().regex(/^\d{20}$/, 'a UTRN is 20 digits');
+
+/**
+ * What an operator may decide about an open payment:
+ * - `revend`: ask the vendor again under the same transaction id (it never vends one transaction twice);
+ * - `record_utrn`: the vendor gave a UTRN out of band (by phone, from its portal); record it as the vend;
+ * - `refund`: give the money back through the gateway (its own idempotency key, `refund_<paymentId>`);
+ * - `recheck_charge`: ask the gateway again about a charge whose outcome is unknown.
+ * The first three end a failed vend; the last an unconfirmed charge (`DECISIONS_BY_REASON`).
+ */
+export const DECISION_ACTIONS = ['revend', 'record_utrn', 'refund', 'recheck_charge'] as const;
+export type DecisionAction = (typeof DECISION_ACTIONS)[number];
+
+/** Why a payment is open, and the decisions that can end it. */
+export const DECISIONS_BY_REASON = {
+  vend_failed: ['revend', 'record_utrn', 'refund'],
+  charge_unconfirmed: ['recheck_charge'],
+} as const satisfies Record<string, readonly DecisionAction[]>;
+export type FollowUpReason = keyof typeof DECISIONS_BY_REASON;
+
+/**
+ * An operator's decision: the output the console sends with SendTaskSuccess to the AwaitDecision step's token.
+ * `decisionId` is the console's (one per click), so the same decision handed over twice is recorded once;
+ * `operator` is who decided (their name, or their AWS identity's ARN), `reason` why, in their words.
+ */
+export const DecisionSchema = z
+  .object({
+    decisionId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+    action: z.enum(DECISION_ACTIONS),
+    operator: z.string().trim().min(1).max(200),
+    reason: z.string().trim().min(1).max(1000),
+    decidedAt: z.iso.datetime({ offset: true }),
+    utrn: utrn.optional(),
+  })
+  .refine((decision) => (decision.action === 'record_utrn') === (decision.utrn !== undefined), {
+    message: 'a UTRN is given with record_utrn, and only then',
+    path: ['utrn'],
+  });
+export type Decision = z.infer<typeof DecisionSchema>;
+
+/**
+ * The AwaitDecision step's payload to the follow-up function (lambda:invoke.waitForTaskToken): open the
+ * payment's follow-up with this token, paging again after `deadlineSeconds` if nobody decides.
+ */
+export const OpenFollowUpRequestSchema = z.object({
+  action: z.literal('open'),
+  paymentId,
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+  deadlineSeconds: z.number().int().positive(),
+});
+export type OpenFollowUpRequest = z.infer<typeof OpenFollowUpRequestSchema>;
+
+/**
+ * The RecordDecision step's payload: the decision the execution was given, to record in the audit trail
+ * (closing the follow-up) before it is carried out. A decision the payment cannot take (a refund of an
+ * unconfirmed charge) is refused with `DecisionRefused`, and the payment waits again.
+ */
+export const RecordDecisionRequestSchema = z.object({
+  action: z.literal('recordDecision'),
+  paymentId,
+  decision: z.unknown(),
+});
+export type RecordDecisionRequest = z.infer<typeof RecordDecisionRequestSchema>;
+
+/** The follow-up function's requests. */
+export const FollowUpTaskRequestSchema = z.discriminatedUnion('action', [
+  OpenFollowUpRequestSchema,
+  RecordDecisionRequestSchema,
+]);
+
+/** The charge function's answer to a refund. */
+export const RefundResultSchema = z.object({ refundId: z.string().min(1), amountPence });
+export type RefundResult = z.infer<typeof RefundResultSchema>;
+
+/**
+ * The RecordUtrnByHand step's payload to the meter-vending function: a UTRN the vendor gave out of band. It
+ * answers as a vend does (`VendResultSchema`), crediting the amount paid.
+ */
+export const RecordUtrnRequestSchema = z.object({
+  action: z.literal('recordUtrn'),
+  paymentId,
+  amountPence,
+  utrn,
+});
+export type RecordUtrnRequest = z.infer<typeof RecordUtrnRequestSchema>;

@@ -51,6 +51,7 @@ export function localResources(environment: LocalEnvironment = {}) {
       charge: functionArn(functions.charge),
       notify: functionArn(functions.notify),
       meterVending: functionArn(functions.meterVending),
+      followUp: functionArn(functions.followUp),
     },
     queues: {
       paymentSuccess: queue(queues.paymentSuccess),
@@ -82,6 +83,7 @@ export function synthesizeLocalDefinition(
       charge: lambda.Function.fromFunctionArn(stack, 'Charge', resources.functions.charge),
       notify: lambda.Function.fromFunctionArn(stack, 'Notify', resources.functions.notify),
       meterVending: lambda.Function.fromFunctionArn(stack, 'MeterVending', resources.functions.meterVending),
+      followUp: lambda.Function.fromFunctionArn(stack, 'FollowUp', resources.functions.followUp),
     },
     queues: {
       paymentSuccess: queue('PaymentSuccess', resources.queues.paymentSuccess),

@@ -8,9 +8,12 @@
  * for the next four attempts, as after a crashed task); meters `VEND_OK` (vends), `VEND_FLAKY`
  * (vendor unavailable twice, then vends), `VEND_DOWN` (vendor stays down), `VEND_REJECT` (the meter rejects
  * the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat), `VEND_SILENT` (never
- * answered). The charge and meter-vending doubles record outcomes as the real tasks do, by payment.
+ * answered). The charge and meter-vending doubles record outcomes as the real tasks do, by payment. A payment
+ * left open waits in AwaitDecision; the follow-up double keeps its token, as the follow_ups row does, and a test
+ * decides with SendTaskSuccess, as the operator console does.
  */
 import {
+  DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -24,10 +27,15 @@ import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../local/test
 import {
   type ChargeResult,
   ChargeTaskRequestSchema,
+  DECISIONS_BY_REASON,
+  type Decision,
+  DecisionSchema,
+  FollowUpTaskRequestSchema,
   type NotifyCustomerRequest,
   NotifyCustomerRequestSchema,
   type PaymentFailureMessage,
   PaymentFailureMessageSchema,
+  RecordUtrnRequestSchema,
   RecordVendFailedRequestSchema,
   type VendingFailureMessage,
   VendingFailureMessageSchema,
@@ -37,6 +45,8 @@ import {
 import { LOCAL_RESOURCE_NAMES, localResources, synthesizeLocalDefinition } from './local-definition.ts';
 
 const MAX_VEND_ATTEMPTS = 3;
+/** Long enough that no test waits it out, except the one about the deadline, which shortens nothing: it waits. */
+const DECISION_DEADLINE_SECONDS = 3;
 const resources = localResources();
 
 // ─── Doubles ─────────────────────────────────────────────────────────────────────────────────────────
@@ -53,6 +63,13 @@ class Recorded {
   readonly charges = new Map<string, ChargeResult>();
   /** The payments RecordVendFailed recorded as failed, with the error. */
   readonly vendFailuresRecorded = new Map<string, string>();
+  /** The task tokens AwaitDecision handed the follow-up function, by payment, in order. */
+  readonly decisionTokens = new Map<string, string[]>();
+  /** The decisions RecordDecision recorded, by payment. */
+  readonly decisions = new Map<string, Decision[]>();
+  readonly refunds = new Map<string, number>();
+  /** Meters whose vendor is back: `VEND_DOWN` vends once restored. */
+  readonly vendorRestored = new Set<string>();
 
   add<T>(into: Map<string, T[]>, paymentId: string, item: T): void {
     into.set(paymentId, [...(into.get(paymentId) ?? []), item]);
@@ -64,6 +81,10 @@ let sfn: EmbeddedStepFunctions;
 
 function charge(parameters: Json): Json {
   const request = ChargeTaskRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  if (request.action === 'refund') {
+    recorded.refunds.set(request.paymentId, (recorded.refunds.get(request.paymentId) ?? 0) + 1);
+    return lambdaResponse({ refundId: `re_${request.paymentId}`, amountPence: 2000 });
+  }
   if (request.action === 'confirm') {
     // As the charge task does: an outcome already recorded stands; otherwise it is unconfirmed.
     const known = recorded.charges.get(request.paymentId);
@@ -100,10 +121,35 @@ function charge(parameters: Json): Json {
   return lambdaResponse(result);
 }
 
-function recordVendFailed(parameters: Json): Json {
-  const request = RecordVendFailedRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+function meterVending(parameters: Json): Json {
+  const payload = (parameters as { Payload: { action?: unknown } }).Payload;
+  if (payload.action === 'recordUtrn') {
+    const request = RecordUtrnRequestSchema.parse(payload);
+    return lambdaResponse({ utrn: request.utrn, creditPence: request.amountPence });
+  }
+  const request = RecordVendFailedRequestSchema.parse(payload);
   recorded.vendFailuresRecorded.set(request.paymentId, request.failure.Error);
   return lambdaResponse({ status: 'vend_failed' });
+}
+
+/** The follow-up function: AwaitDecision keeps the token; RecordDecision checks and records the decision. */
+function followUp({ parameters, taskToken }: TaskInvocation): Json {
+  const request = FollowUpTaskRequestSchema.parse((parameters as { Payload: unknown }).Payload);
+  if (request.action === 'open') {
+    expect(request.taskToken).toBe(taskToken);
+    recorded.add(recorded.decisionTokens, request.paymentId, request.taskToken);
+    return lambdaResponse({ opened: true });
+  }
+  const decision = DecisionSchema.safeParse(request.decision);
+  const reason =
+    recorded.charges.get(request.paymentId)?.outcome === 'unconfirmed' ? 'charge_unconfirmed' : 'vend_failed';
+  const allowed: readonly string[] = DECISIONS_BY_REASON[reason];
+  if (!decision.success || !allowed.includes(decision.data.action)) {
+    throw new StatesError('DecisionRefused', JSON.stringify({ errorMessage: 'not a decision it can take' }));
+  }
+  recorded.add(recorded.decisions, request.paymentId, decision.data);
+  const revends = (recorded.decisions.get(request.paymentId) ?? []).filter((d) => d.action === 'revend');
+  return lambdaResponse({ action: decision.data.action, vendRound: revends.length + 1 });
 }
 
 function notify(parameters: Json): Json {
@@ -135,6 +181,7 @@ function vendingConsumer(message: VendMessage): void {
       case 'VEND_FLAKY':
         return vendsSoFar <= 2 ? fail('VendorUnavailable', 'vendor answered 503') : succeed();
       case 'VEND_DOWN':
+        if (recorded.vendorRestored.has(message.paymentId)) return succeed();
         return fail('VendorUnavailable', 'vendor answered 503');
       case 'VEND_REJECT':
         return fail('VendRejected', 'the meter rejected the UTRN: not for this device');
@@ -175,11 +222,13 @@ function sendMessage(task: TaskInvocation): Json {
 }
 
 const integrations = new InProcessIntegrations()
-  .handle('arn:aws:states:::lambda:invoke', ({ parameters }) => {
+  .handle('arn:aws:states:::lambda:invoke', (task) => {
+    const { parameters } = task;
     const functionName = (parameters as { FunctionName: string }).FunctionName;
     if (functionName === resources.functions.charge) return charge(parameters);
     if (functionName === resources.functions.notify) return notify(parameters);
-    if (functionName === resources.functions.meterVending) return recordVendFailed(parameters);
+    if (functionName === resources.functions.meterVending) return meterVending(parameters);
+    if (functionName === resources.functions.followUp) return followUp(task);
     throw new StatesError('Lambda.ResourceNotFoundException', `Function not found: ${functionName}`);
   })
   .handle('arn:aws:states:::sqs:sendMessage', sendMessage)
@@ -208,6 +257,7 @@ beforeAll(async () => {
       vendTimeoutSeconds: 10,
       maxChargeAttempts: 2,
       chargeRetryIntervalSeconds: 1,
+      decisionDeadlineSeconds: DECISION_DEADLINE_SECONDS,
     },
   });
   stateMachineArn = await sfn.createMachine(definition, { name: 'PaymentToVend' });
@@ -219,15 +269,20 @@ afterAll(async () => {
 
 let payments = 0;
 
-/** Pays as the front-end does (one execution per payment, named by its id) and waits for the end. */
-async function pay(paymentToken: string, meterId: string) {
+/**
+ * Pays as the front-end does (one execution per payment, named by its id) and waits for the end, or (`open`)
+ * until the payment waits for an operator's decision.
+ */
+async function pay(paymentToken: string, meterId: string, { open = false } = {}) {
   payments += 1;
   const paymentId = `pay-${payments}`;
   const input = { paymentId, meterId, amountPence: 2000, paymentToken };
   const { executionArn } = await sfn.client.send(
     new StartExecutionCommand({ stateMachineArn, name: paymentId, input: JSON.stringify(input) }),
   );
-  const execution = await sfn.waitForEnd(executionArn!);
+  const execution = open
+    ? await waitUntilOpen(paymentId, executionArn!)
+    : await sfn.waitForEnd(executionArn!);
   return {
     paymentId,
     execution,
@@ -239,6 +294,47 @@ async function pay(paymentToken: string, meterId: string) {
     paymentFailures: recorded.paymentFailures.get(paymentId) ?? [],
     vendingFailures: recorded.vendingFailures.get(paymentId) ?? [],
     alerts: recorded.alerts.filter((alert) => alert.message.includes(`Payment ${paymentId} `)),
+  };
+}
+
+async function waitUntilOpen(paymentId: string, executionArn: string, tokens = 1) {
+  for (;;) {
+    const execution = await sfn.client.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING')
+      throw new Error(`${paymentId} ended ${execution.status} before it waited`);
+    if ((recorded.decisionTokens.get(paymentId)?.length ?? 0) >= tokens) return execution;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+let decisions = 0;
+
+/** Hands an operator's decision to the waiting execution, as the console does, and waits for what follows. */
+async function decide(
+  run: Awaited<ReturnType<typeof pay>>,
+  choice: Pick<Decision, 'action'> & Partial<Decision>,
+  { until = 'end' }: { until?: 'end' | 'open again' } = {},
+) {
+  decisions += 1;
+  const tokens = recorded.decisionTokens.get(run.paymentId) ?? [];
+  const decision: Decision = {
+    decisionId: `decision-${decisions}`,
+    operator: 'ops@example.com',
+    reason: 'the vendor confirmed the outage is over',
+    decidedAt: new Date().toISOString(),
+    ...choice,
+  };
+  await sfn.client.send(
+    new SendTaskSuccessCommand({ taskToken: tokens.at(-1), output: JSON.stringify(decision) }),
+  );
+  const execution =
+    until === 'end'
+      ? await sfn.waitForEnd(run.execution.executionArn!)
+      : await waitUntilOpen(run.paymentId, run.execution.executionArn!, tokens.length + 1);
+  return {
+    ...run,
+    execution,
+    told: (recorded.notifications.get(run.paymentId) ?? []).map(({ paymentId: _, ...e }) => e),
   };
 }
 
@@ -332,13 +428,13 @@ describe('a payment that is not charged', () => {
 });
 
 describe('a payment whose charge cannot be confirmed', () => {
-  it('(gateway down throughout) is handed over for reconciliation, on-call paged, the customer told it was not confirmed', async () => {
+  it('(gateway down throughout) is handed over for reconciliation, on-call paged, the customer told it was not confirmed, and it waits for a decision', async () => {
     // Act
-    const run = await pay('tok_gatewayDown', 'VEND_OK');
+    const run = await pay('tok_gatewayDown', 'VEND_OK', { open: true });
 
     // Assess
-    expect(run.execution.status).toBe('FAILED');
-    expect(run.execution.error).toBe('ChargeUnconfirmed');
+    expect(run.execution.status).toBe('RUNNING');
+    expect(recorded.decisionTokens.get(run.paymentId)).toHaveLength(1);
     expect(recorded.chargeCalls.get(run.paymentId)).toBe(2);
     expect(run.paymentFailures).toEqual([
       {
@@ -387,13 +483,13 @@ describe('the payment token', () => {
 });
 
 describe('a charged payment that cannot be vended', () => {
-  it('when the vendor stays down: tried maxAttempts times, then followed up, on-call paged once, customer told', async () => {
+  it('when the vendor stays down: tried maxAttempts times, then followed up, on-call paged once, customer told, and open for a decision', async () => {
     // Act
-    const run = await pay('tok_visa', 'VEND_DOWN');
+    const run = await pay('tok_visa', 'VEND_DOWN', { open: true });
 
     // Assess
-    expect(run.execution.status).toBe('FAILED');
-    expect(run.execution.error).toBe('VendFailed');
+    expect(run.execution.status).toBe('RUNNING');
+    expect(recorded.decisionTokens.get(run.paymentId)).toHaveLength(1);
     expect(run.vendMessages.map((message) => message.attempt)).toEqual([1, 2, 3]);
     expect(run.vendingFailures).toEqual([
       {
@@ -418,10 +514,10 @@ describe('a charged payment that cannot be vended', () => {
 
   it('when every attempt times out: the machine records the failed vend, follows up and pages', async () => {
     // Act
-    const run = await pay('tok_visa', 'VEND_SILENT');
+    const run = await pay('tok_visa', 'VEND_SILENT', { open: true });
 
     // Assess
-    expect(run.execution.error).toBe('VendFailed');
+    expect(run.execution.status).toBe('RUNNING');
     expect(run.vendMessages).toHaveLength(MAX_VEND_ATTEMPTS);
     // A missed heartbeat is recorded as States.Timeout, as on AWS.
     expect(recorded.vendFailuresRecorded.get(run.paymentId)).toBe('States.Timeout');
@@ -431,11 +527,10 @@ describe('a charged payment that cannot be vended', () => {
 
   it('when the meter rejects the UTRN: not retried, followed up, on-call paged, customer told', async () => {
     // Act
-    const run = await pay('tok_visa', 'VEND_REJECT');
+    const run = await pay('tok_visa', 'VEND_REJECT', { open: true });
 
     // Assess
-    expect(run.execution.status).toBe('FAILED');
-    expect(run.execution.error).toBe('VendFailed');
+    expect(run.execution.status).toBe('RUNNING');
     expect(run.vendMessages).toHaveLength(1);
     expect(run.vendingFailures.map((message) => message.failure.Error)).toEqual(['VendRejected']);
     expect(run.alerts).toHaveLength(1);
@@ -443,5 +538,113 @@ describe('a charged payment that cannot be vended', () => {
       type: 'vend_failed',
       failure: { Error: 'VendRejected', Cause: 'the meter rejected the UTRN: not for this device' },
     });
+  });
+});
+
+describe("an open payment, ended by an operator's decision", () => {
+  it('re-vended once the vendor is back: the same Vend again, then vended and the customer told', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_DOWN', { open: true });
+    recorded.vendorRestored.add(open.paymentId);
+
+    // Act
+    const run = await decide(open, { action: 'revend' });
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(recorded.decisions.get(run.paymentId)?.map((decision) => decision.action)).toEqual(['revend']);
+    const vends = recorded.vendMessages.get(run.paymentId) ?? [];
+    expect(vends.map((message) => message.attempt)).toEqual([1, 2, 3, 1]);
+    expect(run.told.map((event) => event.type)).toEqual([
+      'charged',
+      'vend_requested',
+      'vend_failed',
+      'vended',
+    ]);
+  });
+
+  it('re-vended while the vendor is still down: fails again, pages again, and waits for another decision', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_DOWN', { open: true });
+
+    // Act
+    const run = await decide(open, { action: 'revend' }, { until: 'open again' });
+
+    // Assess
+    expect(run.execution.status).toBe('RUNNING');
+    expect(recorded.vendMessages.get(run.paymentId)).toHaveLength(2 * MAX_VEND_ATTEMPTS);
+    const alerts = recorded.alerts.filter((alert) => alert.message.includes(`Payment ${run.paymentId} `));
+    expect(alerts).toHaveLength(2);
+  });
+
+  it('with a UTRN the vendor gave by phone: recorded as the vend, the customer told the UTRN', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_REJECT', { open: true });
+
+    // Act
+    const run = await decide(open, { action: 'record_utrn', utrn: '98765432109876543210' });
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(run.told.at(-1)).toEqual({ type: 'vended', utrn: '98765432109876543210', creditPence: 2000 });
+  });
+
+  it('refunded: the gateway refunds once, the customer is told `refunded`, and the execution succeeds', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_DOWN', { open: true });
+
+    // Act
+    const run = await decide(open, { action: 'refund' });
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(recorded.refunds.get(run.paymentId)).toBe(1);
+    expect(run.told.at(-1)).toEqual({ type: 'refunded', refundId: `re_${run.paymentId}`, amountPence: 2000 });
+    const history = await run.history();
+    expect(history.at(-2)).toMatchObject({
+      type: 'SucceedStateExited',
+      stateExitedEventDetails: { name: 'Refunded' },
+    });
+  });
+
+  it('refuses a decision the payment cannot take and waits for another', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_DOWN', { open: true });
+
+    // Act
+    const refused = await decide(open, { action: 'recheck_charge' }, { until: 'open again' });
+    const run = await decide(refused, { action: 'refund' });
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(recorded.decisions.get(run.paymentId)?.map((decision) => decision.action)).toEqual(['refund']);
+  });
+
+  it('an unconfirmed charge rechecked: the gateway still does not know, so it waits again without a page', async () => {
+    // Prepare
+    const open = await pay('tok_gatewayDown', 'VEND_OK', { open: true });
+
+    // Act
+    const run = await decide(open, { action: 'recheck_charge' }, { until: 'open again' });
+
+    // Assess
+    expect(run.execution.status).toBe('RUNNING');
+    const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
+    expect(alerts).toHaveLength(1);
+  });
+
+  it('nobody decides before the deadline: on-call is paged again and the payment waits anew', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_REJECT', { open: true });
+
+    // Act: the deadline passes with no decision.
+    await waitUntilOpen(open.paymentId, open.execution.executionArn!, 2);
+
+    // Assess
+    const escalations = recorded.alerts.filter(
+      (alert) => alert.message.includes(`Payment ${open.paymentId} `) && alert.message.includes('still open'),
+    );
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]?.subject).toBe('PaymentToVend: a payment still waits for an operator decision');
   });
 });

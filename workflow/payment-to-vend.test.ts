@@ -46,6 +46,7 @@ interface StateShape {
   HeartbeatSeconds?: number;
   TimeoutSeconds?: number;
   Error?: string;
+  Choices?: unknown[];
 }
 type Definition = { StartAt: string; States: Record<string, StateShape> };
 
@@ -111,12 +112,14 @@ describe('the generated ASL', () => {
     expect(new Set(arns)).toEqual(
       new Set([
         'arn:aws:states:::lambda:invoke',
+        'arn:aws:states:::lambda:invoke.waitForTaskToken',
         'arn:aws:states:::sqs:sendMessage',
         'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
         'arn:aws:states:::sns:publish',
         'arn:aws:lambda:us-east-1:000000000000:function:charge',
         'arn:aws:lambda:us-east-1:000000000000:function:notify',
         'arn:aws:lambda:us-east-1:000000000000:function:meter-vending',
+        'arn:aws:lambda:us-east-1:000000000000:function:follow-up',
         'http://127.0.0.1:4566/000000000000/PaymentSuccess',
         'http://127.0.0.1:4566/000000000000/PaymentFailure',
         'http://127.0.0.1:4566/000000000000/VendingFailure',
@@ -142,6 +145,7 @@ describe('the Vend step', () => {
       'chargeId.$': '$.charge.chargeId',
       'attempt.$': 'States.MathAdd($$.State.RetryCount, 1)',
       maxAttempts: 5,
+      'vendRound.$': '$.vendRound',
     });
     expect(vend.HeartbeatSeconds).toBe(30);
     expect(vend.TimeoutSeconds).toBe(120);
@@ -164,7 +168,7 @@ describe('the Vend step', () => {
     ]);
   });
 
-  it('sends every failure left after the retries to the VendFailed path', () => {
+  it('sends every failure left after the retries to the failed-vend path, which ends waiting for a decision', () => {
     // Act
     const catchers = state('Vend').Catch;
 
@@ -183,8 +187,85 @@ describe('the Vend step', () => {
     expect(state('PublishVendingFailure').Next).toBe('AlertOnCall');
     expect(state('AlertOnCall').Resource).toBe('arn:aws:states:::sns:publish');
     expect(state('AlertOnCall').Next).toBe('NotifyCustomerVendFailed');
-    expect(state('NotifyCustomerVendFailed').Next).toBe('VendFailed');
-    expect(state('VendFailed')).toMatchObject({ Type: 'Fail', Error: 'VendFailed' });
+    expect(state('NotifyCustomerVendFailed').Next).toBe('AwaitDecision');
+  });
+});
+
+describe('a payment open for an operator decision', () => {
+  it('waits with its task token handed to the follow-up function, and a deadline', () => {
+    // Act
+    const wait = state('AwaitDecision');
+
+    // Assess
+    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(wait.Parameters?.FunctionName).toMatch(/:function:follow-up$/);
+    expect(wait.Parameters?.Payload).toEqual({
+      action: 'open',
+      'paymentId.$': '$.paymentId',
+      'taskToken.$': '$$.Task.Token',
+      'executionArn.$': '$$.Execution.Id',
+      deadlineSeconds: PAYMENT_TO_VEND_DEFAULTS.decisionDeadlineSeconds,
+    });
+    expect(wait.TimeoutSeconds).toBe(PAYMENT_TO_VEND_DEFAULTS.decisionDeadlineSeconds);
+    expect(state('NotifyCustomerChargeUnconfirmed').Next).toBe('AwaitDecision');
+  });
+
+  it('pages on-call again when the deadline passes, and waits anew', () => {
+    // Act
+    const catchers = state('AwaitDecision').Catch;
+
+    // Assess
+    expect(catchers).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: '$.decisionTimeout', Next: 'EscalateOpenPayment' },
+    ]);
+    expect(state('EscalateOpenPayment').Resource).toBe('arn:aws:states:::sns:publish');
+    expect(state('EscalateOpenPayment').Next).toBe('AwaitDecision');
+  });
+
+  it('records the decision before carrying it out, and never retries a refused one', () => {
+    // Act
+    const record = state('RecordDecision');
+
+    // Assess
+    expect(state('AwaitDecision').Next).toBe('RecordDecision');
+    // Retriers are matched in order: the refusal's, which never retries, comes before the passing failures'.
+    const refusal = record.Retry?.findIndex((retrier) => retrier.ErrorEquals.includes('DecisionRefused'));
+    const passing = record.Retry?.findIndex((retrier) => retrier.ErrorEquals.includes('States.TaskFailed'));
+    expect(record.Retry?.[refusal ?? -1]).toEqual({ ErrorEquals: ['DecisionRefused'], MaxAttempts: 0 });
+    expect(refusal).toBeLessThan(passing ?? -1);
+    expect(record.Catch).toEqual([
+      { ErrorEquals: ['DecisionRefused'], ResultPath: '$.decisionRefused', Next: 'AwaitDecision' },
+    ]);
+    expect(record.Next).toBe('Decision');
+  });
+
+  it('carries out each decision: re-vend through the same Vend, a UTRN by hand, a refund, a recheck', () => {
+    // Act
+    const choices = state('Decision').Choices;
+
+    // Assess
+    expect(choices).toEqual([
+      { Variable: '$.decided.action', StringEquals: 'revend', Next: 'VendAgain' },
+      { Variable: '$.decided.action', StringEquals: 'record_utrn', Next: 'RecordUtrnByHand' },
+      { Variable: '$.decided.action', StringEquals: 'refund', Next: 'Refund' },
+      { Variable: '$.decided.action', StringEquals: 'recheck_charge', Next: 'RecheckCharge' },
+    ]);
+    expect(state('VendAgain')).toMatchObject({
+      Type: 'Pass',
+      InputPath: '$.decided.vendRound',
+      ResultPath: '$.vendRound',
+      Next: 'Vend',
+    });
+    expect(state('RecordUtrnByHand').Next).toBe('NotifyCustomerVended');
+    expect(state('Refund').Next).toBe('NotifyCustomerRefunded');
+    expect(state('NotifyCustomerRefunded').Next).toBe('Refunded');
+    expect(state('Refunded')).toMatchObject({ Type: 'Succeed' });
+    for (const name of ['RecordUtrnByHand', 'Refund', 'RecheckCharge']) {
+      expect(state(name).Catch, name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.decisionFailure', Next: 'AlertOnCallDecisionFailed' },
+      ]);
+    }
+    expect(state('AlertOnCallDecisionFailed').Next).toBe('AwaitDecision');
   });
 });
 
@@ -244,6 +325,7 @@ describe('telling the customer', () => {
       NotifyCustomerVendRequested: 'vend_requested',
       NotifyCustomerVended: 'vended',
       NotifyCustomerVendFailed: 'vend_failed',
+      NotifyCustomerRefunded: 'refunded',
     });
     for (const [name] of notifications) {
       expect(state(name).Parameters?.Payload?.['paymentId.$'], name).toBe('$.paymentId');
@@ -271,6 +353,7 @@ describe('the construct', () => {
         charge: fn('ChargeFunction'),
         notify: fn('NotifyFunction'),
         meterVending: fn('MeterVendingFunction'),
+        followUp: fn('FollowUpFunction'),
       },
       queues: {
         paymentSuccess: new sqs.Queue(stack, 'PaymentSuccess'),
@@ -304,7 +387,7 @@ describe('the construct', () => {
     });
   });
 
-  it('may invoke both functions, send to the three queues and publish to the on-call topic', () => {
+  it('may invoke the functions, send to the three queues and publish to the on-call topic', () => {
     // Act
     const template = synthesize();
 
@@ -316,6 +399,7 @@ describe('the construct', () => {
     for (const id of [
       'ChargeFunction',
       'NotifyFunction',
+      'FollowUpFunction',
       'PaymentSuccess',
       'PaymentFailure',
       'VendingFailure',
@@ -375,22 +459,24 @@ describe('the execution timeout', () => {
       const timeoutSeconds = timeoutOf(tuning);
 
       // Assess
-      expect(timeoutSeconds).toBeGreaterThan(vendBudget(settings) + chargeAttempts);
+      // The decision window is the operators': what a decision sets off happens inside it.
+      const decisionWindow = settings.decisionWindowDays * 86_400;
+      expect(timeoutSeconds).toBeGreaterThan(vendBudget(settings) + chargeAttempts + decisionWindow);
       expect((timeoutSeconds ?? 1) % 60).toBe(0);
     },
   );
 
   it('is the one given, when that covers the retries', () => {
     // Act
-    const timeoutSeconds = timeoutOf({ executionTimeoutSeconds: 86_400 });
+    const timeoutSeconds = timeoutOf({ executionTimeoutSeconds: 31 * 86_400 });
 
     // Assess
-    expect(timeoutSeconds).toBe(86_400);
+    expect(timeoutSeconds).toBe(31 * 86_400);
   });
 
   it.each([
     [{ executionTimeoutSeconds: 600 }, /executionTimeoutSeconds must be a whole number of at least \d+/],
-    [{ executionTimeoutSeconds: 86_400.5 }, /executionTimeoutSeconds must be a whole number/],
+    [{ executionTimeoutSeconds: 31 * 86_400 + 0.5 }, /executionTimeoutSeconds must be a whole number/],
   ])('refuses %o', (tuning, message) => {
     // Act
     const attempt = () => synthesizeLocalDefinition({ props: tuning });
@@ -401,6 +487,42 @@ describe('the execution timeout', () => {
 });
 
 describe('retryBudgetSeconds', () => {
+  it('counts a loop through a decision once, and the decision window for the wait', () => {
+    // Prepare: a task, a wait for a person, and a Choice back to the task.
+    const stack = new Stack();
+    const work = new tasks.LambdaInvoke(stack, 'Work', {
+      lambdaFunction: lambda.Function.fromFunctionArn(
+        stack,
+        'F',
+        'arn:aws:lambda:eu-west-2:111111111111:function:f',
+      ),
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(10)),
+    });
+    const decide = new tasks.LambdaInvoke(stack, 'Decide', {
+      lambdaFunction: lambda.Function.fromFunctionArn(
+        stack,
+        'G',
+        'arn:aws:lambda:eu-west-2:111111111111:function:g',
+      ),
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ token: sfn.JsonPath.taskToken }),
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    });
+    work.next(
+      new sfn.Choice(stack, 'Worked')
+        .when(sfn.Condition.isPresent('$.failed'), decide.next(work))
+        .otherwise(new sfn.Succeed(stack, 'Done')),
+    );
+
+    // Act
+    const budget = retryBudgetSeconds(work, { decisionStates: ['Decide'], decisionWindowSeconds: 1000 });
+
+    // Assess: Work and the window; a second round of Work is spent inside the window.
+    expect(budget).toBe(10 + 1000);
+  });
+
   /** A Lambda task with no retries of its own, so each case adds exactly the retries it names. */
   const call = (stack: Stack, id: string, timeoutSeconds?: number) =>
     new tasks.LambdaInvoke(stack, id, {

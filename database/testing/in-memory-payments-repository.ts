@@ -8,17 +8,20 @@
  * payments.addPayment({ paymentId: 'pay_1' });
  * await payments.recordCharged('pay_1', 'ch_1');
  */
-import type { ChargeResult } from '../../workflow/contracts.ts';
-import { PaymentChargeConflictError, PaymentNotFoundError } from '../payments-errors.ts';
+import type { ChargeResult, Decision } from '../../workflow/contracts.ts';
+import { PaymentChargeConflictError, PaymentNotFoundError, PaymentNotOpenError } from '../payments-errors.ts';
 import {
   type AcceptPaymentOutcome,
   type AcceptPaymentRequest,
   type AppendedEvent,
   type CustomerEvent,
   chargeResultOf,
+  type OpenedFollowUp,
+  type OpenFollowUpRequest,
   type Payment,
   type PaymentEvent,
   type PaymentsRepository,
+  type RecordedDecision,
   type TailedEvent,
   type VendAttempt,
 } from '../payments-repository.ts';
@@ -28,6 +31,11 @@ export class InMemoryPaymentsRepository implements PaymentsRepository {
   readonly payments = new Map<string, Payment>();
   readonly vends: VendAttempt[] = [];
   readonly events: (TailedEvent & { readonly key: string })[] = [];
+  readonly followUps = new Map<
+    string,
+    OpenedFollowUp & { taskToken: string | null; executionArn: string; closed: boolean }
+  >();
+  readonly decisions: (Decision & { readonly paymentId: string })[] = [];
   readonly #idempotency = new Map<string, { requestHash: string; response: string }>();
 
   /** A payment as the front-end accepts it (or further on, with `status` and the rest given). */
@@ -40,6 +48,7 @@ export class InMemoryPaymentsRepository implements PaymentsRepository {
       gatewayChargeId: null,
       declineReason: null,
       chargeError: null,
+      refundId: null,
       ...payment,
     };
     this.payments.set(payment.paymentId, added);
@@ -154,6 +163,63 @@ export class InMemoryPaymentsRepository implements PaymentsRepository {
     const same = this.events.find((tailed) => tailed.paymentId === paymentId && tailed.key === key);
     if (same !== undefined) return { recorded: false, seq: same.event.seq };
     return { recorded: true, seq: this.#append(paymentId, type, body, key) };
+  }
+
+  async openFollowUp(request: OpenFollowUpRequest): Promise<OpenedFollowUp> {
+    const payment = this.#existing(request.paymentId);
+    if (payment.status !== 'vend_failed' && payment.status !== 'charge_unconfirmed') {
+      throw new PaymentNotOpenError(request.paymentId, payment.status);
+    }
+    const now = Date.now();
+    const deadlineAt = new Date(now + request.deadlineSeconds * 1000).toISOString();
+    const earlier = this.followUps.get(request.paymentId);
+    const sameToken = earlier?.taskToken === request.taskToken;
+    const missedDeadline = earlier !== undefined && !earlier.closed && Date.parse(earlier.deadlineAt) <= now;
+    const opened = {
+      reason: payment.status,
+      escalations:
+        earlier === undefined || earlier.closed
+          ? 0
+          : earlier.escalations + (!sameToken && missedDeadline ? 1 : 0),
+      deadlineAt: sameToken && earlier !== undefined ? earlier.deadlineAt : deadlineAt,
+      taskToken: request.taskToken,
+      executionArn: request.executionArn,
+      closed: false,
+    };
+    this.followUps.set(request.paymentId, opened);
+    return { reason: opened.reason, escalations: opened.escalations, deadlineAt: opened.deadlineAt };
+  }
+
+  async recordDecision(paymentId: string, decision: Decision): Promise<RecordedDecision> {
+    this.#existing(paymentId);
+    const revends = () =>
+      this.decisions.filter((earlier) => earlier.paymentId === paymentId && earlier.action === 'revend')
+        .length;
+    if (this.decisions.some((earlier) => earlier.decisionId === decision.decisionId)) {
+      return { recorded: 'already-recorded', revends: revends() };
+    }
+    this.decisions.push({ ...decision, paymentId });
+    const followUp = this.followUps.get(paymentId);
+    if (followUp !== undefined) this.followUps.set(paymentId, { ...followUp, taskToken: null, closed: true });
+    return { recorded: 'recorded', revends: revends() };
+  }
+
+  async recordRefunded(paymentId: string, refundId: string): Promise<void> {
+    const payment = this.#existing(paymentId);
+    if (payment.status === 'refunded' && payment.refundId === refundId) return;
+    if (payment.status !== 'vend_failed') throw new PaymentNotOpenError(paymentId, payment.status);
+    this.payments.set(paymentId, { ...payment, status: 'refunded', refundId });
+  }
+
+  async recordUtrnByHand(paymentId: string, transactionId: string, utrn: string): Promise<void> {
+    const payment = this.#existing(paymentId);
+    const vended = this.vends.find((vend) => vend.paymentId === paymentId && vend.outcome === 'vended');
+    if (payment.status === 'vended' && vended?.utrn === utrn) return;
+    if (payment.status !== 'vend_failed') throw new PaymentNotOpenError(paymentId, payment.status);
+    const attempt =
+      Math.max(0, ...this.vends.filter((vend) => vend.paymentId === paymentId).map((v) => v.attempt)) + 1;
+    this.vends.push({ paymentId, attempt, transactionId, outcome: 'vended', utrn });
+    this.payments.set(paymentId, { ...payment, status: 'vended' });
   }
 
   #append(paymentId: string, type: string, body: Readonly<Record<string, unknown>>, key: string): number {

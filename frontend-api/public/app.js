@@ -7,10 +7,13 @@
 
 const STORAGE_KEY = 'payment-to-vend/top-up';
 const LIMITS_PENCE = { min: 1000, max: 17500 };
-/** Events after which nothing more happens to the payment without an operator. */
-const FINAL = new Set(['vended', 'charge_declined', 'vend_failed', 'refunded']);
-/** The outcome is unknown and is being checked: the customer may start another top-up, but we keep following. */
-const FINAL_FOR_NOW = new Set(['charge_unconfirmed']);
+/** Events that end the payment: nothing more happens to it. */
+const FINAL = new Set(['vended', 'charge_declined', 'refunded']);
+/**
+ * The payment is open until an operator decides how to end it (re-vend, a UTRN, a refund; for an unknown charge,
+ * the bank's answer): the customer may start another top-up, but we keep following, to show how it ends.
+ */
+const FINAL_FOR_NOW = new Set(['charge_unconfirmed', 'vend_failed']);
 const BACKOFF = { firstMs: 500, maxMs: 10_000 };
 
 const form = document.querySelector('#top-up');

@@ -94,7 +94,8 @@ describe('the estimate from the checked-in definition', () => {
   it('walks the unconfirmed path through the recording to ChargeUnconfirmed, paging on-call once', () => {
     const unconfirmed = path('charge unconfirmed');
     expect(unconfirmed.states).toContain('ConfirmCharge');
-    expect(unconfirmed.states.at(-1)).toBe('ChargeUnconfirmed');
+    expect(unconfirmed.states).toContain('AwaitDecision');
+    expect(unconfirmed.states.at(-1)).toBe('Vended');
     expect(unconfirmed.snsPublishes).toBe(1);
   });
 
@@ -105,9 +106,10 @@ describe('the estimate from the checked-in definition', () => {
     expect(declined.vendAttempts).toBe(0);
   });
 
-  it('walks the vend-failed path through every vend attempt to VendFailed, paging on-call once', () => {
+  it('walks the vend-failed path through every vend attempt and the decision to Refunded, paging on-call once', () => {
     const failed = path('vend failed');
-    expect(failed.states.at(-1)).toBe('VendFailed');
+    expect(failed.states).toContain('AwaitDecision');
+    expect(failed.states.at(-1)).toBe('Refunded');
     expect(failed.vendAttempts).toBe(failed.retries + 1);
     expect(failed.snsPublishes).toBe(1);
     expect(failed.transitions).toBeGreaterThan(path('vended at the first attempt').transitions);

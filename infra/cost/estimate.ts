@@ -16,6 +16,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_ROLE_NAMES } from '../../database/service-roles.ts';
+import { errorMatches } from '../../local/stepfunctions/engine/retry-policy.ts';
 
 // ─── The definition and the walk ──────────────────────────────────────────────────────────────────
 
@@ -74,10 +76,8 @@ export interface PathCount {
   readonly snsPublishes: number;
 }
 
-const matches = (errors: readonly string[], error: string) =>
-  errors.includes(error) ||
-  errors.includes('States.ALL') ||
-  (errors.includes('States.TaskFailed') && !error.startsWith('States.'));
+// The engine's matcher, so a path is walked as the embedded Step Functions (and AWS) would take it.
+const matches = errorMatches;
 
 /** Follows `scenario` from StartAt to a terminal state and counts what is billed. */
 export function walk(definition: AslDefinition, scenario: PathScenario): PathCount {
@@ -321,15 +321,19 @@ const SCENARIOS: readonly PathScenario[] = [
   },
   { name: 'charge declined', share: 0.045, choose: { ChargeOutcome: 'declined' } },
   {
-    name: 'charge unconfirmed (gateway unavailable on every attempt)',
+    name: 'charge unconfirmed (gateway unavailable on every attempt), rechecked by an operator: charged, vended',
     share: 0.001,
-    choose: { ChargeOutcome: 'unconfirmed' },
+    choose: {
+      ChargeOutcome: 'unconfirmed',
+      Decision: 'recheck_charge',
+      RecheckOutcome: 'charged',
+    },
     failWith: { Charge: 'PaymentGatewayUnavailable' },
   },
   {
-    name: 'vend failed (vendor down for every attempt)',
+    name: 'vend failed (vendor down for every attempt), refunded by an operator',
     share: 0.005,
-    choose: { ChargeOutcome: 'charged' },
+    choose: { ChargeOutcome: 'charged', Decision: 'refund' },
     failWith: { Vend: 'VendorUnavailable' },
   },
 ];
@@ -404,8 +408,9 @@ export const ASSUMPTIONS = {
     compression: 0.15,
   },
   // Production's 27 alarms on 29 metrics (alarms.ts, and the front-end's deployment alarm), counted from its
-  // synthesized stacks; secrets: the master, the four service users', the gateway's and the vendor's.
-  monitoring: { alarms: 29, dashboards: 1, secrets: 7 },
+  // synthesized stacks; secrets: the master, each service user's (the console's too), the gateway's and the
+  // vendor's.
+  monitoring: { alarms: 29, dashboards: 1, secrets: 1 + SERVICE_ROLE_NAMES.length + 2 },
 } as const;
 
 // ─── The estimate ─────────────────────────────────────────────────────────────────────────────────

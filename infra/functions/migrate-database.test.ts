@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR } from '../../database/migrate.ts';
-import { SERVICE_ROLES } from '../../database/service-roles.ts';
+import { SERVICE_ROLE_NAMES, SERVICE_ROLES } from '../../database/service-roles.ts';
 import { type DataApiForTests, startDataApi } from '../../database/testing/data-api.ts';
 import { createMigrationsHandler } from './migrate-database.ts';
 
@@ -74,12 +74,7 @@ describe('the migrations custom resource', () => {
 
     // Assess
     expect(response.Data?.Applied).toContain('0005_service_roles');
-    expect(await usersWhoCanSignIn()).toEqual([
-      'payments_charge',
-      'payments_front_end',
-      'payments_meter_vending',
-      'payments_notify',
-    ]);
+    expect(await usersWhoCanSignIn()).toEqual([...SERVICE_ROLE_NAMES].sort());
     const everythingSaid = JSON.stringify(response) + logged.join('\n');
     for (const password of Object.values(PASSWORDS)) expect(everythingSaid).not.toContain(password);
   });
@@ -90,7 +85,7 @@ describe('the migrations custom resource', () => {
 
     // Assess
     expect(response.Data?.Applied).toBe('');
-    expect(await usersWhoCanSignIn()).toHaveLength(4);
+    expect(await usersWhoCanSignIn()).toHaveLength(SERVICE_ROLE_NAMES.length);
   });
 
   it('refuses a service secret that names the master user, without showing its password', async () => {

@@ -80,6 +80,8 @@ export class PaymentPlatformStage extends Stage {
           charge: taskFunctions.charge,
           notify: taskFunctions.notify,
           meterVending: taskFunctions.meterVending,
+          followUp: taskFunctions.followUp,
+          reconcile: taskFunctions.reconcile,
         },
         frontEnd: {
           loadBalancer: frontEnd.loadBalancer,

@@ -1,10 +1,14 @@
 /**
- * The payment gateway simulator over HTTP, as the charge Lambda and the operators' refunds will reach it.
+ * The payment gateway simulator over HTTP, as the charge Lambda, the operators' refunds and the reconciliation
+ * task reach it.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RunningSimulators, startSimulators } from './start-simulators.ts';
-import { getJson, postJson } from './testing.ts';
+import { getJson, type HttpAnswer, postJson } from './testing.ts';
 
 let simulators: RunningSimulators;
 let chargesUrl: string;
@@ -646,5 +650,174 @@ describe('refund idempotency', () => {
     expect(answers[0]!.json.error).toMatchObject({ type: 'api_error', code: 'gateway_unavailable' });
     expect(answers[0]!.headers.get('should-retry')).toBe('true');
     expect(simulators.gateway.refundCount(chargeId)).toBe(1);
+  });
+});
+
+describe('listing charges by when they were made', () => {
+  /** Charges made at the given times (Date only is faked, so the server's timers run as usual): their ids. */
+  async function chargesMadeAt(times: readonly string[], token = 'tok_visa'): Promise<string[]> {
+    const ids: string[] = [];
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      for (const [index, time] of times.entries()) {
+        vi.setSystemTime(new Date(time));
+        const answer = await charge(token, randomUUID(), { reference: `pay_listed_${index}` });
+        ids.push(answer.status === 200 ? answer.json.id : answer.json.error.charge);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    return ids;
+  }
+
+  const list = (query: string) => getJson(`${chargesUrl}?${query}`);
+
+  it('lists the charges made in a window, newest first: at or after created_after, before created_before', async () => {
+    // Prepare
+    const [before, atStart, inside, atEnd] = await chargesMadeAt([
+      '2026-03-01T09:59:59.999Z',
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T10:30:00.000Z',
+      '2026-03-01T11:00:00.000Z',
+    ]);
+
+    // Act
+    const iso = await list('created_after=2026-03-01T10:00:00Z&created_before=2026-03-01T11:00:00Z');
+    const unix = await list(
+      `created_after=${Date.parse('2026-03-01T10:00:00Z') / 1000}&created_before=${Date.parse('2026-03-01T11:00:00Z') / 1000}`,
+    );
+    const open = await list('created_after=2026-03-01T10:00:00%2B00:00');
+
+    // Assess
+    expect(iso.status).toBe(200);
+    expect(iso.headers.get('x-simulator')).toBe('payment-gateway');
+    expect(iso.json).toMatchObject({ object: 'list', hasMore: false });
+    expect(iso.json.data.map((listed: { id: string }) => listed.id)).toEqual([inside, atStart]);
+    expect(unix.json).toEqual(iso.json);
+    expect(open.json.data.map((listed: { id: string }) => listed.id)).toEqual([atEnd, inside, atStart]);
+    expect(open.json.data.map((listed: { id: string }) => listed.id)).not.toContain(before);
+  });
+
+  it('shows each charge as GET /v1/charges/{id} does, declined and refunded ones too, without its idempotency key', async () => {
+    // Prepare
+    const [charged, another] = await chargesMadeAt(['2026-03-02T10:00:00Z', '2026-03-02T10:01:00Z']);
+    const [failed] = await chargesMadeAt(['2026-03-02T10:02:00Z'], 'tok_chargeDeclined');
+    await refund({ charge: charged!, amountPence: 500 });
+
+    // Act
+    const listed = await list('created_after=2026-03-02T00:00:00Z&created_before=2026-03-03T00:00:00Z');
+
+    // Assess
+    const shown = await Promise.all(
+      [failed, another, charged].map(async (id) => (await getJson(`${chargesUrl}/${id}`)).json),
+    );
+    expect(listed.json.data).toEqual(shown);
+    expect(listed.json.data.map((listed: { status: string }) => listed.status)).toEqual([
+      'failed',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(listed.json.data[2]).toMatchObject({ amountRefundedPence: 500, refunded: false });
+    expect(listed.text).not.toContain('idempotencyKey');
+  });
+
+  it('pages with limit and starting_after until hasMore is false, each charge once, even while charges are made', async () => {
+    // Prepare
+    const made = await chargesMadeAt(
+      Array.from({ length: 7 }, (_, minute) => `2026-03-03T10:0${minute}:00Z`),
+    );
+    const window = 'created_after=2026-03-03T10:00:00Z&created_before=2026-03-03T11:00:00Z';
+
+    // Act
+    const pages = [];
+    let startingAfter: string | undefined;
+    for (let page = 0; page < 5; page += 1) {
+      const answer = await list(
+        `${window}&limit=3${startingAfter === undefined ? '' : `&starting_after=${startingAfter}`}`,
+      );
+      pages.push(answer.json);
+      if (!answer.json.hasMore) break;
+      startingAfter = answer.json.data.at(-1).id;
+      // A charge made between pages is newer than every listed one: it never shifts the pages still to come.
+      await chargesMadeAt([`2026-03-03T10:5${page}:00Z`]);
+    }
+
+    // Assess
+    expect(pages.map((page) => [page.data.length, page.hasMore])).toEqual([
+      [3, true],
+      [3, true],
+      [1, false],
+    ]);
+    expect(pages.flatMap((page) => page.data.map((listed: { id: string }) => listed.id))).toEqual(
+      [...made].reverse(),
+    );
+  });
+
+  it('takes 10 by default, and combines the window with a reference', async () => {
+    // Prepare
+    await chargesMadeAt(Array.from({ length: 12 }, (_, minute) => `2026-03-04T10:${10 + minute}:00Z`));
+
+    // Act
+    const firstPage = await list('created_after=2026-03-04T00:00:00Z');
+    const byReference = await list('reference=pay_listed_3&created_before=2026-03-04T10:14:00Z');
+    const outsideWindow = await list('reference=pay_listed_3&created_after=2026-03-04T10:14:00Z');
+
+    // Assess
+    expect([firstPage.json.data.length, firstPage.json.hasMore]).toEqual([10, true]);
+    expect(byReference.json.data).toEqual([expect.objectContaining({ reference: 'pay_listed_3' })]);
+    expect(outsideWindow.json).toEqual({ object: 'list', data: [], hasMore: false });
+  });
+
+  it.each([
+    ['created_after=yesterday', 'parameter_invalid', 'created_after'],
+    ['created_before=2026-03-01T10:00:00', 'parameter_invalid', 'created_before'],
+    ['limit=0', 'parameter_invalid', 'limit'],
+    ['limit=101', 'parameter_invalid', 'limit'],
+    ['limit=2.5', 'parameter_invalid', 'limit'],
+    ['starting_after=ch_sim_nope', 'resource_missing', 'starting_after'],
+    ['reference=', 'parameter_missing', 'reference'],
+    ['created[gte]=1', 'parameter_unknown', 'created[gte]'],
+  ])('refuses %s with 400 %s, naming %s, not to be retried', async (query, code, param) => {
+    // Act
+    const answer = await list(query);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatchObject({ type: 'invalid_request_error', code, param });
+    expect(answer.headers.get('should-retry')).toBe('false');
+  });
+
+  it('lists the same charges after a restart on its data directory', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'gateway-listing-'));
+    const window = 'created_after=2026-03-05T00:00:00Z&created_before=2026-03-06T00:00:00Z';
+    try {
+      const first = await startSimulators({ port: 0, dataDir });
+      let before: HttpAnswer;
+      try {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        for (const time of ['2026-03-05T10:00:00Z', '2026-03-05T10:00:00Z', '2026-03-05T11:00:00Z']) {
+          vi.setSystemTime(new Date(time));
+          await postJson(`${first.gatewayUrl}/v1/charges`, chargeRequest('tok_visa'), {
+            'Idempotency-Key': randomUUID(),
+          });
+        }
+        vi.useRealTimers();
+        before = await getJson(`${first.gatewayUrl}/v1/charges?${window}`);
+      } finally {
+        vi.useRealTimers();
+        await first.close();
+      }
+
+      // Act
+      const second = await startSimulators({ port: 0, dataDir });
+      const after = await getJson(`${second.gatewayUrl}/v1/charges?${window}`).finally(() => second.close());
+
+      // Assess
+      expect(before.json.data).toHaveLength(3);
+      expect(after.text).toBe(before.text);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,9 @@
  *   `{ amountPence, currency: 'GBP', paymentToken, reference }` → 200 charge | 402 decline | 4xx | 5xx.
  * - `GET /v1/charges/{id}` → 200 charge (succeeded or failed) | 404.
  * - `GET /v1/charges?reference=` → 200 list of the charges made for a reference, newest first.
+ * - `GET /v1/charges?created_after=&created_before=&limit=&starting_after=` → 200 a page of the charges created
+ *   in a window, newest first, as Stripe lists them (`hasMore`; the next page starts after the last charge's id).
+ *   Every filter is optional and they combine (`reference` too).
  * - `POST /v1/refunds`, header `Idempotency-Key`, body `{ charge, amountPence?, reason? }` → 200 refund | 4xx |
  *   5xx. Without `amountPence` the whole amount not yet refunded is refunded; a charge may be refunded in parts.
  * - `GET /v1/refunds/{id}` → 200 refund | 404; `GET /v1/refunds?charge=` → 200 list of a charge's refunds.
@@ -202,6 +205,21 @@ const ChargeRequestSchema = z.strictObject({
   reference: z.string().min(1).max(255),
 });
 
+/** What `GET /v1/charges` takes; any other query parameter is refused, as Stripe refuses one. */
+const LIST_CHARGES_PARAMETERS = new Set([
+  'reference',
+  'created_after',
+  'created_before',
+  'limit',
+  'starting_after',
+]);
+/** A page of charges: Stripe's default and largest page sizes. */
+const DEFAULT_LIST_LIMIT = 10;
+const MAX_LIST_LIMIT = 100;
+/** A time as Unix seconds, or as ISO 8601 with its offset (`Z` or `+01:00`): a time without a zone is ambiguous. */
+const UNIX_SECONDS = /^\d{1,12}$/;
+const ISO_8601_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 const RefundRequestSchema = z.strictObject({
   charge: z.string().min(1).max(255),
   amountPence: z.number().int().positive().optional(),
@@ -394,19 +412,81 @@ export class PaymentGatewaySimulator implements Simulator {
   }
 
   /**
-   * `GET /v1/charges?reference=<reference>`: the charges made for a reference (the merchant's payment id),
-   * newest first, as a list. How a merchant finds out what happened to a charge whose answer it never got.
+   * `GET /v1/charges`: charges, newest first, a page at a time, as Stripe lists them. Every filter is optional,
+   * and they combine:
+   * - `reference=<reference>`: the charges made for a reference (the merchant's payment id). How a merchant
+   *   finds out what happened to a charge whose answer it never got.
+   * - `created_after=<time>` (created at or after it) and `created_before=<time>` (created strictly before it),
+   *   each Unix seconds or ISO 8601 with a zone: a half-open window, so consecutive windows neither overlap nor
+   *   leave a gap. How a merchant reconciles what the gateway took with what it recorded.
+   * - `limit` (1–100, default 10) and `starting_after=<charge id>`: the last charge of the previous page; the
+   *   answer's `hasMore` says whether another page follows. Charges created meanwhile are newer, so they never
+   *   shift a page being read.
+   * Declined charges are listed too (`status: failed`), refunds show on their charge. Nothing is recorded: a
+   * listing changes nothing.
    */
   private listCharges(query: URLSearchParams): SimulatorResponse {
+    const unknown = [...query.keys()].find((name) => !LIST_CHARGES_PARAMETERS.has(name));
+    if (unknown !== undefined)
+      return invalidRequest(400, 'parameter_unknown', `Received unknown parameter: ${unknown}`, unknown);
     const reference = query.get('reference');
-    if (reference === null || reference === '') {
+    if (reference === '') {
       return invalidRequest(400, 'parameter_missing', 'Missing required param: reference.', 'reference');
     }
-    const data = [...this.chargesById.values()]
-      .filter((charge) => charge.reference === reference)
-      .reverse()
-      .map(({ idempotencyKey: _key, ...charge }) => charge);
-    return jsonResponse(200, { object: 'list', data, hasMore: false });
+    const created: { created_after: number; created_before: number } = {
+      created_after: Number.NEGATIVE_INFINITY,
+      created_before: Number.POSITIVE_INFINITY,
+    };
+    for (const param of ['created_after', 'created_before'] as const) {
+      const value = query.get(param);
+      if (value === null) continue;
+      const at = timeOf(value);
+      if (Number.isNaN(at))
+        return invalidRequest(
+          400,
+          'parameter_invalid',
+          `Invalid ${param}: give Unix seconds or an ISO 8601 time with its zone, such as 2026-01-01T00:00:00Z.`,
+          param,
+        );
+      created[param] = at;
+    }
+    const limitParam = query.get('limit') ?? String(DEFAULT_LIST_LIMIT);
+    const limit = /^\d{1,3}$/.test(limitParam) ? Number(limitParam) : Number.NaN;
+    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT))
+      return invalidRequest(
+        400,
+        'parameter_invalid',
+        `Invalid limit: must be an integer from 1 to ${MAX_LIST_LIMIT}.`,
+        'limit',
+      );
+
+    // Newest first; charges made in the same millisecond, the one made later first.
+    const newestFirst = [...this.chargesById.values()]
+      .map((charge, made) => ({ charge, made, at: Date.parse(charge.createdAt) }))
+      .sort((a, b) => b.at - a.at || b.made - a.made);
+    let from = 0;
+    const startingAfter = query.get('starting_after');
+    if (startingAfter !== null) {
+      const position = newestFirst.findIndex(({ charge }) => charge.id === startingAfter);
+      if (position < 0)
+        return invalidRequest(
+          400,
+          'resource_missing',
+          `No such charge: '${startingAfter}'`,
+          'starting_after',
+        );
+      from = position + 1;
+    }
+    const listed = newestFirst
+      .slice(from)
+      .filter(
+        ({ charge, at }) =>
+          (reference === null || charge.reference === reference) &&
+          at >= created.created_after &&
+          at < created.created_before,
+      );
+    const data = listed.slice(0, limit).map(({ charge: { idempotencyKey: _key, ...charge } }) => charge);
+    return jsonResponse(200, { object: 'list', data, hasMore: listed.length > limit });
   }
 
   private retrieveRefund(id: string): SimulatorResponse {
@@ -705,6 +785,8 @@ export class PaymentGatewaySimulator implements Simulator {
           'header Idempotency-Key; body { amountPence, currency: "GBP", paymentToken, reference }',
         'GET /v1/charges/{id}': 'a charge, succeeded or failed, with amountRefundedPence and refunded',
         'GET /v1/charges?reference=': 'the charges made for a reference, newest first',
+        'GET /v1/charges?created_after=&created_before=&limit=&starting_after=':
+          'a page of the charges created at or after created_after and before created_before (Unix seconds or ISO 8601 with a zone), newest first; limit 1-100 (default 10); starting_after: the last charge id of the previous page; hasMore says whether another page follows',
         'POST /v1/refunds': `header Idempotency-Key; body { charge, amountPence? (default: all not yet refunded), reason?: ${REFUND_REASONS.join(' | ')} }`,
         'GET /v1/refunds/{id}': 'a refund',
         'GET /v1/refunds?charge=': "a charge's refunds, newest first",
@@ -880,6 +962,13 @@ function canonicalJson(value: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;
   return JSON.stringify(value);
+}
+
+/** A listing's time parameter in milliseconds since the epoch; NaN unless Unix seconds or ISO 8601 with a zone. */
+function timeOf(value: string): number {
+  if (UNIX_SECONDS.test(value)) return Number(value) * 1000;
+  if (ISO_8601_WITH_ZONE.test(value)) return Date.parse(value);
+  return Number.NaN;
 }
 
 function headerValue(request: SimulatorRequest, name: string): string | undefined {

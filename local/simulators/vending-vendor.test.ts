@@ -156,6 +156,34 @@ describe('test meters', () => {
     expect(simulators.vendor.vendCount(transactionId)).toBe(0);
   });
 
+  it("9902… vends once its outage is ended (the simulator's control), under the same transaction id; other 9902… meters stay down", async () => {
+    // Prepare
+    const meter = testMpan('02', 7);
+    const transactionId = randomUUID();
+    const before = await vend(meter, transactionId);
+
+    // Act
+    const ended = await postJson(`${simulators.vendorUrl}/simulator/outages/${meter}/end`, {});
+    const after = await vend(meter, transactionId);
+    const otherMeter = await vend(testMpan('02', 8), randomUUID());
+
+    // Assess
+    expect(before.status).toBe(503);
+    expect(ended).toMatchObject({ status: 200, json: { meterId: meter, outage: 'ended' } });
+    expect(after.status).toBe(200);
+    expect(isUtrn(after.json.utrn)).toBe(true);
+    expect(simulators.vendor.vendCount(transactionId)).toBe(1);
+    expect(otherMeter.status).toBe(503);
+  });
+
+  it('refuses to end the outage of something that is not a meter', async () => {
+    // Act
+    const answer = await postJson(`${simulators.vendorUrl}/simulator/outages/not-a-meter/end`, {});
+
+    // Assess
+    expect(answer).toMatchObject({ status: 400, json: { errorCode: 'INVALID_METER_ID' } });
+  });
+
   it.each([
     ['03', 'NOT_FOR_THIS_DEVICE'],
     ['04', 'DUPLICATE_UTRN'],

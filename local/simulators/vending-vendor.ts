@@ -6,6 +6,9 @@
  * API (JSON; paths relative to where the simulator is mounted, e.g. http://127.0.0.1:4100/vendor):
  * - `POST /v1/vends` `{ transactionId, meterId, amountPence }` → 200
  *   `{ transactionId, utrn, creditPence, meterId, vendedAt }`.
+ * - `POST /simulator/outages/{meterId}/end` → 200 `{ meterId, outage: 'ended' }`: the simulator's own control
+ *   (no real vendor has it), ending a `9902…` meter's outage so that its next vend goes through, as a real
+ *   vendor's outage ends. It is kept across restarts like the rest of the state.
  *
  * The transaction id is the idempotency key: asking again with the same id and the same meter and amount
  * answers the first final outcome again (the same UTRN, or the same rejection) with
@@ -17,7 +20,7 @@
  * any valid core vends at the first attempt, except test cores starting `99`, whose next two digits choose:
  * | core | answer |
  * | 9901… | 503 VENDOR_UNAVAILABLE for the first 2 attempts per transaction id, then vends |
- * | 9902… | 503 VENDOR_UNAVAILABLE always (the vendor stays down) |
+ * | 9902… | 503 VENDOR_UNAVAILABLE always (the vendor stays down), until the outage is ended for that meter |
  * | 9903… | 422 VEND_REJECTED, rejectionCode NOT_FOR_THIS_DEVICE |
  * | 9904… | 422 VEND_REJECTED, rejectionCode DUPLICATE_UTRN |
  * | 9905… | 422 VEND_REJECTED, rejectionCode NOT_AUTHENTIC |
@@ -98,7 +101,10 @@ export const VENDOR_TEST_SCENARIOS: Readonly<
     kind: 'transient',
     description: '503 for the first attempts per transaction id (default 2), then vends',
   },
-  '02': { kind: 'down', description: '503 always: the vendor stays down' },
+  '02': {
+    kind: 'down',
+    description: '503 always: the vendor stays down, until POST /simulator/outages/{meterId}/end',
+  },
   '03': {
     kind: 'reject',
     rejectionCode: 'NOT_FOR_THIS_DEVICE',
@@ -180,6 +186,7 @@ type VendorRecord =
     }
   | { readonly kind: 'attempts'; readonly transactionId: string; readonly count: number }
   | { readonly kind: 'transient'; readonly transactionId: string; readonly failures: number }
+  | { readonly kind: 'outageEnded'; readonly meterId: string }
   | { readonly kind: 'reset' };
 
 /**
@@ -203,6 +210,8 @@ export class VendingVendorSimulator implements Simulator {
   private readonly vendsByTransaction = new Map<string, VendRecord>();
   private readonly attemptsByTransaction = new Map<string, number>();
   private readonly transientAttemptsByTransaction = new Map<string, number>();
+  /** `9902…` meters whose outage has ended: they vend. */
+  private readonly outagesEnded = new Set<string>();
   private journal: Journal<VendorRecord> | undefined;
 
   private constructor(options: VendingVendorOptions, durable: boolean) {
@@ -242,6 +251,11 @@ export class VendingVendorSimulator implements Simulator {
   /** How many valid `POST /v1/vends` requests named a transaction id, whatever their outcome. */
   attemptCount(transactionId: string): number {
     return this.attemptsByTransaction.get(transactionId) ?? 0;
+  }
+
+  /** Ends the vendor's outage for a `9902…` meter: its next vend goes through. */
+  endOutage(meterId: string): void {
+    this.record({ kind: 'outageEnded', meterId });
   }
 
   /** Forgets every vend, transaction id and attempt counter, in the journal too. */
@@ -288,11 +302,24 @@ export class VendingVendorSimulator implements Simulator {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/vends') return this.vend(request);
+    const outage = /^\/simulator\/outages\/([^/]+)\/end$/.exec(request.path);
+    if (request.method === 'POST' && outage !== null) return this.endOutageOf(decodeURIComponent(outage[1]!));
     return vendorError(404, {
       errorCode: 'ROUTE_NOT_FOUND',
       message: `Unrecognized request URL (${request.method} ${request.path}).`,
       retryable: false,
     });
+  }
+
+  private endOutageOf(meterId: string): SimulatorResponse {
+    if (!isValidMpanCore(meterId))
+      return vendorError(400, {
+        errorCode: 'INVALID_METER_ID',
+        message: 'meterId must be a 13-digit MPAN core with a valid check digit.',
+        retryable: false,
+      });
+    this.endOutage(meterId);
+    return jsonResponse(200, { meterId, outage: 'ended' });
   }
 
   private async vend(request: SimulatorRequest): Promise<SimulatorResponse> {
@@ -367,7 +394,11 @@ export class VendingVendorSimulator implements Simulator {
       case 'transient':
         this.transientAttemptsByTransaction.set(record.transactionId, record.failures);
         return;
+      case 'outageEnded':
+        this.outagesEnded.add(record.meterId);
+        return;
       case 'reset':
+        this.outagesEnded.clear();
         this.finalOutcomes.clear();
         this.vendsByTransaction.clear();
         this.attemptsByTransaction.clear();
@@ -392,6 +423,7 @@ export class VendingVendorSimulator implements Simulator {
       yield { kind: 'attempts', transactionId, count };
     for (const [transactionId, failures] of this.transientAttemptsByTransaction)
       yield { kind: 'transient', transactionId, failures };
+    for (const meterId of this.outagesEnded) yield { kind: 'outageEnded', meterId };
   }
 
   private async attempt(vend: VendRequest): Promise<Outcome> {
@@ -400,6 +432,7 @@ export class VendingVendorSimulator implements Simulator {
       : undefined;
     switch (scenario?.kind) {
       case 'down':
+        if (this.outagesEnded.has(vend.meterId)) return this.credit(vend);
         return { final: false, response: unavailable(vend.transactionId) };
       case 'transient': {
         const failures = (this.transientAttemptsByTransaction.get(vend.transactionId) ?? 0) + 1;
@@ -454,6 +487,8 @@ export class VendingVendorSimulator implements Simulator {
       endpoints: {
         'POST /v1/vends':
           'body { transactionId, meterId (13-digit MPAN core), amountPence } → { transactionId, utrn, creditPence, meterId, vendedAt }',
+        'POST /simulator/outages/{meterId}/end':
+          "the simulator's own control: ends a 9902… meter's outage, so its next vend goes through",
       },
       meters: {
         'any valid MPAN core': 'vends at the first attempt',

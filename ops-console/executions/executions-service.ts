@@ -23,6 +23,7 @@ import { failStatesOf, parseDefinition } from './definition.ts';
 import { type GraphLayout, layoutDefinition } from './graph.ts';
 import {
   analyseHistory,
+  currentStateOf,
   type ExecutionFailure,
   type HistoryAnalysis,
   type HistoryRow,
@@ -35,6 +36,7 @@ import {
   type ExecutionOutcome,
   type ExecutionStatus,
   outcomeOf,
+  PAYMENT_TO_VEND_DECISION_STATES,
   reasonOf,
 } from './outcomes.ts';
 import { redactJsonText } from './redaction.ts';
@@ -58,8 +60,12 @@ export interface ExecutionRow {
   readonly durationMs: number | null;
   readonly redriveCount: number;
   readonly outcome: ExecutionOutcome;
-  /** One line: `VendRejected: NOT_FOR_THIS_DEVICE`, the decline code, or null. */
+  /**
+   * One line: `VendRejected: NOT_FOR_THIS_DEVICE`, the decline code, or null. For one awaiting a decision, the
+   * failure that led it there (`VendorUnavailable: …`, the charge's error for an unconfirmed charge).
+   */
   readonly reason: string | null;
+  /** The step failure that ended it; for one awaiting a decision, the one that led it there. */
   readonly failure: ExecutionFailure | null;
   readonly declineReason: string | null;
 }
@@ -116,6 +122,13 @@ const SCAN_PAGES = 10;
 const SCAN_PAGE_SIZE = 100;
 /** Histories read at once while listing (each a GetExecutionHistory call on AWS). */
 const HISTORY_CONCURRENCY = 6;
+/**
+ * The newest events read of a running execution to tell whether it waits in AwaitDecision: its entry, and the
+ * task's scheduled, started and submitted events, with room for a retried invocation of the follow-up function.
+ */
+const NEWEST_EVENTS = 10;
+/** The decision states' failures are not why a payment is open (AnalyseOptions.notReasons). */
+const DECISION_STATE_NAMES: ReadonlySet<string> = new Set(Object.values(PAYMENT_TO_VEND_DECISION_STATES));
 
 export class ExecutionsService {
   readonly #sfn: SFNClient;
@@ -227,7 +240,10 @@ export class ExecutionsService {
     const events = await this.#histories.historyOf(executionArn, {
       redriveCount: described.redriveCount ?? 0,
     });
-    const analysis = analyseHistory(events, { failStates: failStatesIn(machine.definition) });
+    const analysis = analyseHistory(events, {
+      failStates: failStatesIn(machine.definition),
+      notReasons: DECISION_STATE_NAMES,
+    });
     return {
       execution: {
         ...rowOf(described, analysis),
@@ -297,15 +313,28 @@ export class ExecutionsService {
     }
   }
 
-  /** Rows for listed executions: the ended-unhappily ones need their history for the real reason. */
+  /**
+   * Rows for listed executions: the ended-unhappily ones need their history for the real reason; a running one
+   * only its newest events, to see whether it waits for a decision, and then its history for why.
+   */
   async #rows(items: readonly ExecutionFacts[]): Promise<ExecutionRow[]> {
     return mapConcurrently(items, HISTORY_CONCURRENCY, async (item) => {
       const status = (item.status ?? 'RUNNING') as ExecutionStatus;
-      if (status === 'RUNNING' || status === 'SUCCEEDED') return rowOf(item, undefined);
-      const events = await this.#histories.historyOf(item.executionArn ?? '', {
+      if (status === 'SUCCEEDED') return rowOf(item, undefined);
+      const executionArn = item.executionArn ?? '';
+      if (status === 'RUNNING') {
+        const { events: newest, more } = await this.#histories.newestEvents(executionArn, NEWEST_EVENTS);
+        const current = currentStateOf(newest);
+        // Undefined: the newest events do not say where it is (a task retried many times), so read it all.
+        if (current === null || (current === undefined && !more)) return rowOf(item, undefined);
+        if (current !== undefined && current !== PAYMENT_TO_VEND_DECISION_STATES.awaitDecision) {
+          return rowOf(item, undefined);
+        }
+      }
+      const events = await this.#histories.historyOf(executionArn, {
         redriveCount: item.redriveCount ?? 0,
       });
-      return rowOf(item, analyseHistory(events));
+      return rowOf(item, analyseHistory(events, { notReasons: DECISION_STATE_NAMES }));
     });
   }
 }
@@ -325,8 +354,13 @@ interface ExecutionFacts {
 function rowOf(facts: ExecutionFacts, analysis: HistoryAnalysis | undefined): ExecutionRow {
   const status = (facts.status ?? 'RUNNING') as ExecutionStatus;
   const executionError = facts.error ?? analysis?.executionError?.error ?? null;
-  const outcome = outcomeOf(status, executionError);
-  const failure = status === 'RUNNING' || status === 'SUCCEEDED' ? null : (analysis?.failure ?? null);
+  const awaitingDecision = status === 'RUNNING' && analysis !== undefined && waitsForDecision(analysis);
+  const outcome = outcomeOf(status, executionError, { awaitingDecision });
+  const failure = awaitingDecision
+    ? analysis.handledFailure
+    : status === 'RUNNING' || status === 'SUCCEEDED'
+      ? null
+      : (analysis?.failure ?? null);
   const declineReason =
     outcome === 'charge_declined' ? declineReasonOf(analysis?.failStateInput ?? null) : null;
   const startDate = facts.startDate ?? new Date(0);
@@ -344,6 +378,16 @@ function rowOf(facts: ExecutionFacts, analysis: HistoryAnalysis | undefined): Ex
     failure,
     declineReason,
   };
+}
+
+/** Whether the execution is in AwaitDecision now: entered, not left (its task token with the operator). */
+function waitsForDecision(analysis: HistoryAnalysis): boolean {
+  return analysis.visits.some(
+    (visit) =>
+      visit.stateName === PAYMENT_TO_VEND_DECISION_STATES.awaitDecision &&
+      visit.status === 'running' &&
+      visit.exitedAt === null,
+  );
 }
 
 function failStatesIn(definition: string): ReturnType<typeof failStatesOf> | undefined {

@@ -84,7 +84,16 @@ describe('layoutDefinition', () => {
       stateType: 'Task',
       detail: 'sqs:sendMessage.waitForTaskToken',
     });
-    expect(node(layout, 'VendFailed')).toMatchObject({ stateType: 'Fail', detail: 'VendFailed' });
+    // An open payment waits for a decision instead of ending: the only Fail state left is the decline.
+    expect(node(layout, 'AwaitDecision')).toMatchObject({
+      stateType: 'Task',
+      detail: 'lambda:invoke.waitForTaskToken',
+    });
+    expect(node(layout, 'Decision')).toMatchObject({ stateType: 'Choice' });
+    expect(node(layout, 'ChargeDeclined')).toMatchObject({ stateType: 'Fail', detail: 'ChargeDeclined' });
+    expect(layout.nodes.filter((each) => each.stateType === 'Fail').map((each) => each.stateName)).toEqual([
+      'ChargeDeclined',
+    ]);
     expect(layout.width).toBeGreaterThan(0);
     expect(layout.height).toBeGreaterThan(0);
   });
@@ -103,10 +112,45 @@ describe('layoutDefinition', () => {
       '$.charge.outcome == "declined"',
     );
     expect(edge('Vended', END, 'end')).toBeDefined();
-    expect(edge('VendFailed', END, 'end')).toBeDefined();
+    expect(edge('Refunded', END, 'end')).toBeDefined();
+    expect(edge('ChargeDeclined', END, 'end')).toBeDefined();
+    expect(
+      layout.edges
+        .filter((each) => each.kind === 'end')
+        .map((each) => each.fromState)
+        .sort(),
+    ).toEqual(['ChargeDeclined', 'Refunded', 'Vended']);
     // Both a Next and a Catch lead from RecordVendFailed to PublishVendingFailure: two edges.
     expect(edge('RecordVendFailed', 'PublishVendingFailure', 'next')).toBeDefined();
     expect(edge('RecordVendFailed', 'PublishVendingFailure', 'catch')).toBeDefined();
+  });
+
+  it('draws the wait for a decision: into AwaitDecision, its deadline and refusals looping back, and each decision', async () => {
+    // Act
+    const layout = await layoutDefinition(PAYMENT_TO_VEND);
+
+    // Assess
+    const edge = (from: string, to: string, kind: string) =>
+      layout.edges.find((each) => each.fromState === from && each.toState === to && each.kind === kind);
+    expect(edge('NotifyCustomerVendFailed', 'AwaitDecision', 'next')).toBeDefined();
+    expect(edge('NotifyCustomerChargeUnconfirmed', 'AwaitDecision', 'next')).toBeDefined();
+    expect(edge('AwaitDecision', 'RecordDecision', 'next')).toBeDefined();
+    expect(edge('AwaitDecision', 'EscalateOpenPayment', 'catch')?.label).toBe('Catch States.Timeout');
+    expect(edge('EscalateOpenPayment', 'AwaitDecision', 'next')).toBeDefined();
+    expect(edge('RecordDecision', 'AwaitDecision', 'catch')?.label).toBe('Catch DecisionRefused');
+    expect(edge('RecordDecision', 'Decision', 'next')).toBeDefined();
+    // Each decision: a re-vend loops back to Vend (the same transaction id), the others end the payment.
+    expect(edge('Decision', 'VendAgain', 'choice')?.label).toBe('$.decided.action == "revend"');
+    expect(edge('VendAgain', 'Vend', 'next')).toBeDefined();
+    expect(edge('Decision', 'RecordUtrnByHand', 'choice')?.label).toBe('$.decided.action == "record_utrn"');
+    expect(edge('Decision', 'Refund', 'choice')?.label).toBe('$.decided.action == "refund"');
+    // A long label is shortened on the graph; its title has it whole.
+    const recheck = edge('Decision', 'RecheckCharge', 'choice');
+    expect(recheck?.title ?? recheck?.label).toBe('$.decided.action == "recheck_charge"');
+    expect(edge('RecheckOutcome', 'AwaitDecision', 'default')).toBeDefined();
+    // A decision that cannot be carried out pages on-call, and the payment waits again.
+    expect(edge('Refund', 'AlertOnCallDecisionFailed', 'catch')).toBeDefined();
+    expect(edge('AlertOnCallDecisionFailed', 'AwaitDecision', 'next')).toBeDefined();
   });
 
   it('gives positions that fit: no two states overlap, and every edge runs between its own nodes', async () => {

@@ -2,6 +2,7 @@
  * Execution histories, fetched through GetExecutionHistory and kept: a finished execution's history is read
  * once, and a running one's is brought up to date with the newest events only (newest first, until a known
  * event), so a page following a live execution costs one small call a poll rather than the whole history.
+ * `newestEvents` reads just the last few, to tell where a running execution is.
  *
  * @example
  * const store = new HistoryStore(sfn);
@@ -61,6 +62,21 @@ export class HistoryStore {
       redriveCount,
     });
     return events;
+  }
+
+  /**
+   * The execution's newest events, newest first: one small call, for telling where a running execution is
+   * without reading its whole history. `more`: older events were left out.
+   */
+  async newestEvents(
+    executionArn: string,
+    count: number,
+  ): Promise<{ events: HistoryEvent[]; more: boolean }> {
+    const page = await this.#sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: count, reverseOrder: true }),
+    );
+    const events = [...(page.events ?? [])].sort((a, b) => (b.id ?? 0) - (a.id ?? 0));
+    return { events, more: page.nextToken !== undefined };
   }
 
   async #all(executionArn: string): Promise<HistoryEvent[]> {

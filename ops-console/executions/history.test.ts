@@ -5,7 +5,7 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { analyseHistory, END, START } from './history.ts';
+import { analyseHistory, currentStateOf, END, START } from './history.ts';
 
 /** Builds a history: each call appends one event after the previous one (or after `after`). */
 function historyBuilder() {
@@ -380,5 +380,132 @@ describe('analyseHistory', () => {
     expect(shown).not.toContain('tok_visa');
     expect(shown).toContain('[redacted]');
     expect(shown).toContain('pay_1');
+  });
+});
+
+describe('a running execution waiting for a decision', () => {
+  const DECISION_STATES = new Set(['AwaitDecision', 'RecordDecision']);
+
+  /** PaymentToVend's path to AwaitDecision after the vend failed: Vend caught, its failure recorded. */
+  function vendFailedThenWaiting(h: ReturnType<typeof historyBuilder>) {
+    h.started({ paymentId: 'pay_1' });
+    h.enterTask('Vend');
+    h.attemptFails('VendorUnavailable', 'the vendor answered 503');
+    h.attemptFails('VendorUnavailable', 'the vendor answered 503 again');
+    h.exitTask('Vend');
+    h.enterTask('RecordVendFailed');
+    h.attemptFails('States.TaskFailed', 'the database was away');
+    h.exitTask('RecordVendFailed');
+    h.enterTask('NotifyCustomerVendFailed');
+    h.attemptSucceeds();
+    h.exitTask('NotifyCustomerVendFailed');
+  }
+
+  function waitInAwaitDecision(h: ReturnType<typeof historyBuilder>) {
+    h.enterTask('AwaitDecision');
+    h.add('TaskScheduled', { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', parameters: '{}' });
+    h.add('TaskStarted', { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' });
+    return h.add('TaskSubmitted', {
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+      output: '{}',
+    });
+  }
+
+  it('gives the failure that led it there: the caught step’s last error, not a failure while handling it', () => {
+    // Prepare: RecordVendFailed fails while recording Vend's failure, and is caught in turn.
+    const h = historyBuilder();
+    vendFailedThenWaiting(h);
+    waitInAwaitDecision(h);
+
+    // Act
+    const analysis = analyseHistory(h.events, { notReasons: DECISION_STATES });
+
+    // Assess
+    expect(analysis.status).toBe('RUNNING');
+    expect(analysis.failure).toBeNull();
+    expect(analysis.handledFailure).toMatchObject({
+      error: 'VendorUnavailable',
+      cause: 'the vendor answered 503 again',
+      stateName: 'Vend',
+      eventType: 'TaskFailed',
+    });
+    expect(analysis.visits.at(-1)).toMatchObject({ stateName: 'AwaitDecision', status: 'running' });
+  });
+
+  it('keeps the reason through a passed deadline and a refused decision, and takes a later caught failure', () => {
+    // Prepare: the deadline passes (AwaitDecision's timeout caught), a decision is refused, it waits again.
+    const h = historyBuilder();
+    vendFailedThenWaiting(h);
+    waitInAwaitDecision(h);
+    h.add('TaskTimedOut', {
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+      error: 'States.Timeout',
+    });
+    h.exitTask('AwaitDecision');
+    h.enterTask('EscalateOpenPayment');
+    h.attemptSucceeds();
+    h.exitTask('EscalateOpenPayment');
+    waitInAwaitDecision(h);
+    h.add('TaskSucceeded', { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: '{}' });
+    h.exitTask('AwaitDecision');
+    h.enterTask('RecordDecision');
+    h.attemptFails('DecisionRefused', 'recheck_charge cannot end a failed vend');
+    h.exitTask('RecordDecision');
+    waitInAwaitDecision(h);
+    const waiting = analyseHistory(h.events, { notReasons: DECISION_STATES });
+
+    // Then a refund is decided, and the gateway refuses it.
+    h.add('TaskSucceeded', { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: '{}' });
+    h.exitTask('AwaitDecision');
+    h.enterTask('RecordDecision');
+    h.attemptSucceeds();
+    h.exitTask('RecordDecision');
+    h.enterTask('Refund');
+    h.attemptFails('RefundRefused', 'charge_already_refunded');
+    h.exitTask('Refund');
+    h.enterTask('AlertOnCallDecisionFailed');
+    h.attemptSucceeds();
+    h.exitTask('AlertOnCallDecisionFailed');
+    waitInAwaitDecision(h);
+    const waitingAgain = analyseHistory(h.events, { notReasons: DECISION_STATES });
+
+    // Assess
+    expect(waiting.handledFailure).toMatchObject({ error: 'VendorUnavailable', stateName: 'Vend' });
+    expect(waitingAgain.handledFailure).toMatchObject({
+      error: 'RefundRefused',
+      cause: 'charge_already_refunded',
+      stateName: 'Refund',
+    });
+  });
+
+  it('has no handled failure once it has ended', () => {
+    const h = historyBuilder();
+    vendFailedThenWaiting(h);
+    h.add('ExecutionAborted', {});
+
+    expect(analyseHistory(h.events).handledFailure).toBeNull();
+  });
+
+  it('tells from its newest events which state it is in, or that they do not say', () => {
+    // Prepare
+    const h = historyBuilder();
+    vendFailedThenWaiting(h);
+    const newestFirst = () => [...h.events].reverse();
+    const afterExit = newestFirst();
+    waitInAwaitDecision(h);
+    const waiting = newestFirst();
+    h.add('TaskStateExited', { name: 'AwaitDecision', output: '{}' });
+    h.add('ExecutionSucceeded', { output: '{}' });
+    const ended = newestFirst();
+
+    // Assess
+    expect(currentStateOf(waiting)).toBe('AwaitDecision');
+    expect(currentStateOf(waiting.slice(0, 4))).toBe('AwaitDecision');
+    expect(currentStateOf(waiting.slice(0, 3))).toBeUndefined();
+    expect(currentStateOf(afterExit)).toBeNull();
+    expect(currentStateOf(ended)).toBeNull();
+    expect(currentStateOf([])).toBeUndefined();
   });
 });

@@ -121,6 +121,13 @@ export interface HistoryAnalysis {
   readonly failure: ExecutionFailure | null;
   /** The input of the Fail state the execution ended in, if it ended in one. */
   readonly failStateInput: string | null;
+  /**
+   * While the execution runs: the failure that led it to where it is now, that is the last step failure a
+   * Catch handled (a failure caught while handling another gives the one being handled, as `failure` does),
+   * leaving out the failures of the states `options.notReasons` names; null once it has ended, or when no
+   * Catch has handled a failure. PaymentToVend waiting in AwaitDecision has here why its payment is open.
+   */
+  readonly handledFailure: ExecutionFailure | null;
 }
 
 export interface AnalyseOptions {
@@ -129,6 +136,12 @@ export interface AnalyseOptions {
    * Parallel ends only its iteration or branch, whose events do not say why.
    */
   readonly failStates?: ReadonlyMap<string, { readonly error: string | null; readonly cause: string | null }>;
+  /**
+   * States whose caught failures are not the reason the execution is where it is (`handledFailure`): for
+   * PaymentToVend, AwaitDecision's deadline passing and RecordDecision refusing a decision, after which the
+   * payment waits again for the same reason as before.
+   */
+  readonly notReasons?: ReadonlySet<string>;
 }
 
 /** Analyses a whole history, in event order (as GetExecutionHistory returns it without reverseOrder). */
@@ -268,7 +281,22 @@ export function analyseHistory(
       status === 'FAILED' && failVisit?.stateType === 'Fail' && failVisit.exitedAt === null
         ? failVisit.input
         : null,
+    handledFailure: status === 'RUNNING' ? handledFailureOf(visits, options.notReasons ?? new Set()) : null,
   };
+}
+
+/**
+ * The state a running execution is in, from its newest events (GetExecutionHistory with reverseOrder: newest
+ * first): the name of the state entered last and not yet left; null when it is between states or has ended;
+ * undefined when these events do not say (no state was entered or left in them: read further).
+ */
+export function currentStateOf(newestFirst: readonly HistoryEvent[]): string | null | undefined {
+  for (const event of newestFirst) {
+    const type = event.type ?? '';
+    if (type.endsWith('StateEntered')) return stringOrNull(detailsOf(event).name);
+    if (type.endsWith('StateExited') || type.startsWith('Execution')) return null;
+  }
+  return undefined;
 }
 
 interface OpenAttempt {
@@ -572,6 +600,38 @@ function failureOf(
     stateName: lastVisit?.stateName ?? null,
     eventId: terminalEvent.id ?? 0,
     eventType: terminalEvent.type ?? 'ExecutionFailed',
+  };
+}
+
+/** See HistoryAnalysis.handledFailure. */
+function handledFailureOf(
+  visits: readonly OpenVisit[],
+  notReasons: ReadonlySet<string>,
+): ExecutionFailure | null {
+  let handled: OpenVisit | undefined;
+  let handledAttempt: OpenAttempt | undefined;
+  for (const visit of visits) {
+    if (visit.status !== 'caught' || notReasons.has(visit.stateName)) continue;
+    const attempt = visit.attempts.at(-1);
+    if (attempt?.outcome !== 'failed' || attempt.error === null) continue;
+    if (handledAttempt === undefined || attempt.eventId >= handledAttempt.eventId) {
+      handled = visit;
+      handledAttempt = attempt;
+    }
+  }
+  while (handled?.caughtFrom !== undefined && !notReasons.has(handled.caughtFrom.stateName)) {
+    const before = handled.caughtFrom.attempts.at(-1);
+    if (before?.outcome !== 'failed' || before.error === null) break;
+    handledAttempt = before;
+    handled = handled.caughtFrom;
+  }
+  if (handled === undefined || handledAttempt === undefined) return null;
+  return {
+    error: handledAttempt.error ?? '',
+    cause: handledAttempt.cause,
+    stateName: handled.stateName,
+    eventId: handledAttempt.eventId,
+    eventType: handledAttempt.endedBy ?? 'TaskFailed',
   };
 }
 

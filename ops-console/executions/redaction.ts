@@ -1,14 +1,16 @@
 /**
  * What the console never shows, though histories hold it: the payment token, which stands for the
- * customer's card (it is in the execution's input and the Charge step's parameters). Nothing an operator does
- * needs it, and a console page is easily shared or screenshotted.
+ * customer's card (it is in the execution's input and the Charge step's parameters), and task tokens (in the
+ * Vend and AwaitDecision steps' parameters), which let whoever holds one end the step it belongs to: the
+ * console hands decisions over itself. Nothing an operator does needs either, and a console page is easily
+ * shared or screenshotted.
  *
  * @example
  * redactJsonText('{"paymentId":"pay_1","paymentToken":"tok_visa"}'); // '{"paymentId":"pay_1","paymentToken":"[redacted]"}'
  */
 
 /** Object keys whose values are replaced, wherever they are nested. */
-export const REDACTED_KEYS: ReadonlySet<string> = new Set(['paymentToken']);
+export const REDACTED_KEYS: ReadonlySet<string> = new Set(['paymentToken', 'taskToken']);
 
 export const REDACTED = '[redacted]';
 

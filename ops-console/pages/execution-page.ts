@@ -6,12 +6,13 @@
 import type { ExecutionDetail, ExecutionRow } from '../executions/executions-service.ts';
 import type { GraphLayout } from '../executions/graph.ts';
 import type { HistoryRow, StateAttempt, StateSummary } from '../executions/history.ts';
-import { OUTCOME_DESCRIPTIONS } from '../executions/outcomes.ts';
+import { OUTCOME_DESCRIPTIONS, readableCause } from '../executions/outcomes.ts';
 import { outcomeBadge, statusBadge } from './badges.ts';
 import { durationOf, executionPath, executionsPath, prettyJson, stateAnchor, timeOf } from './format.ts';
 import { DISPLAY_LEGEND, displayOf, graphSvg } from './graph-svg.ts';
 import { html, type Markup } from './html.ts';
 import { type PageContext, page } from './layout.ts';
+import { paymentPath } from './payment-format.ts';
 
 export interface ExecutionPageOptions {
   readonly pollIntervalMs: number;
@@ -89,6 +90,11 @@ function facts(detail: ExecutionDetail): Markup {
   return html`<dl class="facts" id="facts" data-live>
   <div><dt>Status</dt><dd>${statusBadge(execution.status)}</dd></div>
   <div><dt>Outcome</dt><dd>${outcomeBadge(execution.outcome)}${outcome.needsFollowUp ? html` <span class="follow-up">needs follow-up</span>` : ''}</dd></div>
+  ${
+    execution.outcome === 'awaiting_decision'
+      ? html`<div class="fact-wide"><dt>Payment</dt><dd><a href="${paymentPath(execution.name)}" data-payment-link>Payment ${execution.name}</a>: <span class="hint">its page has the decisions that end it (re-vend, record a UTRN, refund, recheck the charge) and the audit trail</span></dd></div>`
+      : ''
+  }
   ${current.length === 0 ? '' : html`<div><dt>Now in</dt><dd>${current.join(', ')}</dd></div>`}
   <div><dt>Started (UTC)</dt><dd>${timeOf(execution.startDate)}</dd></div>
   <div><dt>Stopped (UTC)</dt><dd>${timeOf(execution.stopDate)}</dd></div>
@@ -117,7 +123,8 @@ export function reasonText(execution: ExecutionRow, page: string): Markup {
   }
   const failure = execution.failure;
   if (failure === null) return html`${execution.reason}`;
-  return html`<code>${failure.error}</code>${failure.cause === null || failure.cause === '' ? '' : html`: <span class="cause">${failure.cause}</span>`}${failure.stateName === null ? '' : html` <span class="where">in <a href="${page}#${stateAnchor(failure.stateName)}">${failure.stateName}</a></span>`}`;
+  const cause = readableCause(failure.cause);
+  return html`<code>${failure.error}</code>${cause === null ? '' : html`: <span class="cause">${cause}</span>`}${failure.stateName === null ? '' : html` <span class="where">in <a href="${page}#${stateAnchor(failure.stateName)}">${failure.stateName}</a></span>`}`;
 }
 
 function actions(context: PageContext, detail: ExecutionDetail): Markup {

@@ -9,6 +9,7 @@ import { reasonText } from './execution-page.ts';
 import { durationOf, executionPath, executionsPath, timeOf } from './format.ts';
 import { html, type Markup } from './html.ts';
 import { type PageContext, page } from './layout.ts';
+import { paymentPath } from './payment-format.ts';
 
 type MachineNamed = Pick<StateMachineItem, 'stateMachineArn' | 'name'>;
 
@@ -102,7 +103,11 @@ ${
         (execution) => html`<tr data-execution="${execution.name}" data-outcome="${execution.outcome}">
 <th scope="row"><a href="${executionPath(execution.executionArn)}">${execution.name}</a></th>
 <td>${statusBadge(execution.status)}</td>
-<td>${outcomeBadge(execution.outcome)}${OUTCOME_DESCRIPTIONS[execution.outcome].needsFollowUp ? html`<span class="visually-hidden"> (needs follow-up)</span>` : ''}</td>
+<td>${outcomeBadge(execution.outcome)}${OUTCOME_DESCRIPTIONS[execution.outcome].needsFollowUp ? html`<span class="visually-hidden"> (needs follow-up)</span>` : ''}${
+          execution.outcome === 'awaiting_decision'
+            ? html` <a class="decide-link" href="${paymentPath(execution.name)}">decide<span class="visually-hidden"> on payment ${execution.name}</span></a>`
+            : ''
+        }</td>
 <td class="reason" title="${execution.reason ?? ''}"><div class="clamp">${execution.reason === null ? '' : reasonText(execution, executionPath(execution.executionArn))}</div></td>
 <td>${timeOf(execution.startDate)}</td>
 <td class="number">${execution.durationMs === null ? 'running' : durationOf(execution.durationMs)}</td>

@@ -10,11 +10,12 @@ export interface PageContext {
   readonly actionsEnabled: boolean;
 }
 
-/**
- * The console's sections. Payments and decisions (issue #11) join here when their pages exist.
- */
+/** The console's sections. */
 const SECTIONS: readonly { readonly href: string; readonly label: string }[] = [
   { href: '/', label: 'State machines' },
+  { href: '/payments', label: 'Payments' },
+  { href: '/follow-up', label: 'Follow-up' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/docs', label: 'API' },
 ];
 
@@ -46,7 +47,7 @@ export function page(
     ${
       context.actionsEnabled
         ? html`<span class="mode mode-actions">Actions enabled</span>`
-        : html`<span class="mode mode-read-only" title="Start the console with --enable-actions to stop or redrive">Read-only</span>`
+        : html`<span class="mode mode-read-only" title="Start the console with --enable-actions to stop or redrive executions, or decide on payments">Read-only</span>`
     }</p>
 </header>
 <main id="main">

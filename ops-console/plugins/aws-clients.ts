@@ -1,15 +1,21 @@
 /**
- * The AWS SDK v3 clients the console reads AWS through, built once and destroyed when the app closes. With
+ * The AWS SDK v3 clients the console reads AWS through (Step Functions, SQS, SNS and the RDS Data API), built once and destroyed when the app closes. With
  * an endpoint they reach it (the embedded AWS, or anything speaking the same APIs); without one, AWS itself
  * with the operator's credentials from the SDK's default chain (a `--profile`, AWS_PROFILE, SSO, ...).
  */
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import fp from 'fastify-plugin';
 
 export interface OpsAwsClients {
   readonly sfn: SFNClient;
   readonly sqs: SQSClient;
+  /** The on-call topic's alerts reach the console through a subscription of its own queue. */
+  readonly sns: SNSClient;
+  /** The payments database, read as the console's own role (used only when a database is configured). */
+  readonly rdsData: RDSDataClient;
   /** Where the clients go, for the pages to say: the endpoint, or `AWS eu-west-2 (profile ops)`. */
   readonly target: string;
 }
@@ -41,15 +47,19 @@ export const opsAwsClientsPlugin = fp(
       ...(awsEndpointUrl !== undefined ? { disableHostPrefix: true } : {}),
     });
     const sqs = new SQSClient(common);
+    const sns = new SNSClient(common);
+    const rdsData = new RDSDataClient(common);
     // Without a region flag, the SDK finds one (AWS_REGION, the profile's); a call without any fails, and says so.
     const resolvedRegion = await sfn.config.region().catch(() => undefined);
     const target =
       awsEndpointUrl ??
       `AWS ${resolvedRegion ?? '(no region configured)'}${profile === undefined ? '' : ` (profile ${profile})`}`;
-    fastify.decorate('opsAws', { sfn, sqs, target });
+    fastify.decorate('opsAws', { sfn, sqs, sns, rdsData, target });
     fastify.addHook('onClose', async () => {
       sfn.destroy();
       sqs.destroy();
+      sns.destroy();
+      rdsData.destroy();
     });
   },
   { name: 'ops-aws-clients', dependencies: ['ops-config'], fastify: '5.x' },

@@ -31,15 +31,21 @@ export const loopbackGuard = fp(
   { name: 'ops-loopback-guard', fastify: '5.x' },
 );
 
-/** Browsers say where a request comes from; clients that are not browsers (curl, tests) say nothing. */
+/**
+ * Browsers say where a request comes from; clients that are not browsers (curl, tests) say nothing. Fetch
+ * Metadata (`Sec-Fetch-Site`, which no page can set) decides when it is sent: the console's pages are sent with
+ * `Referrer-Policy: no-referrer`, under which a browser sends a form's POST with `Origin: null`, so the Origin
+ * is only the word of browsers without Fetch Metadata.
+ */
 function isSameOrigin(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   try {
     return new URL(origin).host === request.host;
   } catch {
+    // `null` (an opaque origin: a sandboxed frame, a data: URL) is nobody we know.
     return false;
   }
 }

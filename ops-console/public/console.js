@@ -179,3 +179,18 @@
     }
   });
 })();
+
+// The forms that act (a decision on a payment, a dead-letter redrive): they work without this script; it asks
+// before sending (data-confirm) and keeps a second click from sending the same form again.
+(() => {
+  for (const form of document.querySelectorAll('form[data-confirm]')) {
+    form.addEventListener('submit', (event) => {
+      if (form.dataset.sent === 'true' || !window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = 'true';
+      for (const button of form.querySelectorAll('button[type="submit"]')) button.disabled = true;
+    });
+  }
+})();

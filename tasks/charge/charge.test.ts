@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PaymentNotFoundError } from '../../database/payments-errors.ts';
+import { PaymentNotFoundError, PaymentNotOpenError } from '../../database/payments-errors.ts';
 import { InMemoryPaymentsRepository } from '../../database/testing/in-memory-payments-repository.ts';
 import {
+  PaymentGatewayRefundRefusedError,
   PaymentGatewayRequestRefusedError,
   PaymentGatewayUnavailableError,
 } from '../shared/payment-gateway/errors.ts';
@@ -231,7 +232,7 @@ describe('confirming a charge whose answer never came', () => {
     const result = await charge(confirm);
 
     // Assess
-    expect(result.outcome).toBe('unconfirmed');
+    expect(result).toMatchObject({ outcome: 'unconfirmed' });
     expect(payments.payments.get('pay_1')?.status).toBe('charge_unconfirmed');
   });
 
@@ -248,5 +249,84 @@ describe('confirming a charge whose answer never came', () => {
     expect(result).toEqual({ outcome: 'charged', chargeId: 'ch_1', declineReason: null });
     expect(payments.payments.get('pay_1')?.status).toBe('charged');
     expect(gateway.requests).toHaveLength(1);
+  });
+});
+
+describe('refund (an operator decided to give the money back)', () => {
+  const refund = { action: 'refund', paymentId: 'pay_1' } as const;
+
+  beforeEach(() => {
+    payments.addPayment({ paymentId: 'pay_1', status: 'vend_failed', gatewayChargeId: 'ch_1' });
+  });
+
+  it('refunds the whole charge under a key of its own, and records the refund with the status', async () => {
+    // Prepare
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
+
+    // Act
+    const result = await charge(refund);
+
+    // Assess
+    expect(result).toEqual({ refundId: 're_scripted_1', amountPence: 0 });
+    expect(gateway.refundRequests).toEqual([
+      { idempotencyKey: 'refund_pay_1', chargeId: 'ch_1', reason: 'vend_failed' },
+    ]);
+    expect(payments.payments.get('pay_1')).toMatchObject({ status: 'refunded', refundId: 're_scripted_1' });
+  });
+
+  it('asked again (a retried step), replays the same refund and records it once', async () => {
+    // Prepare
+    const gateway = charged();
+    const charge = createCharge({ gateway, payments, logger });
+
+    // Act
+    const first = await charge(refund);
+    const second = await charge(refund);
+
+    // Assess
+    expect(second).toEqual(first);
+    expect(new Set(gateway.refundRequests.map((sent) => sent.idempotencyKey))).toEqual(
+      new Set(['refund_pay_1']),
+    );
+  });
+
+  it.each(['charged', 'vended', 'charge_unconfirmed'] as const)(
+    'refuses a payment that is %s, without asking the gateway',
+    async (status) => {
+      // Prepare
+      payments.addPayment({
+        paymentId: 'pay_1',
+        status,
+        gatewayChargeId: status === 'charge_unconfirmed' ? null : 'ch_1',
+      });
+      const gateway = charged();
+      const charge = createCharge({ gateway, payments, logger });
+
+      // Act
+      const failure = await charge(refund).catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toBeInstanceOf(PaymentNotOpenError);
+      expect(gateway.refundRequests).toEqual([]);
+    },
+  );
+
+  it('passes a refund the gateway refused on as PaymentGatewayRefundRefused, recording nothing', async () => {
+    // Prepare
+    const gateway = new ScriptedGateway(
+      () => ({ status: 'succeeded', chargeId: 'ch_1' }),
+      () => {
+        throw new PaymentGatewayRefundRefusedError(400, 'charge_already_refunded');
+      },
+    );
+    const charge = createCharge({ gateway, payments, logger });
+
+    // Act
+    const failure = await charge(refund).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'PaymentGatewayRefundRefused' });
+    expect(payments.payments.get('pay_1')?.status).toBe('vend_failed');
   });
 });

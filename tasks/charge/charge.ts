@@ -12,13 +12,16 @@
  * and a definite answer (a succeeded or a failed charge) is recorded as charged or declined. Only an outcome
  * still unknown is recorded as unconfirmed, to be reconciled by an operator. It answers with the charge as the
  * payment then holds it. The customer is told by the machine's NotifyCustomer steps, not here.
+ * When an operator decides to refund a payment whose vend failed, the machine asks this task to `refund`: the
+ * whole charge goes back under its own idempotency key (`refund_<paymentId>`, never the charge's), and the
+ * refund id is recorded with the status `refunded`.
  *
  * @example
  * const charge = createCharge({ gateway, payments, logger });
  * await charge({ action: 'charge', paymentId: 'pay_1', meterId: '1200000000011', amountPence: 2000, paymentToken: 'tok_visa' });
  * // { outcome: 'charged', chargeId: 'ch_sim_…', declineReason: null }
  */
-import { PaymentNotFoundError } from '../../database/payments-errors.ts';
+import { PaymentNotFoundError, PaymentNotOpenError } from '../../database/payments-errors.ts';
 import type { ChargeRecords } from '../../database/payments-repository.ts';
 import {
   type ChargeRequest,
@@ -26,6 +29,8 @@ import {
   ChargeTaskRequestSchema,
   type ConfirmChargeRequest,
   REFUSED_CHARGE_REASONS,
+  type RefundRequest,
+  type RefundResult,
 } from '../../workflow/contracts.ts';
 import type { TaskLogger } from '../shared/logger.ts';
 import type { PaymentGateway } from '../shared/payment-gateway/client.ts';
@@ -42,11 +47,26 @@ export function chargeIdempotencyKeyFor(paymentId: string): string {
   return paymentId;
 }
 
+/**
+ * The gateway's idempotency key for a payment's refund: derived from the payment, so a retried refund is
+ * replayed, and unlike the charge's, so the gateway never takes a refund for a replay of the charge.
+ */
+export function refundIdempotencyKeyFor(paymentId: string): string {
+  return `refund_${paymentId}`;
+}
+
 export function createCharge(dependencies: ChargeDependencies) {
-  return async function chargeTask(event: unknown): Promise<ChargeResult> {
+  return async function chargeTask(event: unknown): Promise<ChargeResult | RefundResult> {
     // The token is validated here but never logged: it stands for a card.
     const request = ChargeTaskRequestSchema.parse(event);
-    return request.action === 'charge' ? charge(dependencies, request) : confirm(dependencies, request);
+    switch (request.action) {
+      case 'charge':
+        return charge(dependencies, request);
+      case 'confirm':
+        return confirm(dependencies, request);
+      case 'refund':
+        return refund(dependencies, request);
+    }
   };
 }
 
@@ -127,6 +147,29 @@ async function confirm(
     logger.info('charge outcome already recorded', { paymentId, outcome: charge.outcome, chargeError });
   }
   return charge;
+}
+
+async function refund(
+  { gateway, payments, logger }: ChargeDependencies,
+  { paymentId }: RefundRequest,
+): Promise<RefundResult> {
+  const payment = await payments.findPayment(paymentId);
+  if (payment === undefined) throw new PaymentNotFoundError(paymentId);
+  if (
+    payment.gatewayChargeId === null ||
+    (payment.status !== 'vend_failed' && payment.status !== 'refunded')
+  ) {
+    throw new PaymentNotOpenError(paymentId, payment.status);
+  }
+  // A refund the gateway made but this task did not record (it crashed) is replayed by the same key.
+  const refunded = await gateway.refund({
+    idempotencyKey: refundIdempotencyKeyFor(paymentId),
+    chargeId: payment.gatewayChargeId,
+    reason: 'vend_failed',
+  });
+  await payments.recordRefunded(paymentId, refunded.refundId);
+  logger.info('refunded', { paymentId, refundId: refunded.refundId, amountPence: refunded.amountPence });
+  return { refundId: refunded.refundId, amountPence: refunded.amountPence };
 }
 
 /** The decline reason of a request the gateway refused: an unknown token is the customer's to fix. */

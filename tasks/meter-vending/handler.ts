@@ -1,13 +1,19 @@
 /**
  * The meter-vending Lambda: fed by the PaymentSuccess queue through an event source mapping with
- * ReportBatchItemFailures, and called by the state machine's RecordVendFailed step. See meter-vending.ts.
+ * ReportBatchItemFailures, and called by the state machine's RecordVendFailed and RecordUtrnByHand steps. See
+ * meter-vending.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { vendingVendorConfig } from '../shared/config.ts';
 import { paymentsRepositoryFrom } from '../shared/payments-repository.ts';
 import { HttpVendingVendor } from '../shared/vending-vendor/client.ts';
-import { createMeterVending, createRecordVendFailed, type SqsBatch } from './meter-vending.ts';
+import {
+  createMeterVending,
+  createRecordUtrnByHand,
+  createRecordVendFailed,
+  type SqsBatch,
+} from './meter-vending.ts';
 import { StepFunctionsTaskTokens } from './task-tokens.ts';
 
 const logger = new Logger({ serviceName: 'meter-vending' });
@@ -19,13 +25,19 @@ const consume = createMeterVending({
   logger,
 });
 const recordVendFailed = createRecordVendFailed({ payments, logger });
+const recordUtrnByHand = createRecordUtrnByHand({ payments, logger });
 
 export const handler = async (event: unknown, context: { awsRequestId: string }) => {
   logger.addContext(context as Parameters<Logger['addContext']>[0]);
   // An SQS event has Records; the state machine's direct call names its action.
-  return isSqsBatch(event) ? consume(event) : recordVendFailed(event);
+  if (isSqsBatch(event)) return consume(event);
+  return actionOf(event) === 'recordUtrn' ? recordUtrnByHand(event) : recordVendFailed(event);
 };
 
 function isSqsBatch(event: unknown): event is SqsBatch {
   return typeof event === 'object' && event !== null && Array.isArray((event as SqsBatch).Records);
+}
+
+function actionOf(event: unknown): unknown {
+  return typeof event === 'object' && event !== null ? (event as { action?: unknown }).action : undefined;
 }

@@ -1,15 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { PaymentNotOpenError } from '../../database/payments-errors.ts';
 import { InMemoryPaymentsRepository } from '../../database/testing/in-memory-payments-repository.ts';
 import type { VendMessage } from '../../workflow/contracts.ts';
 import { RecordingLogger, RecordingTaskTokens, ScriptedVendor } from '../shared/testing/fakes.ts';
 import type { VendReceipt, VendRequest } from '../shared/vending-vendor/client.ts';
 import { VendorUnavailableError, VendRejectedError } from '../shared/vending-vendor/errors.ts';
-import { createMeterVending, createRecordVendFailed } from './meter-vending.ts';
+import { createMeterVending, createRecordUtrnByHand, createRecordVendFailed } from './meter-vending.ts';
 
 const UTRN = '12345678901234567890';
 
 function vendMessage(overrides: Partial<VendMessage> = {}): VendMessage {
   return {
+    vendRound: 1,
     taskToken: 'token-1',
     paymentId: 'pay_1',
     meterId: '1200000000011',
@@ -225,5 +227,39 @@ describe('recording a vend that failed after the retries', () => {
 
     // Assess
     expect(result).toEqual({ status: 'vended' });
+  });
+});
+
+describe('a UTRN recorded by hand (an operator decision)', () => {
+  const request = { action: 'recordUtrn', paymentId: 'pay_1', amountPence: 2000, utrn: UTRN } as const;
+
+  it("ends a failed vend as vended, under the payment's transaction id, and answers as a vend does", async () => {
+    // Prepare
+    payments.addPayment({ paymentId: 'pay_1', status: 'vend_failed', gatewayChargeId: 'ch_1' });
+    const record = createRecordUtrnByHand({ payments, logger: new RecordingLogger() });
+
+    // Act
+    const answer = await record(request);
+    const again = await record(request);
+
+    // Assess
+    expect(answer).toEqual({ utrn: UTRN, creditPence: 2000 });
+    expect(again).toEqual(answer);
+    expect(statusOf('pay_1')).toBe('vended');
+    expect(payments.vends.filter((vend) => vend.paymentId === 'pay_1')).toEqual([
+      { paymentId: 'pay_1', attempt: 1, transactionId: 'pay_1', outcome: 'vended', utrn: UTRN },
+    ]);
+  });
+
+  it('refuses a payment whose vend did not fail', async () => {
+    // Prepare
+    const record = createRecordUtrnByHand({ payments, logger: new RecordingLogger() });
+
+    // Act
+    const failure = await record(request).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentNotOpenError);
+    expect(statusOf('pay_1')).toBe('charged');
   });
 });

@@ -12,8 +12,9 @@
  * Messages are acknowledged once their token is answered, or found closed; only a failure to do either
  * (database or Step Functions unreachable) is reported in `batchItemFailures`, so SQS delivers it again.
  *
- * The state machine also calls this task directly (`recordVendFailed`) when the vend failed after the
- * retries without the task having learned it (the attempts ran out of time).
+ * The state machine also calls this task directly: `recordVendFailed` when the vend failed after the retries
+ * without the task having learned it (the attempts ran out of time), and `recordUtrn` when an operator records
+ * a UTRN the vendor gave out of band (the payment is vended, by hand).
  *
  * @example
  * const consume = createMeterVending({ vendor, payments, tokens, logger });
@@ -23,6 +24,7 @@
 import type { VendRecords } from '../../database/payments-repository.ts';
 import type { PaymentStatus } from '../../database/schema.ts';
 import {
+  RecordUtrnRequestSchema,
   RecordVendFailedRequestSchema,
   type VendMessage,
   VendMessageSchema,
@@ -98,6 +100,23 @@ export function createRecordVendFailed({
   };
 }
 
+/**
+ * Records a UTRN an operator obtained from the vendor out of band (the machine's RecordUtrnByHand step, on an
+ * operator's decision) as the payment's vend, under its transaction id, and answers as a vend does. The same
+ * UTRN again (a retried step) is a no-op; a payment that is not vend_failed is PaymentNotOpen.
+ */
+export function createRecordUtrnByHand({
+  payments,
+  logger,
+}: Pick<MeterVendingDependencies, 'payments' | 'logger'>) {
+  return async function recordUtrnByHand(event: unknown): Promise<VendResult> {
+    const { paymentId, utrn, amountPence } = RecordUtrnRequestSchema.parse(event);
+    await payments.recordUtrnByHand(paymentId, vendTransactionIdFor(paymentId), utrn);
+    logger.info('UTRN recorded by hand', { paymentId });
+    return { utrn, creditPence: amountPence };
+  };
+}
+
 async function vendOne(dependencies: MeterVendingDependencies, body: string): Promise<void> {
   const { vendor, payments, tokens, logger } = dependencies;
   // A message that is not a Vend message throws: it goes back to the queue and on to its dead-letter queue.
@@ -112,7 +131,9 @@ async function vendOne(dependencies: MeterVendingDependencies, body: string): Pr
     return;
   }
 
-  if (attempt > 1) {
+  // The customer hears of the retries of the first round; a re-vend's round follows an operator's decision,
+  // and they hear how it ends.
+  if (attempt > 1 && message.vendRound === 1) {
     await payments.appendEvent({ paymentId, type: 'vend_retrying', body: { attempt, maxAttempts } });
   }
 
@@ -123,7 +144,7 @@ async function vendOne(dependencies: MeterVendingDependencies, body: string): Pr
     );
     await payments.recordVendAttempt({
       paymentId,
-      attempt,
+      attempt: recordedAttemptOf(message),
       transactionId,
       outcome: 'vended',
       utrn: receipt.utrn,
@@ -150,7 +171,7 @@ async function failAttempt(
   if (error instanceof VendRejectedError) {
     await payments.recordVendAttempt({
       paymentId,
-      attempt,
+      attempt: recordedAttemptOf(message),
       transactionId,
       outcome: 'rejected',
       rejectionCode: error.rejectionCode,
@@ -162,7 +183,7 @@ async function failAttempt(
   if (error instanceof VendorUnavailableError) {
     await payments.recordVendAttempt({
       paymentId,
-      attempt,
+      attempt: recordedAttemptOf(message),
       transactionId,
       outcome: 'vendor_unavailable',
       // The machine retries no further than maxAttempts: the last unavailable attempt ends the vend.
@@ -172,6 +193,14 @@ async function failAttempt(
   // VendorUnavailable is retried by the machine; anything else (a refused request) is not.
   logger.warn('vend attempt failed', { paymentId, attempt, error: error.name, reason: error.message });
   return tokens.fail(message.taskToken, error.name, error.message);
+}
+
+/**
+ * The attempt's number in `vends`, unique across rounds so a re-vend's attempts never collide with the first
+ * round's (a redelivered message still finds its own row): round r's attempt a is (r − 1) × maxAttempts + a.
+ */
+function recordedAttemptOf({ attempt, maxAttempts, vendRound }: VendMessage): number {
+  return (vendRound - 1) * maxAttempts + attempt;
 }
 
 /** Runs `work`, telling Step Functions the task is alive while it takes long. */

@@ -171,9 +171,12 @@ describe.each(['dev', 'production'] as const)('PaymentsDatabase and DatabaseMigr
     ).toEqual([
       'DatabaseChargeSecretAttachment',
       'DatabaseClusterSecretAttachment',
+      'DatabaseConsoleSecretAttachment',
+      'DatabaseFollowUpSecretAttachment',
       'DatabaseFrontEndSecretAttachment',
       'DatabaseMeterVendingSecretAttachment',
       'DatabaseNotifySecretAttachment',
+      'DatabaseReconcileSecretAttachment',
     ]);
     template.hasResourceProperties('Custom::PaymentsDatabaseMigrations', {
       SecretArn: { Ref: Match.stringLikeRegexp('^DatabaseClusterSecretAttachment') },

@@ -3,9 +3,11 @@
  *
  * | function | called by | reaches |
  * | --- | --- | --- |
- * | `charge` | Step Functions (Charge, ConfirmCharge) | payment gateway (internet, via NAT), Data API |
- * | `meterVending` | SQS PaymentSuccess (event source, partial batch responses); Step Functions (RecordVendFailed) | vending vendor, Data API, SendTaskSuccess/Failure/Heartbeat |
+ * | `charge` | Step Functions (Charge, ConfirmCharge, RecheckCharge, Refund) | payment gateway (internet, via NAT), Data API |
+ * | `meterVending` | SQS PaymentSuccess (event source, partial batch responses); Step Functions (RecordVendFailed, RecordUtrnByHand) | vending vendor, Data API, SendTaskSuccess/Failure/Heartbeat |
  * | `notify` | Step Functions (NotifyCustomer…) | Data API |
+ * | `followUp` | Step Functions (AwaitDecision, RecordDecision) | Data API |
+ * | `reconcile` | EventBridge schedule (reconciliation-schedule.ts) | payment gateway (its charge listing), Data API |
  *
  * Each is an ESM bundle (minified, source maps on), Node.js 24 on arm64, in the application subnets,
  * traced with X-Ray, logging JSON through Powertools to its own encrypted log group. Grants are the least
@@ -131,6 +133,9 @@ export class TaskFunctions extends Construct {
   public readonly charge: nodejs.NodejsFunction;
   public readonly meterVending: nodejs.NodejsFunction;
   public readonly notify: nodejs.NodejsFunction;
+  public readonly followUp: nodejs.NodejsFunction;
+  /** Reconciliation: run on a schedule (ReconciliationSchedule), not by the state machine. */
+  public readonly reconcile: nodejs.NodejsFunction;
   /** The payment gateway's API credentials (PAYMENT_GATEWAY_CREDENTIALS_SECRET_ARN), set out of band. */
   public readonly paymentGatewayCredentials: secretsmanager.Secret;
   /** The vending vendor's API credentials (VENDING_VENDOR_CREDENTIALS_SECRET_ARN), set out of band. */
@@ -213,8 +218,11 @@ export class TaskFunctions extends Construct {
     this.charge = taskFunction('charge');
     this.meterVending = taskFunction('meterVending');
     this.notify = taskFunction('notify');
+    this.followUp = taskFunction('followUp');
+    this.reconcile = taskFunction('reconcile');
 
     this.paymentGatewayCredentials.grantRead(this.charge);
+    this.paymentGatewayCredentials.grantRead(this.reconcile);
     this.vendingVendorCredentials.grantRead(this.meterVending);
 
     const mapping = topology.paymentSuccessMapping;

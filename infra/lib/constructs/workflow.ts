@@ -27,6 +27,7 @@ export interface PaymentWorkflowProps {
     readonly charge: lambda.IFunction;
     readonly notify: lambda.IFunction;
     readonly meterVending: lambda.IFunction;
+    readonly followUp: lambda.IFunction;
   };
   readonly queues: {
     readonly paymentSuccess: sqs.IQueue;
@@ -87,7 +88,7 @@ export class PaymentWorkflow extends Construct {
         reason:
           'Sending to the KMS-encrypted queues needs a data key (GenerateDataKey, the * covers WithoutPlaintext); granted on the messaging key only.',
       },
-      ...(['charge', 'notify', 'meterVending'] as const).map((name) => ({
+      ...(['charge', 'notify', 'meterVending', 'followUp'] as const).map((name) => ({
         id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.functions[name])}.Arn>:*]`,
         reason: `The state machine invokes any version of the ${name} function (the :* suffix), and only that function.`,
       })),

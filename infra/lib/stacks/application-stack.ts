@@ -1,6 +1,7 @@
 /**
- * One environment's compute: the task Lambdas, the PaymentToVend state machine wired to them, and the
- * front-end service. Stateless: it can be destroyed and redeployed without losing a payment.
+ * One environment's compute: the task Lambdas, the PaymentToVend state machine wired to them, the schedule that
+ * runs reconciliation, and the front-end service. Stateless: it can be destroyed and redeployed without losing a
+ * payment.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { PaymentsDatabase } from '../constructs/database.ts';
 import { FrontendService } from '../constructs/frontend-service.ts';
 import type { Messaging } from '../constructs/messaging.ts';
+import { ReconciliationSchedule } from '../constructs/reconciliation-schedule.ts';
 import { TaskFunctions } from '../constructs/task-functions.ts';
 import { PaymentWorkflow } from '../constructs/workflow.ts';
 import type { EnvironmentSettings } from '../environments.ts';
@@ -24,6 +26,7 @@ export interface ApplicationStackProps extends StackProps {
 export class ApplicationStack extends Stack {
   public readonly taskFunctions: TaskFunctions;
   public readonly workflow: PaymentWorkflow;
+  public readonly reconciliation: ReconciliationSchedule;
   public readonly frontEnd: FrontendService;
 
   constructor(scope: Construct, id: string, props: ApplicationStackProps) {
@@ -44,11 +47,16 @@ export class ApplicationStack extends Stack {
         charge: this.taskFunctions.charge,
         notify: this.taskFunctions.notify,
         meterVending: this.taskFunctions.meterVending,
+        followUp: this.taskFunctions.followUp,
       },
       queues: messaging.queues,
       onCallTopic: messaging.onCallTopic,
     });
     this.taskFunctions.grantTaskResponses(this.workflow.stateMachineArnByName);
+    this.reconciliation = new ReconciliationSchedule(this, 'Reconciliation', {
+      settings,
+      reconcile: this.taskFunctions.reconcile,
+    });
     this.frontEnd = new FrontendService(this, 'FrontEnd', {
       settings,
       vpc,

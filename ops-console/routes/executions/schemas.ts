@@ -51,11 +51,15 @@ export const ExecutionRowSchema = z.object({
   redriveCount: z.number().int(),
   outcome: z
     .enum(EXECUTION_OUTCOMES)
-    .describe('charge_declined is a normal answer; vend_failed and charge_unconfirmed need following up'),
+    .describe(
+      'charge_declined is a normal answer; awaiting_decision (running, its payment open in AwaitDecision until an operator decides) needs following up, as do vend_failed and charge_unconfirmed (executions of earlier definitions, which ended in a Fail state)',
+    ),
   reason: z
     .string()
     .nullable()
-    .describe('One line: `VendRejected: NOT_FOR_THIS_DEVICE`, or the decline code'),
+    .describe(
+      'One line: `VendRejected: NOT_FOR_THIS_DEVICE`, or the decline code; for awaiting_decision, the failure that led there',
+    ),
   failure: FailureSchema.nullable(),
   declineReason: z.string().nullable(),
 });

@@ -1,6 +1,6 @@
 /**
- * The gateway client against the gateway simulator: every answer the charge task, and an operator's refund,
- * must tell apart.
+ * The gateway client against the gateway simulator: every answer the charge task, an operator's refund and the
+ * reconciliation task's charge listing must tell apart.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningSimulators, startSimulators } from '../../../local/simulators/start-simulators.ts';
@@ -265,5 +265,122 @@ describe('HttpPaymentGateway refunds', () => {
 
     // Assess
     expect(failure).toBeInstanceOf(PaymentGatewayUnavailableError);
+  });
+});
+
+describe('HttpPaymentGateway charge listing', () => {
+  it('lists the charges made in a window, page by page, newest first, with nothing of the card', async () => {
+    // Prepare
+    const createdAfter = new Date();
+    const succeeded = await chargeWith('tok_visa');
+    const declined = await chargeWith('tok_chargeDeclined');
+    const refunded = await chargeWith('tok_mastercard');
+    await gateway.refund({ idempotencyKey: 'refund_gw_listed', chargeId: refunded.chargeId! });
+    const createdBefore = new Date(Date.now() + 1);
+
+    // Act
+    const first = await gateway.listCharges({ createdAfter, createdBefore, limit: 2 });
+    const second = await gateway.listCharges({
+      createdAfter,
+      createdBefore,
+      limit: 2,
+      startingAfter: first.charges.at(-1)!.chargeId,
+    });
+
+    // Assess
+    expect(first.hasMore).toBe(true);
+    expect(second.hasMore).toBe(false);
+    expect([...first.charges, ...second.charges]).toEqual([
+      {
+        chargeId: refunded.chargeId,
+        status: 'succeeded',
+        reference: expect.stringMatching(/^pay_gw_/),
+        amountPence: 2000,
+        amountRefundedPence: 2000,
+        refunded: true,
+        createdAt: expect.any(String),
+      },
+      expect.objectContaining({ chargeId: declined.chargeId, status: 'failed', refunded: false }),
+      expect.objectContaining({ chargeId: succeeded.chargeId, status: 'succeeded', amountRefundedPence: 0 }),
+    ]);
+    expect(JSON.stringify([first, second])).not.toMatch(/tok_|paymentToken/);
+  });
+
+  it('lists nothing for a window in which nothing was charged', async () => {
+    // Act
+    const page = await gateway.listCharges({
+      createdAfter: new Date('2020-01-01T00:00:00Z'),
+      createdBefore: new Date('2020-01-02T00:00:00Z'),
+    });
+
+    // Assess
+    expect(page).toEqual({ charges: [], hasMore: false });
+  });
+
+  it('throws PaymentGatewayRequestRefused, with the code, for a query the gateway refuses', async () => {
+    // Act
+    const failure = await gateway
+      .listCharges({ limit: 0, startingAfter: 'ch_sim_unknown' })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentGatewayRequestRefusedError);
+    expect(failure).toMatchObject({ status: 400, code: 'parameter_invalid' });
+  });
+
+  it.each([
+    [503, { error: { type: 'api_error', code: 'gateway_unavailable' } }],
+    [429, { error: { type: 'rate_limit_error', code: 'rate_limit' } }],
+  ])('throws PaymentGatewayUnavailable when the gateway answers %s', async (status, body) => {
+    // Prepare
+    const busy = new HttpPaymentGateway({
+      baseUrl: 'http://gateway.invalid',
+      timeoutMs: 1_000,
+      fetch: async () => Response.json(body, { status }),
+    });
+
+    // Act
+    const failure = await busy.listCharges({}).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentGatewayUnavailableError);
+    expect(failure).toMatchObject({ status });
+  });
+
+  it('throws PaymentGatewayUnavailable when the gateway cannot be reached', async () => {
+    // Prepare
+    const unreachable = new HttpPaymentGateway({ baseUrl: 'http://127.0.0.1:1/gateway', timeoutMs: 2_000 });
+
+    // Act
+    const failure = await unreachable.listCharges({}).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(PaymentGatewayUnavailableError);
+  });
+
+  it('sends the window as ISO 8601 and the page as the gateway names them', async () => {
+    // Prepare
+    const urls: string[] = [];
+    const recording = new HttpPaymentGateway({
+      baseUrl: 'http://gateway.invalid/gateway/',
+      timeoutMs: 1_000,
+      fetch: async (url) => {
+        urls.push(String(url));
+        return Response.json({ object: 'list', data: [], hasMore: false });
+      },
+    });
+
+    // Act
+    await recording.listCharges({
+      createdAfter: new Date('2026-03-01T10:00:00Z'),
+      createdBefore: new Date('2026-03-01T11:00:00Z'),
+      limit: 100,
+      startingAfter: 'ch_sim_1',
+    });
+
+    // Assess
+    expect(urls).toEqual([
+      'http://gateway.invalid/gateway/v1/charges?created_after=2026-03-01T10%3A00%3A00.000Z&created_before=2026-03-01T11%3A00%3A00.000Z&limit=100&starting_after=ch_sim_1',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The payment gateway's charges and refunds API (`POST /v1/charges` and `POST /v1/refunds`, each with an
- * `Idempotency-Key`), as the charge task and the operators' refunds use it. Locally `PAYMENT_GATEWAY_URL` points
+ * `Idempotency-Key`), as the charge task and the operators' refunds use it, and its charge listing
+ * (`GET /v1/charges?created_after=…`), as the reconciliation task reads it. Locally `PAYMENT_GATEWAY_URL` points
  * at the gateway simulator (local/simulators/payment-gateway.ts).
  *
  * @example
@@ -9,6 +10,8 @@
  * // { status: 'succeeded', chargeId: 'ch_sim_…' }
  * await gateway.refund({ idempotencyKey: 'refund_pay_1', chargeId: 'ch_sim_…', reason: 'vend_failed' });
  * // { refundId: 're_sim_…', amountPence: 2000 }
+ * await gateway.listCharges({ createdAfter: new Date(Date.now() - 3_600_000), createdBefore: new Date(), limit: 100 });
+ * // { charges: [{ chargeId: 'ch_sim_…', status: 'succeeded', reference: 'pay_1', amountPence: 2000, … }], hasMore: false }
  */
 import { z } from 'zod';
 import type { ApiKeySource } from '../provider-credentials.ts';
@@ -76,7 +79,62 @@ export interface PaymentGateway {
   refund(request: GatewayRefundRequest): Promise<GatewayRefund>;
 }
 
+/** Which charges to list: all filters optional; the gateway lists newest first. */
+export interface GatewayChargeListQuery {
+  /** Charges created at or after this time. */
+  readonly createdAfter?: Date;
+  /** Charges created strictly before this time: consecutive windows neither overlap nor leave a gap. */
+  readonly createdBefore?: Date;
+  /** Charges per page, 1 to 100; the gateway's default is 10. */
+  readonly limit?: number;
+  /** The id of the last charge of the previous page: this page lists the ones after it. */
+  readonly startingAfter?: string;
+}
+
+/** A charge as a listing shows it: what reconciling needs, and nothing of the card (no payment token). */
+export interface ListedGatewayCharge {
+  readonly chargeId: string;
+  /** `failed`: declined; no money was taken. */
+  readonly status: 'succeeded' | 'failed';
+  /** What the charge was made for: our payment id. */
+  readonly reference: string;
+  readonly amountPence: number;
+  readonly amountRefundedPence: number;
+  /** Whether the whole amount has been given back. */
+  readonly refunded: boolean;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
+export interface GatewayChargePage {
+  /** Newest first. */
+  readonly charges: readonly ListedGatewayCharge[];
+  /** Whether another page follows: ask again with `startingAfter` the last charge's id. */
+  readonly hasMore: boolean;
+}
+
+/** The gateway's charge listing, which reconciliation reads. */
+export interface GatewayChargeListing {
+  /**
+   * One page of the charges the gateway made, newest first. Throws PaymentGatewayUnavailableError when the
+   * gateway cannot answer now, PaymentGatewayRequestRefusedError when it refuses the query.
+   */
+  listCharges(query: GatewayChargeListQuery): Promise<GatewayChargePage>;
+}
+
 const GatewayChargeSchema = z.object({ id: z.string().min(1), status: z.enum(['succeeded', 'failed']) });
+const GatewayChargePageSchema = z.object({
+  data: z.array(
+    GatewayChargeSchema.extend({
+      reference: z.string(),
+      amountPence: z.number().int(),
+      amountRefundedPence: z.number().int().default(0),
+      refunded: z.boolean().default(false),
+      createdAt: z.string(),
+    }),
+  ),
+  hasMore: z.boolean(),
+});
 const GatewayChargeListSchema = z.object({
   data: z.array(
     GatewayChargeSchema.extend({ declineCode: z.string().nullish(), failureCode: z.string().nullish() }),
@@ -102,7 +160,7 @@ interface GatewayAnswer {
   readonly body: unknown;
 }
 
-export class HttpPaymentGateway implements PaymentGateway {
+export class HttpPaymentGateway implements PaymentGateway, GatewayChargeListing {
   readonly #chargesUrl: string;
   readonly #refundsUrl: string;
   readonly #timeoutMs: number;
@@ -138,6 +196,41 @@ export class HttpPaymentGateway implements PaymentGateway {
       chargeId: declined.id,
       declineCode: declined.declineCode ?? declined.failureCode ?? 'declined',
     };
+  }
+
+  async listCharges(query: GatewayChargeListQuery): Promise<GatewayChargePage> {
+    const params = new URLSearchParams();
+    if (query.createdAfter !== undefined) params.set('created_after', query.createdAfter.toISOString());
+    if (query.createdBefore !== undefined) params.set('created_before', query.createdBefore.toISOString());
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.startingAfter !== undefined) params.set('starting_after', query.startingAfter);
+    const { response, body } = await this.#request(`${this.#chargesUrl}?${params}`);
+    if (response.status === 200) {
+      const page = GatewayChargePageSchema.safeParse(body);
+      if (!page.success)
+        throw new PaymentGatewayError('the payment gateway answered 200 without a charge list');
+      return {
+        charges: page.data.data.map((charge) => ({
+          chargeId: charge.id,
+          status: charge.status,
+          reference: charge.reference,
+          amountPence: charge.amountPence,
+          amountRefundedPence: charge.amountRefundedPence,
+          refunded: charge.refunded,
+          createdAt: charge.createdAt,
+        })),
+        hasMore: page.data.hasMore,
+      };
+    }
+    const failure = GatewayErrorSchema.safeParse(body);
+    const code = failure.success ? failure.data.error.code : 'unknown_error';
+    if (response.status >= 500 || response.status === 429 || response.status === 409) {
+      throw new PaymentGatewayUnavailableError(
+        `the payment gateway answered ${response.status} ${code} to a charge listing`,
+        { status: response.status },
+      );
+    }
+    throw new PaymentGatewayRequestRefusedError(response.status, code);
   }
 
   async charge(request: GatewayChargeRequest): Promise<GatewayChargeOutcome> {
