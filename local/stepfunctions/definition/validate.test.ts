@@ -214,6 +214,54 @@ describe('validateDefinition accepts', () => {
       'a JSONata state in a JSONPath machine',
       machine({ Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% 1 %}', Next: 'Done' }),
     ],
+    // AWS accepts these three (its recorded test_map_state_legacy_config_distributed, test_base_map
+    // [TOLERATED_FAILURE_COUNT / _PERCENTAGE] and test_base_cases[BASE_LITERALS] ran them).
+    [
+      'a ProcessorConfig inside a legacy Iterator',
+      machine({
+        Type: 'Map',
+        Iterator: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'I',
+          States: { I: { Type: 'Pass', End: true } },
+        },
+        End: true,
+      }),
+    ],
+    [
+      'ToleratedFailureCount on an inline JSONata Map',
+      machine(
+        {
+          Type: 'Map',
+          Items: [1],
+          MaxConcurrency: 1,
+          ToleratedFailureCount: '{% $variable := 1 %}',
+          ItemProcessor: { StartAt: 'I', States: { I: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+        jsonata,
+      ),
+    ],
+    [
+      'ToleratedFailurePercentage on an inline JSONata Map',
+      machine(
+        {
+          Type: 'Map',
+          Items: [1],
+          ToleratedFailurePercentage: 100,
+          ItemProcessor: { StartAt: 'I', States: { I: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+        jsonata,
+      ),
+    ],
+    [
+      'a .$ key in a JSONata Output literal',
+      machine(
+        { Type: 'Pass', Output: { 'constant_jp_input.$': '$', constant: 0 }, End: true },
+        { QueryLanguage: 'JSONata' },
+      ),
+    ],
   ])('%s', (_name, definition) => {
     // Act
     const result = validateDefinition(definition);
@@ -700,12 +748,6 @@ describe('validateDefinition refuses', () => {
       machine({ Type: 'Pass', QueryLanguage: 'JSONPath', End: true }, jsonata),
       'SCHEMA_VALIDATION_FAILED',
       '/States/S',
-    ],
-    [
-      'a .$ key in a JSONata state',
-      machine({ Type: 'Pass', Output: { 'a.$': '$.a' }, End: true }, jsonata),
-      'SCHEMA_VALIDATION_FAILED',
-      '/States/S/Output/a.$',
     ],
     [
       'a Variable in a JSONata Choice',

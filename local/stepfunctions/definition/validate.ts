@@ -386,7 +386,10 @@ class DefinitionValidator {
     }
   }
 
-  /** Every `{% %}` string in a JSONata field must parse; `.$` keys belong to JSONPath. */
+  /**
+   * Every `{% %}` string in a JSONata field must parse. A key ending in `.$` is an ordinary key there: AWS
+   * accepts `"x.$": "$"` in a JSONata Output and outputs it as written.
+   */
   private checkJsonataValue(value: unknown, at: JsonPointer, field: string): void {
     if (isJsonataTemplate(value)) {
       const problem = jsonataProblem(value, field);
@@ -396,16 +399,7 @@ class DefinitionValidator {
         this.checkJsonataValue(item, [...at, index], field);
       });
     } else if (isRecord(value)) {
-      for (const [key, nested] of Object.entries(value)) {
-        if (key.endsWith('.$')) {
-          // Guessed wording: JSONata states evaluate `{% %}` strings and have no `.$` keys.
-          this.problems.schema(`The field '${key}' is not supported for the 'JSONata' QueryLanguage`, [
-            ...at,
-            key,
-          ]);
-        }
-        this.checkJsonataValue(nested, [...at, key], field);
-      }
+      for (const [key, nested] of Object.entries(value)) this.checkJsonataValue(nested, [...at, key], field);
     }
   }
 
@@ -663,16 +657,18 @@ class DefinitionValidator {
     const mode = this.checkProcessorConfig(processor, processorAt);
     const distributed = mode.mode === 'DISTRIBUTED';
 
+    // AWS accepts ToleratedFailureCount/Percentage on an inline JSONata Map (and ignores them).
+    const inlineTolerated =
+      language === 'JSONata' ? [] : ['ToleratedFailurePercentage', 'ToleratedFailureCount'];
     for (const field of [
       'ItemReader',
       'ItemBatcher',
       'ResultWriter',
-      'ToleratedFailurePercentage',
+      ...inlineTolerated,
       'ToleratedFailurePercentagePath',
-      'ToleratedFailureCount',
       'ToleratedFailureCountPath',
     ]) {
-      // Guessed: AWS refuses the distributed-only fields on an inline Map as unsupported fields.
+      // Guessed: AWS refuses the other distributed-only fields on an inline Map as unsupported fields.
       if (field in state && !distributed) this.problems.unsupported(field, at);
     }
     for (const field of ['ItemReader', 'ItemBatcher', 'ResultWriter']) {
@@ -695,9 +691,12 @@ class DefinitionValidator {
     const childType: StateMachineType = distributed
       ? (mode.executionType ?? 'STANDARD')
       : context.executionType;
-    const allowed = 'ItemProcessor' in state ? PROCESSOR_FIELDS : BRANCH_FIELDS;
+    // A legacy Iterator takes a ProcessorConfig too: AWS accepts one and runs the Map in its Mode.
     if (processor !== undefined)
-      this.checkNestedMachine(processor, processorAt, allowed, { ...context, executionType: childType });
+      this.checkNestedMachine(processor, processorAt, PROCESSOR_FIELDS, {
+        ...context,
+        executionType: childType,
+      });
   }
 
   private checkProcessorConfig(

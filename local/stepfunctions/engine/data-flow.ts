@@ -7,7 +7,8 @@
  * of them are applied together after it.
  */
 import type { Json, JsonObject, QueryLanguage, State } from '../definition/types.ts';
-import { type JsonPathScope, queryPath } from '../language/json-path.ts';
+import { evaluateIntrinsic, isIntrinsicFunction } from '../language/intrinsics.ts';
+import { evaluatePath, type JsonPathScope, queryPath } from '../language/json-path.ts';
 import { evaluateJsonataTemplate, type JsonataScope } from '../language/jsonata.ts';
 import { applyPayloadTemplate } from '../language/payload-template.ts';
 import { applyResultPath } from '../language/result-path.ts';
@@ -192,7 +193,7 @@ async function fieldValue(
   state: object,
   field: string,
   literalType: 'number' | 'string',
-  readPath: (path: string, scope: JsonPathScope) => Json,
+  readPath: (path: string, scope: JsonPathScope, pathField: string) => Json,
   input: Json,
   rawInput: Json,
   scope: StateScope,
@@ -204,7 +205,7 @@ async function fieldValue(
     return evaluateJsonataTemplate(literal, jsonataScope(scope, { input: rawInput }), field);
   }
   if (typeof literal === literalType) return literal as Json;
-  if (typeof path === 'string') return readPath(path, jsonPathScope(input, scope));
+  if (typeof path === 'string') return readPath(path, jsonPathScope(input, scope), `${field}Path`);
   return undefined;
 }
 
@@ -246,11 +247,66 @@ export async function evaluateStringField(
   return value;
 }
 
-function evaluatePathOrIntrinsic(expression: string, scope: JsonPathScope): Json {
-  // ErrorPath/CausePath accept intrinsic functions too; a payload template does both.
-  const evaluated = applyPayloadTemplate({ 'value.$': expression }, scope) as JsonObject;
-  if (!('value' in evaluated)) return selectPath(expression, scope);
-  return evaluated.value as Json;
+/**
+ * ErrorPath/CausePath take an intrinsic function too. A path that matches nothing fails naming the field
+ * (`ErrorPath`), as AWS's cause does.
+ */
+function evaluatePathOrIntrinsic(expression: string, scope: JsonPathScope, pathField: string): Json {
+  if (isIntrinsicFunction(expression)) return evaluateIntrinsic(expression, scope);
+  const outcome = evaluatePath(expression, scope);
+  if (outcome.kind === 'value') return outcome.value;
+  if (outcome.kind === 'pastEnd') return null;
+  throw new StatesError(
+    'States.Runtime',
+    `The JSONPath '${expression}' specified for the field '${pathField}' could not be found in the input '${JSON.stringify(scope.input)}'`,
+  );
+}
+
+type MapSetting = 'MaxConcurrency' | 'ToleratedFailureCount' | 'ToleratedFailurePercentage';
+
+/**
+ * A Map setting: a literal, a JSONata expression, or its `...Path` form. Through a path AWS takes a number or
+ * a string that spells one (a variable holding "1" is a MaxConcurrency of 1) and fails anything else, with
+ * its own wording (`The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.m`,
+ * `ToleratedFailureCount cannot be negative.`).
+ */
+export async function evaluateMapSetting(
+  state: object,
+  field: MapSetting,
+  rawInput: Json,
+  scope: StateScope,
+): Promise<number | undefined> {
+  const path = (state as Record<string, unknown>)[`${field}Path`];
+  if (typeof path !== 'string' || scope.queryLanguage === 'JSONata') {
+    return evaluateNumberField(state, field, rawInput, rawInput, scope);
+  }
+  const value = selectPath(path, jsonPathScope(rawInput, scope));
+  const kind = field === 'ToleratedFailurePercentage' ? 'float' : 'integer';
+  const number = numberSpelled(value, kind);
+  if (number === undefined) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    throw new StatesError(
+      'States.Runtime',
+      `The ${field}Path field refers to value "${text}" which is not a valid ${kind}: ${path}`,
+    );
+  }
+  if (field === 'ToleratedFailurePercentage' && (number < 0 || number > 100)) {
+    throw new StatesError('States.Runtime', 'ToleratedFailurePercentage must be between 0 and 100.');
+  }
+  // AWS's wording for a negative count; for a negative MaxConcurrency it is a guess (AWS's recorded run
+  // with MaxConcurrencyPath at -1 never got past ExecutionStarted).
+  if (number < 0) throw new StatesError('States.Runtime', `${field} cannot be negative.`);
+  return number;
+}
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const FLOAT_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+function numberSpelled(value: Json, kind: 'integer' | 'float'): number | undefined {
+  if (typeof value === 'number') return kind === 'float' || Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const spelled = (kind === 'integer' ? INTEGER_TEXT : FLOAT_TEXT).test(value);
+  return spelled ? Number(value) : undefined;
 }
 
 /** Applies an Assign result on top of the variables the branch sees. */

@@ -6,6 +6,7 @@
  * from its checkpoint — re-entering nothing it already entered and re-sending a task call only when its
  * outcome was never recorded (at least once, as AWS itself retries calls whose fate it does not know).
  */
+import { randomUUID } from 'node:crypto';
 import type {
   Branch,
   Catcher,
@@ -24,9 +25,9 @@ import type {
   WaitState,
 } from '../definition/types.ts';
 import { parseTaskResource, type ServiceIntegrations, type TaskResource } from '../integrations.ts';
-import { evaluateChoiceRule } from '../language/choice-rules.ts';
-import { queryPath } from '../language/json-path.ts';
-import { evaluateJsonataTemplate } from '../language/jsonata.ts';
+import { evaluateChoiceRule, timestampSeconds } from '../language/choice-rules.ts';
+import { type JsonPathScope, queryPath } from '../language/json-path.ts';
+import { evaluateJsonataTemplate, unexpectedResultType } from '../language/jsonata.ts';
 import { applyPayloadTemplate } from '../language/payload-template.ts';
 import { StatesError } from '../language/states-error.ts';
 import { ABORTED, AbortedError, abortable, childController, sleepUntil } from './abortable.ts';
@@ -34,6 +35,7 @@ import {
   assignVariables,
   completeState,
   effectiveInput,
+  evaluateMapSetting,
   evaluateNumberField,
   evaluateStringField,
   jsonataScope,
@@ -100,19 +102,46 @@ interface BranchRun {
 }
 
 type StepResult =
-  | { readonly next: string; readonly output: Json; readonly variables: Variables }
+  | {
+      readonly next: string;
+      readonly output: Json;
+      readonly variables: Variables;
+      readonly assigned?: Variables;
+    }
   | {
       readonly end: true;
       readonly output: Json;
       readonly variables: Variables;
+      /** What the state's Assign gave, for StateExited's assignedVariables. */
+      readonly assigned?: Variables;
     };
 
 const ROOT = 'root';
 const NO_ATTEMPTS: readonly number[] = Object.freeze([]);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Where an event chains, when not simply on the branch's last event: `from` is its previousEventId, `next`
+ * the event the branch's next one chains on (AWS chains some events aside, e.g. MapStateSucceeded).
+ */
+interface EventLink {
+  readonly from?: number;
+  readonly next?: number;
+}
+
+/** A fan-out's branches as they ended, and where their events stand. */
+interface FanOutOutcome {
+  readonly results: (BranchResult | undefined)[];
+  /** Per branch, the last event on its own chain (a Map iteration's last state event). */
+  readonly lastEvents: (number | undefined)[];
+  /** The last event any branch wrote (a Map iteration's MapIterationSucceeded), or the Started event. */
+  readonly lastEventId: number;
+}
 /** AWS runs at most 40 inline Map iterations at once, whatever MaxConcurrency says. */
 const INLINE_MAP_CONCURRENCY = 40;
+/** The longest delay AWS lets a Wait state ask for, in seconds (24855 days pass, 24856 do not). */
+const MAX_WAIT_SECONDS = 2 ** 31 - 1;
 
 export class ExecutionRunner {
   readonly #host: RunnerHost;
@@ -309,7 +338,7 @@ export class ExecutionRunner {
   }
 
   #exit(run: BranchRun, state: State, result: StepResult): void {
-    const assigned = assignedNames(run.cp.variables, result.variables);
+    const assigned = assignedNames(result.assigned);
     const details: Record<string, unknown> = {
       name: run.cp.state,
       output: jsonPayload(result.output),
@@ -357,17 +386,18 @@ export class ExecutionRunner {
     type: string,
     details: object | undefined,
     patch?: Partial<BranchCheckpoint>,
+    link?: EventLink,
   ): number {
     if (run.signal.aborted) throw new AbortedError('aborted');
     if (run.silent) {
       if (patch) this.#save(run, patch);
       return run.cp.previousEventId;
     }
-    const previousEventId = run.cp.previousEventId;
+    const previousEventId = link?.from ?? run.cp.previousEventId;
     const id = this.#host.nextEventId(this.#execution);
     const cp = run.cp as Mutable<BranchCheckpoint>;
     if (patch) Object.assign(cp, patch);
-    cp.previousEventId = id;
+    cp.previousEventId = link?.next ?? id;
     this.#host.appendEvent(this.#execution, { type, previousEventId, details }, { key: run.key, value: cp });
     return id;
   }
@@ -457,30 +487,46 @@ export class ExecutionRunner {
   }
 
   #rethrowDataFlow(run: BranchRun, error: unknown): never {
-    if (!(error instanceof StatesError) || error instanceof StateFailure) throw error;
-    const cause = `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${error.cause}`;
-    if (error.error === 'States.QueryEvaluationError') this.#evaluationFailed(run, error.error, cause);
-    throw new DataFlowError(error.error, cause);
+    throw this.#dataFlowError(run, error);
+  }
+
+  /** The error as it fails the state: a data-flow failure gets AWS's cause prefix (and EvaluationFailed). */
+  #dataFlowError(run: BranchRun, error: unknown): unknown {
+    if (!(error instanceof StatesError) || error instanceof StateFailure) return error;
+    const cause = this.#stateCause(run, error.cause);
+    if (error.error !== 'States.QueryEvaluationError') return new DataFlowError(error.error, cause);
+    return new DataFlowError(error.error, cause, this.#evaluationFailed(run, error.error, cause));
+  }
+
+  #stateCause(run: BranchRun, cause: string): string {
+    return `An error occurred while executing the state '${run.cp.state}' (entered at the event id #${run.cp.entered?.eventId}). ${cause}`;
   }
 
   /**
    * JSONata failures leave an EvaluationFailed event. Real histories chain it to the event before the state
    * was entered (not to the entry itself), and name the field as the cause does.
    */
-  #evaluationFailed(run: BranchRun, error: string, cause: string): void {
-    if (run.silent) return;
-    const location = /specified for the field '([^']*)'/.exec(cause)?.[1];
-    this.#host.appendEvent(this.#execution, {
+  #evaluationFailed(
+    run: BranchRun,
+    error: string,
+    cause: string,
+    at: { readonly location?: string; readonly previousEventId?: number } = {},
+  ): number | undefined {
+    if (run.silent) return undefined;
+    const location = at.location ?? /specified for the field '([^']*)'/.exec(cause)?.[1];
+    return this.#host.appendEvent(this.#execution, {
       type: 'EvaluationFailed',
-      previousEventId: run.cp.entered?.previousEventId ?? run.cp.previousEventId,
+      previousEventId: at.previousEventId ?? run.cp.entered?.previousEventId ?? run.cp.previousEventId,
       details: { error, cause, ...(location !== undefined ? { location } : {}), state: run.cp.state },
     });
   }
 
-  #next(state: State, output: Json, variables: Variables, next?: string): StepResult {
+  #next(run: BranchRun, state: State, outcome: StateOutcome, next?: string): StepResult {
+    const { output, assigned } = outcome;
+    const variables = assignVariables(run.cp.variables, assigned);
     const target = next ?? state.Next;
-    if (target === undefined || state.End === true) return { end: true, output, variables };
-    return { next: target, output, variables };
+    if (target === undefined || state.End === true) return { end: true, output, variables, assigned };
+    return { next: target, output, variables, assigned };
   }
 
   async #pass(run: BranchRun, state: PassState): Promise<StepResult> {
@@ -488,13 +534,13 @@ export class ExecutionRunner {
     const scope = this.#scope(run, state);
     if (scope.queryLanguage === 'JSONata') {
       const outcome = await completeState(state, { rawInput: raw, result: raw }, scope, 'input');
-      return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+      return this.#next(run, state, outcome);
     }
     const input = effectiveInput(state, raw, scope);
     const result =
       state.Result !== undefined ? state.Result : await parametersFor(state.Parameters, input, raw, scope);
     const outcome = await completeState(state, { rawInput: raw, result }, scope);
-    return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+    return this.#next(run, state, outcome);
   }
 
   async #succeed(run: BranchRun, state: State): Promise<StepResult> {
@@ -506,6 +552,7 @@ export class ExecutionRunner {
       end: true,
       output: outcome.output,
       variables: assignVariables(run.cp.variables, outcome.assigned),
+      assigned: outcome.assigned,
     };
   }
 
@@ -544,12 +591,7 @@ export class ExecutionRunner {
         scope,
         'input',
       );
-      return this.#next(
-        state,
-        outcome.output,
-        assignVariables(run.cp.variables, outcome.assigned),
-        rule.Next,
-      );
+      return this.#next(run, state, outcome, rule.Next);
     }
     if (state.Default === undefined) {
       throw new StatesError('States.NoChoiceMatched', 'No Matches!');
@@ -560,12 +602,7 @@ export class ExecutionRunner {
       scope,
       'input',
     );
-    return this.#next(
-      state,
-      outcome.output,
-      assignVariables(run.cp.variables, outcome.assigned),
-      state.Default,
-    );
+    return this.#next(run, state, outcome, state.Default);
   }
 
   async #wait(run: BranchRun, state: WaitState): Promise<StepResult> {
@@ -574,25 +611,50 @@ export class ExecutionRunner {
     const input = effectiveInput(state, raw, scope);
     let step = run.cp.step;
     if (step?.kind !== 'wait') {
-      const seconds = await evaluateNumberField(state, 'Seconds', input, raw, scope);
+      const enteredAt = run.cp.entered!.time;
       let dueAt: number;
-      if (seconds !== undefined) dueAt = run.cp.entered!.time + seconds * 1000;
-      else {
-        const timestamp = await evaluateStringField(state, 'Timestamp', input, raw, scope);
-        dueAt = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
-        if (Number.isNaN(dueAt)) {
-          throw new StatesError(
-            'States.Runtime',
-            `The Timestamp '${timestamp}' is not a valid ISO-8601 timestamp`,
-          );
-        }
+      if (state.SecondsPath !== undefined && scope.queryLanguage === 'JSONPath') {
+        dueAt = enteredAt + secondsAt(state.SecondsPath, jsonPathScope(input, scope)) * 1000;
+      } else if (state.TimestampPath !== undefined && scope.queryLanguage === 'JSONPath') {
+        dueAt = timestampAt(state.TimestampPath, jsonPathScope(input, scope));
+      } else if (state.Timestamp !== undefined) {
+        const timestamp =
+          scope.queryLanguage === 'JSONata'
+            ? await evaluateJsonataTemplate(state.Timestamp, jsonataScope(scope, { input: raw }), 'Timestamp')
+            : state.Timestamp;
+        dueAt = this.#timestampField(run, timestamp);
+      } else {
+        dueAt = enteredAt + ((await evaluateNumberField(state, 'Seconds', input, raw, scope)) ?? 0) * 1000;
+      }
+      // AWS refuses a delay past 2^31 - 1 seconds (about 68 years), whatever gave it.
+      if (dueAt - enteredAt > MAX_WAIT_SECONDS * 1000) {
+        throw new StatesError('States.Runtime', 'Wait state delay is too long.');
       }
       step = { kind: 'wait', dueAt };
       this.#save(run, { step });
     }
     await sleepUntil(step.dueAt, () => this.#host.now(), run.signal);
     const outcome = await completeState(state, { rawInput: raw, result: input }, scope, 'input');
-    return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+    return this.#next(run, state, outcome);
+  }
+
+  /**
+   * The Timestamp field's value as a due time, to the second (AWS drops the fraction). One that does not
+   * parse (only a JSONata expression can give one: the validator checks a literal) fails as AWS fails it:
+   * States.QueryEvaluationError, with an EvaluationFailed event chained on WaitStateEntered (not, as for
+   * other JSONata failures, on the event before it).
+   */
+  #timestampField(run: BranchRun, timestamp: Json): number {
+    const seconds = timestampSeconds(timestamp);
+    if (seconds !== undefined) return seconds * 1000;
+    const wording = `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${textOf(timestamp)}`;
+    const cause = this.#stateCause(run, wording);
+    const error = 'States.QueryEvaluationError';
+    const id = this.#evaluationFailed(run, error, cause, {
+      location: 'Timestamp',
+      previousEventId: run.cp.entered?.eventId,
+    });
+    throw new DataFlowError(error, cause, id);
   }
 
   async #fail(run: BranchRun, state: FailState): Promise<StepResult> {
@@ -634,7 +696,7 @@ export class ExecutionRunner {
         } catch (error) {
           this.#rethrowDataFlow(run, error);
         }
-        return this.#next(state, outcome.output, assignVariables(run.cp.variables, outcome.assigned));
+        return this.#next(run, state, outcome);
       } catch (error) {
         if (!(error instanceof StatesError)) throw error;
         const handled = await this.#handleError(run, state, error);
@@ -651,21 +713,19 @@ export class ExecutionRunner {
   ): Promise<StepResult | 'retry'> {
     if (!isCatchable(error.error)) throw error;
     const names = [error.error, ...(error instanceof TaskError ? error.aliases : [])];
-    const index = findRetrier(state.Retry, names);
+    const index = this.#retrierFor(run, state, names);
     if (index >= 0) {
       const retrier = state.Retry![index]!;
       const used = run.cp.retrierAttempts[index] ?? 0;
-      if (used < maxAttemptsOf(retrier)) {
-        const attempts = [...run.cp.retrierAttempts];
-        attempts[index] = used + 1;
-        const dueAt = this.#host.now() + retryDelayMs(retrier, used, () => this.#host.random());
-        this.#save(run, {
-          retryCount: run.cp.retryCount + 1,
-          retrierAttempts: attempts,
-          step: { kind: 'backoff', dueAt },
-        });
-        return 'retry';
-      }
+      const attempts = [...run.cp.retrierAttempts];
+      attempts[index] = used + 1;
+      const dueAt = this.#host.now() + retryDelayMs(retrier, used, () => this.#host.random());
+      this.#save(run, {
+        retryCount: run.cp.retryCount + 1,
+        retrierAttempts: attempts,
+        step: { kind: 'backoff', dueAt },
+      });
+      return 'retry';
     }
     const catcher = findCatcher(state.Catch, names);
     if (catcher === undefined) throw error;
@@ -682,7 +742,21 @@ export class ExecutionRunner {
       next: catcher.Next,
       output: outcome.output,
       variables: assignVariables(run.cp.variables, outcome.assigned),
+      assigned: outcome.assigned,
     };
+  }
+
+  /** The retrier that retries this error now (the first that matches, if it has attempts left), or -1. */
+  #retrierFor(
+    run: BranchRun,
+    state: { readonly Retry?: readonly Retrier[] },
+    names: readonly string[],
+  ): number {
+    if (!names.every(isCatchable)) return -1;
+    const index = findRetrier(state.Retry, names);
+    if (index < 0) return -1;
+    const used = run.cp.retrierAttempts[index] ?? 0;
+    return used < maxAttemptsOf(state.Retry![index]!) ? index : -1;
   }
 
   // ─── Task ──────────────────────────────────────────────────────────────────────────────────────────
@@ -869,19 +943,28 @@ export class ExecutionRunner {
         state.Branches.map(() => branchInput),
       );
     }
-    const results = await this.#fanOut(run, step, {
+    const { results, lastEvents, lastEventId } = await this.#fanOut(run, step, {
       branchFor: (index) => state.Branches[index]!,
       concurrency: state.Branches.length,
       silent: false,
       onIteration: false,
     });
-    const failure = firstFailure(results);
-    if (failure !== undefined) {
-      this.#record(run, 'ParallelStateFailed', undefined, { step: undefined });
-      this.#forgetBranches(run, step);
+    const failed = firstFailureIndex(results);
+    if (failed !== undefined) {
+      const failure = results[failed] as Failure;
+      // AWS chains ParallelStateFailed on the last event of the branch that failed.
+      this.#fanOutFailed(run, state, 'ParallelStateFailed', failure.error, lastEvents[failed]!, step);
       throw new BranchError(failure.error, failure.cause);
     }
-    this.#record(run, 'ParallelStateSucceeded', undefined, { step: undefined });
+    // AWS chains ParallelStateSucceeded on the branches' last event, and ParallelStateExited on that same
+    // event rather than on ParallelStateSucceeded.
+    this.#record(
+      run,
+      'ParallelStateSucceeded',
+      undefined,
+      { step: undefined },
+      { from: lastEventId, next: lastEventId },
+    );
     this.#forgetBranches(run, step);
     return {
       rawResult: results.map((result) => (result !== undefined && 'output' in result ? result.output : null)),
@@ -895,25 +978,36 @@ export class ExecutionRunner {
     const distributed = processor.ProcessorConfig?.Mode === 'DISTRIBUTED';
     const raw = run.cp.input;
     const scope = this.#scope(run, state);
+    // Read before the Map starts: AWS fails a MaxConcurrencyPath that is no integer right after
+    // MapStateEntered, with neither MapStateStarted nor MapStateFailed.
+    const maxConcurrency = (await evaluateMapSetting(state, 'MaxConcurrency', raw, scope)) ?? 0;
     let step = run.cp.step?.kind === 'fan-out' ? run.cp.step : undefined;
     if (step === undefined) {
       const input = effectiveInput(state, raw, scope);
-      const items = await this.#mapItems(state, input, raw, scope);
+      let items: Json[];
+      try {
+        items = await this.#mapItems(state, input, raw, scope);
+      } catch (error) {
+        throw this.#mapItemsFailed(run, state, error);
+      }
       const inputs: Json[] = [];
       for (const [index, value] of items.entries()) {
         inputs.push(await this.#selectItem(state, run, index, value, input, raw));
       }
       step = this.#startFanOut(run, 'MapStateStarted', { length: items.length }, inputs);
-      if (distributed) {
-        const mapRunArn = this.#mapRunArn(state, run);
-        this.#record(run, 'MapRunStarted', { mapRunArn });
-      }
     }
-    const maxConcurrency = (await evaluateNumberField(state, 'MaxConcurrency', raw, raw, scope)) ?? 0;
+    // Read once the Map has started: AWS fails a tolerated-failure threshold it cannot use after
+    // MapStateStarted, before the Map Run starts, with no MapStateFailed.
+    const tolerance = distributed ? await this.#toleratedFailures(state, raw, scope) : undefined;
+    if (distributed && step.mapRunArn === undefined) {
+      const mapRunArn = this.#mapRunArn(state);
+      step = { ...step, mapRunArn };
+      this.#record(run, 'MapRunStarted', { mapRunArn }, { step });
+    }
     const limit = distributed
       ? maxConcurrency || 1000
       : Math.min(maxConcurrency || INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY);
-    const results = await this.#fanOut(run, step, {
+    const { results, lastEvents, lastEventId } = await this.#fanOut(run, step, {
       branchFor: () => processor,
       concurrency: limit,
       silent: distributed,
@@ -921,24 +1015,51 @@ export class ExecutionRunner {
       stopOnFailure: !distributed,
     });
 
-    if (distributed) {
-      if (await this.#exceedsToleratedFailures(state, results, raw, scope)) {
+    if (tolerance !== undefined) {
+      if (exceedsToleratedFailures(tolerance, results)) {
         const cause = 'The specified tolerated failure threshold was exceeded';
         this.#record(run, 'MapRunFailed', errorDetails('States.ExceedToleratedFailureThreshold', cause));
-        this.#record(run, 'MapStateFailed', undefined, { step: undefined });
-        this.#forgetBranches(run, step);
+        this.#fanOutFailed(
+          run,
+          state,
+          'MapStateFailed',
+          'States.ExceedToleratedFailureThreshold',
+          run.cp.previousEventId,
+          step,
+        );
         throw new BranchError('States.ExceedToleratedFailureThreshold', cause);
       }
-      this.#record(run, 'MapRunSucceeded', undefined);
+      // AWS chains MapRunSucceeded on MapRunStarted without moving the chain on, then both MapStateSucceeded
+      // and MapStateExited on MapRunSucceeded.
+      const runSucceeded = this.#record(run, 'MapRunSucceeded', undefined, undefined, {
+        next: run.cp.previousEventId,
+      });
+      this.#record(
+        run,
+        'MapStateSucceeded',
+        undefined,
+        { step: undefined },
+        { from: runSucceeded, next: runSucceeded },
+      );
     } else {
-      const failure = firstFailure(results);
-      if (failure !== undefined) {
-        this.#record(run, 'MapStateFailed', undefined, { step: undefined });
-        this.#forgetBranches(run, step);
+      const failed = firstFailureIndex(results);
+      if (failed !== undefined) {
+        const failure = results[failed] as Failure;
+        // AWS chains MapStateFailed where the failing iteration's MapIterationFailed chains: on its last
+        // state event.
+        this.#fanOutFailed(run, state, 'MapStateFailed', failure.error, lastEvents[failed]!, step);
         throw new BranchError(failure.error, failure.cause);
       }
+      // AWS chains MapStateSucceeded on the last iteration event (MapStateStarted when there were no items),
+      // and MapStateExited on that same event rather than on MapStateSucceeded.
+      this.#record(
+        run,
+        'MapStateSucceeded',
+        undefined,
+        { step: undefined },
+        { from: lastEventId, next: lastEventId },
+      );
     }
-    this.#record(run, 'MapStateSucceeded', undefined, { step: undefined });
     this.#forgetBranches(run, step);
     return {
       rawResult: results.map((result) =>
@@ -948,42 +1069,62 @@ export class ExecutionRunner {
   }
 
   /**
-   * A Map Run fails once its failures pass either threshold that is set; with neither set, one failure
-   * is too many.
+   * A Parallel or Map state failed. AWS records its ParallelStateFailed/MapStateFailed only when no retrier
+   * takes the failure: a retried state records nothing, and its next Started event chains where the Failed
+   * event would have.
    */
-  async #exceedsToleratedFailures(
-    state: MapState,
-    results: readonly (BranchResult | undefined)[],
-    raw: Json,
-    scope: StateScope,
-  ): Promise<boolean> {
-    const failed = results.filter((result) => result !== undefined && 'error' in result).length;
-    if (failed === 0) return false;
-    const count = await evaluateNumberField(state, 'ToleratedFailureCount', raw, raw, scope);
-    const percentage = await evaluateNumberField(state, 'ToleratedFailurePercentage', raw, raw, scope);
-    if (count === undefined && percentage === undefined) return true;
-    const overCount = count !== undefined && failed > count;
-    const overPercentage = percentage !== undefined && (failed / results.length) * 100 > percentage;
-    return overCount || overPercentage;
+  #fanOutFailed(
+    run: BranchRun,
+    state: ParallelState | MapState,
+    failedEvent: string,
+    error: string,
+    previousEventId: number,
+    step?: FanOutStep,
+  ): void {
+    if (this.#retrierFor(run, state, [error]) >= 0) this.#save(run, { step: undefined, previousEventId });
+    else this.#record(run, failedEvent, undefined, { step: undefined }, { from: previousEventId });
+    if (step !== undefined) this.#forgetBranches(run, step);
+  }
+
+  /**
+   * Items that cannot be iterated fail the Map as AWS records it: EvaluationFailed first for JSONata, then
+   * MapStateFailed, chained on that EvaluationFailed (or on MapStateEntered).
+   */
+  #mapItemsFailed(run: BranchRun, state: MapState, error: unknown): unknown {
+    const failure = this.#dataFlowError(run, error);
+    if (!(failure instanceof StatesError)) return failure;
+    const previous =
+      failure instanceof DataFlowError && failure.evaluationFailedEventId !== undefined
+        ? failure.evaluationFailedEventId
+        : run.cp.previousEventId;
+    this.#fanOutFailed(run, state, 'MapStateFailed', failure.error, previous);
+    return failure;
+  }
+
+  /** A distributed Map's thresholds, read and checked as AWS checks them when its Map Run starts. */
+  async #toleratedFailures(state: MapState, raw: Json, scope: StateScope): Promise<ToleratedFailures> {
+    const count = await evaluateMapSetting(state, 'ToleratedFailureCount', raw, scope);
+    const percentage = await evaluateMapSetting(state, 'ToleratedFailurePercentage', raw, scope);
+    return {
+      ...(count !== undefined ? { count } : {}),
+      ...(percentage !== undefined ? { percentage } : {}),
+    };
   }
 
   async #mapItems(state: MapState, input: Json, raw: Json, scope: StateScope): Promise<Json[]> {
-    let items: Json;
-    if (scope.queryLanguage === 'JSONata') {
-      items =
-        state.Items === undefined
-          ? raw
-          : await evaluateJsonataTemplate(state.Items, jsonataScope(scope, { input: raw }), 'Items');
-    } else {
-      items =
-        state.ItemsPath === undefined ? input : selectPath(state.ItemsPath, jsonPathScope(input, scope));
+    if (scope.queryLanguage === 'JSONata' && state.Items !== undefined) {
+      const items = await evaluateJsonataTemplate(state.Items, jsonataScope(scope, { input: raw }), 'Items');
+      if (!Array.isArray(items)) throw unexpectedResultType(state.Items, 'Items', 'array', items);
+      return items;
     }
+    const items =
+      scope.queryLanguage === 'JSONata' || state.ItemsPath === undefined
+        ? input
+        : selectPath(state.ItemsPath, jsonPathScope(input, scope));
     if (!Array.isArray(items)) {
+      // AWS's wording, in both query languages; only the error name differs.
       const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
-      throw new StatesError(
-        error,
-        `Map state input must be an array, but the items were ${JSON.stringify(items)}`,
-      );
+      throw new StatesError(error, `Map state input must be an array but was: ${JSON.stringify(items)}`);
     }
     return items;
   }
@@ -1005,10 +1146,13 @@ export class ExecutionRunner {
     return applyPayloadTemplate(selector, jsonPathScope(input, scope));
   }
 
-  #mapRunArn(state: MapState, run: BranchRun): string {
+  /**
+   * AWS's shape: `…:mapRun:<machine>/<label>:<uuid>`, where the label is the Map's Label or, without one, a
+   * UUID too.
+   */
+  #mapRunArn(state: MapState): string {
     const machine = this.#execution.stateMachineArn.replace(':stateMachine:', ':mapRun:');
-    const label = state.Label ?? run.cp.state;
-    return `${machine}/${label}:${run.cp.entered?.eventId ?? 0}`;
+    return `${machine}/${state.Label ?? randomUUID()}:${randomUUID()}`;
   }
 
   #startFanOut(run: BranchRun, startedType: string, details: object | undefined, inputs: Json[]): FanOutStep {
@@ -1029,35 +1173,34 @@ export class ExecutionRunner {
       readonly onIteration: boolean;
       readonly stopOnFailure?: boolean;
     },
-  ): Promise<(BranchResult | undefined)[]> {
+  ): Promise<FanOutOutcome> {
     const cancel = childController(run.signal);
     const results: (BranchResult | undefined)[] = new Array(step.inputs.length);
+    const lastEvents: (number | undefined)[] = new Array(step.inputs.length);
+    let lastEventId = step.startedEventId;
     const stopOnFailure = options.stopOnFailure ?? true;
     let nextIndex = 0;
     let failed = false;
     const mapName = run.cp.state;
 
     // Each branch keeps its own result in its checkpoint, so the parent's is not rewritten per iteration
-    // (that would make a large Map's journal grow with the square of its items).
-    const runOne = async (index: number): Promise<void> => {
+    // (that would make a large Map's journal grow with the square of its items). Returns the branch's last
+    // event on its own chain.
+    const runOne = async (index: number, chainOn: number): Promise<number> => {
       const key = branchKey(run, step, index);
       const branch = options.branchFor(index);
+      const saved = this.#host.readCheckpoint(this.#execution, key);
       const child: BranchRun = {
         key,
         branch,
         queryLanguage: branch.QueryLanguage ?? run.queryLanguage,
         signal: cancel.signal,
         silent: options.silent || run.silent,
-        cp:
-          this.#host.readCheckpoint(this.#execution, key) ??
-          this.#freshCheckpoint(branch.StartAt, step.inputs[index]!, run.cp.variables, step.startedEventId),
+        cp: saved ?? this.#freshCheckpoint(branch.StartAt, step.inputs[index]!, run.cp.variables, chainOn),
       };
       if (!child.cp.done && child.cp.failed === undefined) {
-        if (
-          options.onIteration &&
-          child.cp.entered === undefined &&
-          child.cp.previousEventId === step.startedEventId
-        ) {
+        // An iteration's checkpoint is first written with its MapIterationStarted: without one, it never started.
+        if (options.onIteration && saved === undefined) {
           this.#record(child, 'MapIterationStarted', { name: mapName, index });
         }
         try {
@@ -1079,18 +1222,34 @@ export class ExecutionRunner {
       }
       if (options.onIteration && !child.cp.ended) {
         const type = child.cp.failed ? 'MapIterationFailed' : 'MapIterationSucceeded';
-        this.#record(child, type, { name: mapName, index }, { ended: true });
+        // AWS chains MapIterationSucceeded/Failed on the iteration's last state event, and chains what
+        // follows the iteration (the next iteration's MapIterationStarted, a MapStateFailed) there too.
+        const endedEventId = this.#nextEventId(child);
+        this.#record(
+          child,
+          type,
+          { name: mapName, index },
+          { ended: true, endedEventId },
+          { next: child.cp.previousEventId },
+        );
       }
       const result: BranchResult = child.cp.failed ?? { output: child.cp.input };
       results[index] = result;
+      lastEvents[index] = child.cp.previousEventId;
+      lastEventId = Math.max(lastEventId, child.cp.endedEventId ?? child.cp.previousEventId);
       if ('error' in result && stopOnFailure) {
         failed = true;
         cancel.abort(ABORTED);
       }
+      return child.cp.previousEventId;
     };
 
+    // An iteration that waits for a free slot chains its MapIterationStarted on the last state event of the
+    // iteration whose end freed the slot (with MaxConcurrency 1: the previous iteration), as AWS records it;
+    // the first ones chain on MapStateStarted.
     const worker = async (): Promise<void> => {
-      while (!failed && nextIndex < step.inputs.length) await runOne(nextIndex++);
+      let chainOn = step.startedEventId;
+      while (!failed && nextIndex < step.inputs.length) chainOn = await runOne(nextIndex++, chainOn);
     };
     const workers = Array.from(
       { length: Math.max(1, Math.min(options.concurrency, step.inputs.length)) },
@@ -1103,7 +1262,7 @@ export class ExecutionRunner {
       if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
     }
     // Branches cancelled by a failing sibling have no result: the state fails with the sibling's error.
-    return results;
+    return { results, lastEvents, lastEventId };
   }
 
   /** Once the Parallel/Map state has recorded its outcome, its branches' checkpoints are no longer needed. */
@@ -1141,6 +1300,62 @@ class LazyStateScope implements StateScope {
   }
 }
 
+/**
+ * SecondsPath: a whole number of seconds, at least 0, or the execution fails with AWS's wording for each case
+ * (`The SecondsPath parameter references a negative value: $.x == -1`).
+ */
+function secondsAt(path: string, scope: JsonPathScope): number {
+  const found = queryPath(path, scope);
+  if (!found.found) {
+    throw new StatesError(
+      'States.Runtime',
+      `The SecondsPath parameter does not reference an input value: ${path}`,
+    );
+  }
+  const value = found.value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new StatesError(
+      'States.Runtime',
+      `The SecondsPath parameter cannot be parsed as a long value: ${path} == ${textOf(value)}`,
+    );
+  }
+  if (value < 0) {
+    throw new StatesError(
+      'States.Runtime',
+      `The SecondsPath parameter references a negative value: ${path} == ${textOf(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * TimestampPath: an ISO-8601 date-time with an uppercase `T` and a `Z` or a numeric offset, as AWS requires,
+ * to the second (AWS drops the fraction).
+ */
+function timestampAt(path: string, scope: JsonPathScope): number {
+  const found = queryPath(path, scope);
+  if (!found.found) {
+    // AWS's wording for a missing SecondsPath, assumed to hold for TimestampPath too.
+    throw new StatesError(
+      'States.Runtime',
+      `The TimestampPath parameter does not reference an input value: ${path}`,
+    );
+  }
+  const seconds = timestampSeconds(found.value);
+  if (seconds === undefined) {
+    throw new StatesError(
+      'States.Runtime',
+      `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${path} == ${textOf(found.value)}`,
+    );
+  }
+  return seconds * 1000;
+}
+
+/** A value as AWS quotes it in a cause: strings as they are, anything else as JSON text. */
+function textOf(value: Json): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
   const details: Record<string, string> = {};
   if (error !== undefined && error !== '') details.error = error;
@@ -1148,23 +1363,47 @@ function errorDetails(error: string | undefined, cause: string | undefined): Rec
   return details;
 }
 
-function firstFailure(
+type Failure = { readonly error: string; readonly cause: string };
+
+/** The first branch (in order) that failed, if any. */
+function firstFailureIndex(results: readonly (BranchResult | undefined)[]): number | undefined {
+  const index = results.findIndex((result) => result !== undefined && 'error' in result);
+  return index === -1 ? undefined : index;
+}
+
+interface ToleratedFailures {
+  readonly count?: number;
+  readonly percentage?: number;
+}
+
+/**
+ * A Map Run fails once its failures pass either threshold that is set; with neither set, one failure
+ * is too many.
+ */
+function exceedsToleratedFailures(
+  tolerance: ToleratedFailures,
   results: readonly (BranchResult | undefined)[],
-): { error: string; cause: string } | undefined {
-  for (const result of results) if (result !== undefined && 'error' in result) return result;
-  return undefined;
+): boolean {
+  const failed = results.filter((result) => result !== undefined && 'error' in result).length;
+  if (failed === 0) return false;
+  const { count, percentage } = tolerance;
+  if (count === undefined && percentage === undefined) return true;
+  const overCount = count !== undefined && failed > count;
+  const overPercentage = percentage !== undefined && (failed / results.length) * 100 > percentage;
+  return overCount || overPercentage;
 }
 
 function errorOutputOf(result: BranchResult): Json {
   return 'error' in result ? { Error: result.error, Cause: result.cause } : result.output;
 }
 
-/** The names of the variables a state assigned, with their JSON text, as StateExited reports them. */
-function assignedNames(before: Variables, after: Variables): Record<string, JsonPayload> | undefined {
-  if (before === after) return undefined;
-  const assigned: Record<string, JsonPayload> = {};
-  for (const [name, value] of Object.entries(after)) {
-    if (before[name] !== value) assigned[name] = jsonPayload(value);
-  }
-  return assigned;
+/**
+ * The variables a state assigned, with their JSON text, as StateExited reports them; undefined when it
+ * assigned none (AWS records no assignedVariables for an empty Assign).
+ */
+function assignedNames(assigned: Variables | undefined): Record<string, JsonPayload> | undefined {
+  if (assigned === undefined) return undefined;
+  const names = Object.entries(assigned);
+  if (names.length === 0) return undefined;
+  return Object.fromEntries(names.map(([name, value]) => [name, jsonPayload(value)]));
 }

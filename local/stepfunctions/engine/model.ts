@@ -71,6 +71,11 @@ export interface BranchCheckpoint {
   readonly failed?: { readonly error: string; readonly cause: string };
   /** The Map iteration's MapIterationSucceeded/Failed event is written. */
   readonly ended?: boolean;
+  /**
+   * That event's id. The iteration's `previousEventId` stays on its last state event, which is what AWS
+   * chains the next iteration's MapIterationStarted (and a failing Map's MapStateFailed) on.
+   */
+  readonly endedEventId?: number;
 }
 
 export type StepCheckpoint = TaskStep | BackoffStep | WaitStep | FanOutStep;
@@ -109,6 +114,8 @@ export interface FanOutStep {
   readonly startedEventId: number;
   /** The effective input the branches were given (Map: the items after ItemSelector). */
   readonly inputs: readonly Json[];
+  /** A distributed Map's run, once its MapRunStarted is written. */
+  readonly mapRunArn?: string;
 }
 
 export type BranchResult = { readonly output: Json } | { readonly error: string; readonly cause: string };

@@ -22,4 +22,13 @@ export class BranchError extends StateFailure {}
 /** A Fail state ends its branch; its own Error and Cause go through unchanged. */
 export class FailStateError extends StateFailure {}
 /** A failure moving data, its cause already naming the state and the event it was entered at. */
-export class DataFlowError extends StateFailure {}
+export class DataFlowError extends StateFailure {
+  constructor(
+    error: string,
+    cause: string,
+    /** The EvaluationFailed event recorded for it (JSONata failures), if one was. */
+    readonly evaluationFailedEventId?: number,
+  ) {
+    super(error, cause);
+  }
+}

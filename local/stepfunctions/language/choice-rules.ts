@@ -224,6 +224,18 @@ interface Instant {
 // RFC 3339 date-time with AWS's extra rules: uppercase `T` and uppercase `Z` (or a numeric offset).
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
+/**
+ * A timestamp as whole seconds since the epoch (the fraction dropped, as a Wait state drops it), or undefined
+ * when it is not one AWS accepts.
+ *
+ * @example
+ * timestampSeconds('2024-08-18T17:33:00.900Z'); // 1724002380
+ * timestampSeconds('2024-08-18T17:33:00'); // undefined: no Z or offset
+ */
+export function timestampSeconds(value: Json): number | undefined {
+  return parseTimestamp(value)?.seconds;
+}
+
 function parseTimestamp(value: Json): Instant | undefined {
   if (typeof value !== 'string') return undefined;
   const match = TIMESTAMP.exec(value);

@@ -148,6 +148,8 @@ type Implementation = (values: Json[], call: IntrinsicCall, fail: Fail) => Json;
 const FUNCTIONS: Record<Exclude<IntrinsicName, 'States.Format'>, Implementation> = {
   'States.StringToJson': (values, call, fail) => {
     const text = requireString(values[0], call, 1, fail);
+    // AWS gives null for an empty or blank string rather than failing.
+    if (text.trim() === '') return null;
     try {
       return JSON.parse(text) as Json;
     } catch {
@@ -283,9 +285,18 @@ function format(parts: readonly string[], values: readonly Json[], fail: Fail): 
   );
 }
 
-/** Strings go in as they are; other values as JSON text (a guess for objects and arrays). */
+/**
+ * Strings go in as they are; other values as Java prints them, as AWS renders them: an object as
+ * `{Arg1=1, Arg2=[]}` (recorded on AWS), an array, by the same rule, as `[1, 2, x]`.
+ */
 function formatValue(value: Json): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, member]) => `${key}=${formatValue(member)}`);
+    return `{${entries.join(', ')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** A template read from a path has no escapes: every `{}` is a placeholder. */

@@ -6,7 +6,8 @@
  * - a definite path (only `.name`, `['name']`, `[index]`) gives the node itself, and fails when a property on
  *   the way is missing or a step lands on a non-object;
  * - an indefinite path (wildcards, recursive descent, slices, unions, filters) gives the array of matches, `[]`
- *   when nothing matches; but a missing property in its definite prefix (`$.missing[*]`) still fails;
+ *   when nothing matches, even when its definite prefix is missing (`$.items[*]`, `$.a.b[1:5].c` on `{}`
+ *   give `[]` on AWS);
  * - an array index past the end as the last step gives `null`, not a failure (observed on AWS: `"v.$":
  *   "$.items[5]"` on `{"items":[1,2]}` gives `{"v":null}`).
  *
@@ -177,7 +178,9 @@ export function evaluatePath(
     if (step.kind === 'pastEnd' && position === parsed.segments.length - 1) {
       return { kind: 'pastEnd' };
     }
-    if (step.kind !== 'value') return { kind: 'missing' };
+    // An indefinite path over a missing prefix matches nothing, which AWS gives as `[]`, not a failure.
+    if (step.kind !== 'value')
+      return firstIndefinite === -1 ? { kind: 'missing' } : { kind: 'value', value: [] };
     node = step.value;
   }
   if (firstIndefinite === -1) return { kind: 'value', value: node };

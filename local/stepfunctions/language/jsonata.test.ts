@@ -265,8 +265,11 @@ describe('evaluateJsonataTemplate: results are plain JSON', () => {
       const error = await failure(evaluate(`{% ${expression} %}`));
 
       // Assess
+      // AWS's wording, recorded for a function-valued Map Items (test_map_state_items_eval_jsonata_fail).
       expect(error.error).toBe('States.QueryEvaluationError');
-      expect(error.cause).toContain('returned a function');
+      expect(error.cause).toBe(
+        `The JSONata expression '${expression}' specified for the field 'Output' returned an unsupported result type.`,
+      );
     },
   );
 });

@@ -153,13 +153,37 @@ async function evaluateExpression(expression: string, bindings: Bindings, field:
   }
   const json = toJson(result);
   if (json === NOT_JSON) {
-    // AWS's wording for this case is not documented; the sentence opening matches its other causes.
-    throw new StatesError(
-      'States.QueryEvaluationError',
-      `${sentence} returned a function, which is not a JSON value.`,
-    );
+    // AWS's wording, as recorded for a function-valued Map Items.
+    throw new StatesError('States.QueryEvaluationError', `${sentence} returned an unsupported result type.`);
   }
   return json;
+}
+
+/**
+ * The failure AWS reports when a field's value has the wrong JSON type, e.g. a Map's Items that is no array:
+ * `The JSONata expression '1' specified for the field 'Items' returned an unexpected result type. Expected
+ * 'array', but was 'number' for value: 1`.
+ *
+ * @example
+ * unexpectedResultType('{% $n %}', 'Items', 'array', 1).cause; // "The JSONata expression '$n' specified ..."
+ */
+export function unexpectedResultType(
+  template: Json,
+  field: string,
+  expected: string,
+  value: Json,
+): StatesError {
+  const expression = isJsonataExpression(template) ? innerText(template) : JSON.stringify(template);
+  return new StatesError(
+    'States.QueryEvaluationError',
+    `The JSONata expression '${expression}' specified for the field '${field}' returned an unexpected result type. Expected '${expected}', but was '${jsonType(value)}' for value: ${JSON.stringify(value)}`,
+  );
+}
+
+function jsonType(value: Json): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
 }
 
 function statesBinding(states: JsonataScope['states']): Record<string, Json> {

@@ -210,6 +210,31 @@ describe('intrinsic functions in Parameters', () => {
     expect(parsed(execution.output)).toEqual({ value });
   });
 
+  // AWS's recorded test_format_2 and test_string_to_json.
+  it.each([
+    {
+      expression: "States.Format('Formatting arguments fst={} and snd={}.', $.fst, $.snd)",
+      input: { fst: { Arg1: 1, Arg2: [] }, snd: null },
+      value: 'Formatting arguments fst={Arg1=1, Arg2=[]} and snd=null.',
+    },
+    { expression: 'States.StringToJson($.text)', input: { text: '' }, value: null },
+    { expression: 'States.StringToJson($.text)', input: { text: ' ' }, value: null },
+    { expression: 'States.StringToJson($.text)', input: { text: '-0' }, value: 0 },
+  ])('$expression on $input gives $value, as AWS does', async ({ expression, input, value }) => {
+    // Prepare
+    const definition = {
+      StartAt: 'Compute',
+      States: { Compute: { Type: 'Pass', Parameters: { 'FunctionResult.$': expression }, End: true } },
+    };
+
+    // Act
+    const { execution } = await sfn.run(definition, input);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual({ FunctionResult: value });
+  });
+
   it('makes a UUID with States.UUID()', async () => {
     // Prepare
     const definition = {
@@ -289,6 +314,33 @@ describe('path failures', () => {
     expect(execution.cause).toBe(
       `${prefix('Select', 2)}Invalid path '$.order' : No results for path: $['order']`,
     );
+  });
+
+  // AWS's recorded test_json_path_array_wildcard_or_slice_with_no_input: an indefinite path over a missing
+  // property gives [], where a definite one fails.
+  it.each([
+    '$[*]',
+    '$.items[*]',
+    '$.items[1:]',
+    '$.items[:1]',
+    '$.item.items[*]',
+    '$.item.items[1:5]',
+    '$.items[*].itemValue',
+    '$.items[1:].itemValue',
+    '$.item.items[1:5].itemValue',
+  ])('gives [] for %s on {} instead of failing', async (path) => {
+    // Prepare
+    const definition = {
+      StartAt: 'EntryState',
+      States: { EntryState: { Type: 'Pass', Parameters: { 'item.$': path }, End: true } },
+    };
+
+    // Act
+    const { execution } = await sfn.run(definition, {});
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual({ item: [] });
   });
 
   it('fails a Task after its call when ResultSelector matches nothing, and Catch cannot catch it', async () => {
@@ -418,6 +470,41 @@ describe('variables assigned in JSONPath states', () => {
     // Assess
     const details = eventsOf(history, 'PassStateExited')[0]!.stateExitedEventDetails!;
     expect(Object.keys(details).sort()).toEqual(['name', 'output', 'outputDetails']);
+  });
+
+  it.each([
+    { language: 'JSONPath', state: { Type: 'Pass', Assign: {}, End: true } },
+    { language: 'JSONata', state: { Type: 'Pass', QueryLanguage: 'JSONata', Assign: {}, End: true } },
+  ])(
+    'leaves assignedVariables out of a $language state with an empty Assign, as AWS does',
+    async ({ state }) => {
+      // Act
+      const { history } = await sfn.run({ StartAt: 'P', States: { P: state } }, {});
+
+      // Assess
+      expect(eventsOf(history, 'PassStateExited')[0]!.stateExitedEventDetails).toEqual({
+        name: 'P',
+        output: '{}',
+        outputDetails: { truncated: false },
+      });
+    },
+  );
+
+  it('reports a variable assigned the value it already had', async () => {
+    // Prepare
+    const definition = {
+      StartAt: 'First',
+      States: {
+        First: { Type: 'Pass', Assign: { count: 1 }, Next: 'Again' },
+        Again: { Type: 'Pass', Assign: { count: 1 }, End: true },
+      },
+    };
+
+    // Act
+    const { history } = await sfn.run(definition, {});
+
+    // Assess
+    expect(assignedOf(history, 'Again')).toEqual({ count: '1' });
   });
 
   it('reads $ in a Task state Assign as the result after ResultSelector', async () => {

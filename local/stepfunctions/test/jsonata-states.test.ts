@@ -60,6 +60,11 @@ function exitedOf(history: readonly HistoryEvent[], name: string): HistoryEvent 
 const prefix = (state: string, eventId: number) =>
   `An error occurred while executing the state '${state}' (entered at the event id #${eventId}). `;
 
+/** Every event as `id ← previousEventId Type`, the way to compare links with a recorded AWS history. */
+function links(history: readonly HistoryEvent[]): string[] {
+  return history.map((event) => `${event.id} ← ${event.previousEventId} ${event.type}`);
+}
+
 // ─── Query language selection ────────────────────────────────────────────────────────────────────────
 
 describe('choosing JSONata', () => {
@@ -641,5 +646,190 @@ describe('errors in JSONata states', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('States.QueryEvaluationError');
     expect(execution.cause?.startsWith(prefix('Each', 2))).toBe(true);
+  });
+
+  // AWS's recorded test_map_state_items_eval_jsonata_fail: EvaluationFailed (chained as the Map's entry is),
+  // then MapStateFailed on it, then ExecutionFailed.
+  it.each([
+    {
+      items: '{% 1 %}',
+      detail:
+        "The JSONata expression '1' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'number' for value: 1",
+    },
+    {
+      items: "{% 'string' %}",
+      detail:
+        "The JSONata expression ''string'' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'string' for value: \"string\"",
+    },
+    {
+      items: "{% {'foo': 'bar'} %}",
+      detail:
+        "The JSONata expression '{'foo': 'bar'}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {\"foo\":\"bar\"}",
+    },
+    {
+      items: '{% null %}',
+      detail:
+        "The JSONata expression 'null' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'null' for value: null",
+    },
+    {
+      items: '{% $fn := function($x){$x} %}',
+      detail:
+        "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' returned an unsupported result type.",
+    },
+  ])('fails a Map whose Items gives $items as AWS does, with MapStateFailed', async ({ items, detail }) => {
+    // Prepare
+    const definition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'MapIterateState',
+      States: {
+        MapIterateState: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          Items: items,
+          ItemProcessor: { StartAt: 'Pass', States: { Pass: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, {});
+
+    // Assess
+    const cause = `${prefix('MapIterateState', 2)}${detail}`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.QueryEvaluationError', cause });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 0 EvaluationFailed',
+      '4 ← 3 MapStateFailed',
+      '5 ← 4 ExecutionFailed',
+    ]);
+    expect(history[2]!.evaluationFailedEventDetails).toEqual({
+      error: 'States.QueryEvaluationError',
+      cause,
+      location: 'Items',
+      state: 'MapIterateState',
+    });
+  });
+
+  it('fails a Map without Items whose input is no array as AWS does, with MapStateFailed', async () => {
+    // Prepare: AWS's recorded test_map_state_items_input_types[number].
+    const definition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Start',
+      States: {
+        Start: { Type: 'Pass', Output: '{% $states.input.items %}', Next: 'MapIterateState' },
+        MapIterateState: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: { StartAt: 'Pass', States: { Pass: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, { items: 1 });
+
+    // Assess
+    const cause = `${prefix('MapIterateState', 4)}Map state input must be an array but was: 1`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.QueryEvaluationError', cause });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 PassStateEntered',
+      '3 ← 2 PassStateExited',
+      '4 ← 3 MapStateEntered',
+      '5 ← 3 EvaluationFailed',
+      '6 ← 5 MapStateFailed',
+      '7 ← 6 ExecutionFailed',
+    ]);
+    expect(history[4]!.evaluationFailedEventDetails).toEqual({
+      error: 'States.QueryEvaluationError',
+      cause,
+      state: 'MapIterateState',
+    });
+  });
+
+  // AWS's recorded test_wait_timestamp_jsonata: unlike other JSONata failures, the EvaluationFailed of a
+  // Timestamp that does not parse chains on WaitStateEntered.
+  it.each([
+    { case: 'no T', timestamp: '2016-12-05 21:29:29Z' },
+    { case: 'no Z', timestamp: '2016-12-05T21:29:29' },
+    { case: 'an invalid date', timestamp: '2016-13-05T21:29:29Z' },
+    { case: 'an invalid time', timestamp: '2016-12-05T25:29:29Z' },
+    { case: 'day first', timestamp: '05-12-2016T21:29:29Z' },
+  ])('fails a Wait whose Timestamp has $case with EvaluationFailed', async ({ timestamp }) => {
+    // Prepare
+    const definition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'WaitState',
+      States: { WaitState: { Type: 'Wait', Timestamp: '{% $states.input.TimestampValue %}', End: true } },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, { TimestampValue: timestamp });
+
+    // Assess
+    const cause = `${prefix('WaitState', 2)}The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${timestamp}`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.QueryEvaluationError', cause });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 WaitStateEntered',
+      '3 ← 2 EvaluationFailed',
+      '4 ← 3 ExecutionFailed',
+    ]);
+    expect(history[2]!.evaluationFailedEventDetails).toEqual({
+      error: 'States.QueryEvaluationError',
+      cause,
+      location: 'Timestamp',
+      state: 'WaitState',
+    });
+  });
+
+  it('waits until a Timestamp expression with a Z or an offset', async () => {
+    // Prepare
+    const definition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'WaitState',
+      States: { WaitState: { Type: 'Wait', Timestamp: '{% $states.input.until %}', End: true } },
+    };
+
+    // Act
+    const runs = await Promise.all(
+      ['2016-12-05T21:29:29Z', '2016-12-05T21:29:29.000000Z', '2016-12-05T21:29:29+01:00'].map((until) =>
+        sfn.run(definition, { until }),
+      ),
+    );
+
+    // Assess
+    for (const { execution } of runs) expect(execution.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('JSONata literals', () => {
+  it('outputs a key ending in .$ as it is written', async () => {
+    // Prepare: from AWS's recorded test_base_cases[BASE_LITERALS].
+    const definition = {
+      StartAt: 'State0',
+      States: {
+        State0: {
+          QueryLanguage: 'JSONata',
+          Type: 'Pass',
+          Output: { 'constant_jp_input.$': '$', constant_jp_input_path: '$.input_value' },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution } = await sfn.run(definition, { input_value: 1 });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual({
+      'constant_jp_input.$': '$',
+      constant_jp_input_path: '$.input_value',
+    });
   });
 });

@@ -16,6 +16,15 @@
  * MapIterationStarted; when one iteration fails: MapIterationFailed, then for every other iteration a
  * TaskStateAborted and a MapIterationAborted, then MapStateFailed and ExecutionFailed with the iteration's
  * error).
+ *
+ * The links AWS records around iterations and branches come from its histories published with LocalStack's
+ * tests (tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json): with MaxConcurrency
+ * 1, each MapIterationStarted chains where the previous iteration's MapIterationSucceeded does (on its last
+ * state event); MapStateSucceeded and MapStateExited both chain on the last MapIterationSucceeded (on
+ * MapStateStarted when there are no items, on MapRunSucceeded for a distributed Map); ParallelStateSucceeded
+ * and ParallelStateExited both on the branches' last event; ParallelStateFailed and MapStateFailed on the
+ * failing branch's last (state) event; a retried Parallel or Map records no Failed event, its next Started
+ * event chaining where the Failed one would have; a caught one's StateExited chains on the Failed event.
  */
 import { type HistoryEvent, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +38,7 @@ import { InProcessIntegrations } from '../integrations.ts';
 import { StatesError } from '../language/states-error.ts';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 type Job = { job: string; id?: string; value?: Json; group?: string; size?: number; failures?: number };
 
@@ -145,6 +155,19 @@ function chainBack(history: readonly HistoryEvent[], event: HistoryEvent, stopAt
 function parsed(text: string | undefined): unknown {
   return JSON.parse(text ?? 'null');
 }
+
+/** Every event as `id ← previousEventId Type`, the way to compare links with a recorded AWS history. */
+function links(history: readonly HistoryEvent[]): string[] {
+  return history.map((event) => `${event.id} ← ${event.previousEventId} ${event.type}`);
+}
+
+/** A branch whose only state fails, as the recorded AWS histories' Parallel and Map machines have. */
+const FAILING_BRANCH = {
+  StartAt: 'HandleItemFail',
+  States: {
+    HandleItemFail: { Type: 'Fail', Error: 'HandleItemFailError', Cause: 'HandleItemFailCause' },
+  },
+};
 
 // ─── Parallel ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -293,15 +316,117 @@ describe('Parallel', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(parsed(execution.output)).toEqual(['ok', { attempt: 2 }]);
     const types = eventTypes(history);
+    // No ParallelStateFailed between the attempts: AWS records none for a retried Parallel state.
     expect(types.filter((type) => type.startsWith('ParallelState'))).toEqual([
       'ParallelStateEntered',
       'ParallelStateStarted',
-      'ParallelStateFailed',
       'ParallelStateStarted',
       'ParallelStateSucceeded',
       'ParallelStateExited',
     ]);
     expect(all(history, 'PassStateEntered')).toHaveLength(2);
+  });
+
+  it('chains ParallelStateSucceeded on the branches last event, and ParallelStateExited on that same event', async () => {
+    // Act
+    const { history } = await sfn.run(twoBranches, { meter: 'M-1' });
+
+    // Assess: as AWS's recorded Parallel histories (test_parallel_state_order: `13 ← 11 ParallelStateExited`
+    // after the branches' last event, 11).
+    const succeeded = only(history, 'ParallelStateSucceeded');
+    const exited = only(history, 'ParallelStateExited');
+    const lastBranchEvent = history[succeeded.id! - 2]!;
+    expect(lastBranchEvent.type).toBe('TaskStateExited');
+    expect(succeeded.previousEventId).toBe(lastBranchEvent.id);
+    expect(exited.id).toBe(succeeded.id! + 1);
+    expect(exited.previousEventId).toBe(lastBranchEvent.id);
+    expect(only(history, 'ExecutionSucceeded').previousEventId).toBe(exited.id);
+  });
+
+  it('chains ParallelStateFailed on the last event of the failing branch', async () => {
+    // Prepare
+    const definition = {
+      StartAt: 'ParallelState',
+      States: { ParallelState: { Type: 'Parallel', Branches: [FAILING_BRANCH], End: true } },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess: AWS's recorded history (test_parallel_state_fail).
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'HandleItemFailError' });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 ParallelStateEntered',
+      '3 ← 2 ParallelStateStarted',
+      '4 ← 3 FailStateEntered',
+      '5 ← 4 ParallelStateFailed',
+      '6 ← 5 ExecutionFailed',
+    ]);
+  });
+
+  it('chains ParallelStateExited on ParallelStateFailed when a Catch takes the failure', async () => {
+    // Prepare
+    const definition = {
+      StartAt: 'ParallelState',
+      States: {
+        ParallelState: {
+          Type: 'Parallel',
+          Branches: [FAILING_BRANCH],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'FinalCaught' }],
+          End: true,
+        },
+        FinalCaught: { Type: 'Pass', End: true },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess: AWS's recorded history (test_parallel_state_catch).
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 ParallelStateEntered',
+      '3 ← 2 ParallelStateStarted',
+      '4 ← 3 FailStateEntered',
+      '5 ← 4 ParallelStateFailed',
+      '6 ← 5 ParallelStateExited',
+      '7 ← 6 PassStateEntered',
+      '8 ← 7 PassStateExited',
+      '9 ← 8 ExecutionSucceeded',
+    ]);
+  });
+
+  it('records no ParallelStateFailed between retries: the next ParallelStateStarted follows the failed branch', async () => {
+    // Prepare
+    const definition = {
+      StartAt: 'ParallelState',
+      States: {
+        ParallelState: {
+          Type: 'Parallel',
+          Branches: [FAILING_BRANCH],
+          Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1, JitterStrategy: 'FULL' }],
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess: as AWS's recorded history (test_parallel_state_retry, there with two retries).
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'HandleItemFailError' });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 ParallelStateEntered',
+      '3 ← 2 ParallelStateStarted',
+      '4 ← 3 FailStateEntered',
+      '5 ← 4 ParallelStateStarted',
+      '6 ← 5 FailStateEntered',
+      '7 ← 6 ParallelStateFailed',
+      '8 ← 7 ExecutionFailed',
+    ]);
   });
 
   // BUG: Branches cancelled by a failing sibling leave no *StateAborted events
@@ -576,6 +701,212 @@ describe('Map inline', () => {
       'ExecutionSucceeded',
     ]);
     expect(only(history, 'MapStateStarted').mapStateStartedEventDetails).toEqual({ length: 0 });
+    // As AWS records it (test_map_state_items_input_array[empty]): both on MapStateStarted.
+    expect(links(history).slice(2, 5)).toEqual([
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapStateSucceeded',
+      '5 ← 3 MapStateExited',
+    ]);
+  });
+
+  it('chains each iteration on the last state event of the one before, with MaxConcurrency 1', async () => {
+    // Prepare: the machine of AWS's recorded test_map_state_item_selector, with three items.
+    const definition = {
+      StartAt: 'StartState',
+      States: {
+        StartState: { Type: 'Pass', Result: { shipped: ['R31', 'S39', 'R40'] }, Next: 'MapState' },
+        MapState: {
+          Type: 'Map',
+          ItemsPath: '$.shipped',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'HandleItem',
+            States: { HandleItem: { Type: 'Pass', End: true } },
+          },
+          ResultPath: '$.shipped_output',
+          Next: 'Final',
+        },
+        Final: { Type: 'Pass', End: true },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess: AWS's links — MapIterationStarted n chains where MapIterationSucceeded n−1 does, and both
+    // MapStateSucceeded and MapStateExited chain on the last MapIterationSucceeded.
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 PassStateEntered',
+      '3 ← 2 PassStateExited',
+      '4 ← 3 MapStateEntered',
+      '5 ← 4 MapStateStarted',
+      '6 ← 5 MapIterationStarted',
+      '7 ← 6 PassStateEntered',
+      '8 ← 7 PassStateExited',
+      '9 ← 8 MapIterationSucceeded',
+      '10 ← 8 MapIterationStarted',
+      '11 ← 10 PassStateEntered',
+      '12 ← 11 PassStateExited',
+      '13 ← 12 MapIterationSucceeded',
+      '14 ← 12 MapIterationStarted',
+      '15 ← 14 PassStateEntered',
+      '16 ← 15 PassStateExited',
+      '17 ← 16 MapIterationSucceeded',
+      '18 ← 17 MapStateSucceeded',
+      '19 ← 17 MapStateExited',
+      '20 ← 19 PassStateEntered',
+      '21 ← 20 PassStateExited',
+      '22 ← 21 ExecutionSucceeded',
+    ]);
+  });
+
+  it('chains MapStateSucceeded and MapStateExited on the last iteration event when iterations run at once', async () => {
+    // Act
+    const { history } = await sfn.run(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      [1, 2, 3],
+    );
+
+    // Assess: every iteration starts from MapStateStarted (test_service_lambda_map_timeout), and the Map's
+    // own closing events follow the last MapIterationSucceeded written.
+    const started = only(history, 'MapStateStarted');
+    for (const event of all(history, 'MapIterationStarted')) expect(event.previousEventId).toBe(started.id);
+    const lastIteration = Math.max(...all(history, 'MapIterationSucceeded').map((event) => event.id!));
+    expect(only(history, 'MapStateSucceeded').previousEventId).toBe(lastIteration);
+    expect(only(history, 'MapStateExited').previousEventId).toBe(lastIteration);
+  });
+
+  it('chains MapIterationFailed and MapStateFailed on the failing iteration last state event', async () => {
+    // Prepare: the shape of AWS's recorded test_map_state_break_condition.
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            StartAt: 'Equals3',
+            States: {
+              Equals3: {
+                Type: 'Choice',
+                Choices: [{ Variable: '$', NumericEquals: 3, Next: 'Break' }],
+                Default: 'Pass',
+              },
+              Break: { Type: 'Fail', Error: 'SomeFailure', Cause: 'It was 3.' },
+              Pass: { Type: 'Pass', End: true },
+            },
+          },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, [1, 3, 4]);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'SomeFailure', cause: 'It was 3.' });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapIterationStarted',
+      '5 ← 4 ChoiceStateEntered',
+      '6 ← 5 ChoiceStateExited',
+      '7 ← 6 PassStateEntered',
+      '8 ← 7 PassStateExited',
+      '9 ← 8 MapIterationSucceeded',
+      '10 ← 8 MapIterationStarted',
+      '11 ← 10 ChoiceStateEntered',
+      '12 ← 11 ChoiceStateExited',
+      '13 ← 12 FailStateEntered',
+      '14 ← 13 MapIterationFailed',
+      '15 ← 13 MapStateFailed',
+      '16 ← 15 ExecutionFailed',
+    ]);
+  });
+
+  it('chains MapStateExited on MapStateFailed when a Catch takes the failure', async () => {
+    // Prepare: AWS's recorded test_map_state_catch.
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          ItemProcessor: FAILING_BRANCH,
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'FinalCaught' }],
+          End: true,
+        },
+        FinalCaught: { Type: 'Pass', End: true },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, [1]);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual({ Error: 'HandleItemFailError', Cause: 'HandleItemFailCause' });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapIterationStarted',
+      '5 ← 4 FailStateEntered',
+      '6 ← 5 MapIterationFailed',
+      '7 ← 5 MapStateFailed',
+      '8 ← 7 MapStateExited',
+      '9 ← 8 PassStateEntered',
+      '10 ← 9 PassStateExited',
+      '11 ← 10 ExecutionSucceeded',
+    ]);
+  });
+
+  it('records no MapStateFailed between retries: the next MapStateStarted follows the failed iteration', async () => {
+    // Prepare: AWS's recorded test_map_state_retry, with one retry instead of two.
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          ItemProcessor: FAILING_BRANCH,
+          Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1, JitterStrategy: 'FULL' }],
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, [1]);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'HandleItemFailError' });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapIterationStarted',
+      '5 ← 4 FailStateEntered',
+      '6 ← 5 MapIterationFailed',
+      '7 ← 5 MapStateStarted',
+      '8 ← 7 MapIterationStarted',
+      '9 ← 8 FailStateEntered',
+      '10 ← 9 MapIterationFailed',
+      '11 ← 9 MapStateFailed',
+      '12 ← 11 ExecutionFailed',
+    ]);
   });
 
   const failingIteration = (handling: object = {}, states: object = {}) => ({
@@ -733,6 +1064,40 @@ describe('Map inline', () => {
     ]);
   });
 
+  it('fails with AWS cause and a MapStateFailed when ItemsPath selects a number', async () => {
+    // Prepare
+    const definition = {
+      StartAt: 'MapIterateState',
+      States: {
+        MapIterateState: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, { items: 1 });
+
+    // Assess
+    const cause =
+      "An error occurred while executing the state 'MapIterateState' (entered at the event id #2). " +
+      'Map state input must be an array but was: 1';
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateFailed',
+      '4 ← 3 ExecutionFailed',
+    ]);
+    expect(only(history, 'ExecutionFailed').executionFailedEventDetails).toEqual({
+      error: 'States.Runtime',
+      cause,
+    });
+  });
+
   it('fails with States.Runtime when ItemsPath does not select an array', async () => {
     // Prepare
     const definition = {
@@ -756,6 +1121,195 @@ describe('Map inline', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('States.Runtime');
     expect(eventTypes(history)).not.toContain('MapStateStarted');
+  });
+});
+
+// ─── Map settings read through paths ─────────────────────────────────────────────────────────────────
+
+describe('Map settings read through paths', () => {
+  const prefix = "An error occurred while executing the state 'MapState' (entered at the event id #2). ";
+  const pass = { StartAt: 'HandleItem', States: { HandleItem: { Type: 'Pass', End: true } } };
+
+  it.each([
+    { value: 'NoNumber', shown: 'NoNumber' },
+    { value: {}, shown: '{}' },
+  ])('fails right after MapStateEntered when MaxConcurrencyPath gives $shown', async ({ value, shown }) => {
+    // Prepare: AWS's recorded test_max_concurrency_path.
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          ItemsPath: '$.Values',
+          MaxConcurrencyPath: '$.MaxConcurrencyValue',
+          ItemProcessor: pass,
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, {
+      MaxConcurrencyValue: value,
+      Values: ['HelloWorld'],
+    });
+
+    // Assess
+    const cause = `${prefix}The MaxConcurrencyPath field refers to value "${shown}" which is not a valid integer: $.MaxConcurrencyValue`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 ExecutionFailed',
+    ]);
+  });
+
+  it('takes a variable holding the string "1" as MaxConcurrency', async () => {
+    // Prepare: AWS's recorded test_reference_in_map_state[MAP_STATE_REFERENCE_IN_MAX_CONCURRENCY_PATH].
+    const definition = {
+      StartAt: 'Start',
+      States: {
+        Start: {
+          Type: 'Pass',
+          Assign: { maxConcurrency: '1' },
+          Result: { Values: [1, 2, 3] },
+          Next: 'MapState',
+        },
+        MapState: {
+          Type: 'Map',
+          ItemsPath: '$.Values',
+          MaxConcurrencyPath: '$maxConcurrency',
+          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...pass },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess: one iteration at a time, each chained on the one before.
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual([1, 2, 3]);
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 PassStateEntered',
+      '3 ← 2 PassStateExited',
+      '4 ← 3 MapStateEntered',
+      '5 ← 4 MapStateStarted',
+      '6 ← 5 MapIterationStarted',
+      '7 ← 6 PassStateEntered',
+      '8 ← 7 PassStateExited',
+      '9 ← 8 MapIterationSucceeded',
+      '10 ← 8 MapIterationStarted',
+      '11 ← 10 PassStateEntered',
+      '12 ← 11 PassStateExited',
+      '13 ← 12 MapIterationSucceeded',
+      '14 ← 12 MapIterationStarted',
+      '15 ← 14 PassStateEntered',
+      '16 ← 15 PassStateExited',
+      '17 ← 16 MapIterationSucceeded',
+      '18 ← 17 MapStateSucceeded',
+      '19 ← 17 MapStateExited',
+      '20 ← 19 ExecutionSucceeded',
+    ]);
+  });
+
+  // AWS's recorded test_map_state_tolerated_failure_count_path and ..._percentage_path: the Map starts,
+  // then the execution fails before the Map Run does, with no MapStateFailed.
+  it.each([
+    {
+      field: 'ToleratedFailureCountPath',
+      value: -1,
+      detail: 'ToleratedFailureCount cannot be negative.',
+    },
+    {
+      field: 'ToleratedFailureCountPath',
+      value: 'NoNumber',
+      detail:
+        'The ToleratedFailureCountPath field refers to value "NoNumber" which is not a valid integer: $.Tolerated',
+    },
+    {
+      field: 'ToleratedFailureCountPath',
+      value: {},
+      detail:
+        'The ToleratedFailureCountPath field refers to value "{}" which is not a valid integer: $.Tolerated',
+    },
+    {
+      field: 'ToleratedFailurePercentagePath',
+      value: -1.1,
+      detail: 'ToleratedFailurePercentage must be between 0 and 100.',
+    },
+    {
+      field: 'ToleratedFailurePercentagePath',
+      value: 100.1,
+      detail: 'ToleratedFailurePercentage must be between 0 and 100.',
+    },
+    {
+      field: 'ToleratedFailurePercentagePath',
+      value: 'NoNumber',
+      detail:
+        'The ToleratedFailurePercentagePath field refers to value "NoNumber" which is not a valid float: $.Tolerated',
+    },
+  ])('fails after MapStateStarted when $field gives $value', async ({ field, value, detail }) => {
+    // Prepare
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          ItemsPath: '$.Items',
+          MaxConcurrency: 1,
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...pass },
+          [field]: '$.Tolerated',
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, { Items: [0], Tolerated: value });
+
+    // Assess
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: `${prefix}${detail}`,
+    });
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 ExecutionFailed',
+    ]);
+  });
+
+  it.each([
+    { field: 'ToleratedFailureCountPath', value: 0 },
+    { field: 'ToleratedFailureCountPath', value: 1 },
+    { field: 'ToleratedFailurePercentagePath', value: 1.1 },
+    { field: 'ToleratedFailurePercentagePath', value: 100 },
+  ])('runs the Map when $field gives $value', async ({ field, value }) => {
+    // Prepare
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          ItemsPath: '$.Items',
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...pass },
+          [field]: '$.Tolerated',
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution } = await sfn.run(definition, { Items: [0], Tolerated: value });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toBe('[0]');
   });
 });
 
@@ -816,8 +1370,171 @@ describe('Map distributed', () => {
     expect(only(history, 'MapStateStarted').mapStateStartedEventDetails).toEqual({ length: 2 });
     const machineName = stateMachineArn.split(':').at(-1);
     expect(only(history, 'MapRunStarted').mapRunStartedEventDetails?.mapRunArn).toMatch(
-      new RegExp(`^arn:aws:states:us-east-1:000000000000:mapRun:${machineName}/Meters:[\\w-]+$`),
+      new RegExp(`^arn:aws:states:us-east-1:000000000000:mapRun:${machineName}/Meters:${UUID}$`),
     );
+    // As AWS records it (test_map_state_tolerated_failure_values): MapRunSucceeded on MapRunStarted, and
+    // both MapStateSucceeded and MapStateExited on MapRunSucceeded.
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapRunStarted',
+      '5 ← 4 MapRunSucceeded',
+      '6 ← 5 MapStateSucceeded',
+      '7 ← 5 MapStateExited',
+      '8 ← 7 ExecutionSucceeded',
+    ]);
+  });
+
+  it('runs a legacy Iterator with a DISTRIBUTED ProcessorConfig as a distributed Map', async () => {
+    // Prepare: AWS's recorded test_map_state_legacy_config_distributed.
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          Iterator: {
+            StartAt: 'IteratorInner',
+            States: { IteratorInner: { Type: 'Pass', End: true } },
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          },
+          Next: 'Finish',
+        },
+        Finish: { Type: 'Succeed' },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, ['Hello', 'World']);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual(['Hello', 'World']);
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapRunStarted',
+      '5 ← 4 MapRunSucceeded',
+      '6 ← 5 MapStateSucceeded',
+      '7 ← 5 MapStateExited',
+      '8 ← 7 SucceedStateEntered',
+      '9 ← 8 SucceedStateExited',
+      '10 ← 9 ExecutionSucceeded',
+    ]);
+  });
+
+  it.each([
+    { ToleratedFailureCount: '{% $variable := 1 %}' },
+    { ToleratedFailurePercentage: '{% $variable := 1 %}' },
+  ])('runs an inline JSONata Map with %o', async (threshold) => {
+    // Prepare: AWS's recorded test_base_map[TOLERATED_FAILURE_COUNT / _PERCENTAGE].
+    const definition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Start',
+      States: {
+        Start: {
+          Type: 'Map',
+          Items: [1],
+          MaxConcurrency: 1,
+          ...threshold,
+          ItemProcessor: { StartAt: 'Process', States: { Process: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toBe('[1]');
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapIterationStarted',
+      '5 ← 4 PassStateEntered',
+      '6 ← 5 PassStateExited',
+      '7 ← 6 MapIterationSucceeded',
+      '8 ← 7 MapStateSucceeded',
+      '9 ← 7 MapStateExited',
+      '10 ← 9 ExecutionSucceeded',
+    ]);
+  });
+
+  it('names a Map Run without a Label as AWS does: mapRun:<machine>/<uuid>:<uuid>', async () => {
+    // Prepare
+    const { Label: _label, ...unlabelled } = (distributed() as { States: Record<string, object> }).States[
+      'Fan out'
+    ] as Record<string, unknown>;
+    const definition = { StartAt: 'Fan out', States: { 'Fan out': unlabelled } };
+
+    // Act
+    const stateMachineArn = await sfn.createMachine(definition);
+    const { executionArn } = await sfn.client.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(['M-1']) }),
+    );
+    await sfn.waitForEnd(executionArn!);
+    const history = await sfn.historyOf(executionArn!);
+
+    // Assess
+    const machineName = stateMachineArn.split(':').at(-1);
+    expect(only(history, 'MapRunStarted').mapRunStartedEventDetails?.mapRunArn).toMatch(
+      new RegExp(`^arn:aws:states:us-east-1:000000000000:mapRun:${machineName}/${UUID}:${UUID}$`),
+    );
+  });
+
+  it('runs a distributed Map inside a distributed Map, neither with MaxConcurrency', async () => {
+    // Prepare: AWS's recorded test_map_state_nested_config_distributed_no_max_max_concurrency, without
+    // its MaxConcurrency settings.
+    const inner = {
+      Type: 'Map',
+      ItemsPath: '$.innerJobs',
+      ItemSelector: { 'job.$': '$$.Map.Item.Value' },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'ProcessJob',
+        States: { ProcessJob: call({ job: 'echo', 'value.$': '$.job' }) },
+      },
+      End: true,
+    };
+    const definition = {
+      StartAt: 'OuterMap',
+      States: {
+        OuterMap: {
+          Type: 'Map',
+          ItemsPath: '$.outerJobs',
+          ItemSelector: { 'innerJobs.$': '$$.Map.Item.Value.innerJobs' },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'InnerMap',
+            States: { InnerMap: inner },
+          },
+          End: true,
+        },
+      },
+    };
+    const outerJobs = Array.from({ length: 4 }, () => ({ innerJobs: [0, 1, 2, 3, 4] }));
+
+    // Act
+    const { execution, history } = await sfn.run(definition, { outerJobs });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual(outerJobs.map(() => [0, 1, 2, 3, 4]));
+    expect(eventTypes(history)).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapRunStarted',
+      'MapRunSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ]);
   });
 
   it.each([

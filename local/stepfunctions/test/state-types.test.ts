@@ -9,7 +9,12 @@
  * Step Functions tests (tests/aws/services/stepfunctions/v2/**.snapshot.json): there the first state's
  * `*StateEntered` event has `previousEventId: 0`, and a bare Lambda ARN writes `LambdaFunction*` events.
  */
-import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type HistoryEvent,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type EmbeddedStepFunctions,
@@ -329,6 +334,37 @@ describe('Fail', () => {
     expect(execution.error).toBe(error);
     expect(execution.cause).toBe(cause);
   });
+
+  it.each([
+    { field: 'ErrorPath', state: { ErrorPath: '$.ErrorX', Cause: 'c' }, path: '$.ErrorX' },
+    { field: 'CausePath', state: { Error: 'e', CausePath: '$.NoSuchCausePath' }, path: '$.NoSuchCausePath' },
+  ])('names the field $field when its path matches nothing', async ({ field, state, path }) => {
+    // Prepare: AWS's recorded test_invalid_jsonpath[INVALID_JSONPATH_IN_ERRORPATH / ..._CAUSEPATH].
+    const definition = {
+      StartAt: 'pass',
+      States: {
+        pass: { Type: 'Pass', Result: { Error: 'error-value' }, Next: 'fail' },
+        fail: { Type: 'Fail', ...state },
+      },
+    };
+
+    // Act
+    const { history, execution } = await sfn.run(definition, { 'int-literal': 0 });
+
+    // Assess
+    const cause =
+      "An error occurred while executing the state 'fail' (entered at the event id #4). " +
+      `The JSONPath '${path}' specified for the field '${field}' could not be found in the input '{"Error":"error-value"}'`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+    expect(eventTypes(history)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'FailStateEntered',
+      'ExecutionFailed',
+    ]);
+    expectLinearChain(history);
+  });
 });
 
 // ─── Wait ────────────────────────────────────────────────────────────────────────────────────────────
@@ -388,12 +424,120 @@ describe('Wait', () => {
     // Act
     const { history, execution } = await sfn.run(definition, { meter: 'M-1' });
 
-    // Assess
+    // Assess: AWS's wording, from its recorded test_base[wait_seconds_path.json5_ALL_False].
     expect(eventTypes(history)).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionFailed']);
     expect(execution.error).toBe('States.Runtime');
-    expect(execution.cause).toMatch(
-      /^An error occurred while executing the state 'Pause' \(entered at the event id #2\)\. /,
+    expect(execution.cause).toBe(
+      "An error occurred while executing the state 'Pause' (entered at the event id #2). " +
+        'The SecondsPath parameter does not reference an input value: $.delay',
     );
+  });
+
+  // AWS's recorded test_base_wait_seconds_path.
+  it.each([
+    {
+      seconds: -1,
+      detail: 'The SecondsPath parameter references a negative value: $.input.waitSeconds == -1',
+    },
+    {
+      seconds: 1.5,
+      detail: 'The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == 1.5',
+    },
+    {
+      seconds: -1.5,
+      detail: 'The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == -1.5',
+    },
+  ])('fails when SecondsPath gives $seconds, as AWS does', async ({ seconds, detail }) => {
+    // Prepare
+    const definition = {
+      StartAt: 'WaitState',
+      States: { WaitState: { Type: 'Wait', SecondsPath: '$.input.waitSeconds', End: true } },
+    };
+
+    // Act
+    const { history, execution } = await sfn.run(definition, { input: { waitSeconds: seconds } });
+
+    // Assess
+    const cause = `An error occurred while executing the state 'WaitState' (entered at the event id #2). ${detail}`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+    expect(eventTypes(history)).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionFailed']);
+    expectLinearChain(history);
+  });
+
+  // AWS's recorded test_wait_timestamppath and test_wait_timestamp_path: a T, and a Z or an offset.
+  it.each([
+    { case: 'no zone', timestamp: '2016-12-05T21:29:29' },
+    { case: 'a fraction and no zone', timestamp: '2016-12-05T21:29:29.000000' },
+    { case: 'no T', timestamp: '2016-12-05 21:29:29Z' },
+    { case: 'an invalid date', timestamp: '2016-13-05T21:29:29Z' },
+    { case: 'an invalid time', timestamp: '2016-12-05T25:29:29Z' },
+    { case: 'day first', timestamp: '05-12-2016T21:29:29Z' },
+  ])('fails when TimestampPath gives a timestamp with $case', async ({ timestamp }) => {
+    // Prepare
+    const definition = {
+      StartAt: 'WaitUntil',
+      States: { WaitUntil: { Type: 'Wait', TimestampPath: '$.TimestampValue', End: true } },
+    };
+
+    // Act
+    const { history, execution } = await sfn.run(definition, { TimestampValue: timestamp });
+
+    // Assess
+    const cause =
+      "An error occurred while executing the state 'WaitUntil' (entered at the event id #2). " +
+      `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.TimestampValue == ${timestamp}`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause });
+    expect(eventTypes(history)).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionFailed']);
+    expectLinearChain(history);
+  });
+
+  it.each(['Z', '.000000Z', '.00Z', '+01:00'])('waits until a TimestampPath ending in %s', async (suffix) => {
+    // Prepare
+    const definition = {
+      StartAt: 'WaitUntil',
+      States: { WaitUntil: { Type: 'Wait', TimestampPath: '$.start_at', End: true } },
+    };
+
+    // Act
+    const { execution } = await sfn.run(definition, { start_at: `2016-12-05T21:29:29${suffix}` });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('fails a wait of 24856 days as too long, and starts one of 24855 days', async () => {
+    // Prepare: AWS's recorded test_timestamp_too_far_in_future_boundary.
+    const definition = {
+      StartAt: 'State_1',
+      States: { State_1: { Type: 'Wait', TimestampPath: '$.start_at', End: true } },
+    };
+    const daysAhead = (days: number) => ({
+      start_at: new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d+Z$/, '.000Z'),
+    });
+
+    // Act
+    const { history, execution } = await sfn.run(definition, daysAhead(24856));
+    const stateMachineArn = await sfn.createMachine(definition);
+    const started = await sfn.client.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(daysAhead(24855)) }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const waiting = await sfn.client.send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn }),
+    );
+    const waitingHistory = await sfn.historyOf(started.executionArn!);
+    await sfn.client.send(new StopExecutionCommand({ executionArn: started.executionArn }));
+
+    // Assess
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause:
+        "An error occurred while executing the state 'State_1' (entered at the event id #2). Wait state delay is too long.",
+    });
+    expect(eventTypes(history)).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionFailed']);
+    expect(waiting.status).toBe('RUNNING');
+    expect(eventTypes(waitingHistory)).toEqual(['ExecutionStarted', 'WaitStateEntered']);
   });
 });
 
