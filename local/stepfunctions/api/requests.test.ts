@@ -114,7 +114,7 @@ describe('parseRequest refuses, as AWS does,', () => {
       'StartExecution',
       { stateMachineArn: MACHINE, input: JSON.stringify('é'.repeat(131_072)) },
       'ValidationException',
-      "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144",
+      "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to 262144 bytes in UTF-8 encoding",
     ],
     [
       'a trace header that is not ASCII',

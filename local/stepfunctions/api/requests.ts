@@ -41,8 +41,10 @@ function text(
   }
   const { maxBytes } = constraints;
   if (maxBytes !== undefined) {
+    // AWS words a byte limit differently from a length limit (recorded: StartExecution with an input over
+    // 256 KiB is a ValidationException with this constraint, not InvalidExecutionInput).
     return schema.refine((value) => Buffer.byteLength(value, 'utf8') <= maxBytes, {
-      error: `Member must have length less than or equal to ${maxBytes}`,
+      error: `Member must have size less than or equal to ${maxBytes} bytes in UTF-8 encoding`,
     });
   }
   return schema;

@@ -56,6 +56,7 @@ import type {
   TaskOutcome,
   TaskStep,
 } from './model.ts';
+import { dataLimitExceeded, exceedsPayloadLimit } from './payload-limit.ts';
 import { findCatcher, findRetrier, isCatchable, maxAttemptsOf, retryDelayMs } from './retry-policy.ts';
 import { BranchError, DataFlowError, FailStateError, StateFailure, TaskError } from './state-failures.ts';
 import { taskEventNames } from './task-events.ts';
@@ -118,6 +119,8 @@ type StepResult =
 
 const ROOT = 'root';
 const NO_ATTEMPTS: readonly number[] = Object.freeze([]);
+/** The state types with Retry and Catch. */
+const RETRYING_TYPES: ReadonlySet<string> = new Set(['Task', 'Parallel', 'Map']);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -305,6 +308,10 @@ export class ExecutionRunner {
       } catch (error) {
         if (error instanceof AbortedError) this.#aborted(run, state);
         throw error;
+      }
+      // Task, Parallel and Map check their output where Catch can still see the failure (#withRetries).
+      if (!RETRYING_TYPES.has(state.Type) && exceedsPayloadLimit(result.output)) {
+        throw dataLimitExceeded(run.cp.state);
       }
       this.#exit(run, state, result);
     }
@@ -693,6 +700,7 @@ export class ExecutionRunner {
             { rawInput: run.cp.input, result: rawResult },
             this.#scope(run, state),
           );
+          if (exceedsPayloadLimit(outcome.output)) throw dataLimitExceeded(run.cp.state);
         } catch (error) {
           this.#rethrowDataFlow(run, error);
         }
@@ -738,6 +746,8 @@ export class ExecutionRunner {
         scope,
       ),
     );
+    // Over the quota after the catcher's ResultPath: nothing is left to catch it.
+    if (exceedsPayloadLimit(outcome.output)) throw dataLimitExceeded(run.cp.state);
     return {
       next: catcher.Next,
       output: outcome.output,
@@ -801,7 +811,12 @@ export class ExecutionRunner {
       step = started;
     }
 
-    const outcome = await this.#taskOutcome(run, resource, step);
+    let outcome = await this.#taskOutcome(run, resource, step);
+    // A result over the quota fails the task like a failure of its own, which Catch sees.
+    if ('output' in outcome && exceedsPayloadLimit(outcome.output)) {
+      const failure = dataLimitExceeded(taskNameInCause(resource, step.parameters));
+      outcome = { error: failure.error, cause: failure.cause };
+    }
     if ('output' in outcome) {
       this.#record(run, names.succeeded, {
         ...names.identity(resource),
@@ -1354,6 +1369,25 @@ function timestampAt(path: string, scope: JsonPathScope): number {
 /** A value as AWS quotes it in a cause: strings as they are, anything else as JSON text. */
 function textOf(value: Json): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * What a DataLimitExceeded cause names for a Task's result: recorded causes name the Lambda function's ARN
+ * (`The state/task 'arn:aws:lambda:…:function:Name' returned …`), so a `lambda:invoke` names its FunctionName;
+ * any other task names its Resource. (Which name AWS gives for other integrations is not recorded: a guess.)
+ */
+function taskNameInCause(resource: TaskResource, parameters: Json): string {
+  if (
+    resource.service === 'lambda' &&
+    resource.action === 'invoke' &&
+    typeof parameters === 'object' &&
+    parameters !== null &&
+    !Array.isArray(parameters)
+  ) {
+    const name = parameters.FunctionName;
+    if (typeof name === 'string') return name;
+  }
+  return resource.arn;
 }
 
 function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {

@@ -2,9 +2,14 @@ import type { Catcher, Retrier } from '../definition/types.ts';
 import { StatesErrors } from '../language/states-error.ts';
 
 /**
- * Whether an ErrorEquals list matches an error name, with the wildcards' documented exceptions:
- * `States.ALL` matches every error but `States.Runtime` and `States.DataLimitExceeded` (those always fail
- * the execution), and `States.TaskFailed` matches every error but `States.Timeout`.
+ * Whether an ErrorEquals list matches an error name, with the wildcards' exceptions: `States.ALL` matches every
+ * error but `States.Runtime` (which always fails the execution), and `States.TaskFailed` matches every error
+ * but `States.Timeout`.
+ *
+ * `States.DataLimitExceeded` is matched like any other error, by its name and by the wildcards. The developer
+ * guide calls it "a terminal error that can't be caught by the States.ALL error type", but histories recorded
+ * on AWS show a Task whose result is over the 256 KiB quota caught by a Catcher naming it and by one naming
+ * only `States.ALL`; we follow what AWS does rather than what the guide says.
  */
 export function errorMatches(errorEquals: readonly string[], error: string): boolean {
   for (const name of errorEquals) {
@@ -17,7 +22,7 @@ export function errorMatches(errorEquals: readonly string[], error: string): boo
 
 /** Errors no Retry or Catch can handle. */
 export function isCatchable(error: string): boolean {
-  return error !== StatesErrors.Runtime && error !== StatesErrors.DataLimitExceeded;
+  return error !== StatesErrors.Runtime;
 }
 
 /** The first retrier matching any of the error's names (a missed heartbeat has two), or -1. */

@@ -5,8 +5,8 @@
  * Task TimeoutSeconds/TimeoutSecondsPath and the state machine's own TimeoutSeconds.
  *
  * Sources: the Step Functions developer guide, "Handling errors in Step Functions workflows" (error names:
- * States.ALL matches every error but States.Runtime and States.DataLimitExceeded; States.TaskFailed matches
- * every error but States.Timeout; Retrier fields and their defaults; "Catch" and the error output
+ * States.ALL matches every error but States.Runtime (the guide also excepts States.DataLimitExceeded, but AWS
+ * catches it: see payload-limit.test.ts); States.TaskFailed matches every error but States.Timeout; Retrier fields and their defaults; "Catch" and the error output
  * `{Error, Cause}`), the ASL specification (the first Retrier/Catcher whose ErrorEquals matches is used; each
  * Retrier counts its own attempts; MaxAttempts 0 means never retry), and execution histories recorded
  * against AWS and published with LocalStack's tests (`tests/aws/services/stepfunctions/v2/timeouts/
