@@ -68,6 +68,10 @@ const frontEnd = await buildApp({
   },
   fastify: { logger: frontendLoggerOptions({ level: process.env.LOG_LEVEL ?? 'info' }) },
 });
+// The front-end runs in this process with the embedded AWS: its event tail polls as soon as the embedded Data
+// API commits an event rather than waiting out its interval (on AWS it only polls; the poll stays the fallback).
+const dataApi = await system.aws.dataApi();
+frontEnd.eventTail.setWake(() => dataApi.nextChangeTo('payment_events'));
 await frontEnd.listen({ port, host: '127.0.0.1' });
 // The operator console reads the embedded AWS only through its endpoint, as it would read a real account;
 // it answers on loopback only.

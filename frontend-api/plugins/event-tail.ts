@@ -9,6 +9,12 @@
  * (which waits for the tail's start), then reads its history from the database, then takes live events,
  * dropping what it has already sent by seq.
  *
+ * Waking (local only): given a `wake` signal, a function whose promise resolves when the log may have grown,
+ * the tail polls as soon as it resolves instead of waiting out the interval. The local wiring
+ * (system/main.ts) hands it one that resolves when the embedded Data API commits a write to
+ * `payment_events`; on AWS there is none and the tail polls every `eventPollIntervalMs`, which stays the
+ * fallback either way. The signal is asked for before each read, so a commit during the read wakes the next.
+ *
  * @example
  * const unsubscribe = await fastify.eventTail.subscribe(paymentId, (event) => socket.send(JSON.stringify(event)));
  */
@@ -22,7 +28,15 @@ export interface EventTail {
   subscribe(paymentId: string, listener: PaymentEventListener): Promise<() => void>;
   /** Stops polling; subscribers get nothing more. */
   stop(): Promise<void>;
+  /**
+   * Sets (or, with undefined, removes) the wake signal: see `EventTailOptions.wake`. For the local wiring,
+   * which builds the app first and then hands it the embedded database's signal.
+   */
+  setWake(wake: WakeSignal | undefined): void;
 }
+
+/** Resolves when something may have changed: a hint to poll now, never a promise that something did. */
+export type WakeSignal = () => Promise<void>;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,15 +50,49 @@ export interface EventTailOptions {
   readonly store: Pick<FrontEndPayments, 'eventsAfterId' | 'lastEventId'>;
   readonly pollIntervalMs: number;
   readonly onError: (error: unknown) => void;
+  /**
+   * Optional: polls as soon as its promise resolves rather than waiting out `pollIntervalMs` (which stays
+   * the longest wait). Asked for afresh before each read; its rejection is reported and ignored.
+   */
+  readonly wake?: WakeSignal | undefined;
 }
 
 /** The tail itself; the app uses the plugin. */
-export function createEventTail({ store, pollIntervalMs, onError }: EventTailOptions): EventTail {
+export function createEventTail({ store, pollIntervalMs, onError, wake }: EventTailOptions): EventTail {
+  let wakeSignal = wake;
   const listeners = new Map<string, Set<PaymentEventListener>>();
   let running: Promise<void> | undefined;
   let started: Promise<void> | undefined;
   let stopped = false;
-  let wake: (() => void) | undefined;
+  /** Ends the current wait at once (stop() uses it). */
+  let interrupt: (() => void) | undefined;
+  /** A wake promise is out (one at a time, so a quiet log does not pile up callbacks on it). */
+  let wakePending = false;
+  /** It resolved since the last read began. */
+  let woken = false;
+
+  function armWake(): void {
+    if (wakePending || wakeSignal === undefined) return;
+    let signal: Promise<void>;
+    try {
+      signal = wakeSignal();
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    wakePending = true;
+    signal.then(
+      () => {
+        wakePending = false;
+        woken = true;
+        interrupt?.();
+      },
+      (error: unknown) => {
+        wakePending = false;
+        onError(error);
+      },
+    );
+  }
 
   const followerCount = () => [...listeners.values()].reduce((count, set) => count + set.size, 0);
 
@@ -68,6 +116,9 @@ export function createEventTail({ store, pollIntervalMs, onError }: EventTailOpt
       }
       resolveStarted();
       while (!stopped && followerCount() > 0) {
+        // Armed before the read, so a commit the read misses still ends the wait after it.
+        armWake();
+        woken = false;
         try {
           const page = await store.eventsAfterId(position, PAGE_SIZE);
           for (const { id, paymentId, event } of page) {
@@ -84,14 +135,15 @@ export function createEventTail({ store, pollIntervalMs, onError }: EventTailOpt
         } catch (error) {
           onError(error);
         }
+        if (woken || stopped) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollIntervalMs);
-          wake = () => {
+          interrupt = () => {
             clearTimeout(timer);
             resolve();
           };
         });
-        wake = undefined;
+        interrupt = undefined;
       }
       started = undefined;
       running = undefined;
@@ -122,8 +174,11 @@ export function createEventTail({ store, pollIntervalMs, onError }: EventTailOpt
     },
     async stop() {
       stopped = true;
-      wake?.();
+      interrupt?.();
       await running;
+    },
+    setWake(signal) {
+      wakeSignal = signal;
     },
   };
 }

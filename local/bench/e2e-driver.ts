@@ -22,6 +22,8 @@ export interface DriverSettings {
 export interface DriverReport {
   /** POST → vended of every payment started in the window, finished in it or after. */
   readonly latenciesMs: number[];
+  /** From the POST's answer to the first event on the socket, per payment (same window as latenciesMs). */
+  readonly firstEventMs: number[];
   /** Payments whose `vended` arrived inside the window (whenever they started). */
   readonly completedInWindow: number;
   readonly windowSeconds: number;
@@ -42,8 +44,11 @@ interface Accepted {
   readonly eventsUrl: string;
 }
 
-/** One top-up: resolves when `vended` arrives; rejects on any other ending. */
-async function topUp(baseUrl: string, index: number): Promise<void> {
+/**
+ * One top-up: resolves when `vended` arrives, with the ms from the POST's answer to the first event;
+ * rejects on any other ending.
+ */
+async function topUp(baseUrl: string, index: number): Promise<number> {
   const response = await fetch(`${baseUrl}/api/payments`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': `bench-${randomUUID()}` },
@@ -55,6 +60,8 @@ async function topUp(baseUrl: string, index: number): Promise<void> {
   });
   if (response.status !== 202) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
   const accepted = (await response.json()) as Accepted;
+  const answeredAt = performance.now();
+  let firstEventMs = Number.NaN;
   const socket = new WebSocket(`${baseUrl.replace('http', 'ws')}${accepted.eventsUrl}`);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -65,6 +72,7 @@ async function topUp(baseUrl: string, index: number): Promise<void> {
         else resolve();
       };
       socket.on('message', (data) => {
+        if (Number.isNaN(firstEventMs)) firstEventMs = performance.now() - answeredAt;
         const event = JSON.parse(String(data)) as { type: string };
         if (event.type === 'vended') end();
         else if (event.type === 'vend_failed' || event.type === 'charge_declined')
@@ -76,6 +84,7 @@ async function topUp(baseUrl: string, index: number): Promise<void> {
   } finally {
     socket.terminate();
   }
+  return firstEventMs;
 }
 
 export async function runDriver(settings: DriverSettings, onMeasuring: () => void): Promise<DriverReport> {
@@ -83,6 +92,7 @@ export async function runDriver(settings: DriverSettings, onMeasuring: () => voi
   const windowStart = startedAt + settings.warmupSeconds * 1000;
   const windowEnd = windowStart + settings.seconds * 1000;
   const latenciesMs: number[] = [];
+  const firstEventMs: number[] = [];
   let completedInWindow = 0;
   let failed = 0;
   let firstFailure: string | undefined;
@@ -111,11 +121,14 @@ export async function runDriver(settings: DriverSettings, onMeasuring: () => voi
       const started = performance.now();
       if (started >= windowEnd) break;
       try {
-        await topUp(settings.baseUrl, index++);
+        const firstEvent = await topUp(settings.baseUrl, index++);
         const finished = performance.now();
         vended += 1;
         ended += 1;
-        if (started >= windowStart) latenciesMs.push(finished - started);
+        if (started >= windowStart) {
+          latenciesMs.push(finished - started);
+          firstEventMs.push(firstEvent);
+        }
         if (finished >= windowStart && finished < windowEnd) completedInWindow += 1;
       } catch (error) {
         ended += 1;
@@ -131,6 +144,7 @@ export async function runDriver(settings: DriverSettings, onMeasuring: () => voi
   clearInterval(progress);
   return {
     latenciesMs,
+    firstEventMs,
     completedInWindow,
     windowSeconds: settings.seconds,
     failed,

@@ -35,6 +35,18 @@
  * answered, so committed rows survive kill -9; an open transaction dies with the process, as a real
  * connection's would. (PostgreSQL inside PGlite does not fsync, so this holds for a killed process, not for
  * a power cut.)
+ *
+ * Commit notifications (`onTablesChanged`): after an autocommit statement or a CommitTransaction that wrote
+ * to tables, listeners in this process are told which (the tables an INSERT, UPDATE, DELETE, MERGE or
+ * TRUNCATE in its SQL names, read from the text: a superset, never fewer). The WAL is written by then, so a
+ * listener that reads at once sees the rows. This is the embedded database's own hook, for in-process
+ * wiring only (the front-end's event tail wakes on it instead of waiting out its poll); the Data API has
+ * nothing like it, so code that runs on AWS must keep polling.
+ *
+ * Group commit (issue #15): not done, on purpose. PostgreSQL inside PGlite runs with `fsync = off`, so a
+ * commit has no fsync to share: it costs a WAL write() to the page cache, about what the SAVEPOINT and
+ * RELEASE that would keep each statement of a group on its own cost.
+ * `node --import tsx local/bench/group-commit-bench.ts` measures both; BENCHMARKS.md has the figures.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -137,6 +149,8 @@ interface OpenTransaction {
   readonly deadline: number;
   /** The role of the secret it began with, or null for the master: every call of it runs as this role. */
   readonly role: string | null;
+  /** The tables its statements wrote to, told to `onTablesChanged` listeners when it commits. */
+  readonly written: Set<string>;
   /** A call for it is queued or running. */
   busy: boolean;
   ended: boolean;
@@ -178,6 +192,9 @@ class JobQueue {
   }
 }
 
+/** Told the tables a committed statement or transaction wrote to (lower-case, without schema). */
+export type TablesChangedListener = (tables: ReadonlySet<string>) => void;
+
 const serialize = protocol.serialize;
 const SYNC = serialize.sync();
 const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
@@ -211,6 +228,9 @@ export class DataApiDatabase {
   #running = false;
   #closed = false;
   #whenIdle: (() => void) | undefined;
+  readonly #tablesChangedListeners = new Set<TablesChangedListener>();
+  readonly #changeWaiters = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  #stopWatchingChanges: (() => void) | undefined;
 
   private constructor(
     pg: PGlite,
@@ -265,6 +285,69 @@ export class DataApiDatabase {
   }
 
   /**
+   * Calls `listener` after each commit that wrote to tables (an autocommit statement or batch, or a
+   * CommitTransaction), with the tables its SQL writes to. Called synchronously, after the WAL is written
+   * and before the call is answered: keep it cheap; what it throws is ignored. Returns the unsubscribe.
+   *
+   * @example
+   * const off = database.onTablesChanged((tables) => { if (tables.has('payment_events')) wakeTail(); });
+   */
+  onTablesChanged(listener: TablesChangedListener): () => void {
+    const entry: TablesChangedListener = (tables) => listener(tables);
+    this.#tablesChangedListeners.add(entry);
+    return () => this.#tablesChangedListeners.delete(entry);
+  }
+
+  /**
+   * Resolves after the next commit that writes to `table` (as `onTablesChanged` sees it); every caller
+   * until then shares the one promise. Never rejects; one still waiting when the database closes stays
+   * pending, so use it with a timeout (the event tail's poll interval).
+   *
+   * @example
+   * eventTail.setWake(() => database.nextChangeTo('payment_events'));
+   */
+  nextChangeTo(table: string): Promise<void> {
+    const waiting = this.#changeWaiters.get(table);
+    if (waiting !== undefined) return waiting.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.#changeWaiters.set(table, { promise, resolve });
+    if (this.#changeWaiters.size === 1) {
+      this.#stopWatchingChanges = this.onTablesChanged((tables) => {
+        for (const [name, waiter] of this.#changeWaiters) {
+          if (!tables.has(name)) continue;
+          this.#changeWaiters.delete(name);
+          waiter.resolve();
+        }
+        if (this.#changeWaiters.size === 0) this.#stopWatchingChanges?.();
+      });
+    }
+    return promise;
+  }
+
+  /** After a successful statement: told now (autocommit) or kept for the transaction's commit. */
+  #wrote(transaction: OpenTransaction | null, sql: string): void {
+    if (this.#tablesChangedListeners.size === 0 && transaction === null) return;
+    const tables = tablesWrittenBy(sql);
+    if (tables.size === 0) return;
+    if (transaction !== null) {
+      for (const table of tables) transaction.written.add(table);
+      return;
+    }
+    this.#tellTablesChanged(tables);
+  }
+
+  #tellTablesChanged(tables: ReadonlySet<string>): void {
+    for (const listener of this.#tablesChangedListeners) {
+      try {
+        listener(tables);
+      } catch {
+        // A listener's failure is its own; the commit stands.
+      }
+    }
+  }
+
+  /**
    * ExecuteStatement: one statement, autocommit or in a transaction.
    *
    * @example
@@ -282,6 +365,7 @@ export class DataApiDatabase {
     const role = this.#roleOf(input.secretArn);
     const outcome = await this.#schedule(input.transactionId ?? null, async (transaction) => {
       const exchange = await this.#run([bound], transaction, role);
+      this.#wrote(transaction, input.sql);
       const result = exchange.results[0] ?? { fields: null, rows: [], tag: '' };
       if (result.fields !== null) {
         if (!this.#types.knowsAll(result.fields)) await this.#reloadTypes();
@@ -332,6 +416,7 @@ export class DataApiDatabase {
     const role = this.#roleOf(input.secretArn);
     await this.#schedule(input.transactionId ?? null, async (transaction) => {
       const exchange = await this.#run(statements, transaction, role);
+      this.#wrote(transaction, input.sql);
       if (exchange.results.some((result) => result.fields === null && isDdl(result.tag)))
         this.#columns.clear();
     });
@@ -356,6 +441,7 @@ export class DataApiDatabase {
         id: randomBytes(138).toString('base64'),
         deadline: Date.now() + this.#maxLifetimeMs,
         role,
+        written: new Set(),
         busy: false,
         ended: false,
         timer: undefined,
@@ -379,6 +465,7 @@ export class DataApiDatabase {
       const exchange = await this.#simple('COMMIT');
       this.#end(transaction!);
       if (exchange.error) throw databaseError(postgresErrorMessage(exchange.error));
+      if (transaction!.written.size > 0) this.#tellTablesChanged(transaction!.written);
       return { transactionStatus: 'Transaction Committed' };
     });
   }
@@ -672,6 +759,32 @@ function countOf(tag: string): number {
 function quoteIdentifier(name: string): string {
   if (name.length === 0 || name.includes('\0')) throw new Error(`not a role name: ${JSON.stringify(name)}`);
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+const WRITES =
+  /\b(?:insert\s+into|update|delete\s+from|merge\s+into|truncate(?:\s+table)?)\s+(?:only\s+)?((?:"(?:[^"]|"")+"|[a-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[a-z_][\w$]*))?)/gi;
+const writtenTablesCache = new Map<string, ReadonlySet<string>>();
+
+/**
+ * The tables a statement's text writes to, read from its INSERT INTO, UPDATE, DELETE FROM, MERGE INTO and
+ * TRUNCATE clauses (CTEs included), lower-cased unless quoted, without their schema. A superset: a word
+ * after `FOR UPDATE` or `DO UPDATE` counts too, which only tells a listener about a table that did not change.
+ */
+export function tablesWrittenBy(sql: string): ReadonlySet<string> {
+  const cached = writtenTablesCache.get(sql);
+  if (cached !== undefined) return cached;
+  const tables = new Set<string>();
+  for (const match of sql.matchAll(WRITES)) {
+    const name = match[1] ?? '';
+    const last = name.slice(Math.max(name.lastIndexOf('.') + 1, 0)).trim();
+    const table = name.endsWith('"')
+      ? (/"((?:[^"]|"")+)"$/.exec(name)?.[1] ?? last).replaceAll('""', '"')
+      : last.toLowerCase();
+    tables.add(table);
+  }
+  if (writtenTablesCache.size >= 1000) writtenTablesCache.clear();
+  writtenTablesCache.set(sql, tables);
+  return tables;
 }
 
 function isDdl(tag: string): boolean {
