@@ -206,8 +206,10 @@ export function topologyFor(settings: EnvironmentSettings): Topology {
     paymentSuccessMapping: {
       function: 'meterVending',
       queue: 'paymentSuccess',
+      // Up to five waiting messages per invocation, but no waiting for a batch to fill: every vend is a customer
+      // watching their page, and a batching window would add itself to each one's wait.
       batchSize: 5,
-      maxBatchingWindowSeconds: 1,
+      maxBatchingWindowSeconds: 0,
       maxConcurrency: settings.workflow.vendingConcurrency,
     },
     reconciliation: { everyMinutes: 15 },
