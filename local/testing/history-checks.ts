@@ -17,8 +17,7 @@ const JOIN = new Set([
   'ParallelStateFailed',
   'ParallelStateAborted',
 ]);
-/** Events of the Map/Parallel state itself that may chain on its Started event without opening a branch. */
-const FAN_OUT_OWN = new Set([...JOIN, 'MapRunStarted', 'MapRunSucceeded', 'MapRunFailed', 'MapRunAborted']);
+const FAN_OUT_EXIT = new Set(['MapStateExited', 'ParallelStateExited']);
 const TASK_OPEN = /^(Task|LambdaFunction|Activity)Scheduled$/;
 const TASK_STARTED = /^(Task|LambdaFunction|Activity)Started$/;
 const TASK_CLOSE =
@@ -29,7 +28,10 @@ const TASK_CLOSE =
  * and — once ended — one terminal event, last; every previousEventId points at an earlier event; and on
  * each branch (the top level, each Parallel branch, each Map iteration) every `<Type>StateEntered` is
  * followed by exactly one matching `<Type>StateExited` before the next state is entered, with task events
- * in order (Scheduled, Started, [Submitted], then one outcome). Returns the branch of every event by id.
+ * in order (Scheduled, Started, [Submitted], then one outcome); each Map iteration starts and ends once, on
+ * its own branch, and each Map or Parallel closes once. Branches are read from the links as AWS writes them
+ * (an iteration that waited for a slot chains on the iteration that freed it; a Map's or Parallel's closing
+ * events on its last branch or iteration event). Returns the branch of every event by id.
  */
 export function expectWellFormedHistory(
   history: readonly HistoryEvent[],
@@ -54,9 +56,14 @@ export function historyProblems(
     if (index === 0) {
       if (event.type !== 'ExecutionStarted' || previous !== 0)
         problems.push(`first event is ${event.type} with previousEventId ${previous}`);
-    } else if (!(previous >= 1 && previous < event.id!) && !(index === 1 && previous === 0)) {
+    } else if (
+      !(previous >= 1 && previous < event.id!) &&
+      !(index === 1 && previous === 0) &&
+      !(event.type === 'EvaluationFailed' && previous === 0 && history[1]?.previousEventId === 0)
+    ) {
       // AWS chains the first state's StateEntered on 0, not on ExecutionStarted (real histories show
-      // `"id": 2, "previousEventId": 0`); every other event names an earlier event.
+      // `"id": 2, "previousEventId": 0`), and an EvaluationFailed where its state's StateEntered chains (so
+      // on 0 when the first state fails); every other event names an earlier event.
       problems.push(`event ${event.id} (${event.type}) has previousEventId ${previous}`);
     }
     const before = history[index - 1];
@@ -82,47 +89,103 @@ export function historyProblems(
     );
   }
 
-  // Branches: a Map iteration or Parallel branch starts with an event chained on the fan-out's Started event.
+  // Branches, found from the links as AWS writes them. A Parallel branch starts with the event chained on
+  // ParallelStateStarted; a Map iteration with its MapIterationStarted (named by its `index`), chained on
+  // MapStateStarted or — when it waited for a free slot — on the last event of the iteration that freed it.
+  // The Map's or Parallel's own later events (Succeeded, Failed, Aborted, Exited, a retry's next Started)
+  // chain either on its own events or on the last event of one of its branches or iterations: then they go
+  // back to the branch that holds the state.
   const branchOf = new Map<number, string>();
-  const forkOf = new Map<number, number>(); // closing event → its fan-out's Started event
+  const forkOfBranch = new Map<string, number>(); // a branch or iteration → its fan-out's Started event
   const branchesOfFork = new Map<number, number>();
-  const forkClosedBy = (closing: HistoryEvent): number | undefined => {
-    let cursor = byId.get(closing.previousEventId ?? 0);
-    while (cursor !== undefined) {
-      if (FORK.has(cursor.type!) && ![...forkOf.values()].includes(cursor.id!)) return cursor.id;
-      const inner = forkOf.get(cursor.id!);
-      cursor = byId.get(
-        inner !== undefined ? (byId.get(inner)!.previousEventId ?? 0) : (cursor.previousEventId ?? 0),
-      );
-    }
-    return undefined;
+  type FanOut = { kind: string; entered: number; fork?: number; closedBy?: number; exited: boolean };
+  const fanOutOf = new Map<number, FanOut>(); // the Map/Parallel state (as entered) of its own events
+  const iterationStarts = new Map<string, number>();
+  const abandons = new Map<number, number>(); // a Failed/Aborted event or a retry's Started → the fork it ends
+  const childBranch = (fork: number, index: number | string): string => {
+    const branch = `${branchOf.get(fork)}>${fork}.${index}`;
+    forkOfBranch.set(branch, fork);
+    return branch;
   };
   for (const event of history) {
+    const type = event.type!;
+    const id = event.id!;
+    const entered = /^(Map|Parallel)StateEntered$/.exec(type);
+    if (entered) fanOutOf.set(id, { kind: entered[1]!, entered: id, exited: false });
     const previous = byId.get(event.previousEventId ?? 0);
-    if (
-      previous === undefined ||
-      event.id! <= (event.previousEventId ?? 0) ||
-      EXECUTION_LEVEL.test(event.type!)
-    ) {
-      branchOf.set(event.id!, 'root');
+    if (previous === undefined || id <= (event.previousEventId ?? 0) || EXECUTION_LEVEL.test(type)) {
+      branchOf.set(id, 'root');
+      if (type === 'ExecutionRedriven') iterationStarts.clear(); // a redrive reruns failed iterations
       continue;
     }
-    if (JOIN.has(event.type!)) {
-      const fork = forkClosedBy(event);
-      if (fork === undefined) {
-        problems.push(`event ${event.id} (${event.type}) closes no open Map or Parallel state`);
-        branchOf.set(event.id!, branchOf.get(previous.id!)!);
-      } else {
-        forkOf.set(event.id!, fork);
-        branchOf.set(event.id!, branchOf.get(fork)!);
+    const previousBranch = branchOf.get(previous.id!)!;
+    const enclosingFork = forkOfBranch.get(previousBranch);
+    const fanOutKind = /^(Map|Parallel)State(Started|Succeeded|Failed|Aborted|Exited)$/.exec(type)?.[1];
+    if (type === 'MapIterationStarted') {
+      const fork = previous.type === 'MapStateStarted' ? previous.id! : enclosingFork;
+      if (fork === undefined || byId.get(fork)!.type !== 'MapStateStarted') {
+        problems.push(`${type} ${id} is chained on ${previous.id} (${previous.type}), in no Map iteration`);
+        branchOf.set(id, previousBranch);
+        continue;
       }
-    } else if (FORK.has(previous.type!) && !FAN_OUT_OWN.has(event.type!)) {
+      const ordinal = branchesOfFork.get(fork) ?? 0;
+      branchesOfFork.set(fork, ordinal + 1);
+      const branch = childBranch(fork, event.mapIterationStartedEventDetails?.index ?? ordinal);
+      iterationStarts.set(branch, (iterationStarts.get(branch) ?? 0) + 1);
+      if (iterationStarts.get(branch) === 2) problems.push(`${branch} starts twice (again at ${id})`);
+      branchOf.set(id, branch);
+    } else if (fanOutKind !== undefined || /^MapRun/.test(type)) {
+      // An event of the Map or Parallel state itself: of the state whose own event it follows, unless that
+      // state is done with such events; else of the state whose branch it follows.
+      let fanOut = fanOutOf.get(previous.id!);
+      if (fanOut?.exited || (fanOut?.closedBy !== undefined && JOIN.has(type))) fanOut = undefined;
+      let branch = previousBranch;
+      if (fanOut === undefined && /Failed$/.test(type)) {
+        // A Map or Parallel that fails before it starts (its items are no array): MapStateFailed chains on
+        // the EvaluationFailed that follows its StateEntered.
+        fanOut = [...fanOutOf.values()]
+          .reverse()
+          .find(
+            (other) =>
+              other.fork === undefined &&
+              other.closedBy === undefined &&
+              !other.exited &&
+              branchOf.get(other.entered) === branch,
+          );
+      }
+      if (fanOut === undefined && enclosingFork !== undefined) {
+        fanOut = fanOutOf.get(enclosingFork);
+        branch = branchOf.get(enclosingFork)!;
+      }
+      branchOf.set(id, branch);
+      if (fanOut === undefined) {
+        if (JOIN.has(type)) problems.push(`event ${id} (${type}) closes no open Map or Parallel state`);
+        if (FORK.has(type)) problems.push(`event ${id} (${type}) starts no entered Map or Parallel state`);
+        continue;
+      }
+      fanOutOf.set(id, fanOut);
+      if (fanOutKind !== undefined && fanOutKind !== fanOut.kind)
+        problems.push(`event ${id} (${type}) belongs to a ${fanOut.kind} state`);
+      if (FORK.has(type)) {
+        if (fanOut.closedBy !== undefined || fanOut.exited)
+          problems.push(`event ${id} (${type}) starts a closed ${fanOut.kind} state again`);
+        if (fanOut.fork !== undefined) abandons.set(id, fanOut.fork); // a retry: the last try's branches end
+        fanOut.fork = id;
+      } else if (JOIN.has(type)) {
+        if (fanOut.closedBy !== undefined)
+          problems.push(`event ${id} (${type}) closes a state already closed by ${fanOut.closedBy}`);
+        fanOut.closedBy = id;
+        if (fanOut.fork !== undefined && !/Succeeded$/.test(type)) abandons.set(id, fanOut.fork);
+      } else if (FAN_OUT_EXIT.has(type)) {
+        fanOut.exited = true;
+      }
+    } else if (FORK.has(previous.type!)) {
+      // The first event of a Parallel branch (or of a Map iteration written without MapIterationStarted).
       const ordinal = branchesOfFork.get(previous.id!) ?? 0;
       branchesOfFork.set(previous.id!, ordinal + 1);
-      const index = event.mapIterationStartedEventDetails?.index ?? ordinal;
-      branchOf.set(event.id!, `${branchOf.get(previous.id!)}>${previous.id}.${index}`);
+      branchOf.set(id, childBranch(previous.id!, ordinal));
     } else {
-      branchOf.set(event.id!, branchOf.get(previous.id!)!);
+      branchOf.set(id, previousBranch);
     }
   }
 
@@ -152,6 +215,23 @@ export function historyProblems(
       // The redriven run re-enters the state where the last one stopped, on every branch.
       open.clear();
       task.clear();
+      continue;
+    }
+    // A failed or retried Map or Parallel, and a failed iteration, leave their branches where they stopped.
+    const fork = abandons.get(event.id!);
+    const abandoned =
+      fork !== undefined
+        ? `${branchOf.get(fork)}>${fork}.`
+        : /^MapIteration(Failed|Aborted)$/.test(type)
+          ? branch
+          : undefined;
+    if (abandoned !== undefined) {
+      for (const key of [...open.keys(), ...task.keys()]) {
+        if (key === abandoned || key.startsWith(abandoned.endsWith('.') ? abandoned : `${abandoned}>`)) {
+          open.delete(key);
+          task.delete(key);
+        }
+      }
       continue;
     }
     const entered = /^(\w+)StateEntered$/.exec(type);

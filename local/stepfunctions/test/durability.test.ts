@@ -142,46 +142,6 @@ function answer<T extends { $metadata?: unknown }>(output: T): Omit<T, '$metadat
 
 // ─── The tests ────────────────────────────────────────────────────────────────────────────────────────
 
-// ─── Histories ───────────────────────────────────────────────────────────────────────────────────────
-
-/** `expectWellFormedHistory`, on the history re-linked as it expects (see `withForkLinks`). */
-function expectWellFormed(
-  history: readonly HistoryEvent[],
-  options?: Parameters<typeof expectWellFormedHistory>[1],
-): Map<number, string> {
-  return expectWellFormedHistory(withForkLinks(history), options);
-}
-
-/**
- * The history re-linked the way `expectWellFormedHistory` (local/testing/history-checks.ts) still expects
- * it: every Map iteration chained on its MapStateStarted, and a Map's or Parallel's StateExited on its
- * StateSucceeded. AWS links them otherwise, and so does the runner: an iteration that waited for a free
- * slot chains on the last state event of the iteration that freed it, and StateExited chains where
- * StateSucceeded does. Ids, order and every other link are left as they are. Maps nested inside an
- * iteration are not followed (these histories have none).
- */
-function withForkLinks(history: readonly HistoryEvent[]): HistoryEvent[] {
-  const byId = new Map(history.map((event) => [event.id!, event]));
-  const relinked = new Map<number, number>();
-  const previousOf = (id: number): number => relinked.get(id) ?? byId.get(id)?.previousEventId ?? 0;
-  return history.map((event) => {
-    let previous = event.previousEventId ?? 0;
-    if (event.type === 'MapIterationStarted') {
-      while (previous > 0 && byId.get(previous)?.type !== 'MapStateStarted') previous = previousOf(previous);
-    } else if (event.type === 'MapStateExited' || event.type === 'ParallelStateExited') {
-      const succeeded = `${event.type.slice(0, -'StateExited'.length)}StateSucceeded`;
-      const closing = [...history]
-        .reverse()
-        .find(
-          (other) => other.id! < event.id! && other.type === succeeded && other.previousEventId === previous,
-        );
-      if (closing !== undefined) previous = closing.id!;
-    }
-    relinked.set(event.id!, previous);
-    return { ...event, previousEventId: previous };
-  });
-}
-
 describe('the embedded Step Functions survives kill -9', () => {
   it('keeps state machines, finished executions and their histories byte for byte across two crashes', async () => {
     // Prepare
@@ -262,7 +222,7 @@ describe('the embedded Step Functions survives kill -9', () => {
     ]);
     expect(after[0]).toEqual(before);
     expect(after[1]).toEqual(before);
-    for (const text of before.histories) expectWellFormed(JSON.parse(text) as HistoryEvent[]);
+    for (const text of before.histories) expectWellFormedHistory(JSON.parse(text) as HistoryEvent[]);
   });
 
   it('finishes an execution that was sleeping in a Wait state, entering and leaving the Wait once', async () => {
@@ -302,7 +262,7 @@ describe('the embedded Step Functions survives kill -9', () => {
     ]);
     expect(history.map((event) => event.previousEventId)).toEqual([0, 0, 2, 3, 4, 5, 6, 7]);
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
-    expectWellFormed(history);
+    expectWellFormedHistory(history);
   });
 
   it('accepts after a restart the task token a waitForTaskToken task handed out before the crash', async () => {
@@ -357,7 +317,7 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
     // The task is over: AWS answers a second SendTaskSuccess for it with TaskTimedOut.
     expect(again).toBe('TaskTimedOut');
-    expectWellFormed(history);
+    expectWellFormedHistory(history);
   });
 
   it('does not lose a SendTaskSuccess that was acknowledged just before the crash', async () => {
@@ -409,7 +369,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       'TaskSucceeded',
       'TaskStateExited',
     ]);
-    expectWellFormed(history);
+    expectWellFormedHistory(history);
   });
 
   it('fires a retry whose backoff was pending at the crash, and the retry succeeds', async () => {
@@ -476,7 +436,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       cause: 'call 1 of retry-after-crash failed',
     });
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
-    expectWellFormed(history);
+    expectWellFormedHistory(history);
   });
 
   it('finishes a Map over 20 items killed mid-way with every iteration run exactly once', async () => {
@@ -533,7 +493,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       'MapStateExited',
     ]);
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
-    const branches = expectWellFormed(history);
+    const branches = expectWellFormedHistory(history);
     expect(new Set(branches.values()).size).toBe(21); // the top level and 20 iterations
     // The first ten iterations start from MapStateStarted; each later one, after the crash as before it,
     // from the last state event (Double's PassStateExited) of the iteration whose end freed its slot.
@@ -601,7 +561,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       'ParallelStateExited',
     ]);
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
-    const branches = expectWellFormed(history);
+    const branches = expectWellFormedHistory(history);
     expect(new Set(branches.values()).size).toBe(3); // the top level and two branches
   });
 
@@ -644,7 +604,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       cause: 'changed my mind',
     });
     expect(eventTypes(history)).not.toContain('PassStateEntered');
-    expectWellFormed(history);
+    expectWellFormedHistory(history);
   });
 
   it('redrives a failed execution after a crash and finishes the redrive across another crash', async () => {
@@ -712,7 +672,7 @@ describe('the embedded Step Functions survives kill -9', () => {
     ).toEqual({
       redriveCount: 1,
     });
-    expectWellFormed(history);
+    expectWellFormedHistory(history);
   });
 
   it('loses nothing when it is killed again and again while starting up (replaying and compacting)', async () => {
@@ -772,7 +732,7 @@ describe('the embedded Step Functions survives kill -9', () => {
       'WaitStateExited',
       'ExecutionSucceeded',
     ]);
-    expectWellFormed(lateHistory);
+    expectWellFormedHistory(lateHistory);
   });
 
   it('ends every acknowledged execution of a kill storm in success, each with a well-formed history', async () => {
@@ -849,13 +809,13 @@ describe('the embedded Step Functions survives kill -9', () => {
         route: n < 75 ? 'early' : 'late',
         results: [1, 2, 3, 4, 5].map((i) => ({ i, n })),
       });
-      expectWellFormed(history);
+      expectWellFormedHistory(history);
       const iterations = history.filter((event) => event.type === 'MapIterationSucceeded');
       expect(iterations.map((event) => event.mapIterationSucceededEventDetails!.index).sort()).toEqual([
         0, 1, 2, 3, 4,
       ]);
     }
-    for (const history of unacknowledged) expectWellFormed(history);
+    for (const history of unacknowledged) expectWellFormedHistory(history);
   }, 60_000);
 });
 
@@ -871,7 +831,10 @@ describe('expectWellFormedHistory (the checker the crash tests rely on)', () => 
       [`mapIteration${type}EventDetails`]: { name: 'Each', index },
     } as Partial<HistoryEvent>);
 
-  /** A Map over two items, each iteration a Wait, as the engine (and AWS) writes it. */
+  /**
+   * A Map over two items, each iteration a Wait, as the engine (and AWS) writes it: both iterations start
+   * from MapStateStarted, and MapStateSucceeded and MapStateExited chain on the last iteration event.
+   */
   const mapHistory = (): HistoryEvent[] => [
     event(1, 0, 'ExecutionStarted'),
     entered(2, 0, 'Map', 'Each'),
@@ -885,8 +848,57 @@ describe('expectWellFormedHistory (the checker the crash tests rely on)', () => 
     iteration(10, 9, 'Succeeded', 0),
     iteration(11, 8, 'Succeeded', 1),
     event(12, 11, 'MapStateSucceeded'),
-    exited(13, 12, 'Map', 'Each'),
+    exited(13, 11, 'Map', 'Each'),
     event(14, 13, 'ExecutionSucceeded'),
+  ];
+
+  /**
+   * AWS's recorded history of a Pass, then a Map with MaxConcurrency 1 over three items (each a Pass), then
+   * a Pass: each iteration after the first starts from the last state event of the one before, and the
+   * Map's closing events chain on the last MapIterationSucceeded.
+   */
+  const serialMapHistory = (): HistoryEvent[] => {
+    const each = (index: number, id: number, previous: number) => [
+      iteration(id, previous, 'Started', index),
+      entered(id + 1, id, 'Pass', 'HandleItem'),
+      exited(id + 2, id + 1, 'Pass', 'HandleItem'),
+      iteration(id + 3, id + 2, 'Succeeded', index),
+    ];
+    return [
+      event(1, 0, 'ExecutionStarted'),
+      entered(2, 0, 'Pass', 'StartState'),
+      exited(3, 2, 'Pass', 'StartState'),
+      entered(4, 3, 'Map', 'MapState'),
+      event(5, 4, 'MapStateStarted'),
+      ...each(0, 6, 5),
+      ...each(1, 10, 8),
+      ...each(2, 14, 12),
+      event(18, 17, 'MapStateSucceeded'),
+      exited(19, 17, 'Map', 'MapState'),
+      entered(20, 19, 'Pass', 'Final'),
+      exited(21, 20, 'Pass', 'Final'),
+      event(22, 21, 'ExecutionSucceeded'),
+    ];
+  };
+
+  /**
+   * A Parallel of two branches, a Task and a Pass, as AWS links it: each branch starts from
+   * ParallelStateStarted, and ParallelStateSucceeded and ParallelStateExited chain on the last branch event.
+   */
+  const parallelHistory = (): HistoryEvent[] => [
+    event(1, 0, 'ExecutionStarted'),
+    entered(2, 0, 'Parallel', 'Both'),
+    event(3, 2, 'ParallelStateStarted'),
+    entered(4, 3, 'Task', 'Call'),
+    entered(5, 3, 'Pass', 'Note'),
+    event(6, 4, 'TaskScheduled'),
+    exited(7, 5, 'Pass', 'Note'),
+    event(8, 6, 'TaskStarted'),
+    event(9, 8, 'TaskSucceeded'),
+    exited(10, 9, 'Task', 'Call'),
+    event(11, 10, 'ParallelStateSucceeded'),
+    exited(12, 10, 'Parallel', 'Both'),
+    event(13, 12, 'ExecutionSucceeded'),
   ];
 
   it('accepts a well-formed Map history and finds its three branches', () => {
@@ -896,6 +908,138 @@ describe('expectWellFormedHistory (the checker the crash tests rely on)', () => 
     // Assess
     expect(new Set(branches.values())).toEqual(new Set(['root', 'root>3.0', 'root>3.1']));
     expect(branches.get(12)).toBe('root');
+  });
+
+  it('accepts a Map with MaxConcurrency 1 linked as AWS links it, and finds its iterations', () => {
+    // Act
+    const branches = expectWellFormedHistory(serialMapHistory());
+
+    // Assess
+    expect(new Set(branches.values())).toEqual(new Set(['root', 'root>5.0', 'root>5.1', 'root>5.2']));
+    expect([10, 11, 12, 13].map((id) => branches.get(id))).toEqual(Array(4).fill('root>5.1'));
+    expect([18, 19, 20].map((id) => branches.get(id))).toEqual(['root', 'root', 'root']);
+  });
+
+  it('accepts a Parallel linked as AWS links it, and finds its two branches', () => {
+    // Act
+    const branches = expectWellFormedHistory(parallelHistory());
+
+    // Assess
+    expect([4, 6, 8, 9, 10].map((id) => branches.get(id))).toEqual(Array(5).fill('root>3.0'));
+    expect([5, 7].map((id) => branches.get(id))).toEqual(['root>3.1', 'root>3.1']);
+    expect([11, 12].map((id) => branches.get(id))).toEqual(['root', 'root']);
+  });
+
+  it('accepts a Parallel whose failing branch a Catch takes, and one retried, as AWS records them', () => {
+    // Prepare: AWS's recorded test_parallel_state_catch and test_parallel_state_retry (with one retry): the
+    // failing branch's state is never exited, and a retry's ParallelStateStarted follows the failed branch.
+    const caught = [
+      event(1, 0, 'ExecutionStarted'),
+      entered(2, 0, 'Parallel', 'ParallelState'),
+      event(3, 2, 'ParallelStateStarted'),
+      entered(4, 3, 'Fail', 'HandleItemFail'),
+      event(5, 4, 'ParallelStateFailed'),
+      exited(6, 5, 'Parallel', 'ParallelState'),
+      entered(7, 6, 'Pass', 'FinalCaught'),
+      exited(8, 7, 'Pass', 'FinalCaught'),
+      event(9, 8, 'ExecutionSucceeded'),
+    ];
+    const retried = [
+      event(1, 0, 'ExecutionStarted'),
+      entered(2, 0, 'Parallel', 'ParallelState'),
+      event(3, 2, 'ParallelStateStarted'),
+      entered(4, 3, 'Fail', 'HandleItemFail'),
+      event(5, 4, 'ParallelStateStarted'),
+      entered(6, 5, 'Fail', 'HandleItemFail'),
+      event(7, 6, 'ParallelStateFailed'),
+      event(8, 7, 'ExecutionFailed'),
+    ];
+
+    // Act
+    const caughtBranches = expectWellFormedHistory(caught);
+    const retriedBranches = expectWellFormedHistory(retried);
+
+    // Assess
+    expect([4, 5, 6].map((id) => caughtBranches.get(id))).toEqual(['root>3.0', 'root', 'root']);
+    expect([4, 5, 6, 7].map((id) => retriedBranches.get(id))).toEqual([
+      'root>3.0',
+      'root',
+      'root>5.0',
+      'root',
+    ]);
+  });
+
+  it('accepts a Map that fails before it starts, as AWS records it', () => {
+    // Prepare: AWS's recorded test_map_state_items_eval_jsonata_fail: EvaluationFailed chained as the Map's
+    // entry is (on 0, the first state), then MapStateFailed with no MapStateStarted.
+    const history = [
+      event(1, 0, 'ExecutionStarted'),
+      entered(2, 0, 'Map', 'MapIterateState'),
+      event(3, 0, 'EvaluationFailed'),
+      event(4, 3, 'MapStateFailed'),
+      event(5, 4, 'ExecutionFailed'),
+    ];
+
+    // Act
+    const { problems } = historyProblems(history);
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it.each([
+    [
+      'an iteration started twice',
+      () => serialMapHistory().map((e) => (e.id === 14 ? iteration(14, 12, 'Started', 1) : e)),
+      /root>5\.1 starts twice/,
+    ],
+    [
+      'an iteration started outside the Map',
+      () => serialMapHistory().map((e) => (e.id === 10 ? iteration(10, 3, 'Started', 1) : e)),
+      /MapIterationStarted 10 is chained on 3 .* in no Map iteration/,
+    ],
+    [
+      'an iteration that ends on another iteration',
+      () => serialMapHistory().map((e) => (e.id === 17 ? iteration(17, 12, 'Succeeded', 2) : e)),
+      /MapIterationSucceeded 17 of iteration 2 is chained on root>5\.1/,
+    ],
+    [
+      'a Map closed twice',
+      () => serialMapHistory().map((e) => (e.id === 19 ? event(19, 17, 'MapStateFailed') : e)),
+      /event 19 \(MapStateFailed\) closes a state already closed by 18/,
+    ],
+    [
+      'a Map event closing a Parallel',
+      () => parallelHistory().map((e) => (e.id === 11 ? event(11, 10, 'MapStateSucceeded') : e)),
+      /event 11 \(MapStateSucceeded\) belongs to a Parallel state/,
+    ],
+    [
+      'a Map that fails before it starts without an EvaluationFailed',
+      () => [
+        event(1, 0, 'ExecutionStarted'),
+        entered(2, 0, 'Pass', 'First'),
+        exited(3, 2, 'Pass', 'First'),
+        event(4, 3, 'MapStateFailed'),
+        event(5, 4, 'ExecutionFailed'),
+      ],
+      /event 4 \(MapStateFailed\) closes no open Map or Parallel state/,
+    ],
+    [
+      'a branch whose task starts twice',
+      () => parallelHistory().map((e) => (e.id === 9 ? event(9, 8, 'TaskStarted') : e)),
+      /root>3\.0: TaskStarted 9 without a scheduled task/,
+    ],
+    [
+      'a Parallel that exits while a branch is in a state',
+      () => parallelHistory().map((e) => (e.id === 7 ? event(7, 5, 'PassStateAborted') : e)),
+      /root>3\.1: Note \(entered 5\) never exited/,
+    ],
+  ])('rejects %s in an AWS-linked history', (_name, spoiled, problem) => {
+    // Act
+    const { problems } = historyProblems(spoiled());
+
+    // Assess
+    expect(problems.join('\n')).toMatch(problem);
   });
 
   it.each([
