@@ -234,7 +234,12 @@ describe.each(implementations)('the payments repository %s', (_name, repository)
     const missing = await payments.recordVendFailed('pay_missing').catch((error: unknown) => error);
 
     // Assess
-    expect([failed, again, left]).toEqual(['vend_failed', 'vend_failed', 'vended']);
+    expect([failed, again]).toEqual([
+      { status: 'vend_failed', utrn: null },
+      { status: 'vend_failed', utrn: null },
+    ]);
+    // An attempt that vended but whose answer was lost: the vend stands, with its UTRN.
+    expect(left).toEqual({ status: 'vended', utrn: `${String(count).padStart(4, '0')}${'2'.repeat(16)}` });
     expect(missing).toBeInstanceOf(PaymentNotFoundError);
   });
 
@@ -303,6 +308,25 @@ describe.each(implementations)('the payments repository %s', (_name, repository)
       { recorded: 'already-recorded', revends: 0 },
     ]);
     expect(reopened.escalations).toBe(0);
+  });
+
+  it('after a refund decision, records no other action but a refund', async () => {
+    // Prepare
+    const paymentId = await vendFailed();
+    await payments.openFollowUp(openRequest(paymentId));
+    await payments.recordDecision(paymentId, refundDecision(`r1-${paymentId}`));
+    await payments.openFollowUp(openRequest(paymentId, 'token-again'));
+
+    // Act
+    const revend = await payments.recordDecision(paymentId, {
+      ...refundDecision(`v-${paymentId}`),
+      action: 'revend',
+    });
+    const refund = await payments.recordDecision(paymentId, refundDecision(`r2-${paymentId}`));
+
+    // Assess
+    expect(revend.recorded).toBe('refused');
+    expect(refund.recorded).toBe('recorded');
   });
 
   it('records a refund with the status refunded, once; only a payment whose vend failed is refunded', async () => {

@@ -296,7 +296,7 @@ describe('each role, through every path of its own methods', () => {
 
     // Assess
     expect(repeated).toBe('already-recorded');
-    expect(status).toBe('vend_failed');
+    expect(status).toEqual({ status: 'vend_failed', utrn: null });
   });
 });
 

@@ -74,9 +74,16 @@ export interface OpenFollowUpRequest {
   readonly deadlineSeconds: number;
 }
 
+/** What a payment records once its vend was called failed: `vended` (with its UTRN) when an attempt did vend. */
+export interface RecordedVendFailure {
+  readonly status: PaymentStatus;
+  readonly utrn: string | null;
+}
+
 /** A decision as RECORD_DECISION_SQL left it. */
 export interface RecordedDecision {
-  readonly recorded: 'recorded' | 'already-recorded';
+  /** `refused`: a refund was decided for the payment before, and only a refund can end it now. */
+  readonly recorded: 'recorded' | 'already-recorded' | 'refused';
   /** The payment's re-vend decisions, this one included. */
   readonly revends: number;
 }
@@ -157,8 +164,11 @@ export interface PaymentsRepository {
   recordChargeUnconfirmed(paymentId: string, chargeError: string): Promise<ChargeResult>;
   /** One row per (payment, attempt), at most one success per payment; a repeat records nothing. */
   recordVendAttempt(attempt: VendAttempt): Promise<'recorded' | 'already-recorded'>;
-  /** A charged payment's vend failed after the retries; answers the payment's status. */
-  recordVendFailed(paymentId: string): Promise<PaymentStatus>;
+  /**
+   * A charged payment's vend failed after the retries; answers the payment's status, and its UTRN when an attempt
+   * did vend (its answer to Step Functions lost, and the attempts after it failed).
+   */
+  recordVendFailed(paymentId: string): Promise<RecordedVendFailure>;
   /** Appends a customer event once per (paymentId, type), per attempt for `vend_retrying`. */
   appendEvent(event: CustomerEvent): Promise<AppendedEvent>;
   /** Opens (or re-opens) the follow-up of a payment waiting for a decision; PaymentNotOpen if it is not. */
@@ -336,9 +346,17 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     return row !== undefined && row.recorded > 0 ? 'recorded' : 'already-recorded';
   }
 
-  async recordVendFailed(paymentId: string): Promise<PaymentStatus> {
+  async recordVendFailed(paymentId: string): Promise<RecordedVendFailure> {
     const [row] = await this.#db.query(RECORD_VEND_FAILED_SQL, { paymentId }, StatusRowSchema);
-    return row?.status ?? (await this.#existing(paymentId)).status;
+    if (row !== undefined) return { status: row.status, utrn: null };
+    const { status } = await this.#existing(paymentId);
+    if (status !== 'vended') return { status, utrn: null };
+    const [vended] = await this.#db.query(
+      VENDED_UTRN_SQL,
+      { paymentId },
+      z.object({ status: z.enum(PAYMENT_STATUSES), utrn: z.string().nullable() }),
+    );
+    return { status, utrn: vended?.utrn ?? null };
   }
 
   async appendEvent({ paymentId, type, body }: CustomerEvent): Promise<AppendedEvent> {
@@ -394,10 +412,16 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
         utrn: decision.utrn ?? null,
         decidedAt: decision.decidedAt,
       },
-      z.object({ recorded: z.number().int(), closed: z.number().int(), revends: z.number().int() }),
+      z.object({
+        recorded: z.number().int(),
+        closed: z.number().int(),
+        refund_decided: z.boolean(),
+        revends: z.number().int(),
+      }),
     );
+    const refused = row?.refund_decided === true && decision.action !== 'refund';
     return {
-      recorded: row !== undefined && row.recorded > 0 ? 'recorded' : 'already-recorded',
+      recorded: refused ? 'refused' : row !== undefined && row.recorded > 0 ? 'recorded' : 'already-recorded',
       revends: row?.revends ?? 0,
     };
   }

@@ -235,12 +235,18 @@ RETURNING reason, escalations, deadline_at`;
  * An operator's decision reached the execution: records it in the audit trail and closes the payment's
  * follow-up, in one statement. The same decision again (a retried step) records nothing. Counts the payment's
  * re-vend decisions, this one included (the statement's own insert is not yet visible to its SELECTs, so it
- * is added in). Parameters: decisionId, paymentId, action, operator, reason, utrn (null unless record_utrn),
- * decidedAt. Columns: recorded (0 or 1), closed (0 or 1), revends.
+ * is added in). Once a refund was decided for the payment, anything but a refund is not recorded (refund_decided:
+ * see decisionsOpenTo in workflow/contracts.ts). Parameters: decisionId, paymentId, action, operator, reason, utrn (null unless record_utrn),
+ * decidedAt. Columns: recorded (0 or 1), closed (0 or 1), refund_decided, revends.
  */
-export const RECORD_DECISION_SQL = `WITH decision AS (
+export const RECORD_DECISION_SQL = `WITH refund_decided AS (
+  SELECT EXISTS (
+    SELECT 1 FROM decisions WHERE payment_id = :paymentId AND action = 'refund' AND decision_id <> :decisionId
+  ) AS found
+), decision AS (
   INSERT INTO decisions (decision_id, payment_id, action, operator, reason, utrn, decided_at)
-  VALUES (:decisionId, :paymentId, :action, :operator, :reason, :utrn, CAST(:decidedAt AS timestamptz))
+  SELECT :decisionId, :paymentId, :action, :operator, :reason, :utrn, CAST(:decidedAt AS timestamptz)
+  WHERE CAST(:action AS text) = 'refund' OR NOT (SELECT found FROM refund_decided)
   ON CONFLICT (decision_id) DO NOTHING
   RETURNING payment_id
 ), closed AS (
@@ -250,6 +256,7 @@ export const RECORD_DECISION_SQL = `WITH decision AS (
   RETURNING follow_ups.payment_id
 )
 SELECT (SELECT count(*) FROM decision) AS recorded, (SELECT count(*) FROM closed) AS closed,
+  (SELECT found FROM refund_decided) AS refund_decided,
   (SELECT count(*) FROM decisions WHERE payment_id = :paymentId AND action = 'revend')
     + (SELECT count(*) FROM decision WHERE CAST(:action AS text) = 'revend') AS revends`;
 

@@ -214,6 +214,8 @@ export type VendingFailureMessage = z.infer<typeof VendingFailureMessageSchema>;
  */
 export const RecordVendFailedRequestSchema = z.object({
   action: z.literal('recordVendFailed'),
+  /** What the payment is credited when an attempt did vend after all (the vendor credits the amount paid). */
+  amountPence: amountPence.optional(),
   paymentId,
   failure: StepFailureSchema,
 });
@@ -241,6 +243,18 @@ export const DECISIONS_BY_REASON = {
   charge_unconfirmed: ['recheck_charge'],
 } as const satisfies Record<string, readonly DecisionAction[]>;
 export type FollowUpReason = keyof typeof DECISIONS_BY_REASON;
+
+/**
+ * The decisions that can end a payment open for `reason`, given the actions already decided for it. Once a
+ * refund was decided, only a refund can end it: a refund whose answer was lost may have been made at the gateway
+ * (which replays it for the same key), and a re-vend or a UTRN then would give the customer both.
+ */
+export function decisionsOpenTo(
+  reason: FollowUpReason,
+  earlierActions: readonly string[],
+): readonly DecisionAction[] {
+  return earlierActions.includes('refund') ? ['refund'] : DECISIONS_BY_REASON[reason];
+}
 
 /**
  * An operator's decision: the output the console sends with SendTaskSuccess to the AwaitDecision step's token.

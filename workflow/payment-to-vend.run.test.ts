@@ -129,7 +129,15 @@ function meterVending(parameters: Json): Json {
   }
   const request = RecordVendFailedRequestSchema.parse(payload);
   recorded.vendFailuresRecorded.set(request.paymentId, request.failure.Error);
-  return lambdaResponse({ status: 'vend_failed' });
+  // VEND_ANSWER_LOST: the first attempt vended and recorded it, but its answer never reached the machine.
+  if (recorded.vendMessages.get(request.paymentId)?.[0]?.meterId === 'VEND_ANSWER_LOST') {
+    return lambdaResponse({
+      status: 'vended',
+      utrn: '11112222333344445555',
+      creditPence: request.amountPence,
+    });
+  }
+  return lambdaResponse({ status: 'vend_failed', utrn: null, creditPence: null });
 }
 
 /** The follow-up function: AwaitDecision keeps the token; RecordDecision checks and records the decision. */
@@ -180,6 +188,8 @@ function vendingConsumer(message: VendMessage): void {
         return;
       case 'VEND_FLAKY':
         return vendsSoFar <= 2 ? fail('VendorUnavailable', 'vendor answered 503') : succeed();
+      case 'VEND_ANSWER_LOST':
+        return vendsSoFar === 0 ? undefined : fail('VendorUnavailable', 'vendor answered 503');
       case 'VEND_DOWN':
         if (recorded.vendorRestored.has(message.paymentId)) return succeed();
         return fail('VendorUnavailable', 'vendor answered 503');
@@ -510,6 +520,18 @@ describe('a charged payment that cannot be vended', () => {
       failure: { Error: 'VendorUnavailable', Cause: 'vendor answered 503' },
     });
     expect(recorded.vendFailuresRecorded.get(run.paymentId)).toBe('VendorUnavailable');
+  });
+
+  it('when an attempt vended but its answer was lost and the rest failed: the vend stands, nobody is paged', async () => {
+    // Act
+    const run = await pay('tok_visa', 'VEND_ANSWER_LOST');
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(run.told.at(-1)).toEqual({ type: 'vended', utrn: '11112222333344445555', creditPence: 2000 });
+    expect(run.told.map((event) => event.type)).not.toContain('vend_failed');
+    expect(run.vendingFailures).toEqual([]);
+    expect(run.alerts).toEqual([]);
   });
 
   it('when every attempt times out: the machine records the failed vend, follows up and pages', async () => {

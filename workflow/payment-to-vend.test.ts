@@ -47,6 +47,7 @@ interface StateShape {
   TimeoutSeconds?: number;
   Error?: string;
   Choices?: unknown[];
+  Default?: string;
 }
 type Definition = { StartAt: string; States: Record<string, StateShape> };
 
@@ -178,7 +179,9 @@ describe('the Vend step', () => {
     ]);
     // The failed vend is recorded first; should that fail, follow-up and paging still go ahead.
     expect(state('RecordVendFailed').Parameters?.FunctionName).toMatch(/:function:meter-vending$/);
-    expect(state('RecordVendFailed').Next).toBe('PublishVendingFailure');
+    expect(state('RecordVendFailed').Next).toBe('VendRecorded');
+    expect(state('VendRecorded').Default).toBe('PublishVendingFailure');
+    expect(state('VendedAfterAll').Next).toBe('NotifyCustomerVended');
     expect(state('RecordVendFailed').Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.recordingFailure', Next: 'PublishVendingFailure' },
     ]);

@@ -12,7 +12,9 @@
  *   └ charged     ─▶ NotifyCustomerCharged ─▶ NotifyCustomerVendRequested ─▶ Vend
  * Vend (sqs:sendMessage.waitForTaskToken to PaymentSuccess; Retry on transient vendor errors and timeouts)
  *   ├ vended ─▶ NotifyCustomerVended ─▶ Vended (Succeed)
- *   └ Catch ─▶ RecordVendFailed ─▶ PublishVendingFailure ─▶ AlertOnCall ─▶ NotifyCustomerVendFailed ─▶ AwaitDecision
+ *   └ Catch ─▶ RecordVendFailed ─▶ VendRecorded
+ *                ├ vended after all (an attempt's answer was lost) ─▶ VendedAfterAll ─▶ NotifyCustomerVended …
+ *                └ otherwise ─▶ PublishVendingFailure ─▶ AlertOnCall ─▶ NotifyCustomerVendFailed ─▶ AwaitDecision
  * AwaitDecision (lambda:invoke.waitForTaskToken: the follow-up row keeps the token for the operator console)
  *   ├ deadline passed ─▶ EscalateOpenPayment (page again) ─▶ AwaitDecision
  *   └ decision ─▶ RecordDecision (audit trail; DecisionRefused ─▶ AwaitDecision) ─▶ Decision
@@ -449,9 +451,15 @@ export class PaymentToVend extends Construct {
       payload: sfn.TaskInput.fromObject({
         action: 'recordVendFailed',
         paymentId: sfn.JsonPath.stringAt('$.paymentId'),
+        amountPence: sfn.JsonPath.numberAt('$.amountPence'),
         failure: sfn.JsonPath.objectAt('$.vendFailure'),
       }),
-      resultPath: sfn.JsonPath.DISCARD,
+      resultSelector: {
+        status: sfn.JsonPath.stringAt('$.Payload.status'),
+        utrn: sfn.JsonPath.stringAt('$.Payload.utrn'),
+        creditPence: sfn.JsonPath.numberAt('$.Payload.creditPence'),
+      },
+      resultPath: '$.vendRecorded',
     });
     retryPassingFailures(recordVendFailed);
 
@@ -488,8 +496,7 @@ export class PaymentToVend extends Construct {
       errors: [sfn.Errors.ALL],
       resultPath: '$.recordingFailure',
     });
-    const vendFailed = recordVendFailed
-      .next(publishVendingFailure)
+    const vendFailed = publishVendingFailure
       .next(alertOnCall)
       .next(
         notifyCustomer('NotifyCustomerVendFailed', 'vend_failed', {
@@ -499,13 +506,32 @@ export class PaymentToVend extends Construct {
       .next(awaitDecision);
     // Every failure that is left after the retries (rejections included) ends here, so nobody is left
     // not knowing.
-    vend.addCatch(vendFailed, { errors: [sfn.Errors.ALL], resultPath: '$.vendFailure' });
+    vend.addCatch(recordVendFailed, { errors: [sfn.Errors.ALL], resultPath: '$.vendFailure' });
 
     const notifyVended = notifyCustomer('NotifyCustomerVended', 'vended', {
       utrn: sfn.JsonPath.stringAt('$.vend.utrn'),
       creditPence: sfn.JsonPath.numberAt('$.vend.creditPence'),
     });
     notifyVended.next(new sfn.Succeed(this, 'Vended'));
+    // An attempt can vend and its answer be lost (a crash, a dropped connection) while the attempts after it
+    // fail: the payment records the vend, and it stands. Only a vend that did not happen is followed up.
+    recordVendFailed.next(
+      new sfn.Choice(this, 'VendRecorded')
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.vendRecorded.status', 'vended'),
+            sfn.Condition.isString('$.vendRecorded.utrn'),
+          ),
+          new sfn.Pass(this, 'VendedAfterAll', {
+            parameters: {
+              utrn: sfn.JsonPath.stringAt('$.vendRecorded.utrn'),
+              creditPence: sfn.JsonPath.numberAt('$.vendRecorded.creditPence'),
+            },
+            resultPath: '$.vend',
+          }).next(notifyVended),
+        )
+        .otherwise(vendFailed),
+    );
     const charged = notifyCustomer('NotifyCustomerCharged', 'charged', {
       amountPence: sfn.JsonPath.numberAt('$.amountPence'),
     })

@@ -22,6 +22,7 @@ import {
   type PaymentEvent,
   type PaymentsRepository,
   type RecordedDecision,
+  type RecordedVendFailure,
   type TailedEvent,
   type VendAttempt,
 } from '../payments-repository.ts';
@@ -150,11 +151,14 @@ export class InMemoryPaymentsRepository implements PaymentsRepository {
     return 'recorded';
   }
 
-  async recordVendFailed(paymentId: string): Promise<PaymentStatus> {
+  async recordVendFailed(paymentId: string): Promise<RecordedVendFailure> {
     const payment = this.#existing(paymentId);
-    if (payment.status !== 'charged') return payment.status;
-    this.payments.set(paymentId, { ...payment, status: 'vend_failed' });
-    return 'vend_failed';
+    if (payment.status === 'charged') {
+      this.payments.set(paymentId, { ...payment, status: 'vend_failed' });
+      return { status: 'vend_failed', utrn: null };
+    }
+    const vended = this.vends.find((vend) => vend.paymentId === paymentId && vend.outcome === 'vended');
+    return { status: payment.status, utrn: payment.status === 'vended' ? (vended?.utrn ?? null) : null };
   }
 
   async appendEvent({ paymentId, type, body }: CustomerEvent): Promise<AppendedEvent> {
@@ -198,6 +202,10 @@ export class InMemoryPaymentsRepository implements PaymentsRepository {
     if (this.decisions.some((earlier) => earlier.decisionId === decision.decisionId)) {
       return { recorded: 'already-recorded', revends: revends() };
     }
+    const refundDecided = this.decisions.some(
+      (earlier) => earlier.paymentId === paymentId && earlier.action === 'refund',
+    );
+    if (refundDecided && decision.action !== 'refund') return { recorded: 'refused', revends: revends() };
     this.decisions.push({ ...decision, paymentId });
     const followUp = this.followUps.get(paymentId);
     if (followUp !== undefined) this.followUps.set(paymentId, { ...followUp, taskToken: null, closed: true });

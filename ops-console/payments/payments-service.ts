@@ -36,10 +36,10 @@ import type {
   PaymentSearch,
 } from '../../database/operator-views.ts';
 import {
-  DECISIONS_BY_REASON,
   type Decision,
   type DecisionAction,
   DecisionSchema,
+  decisionsOpenTo,
 } from '../../workflow/contracts.ts';
 import type { Alert, AlertsFeed, AlertsStatus } from '../alerts/alerts-feed.ts';
 import { OpsConsoleError } from '../errors.ts';
@@ -94,7 +94,7 @@ export interface FollowUpView {
   readonly overdue: boolean;
   readonly escalations: number;
   readonly closedAt: string | null;
-  /** The decisions that can end it while it is open (DECISIONS_BY_REASON); empty once closed. */
+  /** The decisions that can end it while it is open (decisionsOpenTo); empty once closed. */
   readonly allowedActions: DecisionAction[];
 }
 
@@ -191,7 +191,7 @@ export class PaymentsService {
       payment,
       events,
       vends: vends.map((vend) => ({ ...vend, error: vendErrorOf(vend) })),
-      followUp: followUp === undefined ? null : followUpView(followUp, payment),
+      followUp: followUp === undefined ? null : followUpView(followUp, payment, decisions),
       decisions,
       execution,
       queueMessages,
@@ -219,7 +219,7 @@ export class PaymentsService {
         `Payment ${paymentId} is ${payment.status}: it is not waiting for a decision`,
       );
     }
-    const allowed = allowedActionsOf(followUp, payment);
+    const allowed = allowedActionsOf(followUp, payment, await views.decisions(paymentId));
     if (!allowed.includes(request.action)) {
       throw new OpsConsoleDecisionConflictError(
         'decision_not_allowed',
@@ -345,12 +345,22 @@ export class PaymentsService {
 function allowedActionsOf(
   followUp: Pick<OperatorFollowUp, 'reason' | 'closedAt'>,
   payment: Pick<OperatorPayment, 'status'>,
+  decisions: readonly Pick<OperatorDecision, 'action'>[],
 ): DecisionAction[] {
   if (followUp.closedAt !== null || payment.status !== followUp.reason) return [];
-  return [...DECISIONS_BY_REASON[followUp.reason]];
+  return [
+    ...decisionsOpenTo(
+      followUp.reason,
+      decisions.map((decision) => decision.action),
+    ),
+  ];
 }
 
-function followUpView(followUp: OperatorFollowUp, payment: OperatorPayment): FollowUpView {
+function followUpView(
+  followUp: OperatorFollowUp,
+  payment: OperatorPayment,
+  decisions: readonly OperatorDecision[],
+): FollowUpView {
   const open = followUp.closedAt === null;
   return {
     reason: followUp.reason,
@@ -361,7 +371,7 @@ function followUpView(followUp: OperatorFollowUp, payment: OperatorPayment): Fol
     overdue: open && Date.parse(followUp.deadlineAt) <= Date.now(),
     escalations: followUp.escalations,
     closedAt: followUp.closedAt,
-    allowedActions: allowedActionsOf(followUp, payment),
+    allowedActions: allowedActionsOf(followUp, payment, decisions),
   };
 }
 

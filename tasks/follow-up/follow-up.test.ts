@@ -100,6 +100,30 @@ describe('recordDecision (RecordDecision)', () => {
     expect(payments.followUps.get('pay_1')).toMatchObject({ taskToken: null, closed: true });
   });
 
+  it('after a refund was decided, refuses anything but a refund (the refund may have been made)', async () => {
+    // Prepare: the refund was decided, then could not be carried out, and the payment waits again.
+    await followUp({ action: 'recordDecision', paymentId: 'pay_1', decision });
+    await followUp(open);
+
+    // Act
+    const revend = await followUp({
+      action: 'recordDecision',
+      paymentId: 'pay_1',
+      decision: { ...decision, decisionId: 'd-2', action: 'revend' },
+    }).catch((error: unknown) => error);
+    const refundAgain = await followUp({
+      action: 'recordDecision',
+      paymentId: 'pay_1',
+      decision: { ...decision, decisionId: 'd-3' },
+    });
+
+    // Assess
+    expect(revend).toBeInstanceOf(DecisionRefusedError);
+    expect((revend as Error).message).toMatch(/only a refund can end it now/);
+    expect(refundAgain).toEqual({ action: 'refund', vendRound: 1 });
+    expect(payments.decisions.map((each) => each.decisionId)).toEqual(['d-1', 'd-3']);
+  });
+
   it.each([
     [
       'an action the payment cannot take',

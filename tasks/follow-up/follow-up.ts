@@ -97,6 +97,11 @@ async function recordDecision(
     );
   }
   const { recorded, revends } = await payments.recordDecision(request.paymentId, decision);
+  if (recorded === 'refused') {
+    throw new DecisionRefusedError(
+      `a refund was decided for payment ${request.paymentId} and may have been made at the gateway: only a refund can end it now (the gateway replays the same refund)`,
+    );
+  }
   logger.info('operator decision recorded', {
     paymentId: request.paymentId,
     decisionId: decision.decisionId,

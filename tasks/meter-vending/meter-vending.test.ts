@@ -209,24 +209,34 @@ describe('recording a vend that failed after the retries', () => {
     const again = await recordVendFailed(request);
 
     // Assess
-    expect([first, again]).toEqual([{ status: 'vend_failed' }, { status: 'vend_failed' }]);
+    const failed = { status: 'vend_failed', utrn: null, creditPence: null };
+    expect([first, again]).toEqual([failed, failed]);
     expect(statusOf('pay_1')).toBe('vend_failed');
   });
 
-  it('leaves a payment that vended as it is', async () => {
+  it('leaves a payment that vended as it is, and answers its UTRN (an attempt whose answer was lost)', async () => {
     // Prepare
-    payments.addPayment({ paymentId: 'pay_3', status: 'vended', gatewayChargeId: 'ch_3' });
+    payments.addPayment({ paymentId: 'pay_3', status: 'charged', gatewayChargeId: 'ch_3' });
+    await payments.recordVendAttempt({
+      paymentId: 'pay_3',
+      attempt: 1,
+      transactionId: 'pay_3',
+      outcome: 'vended',
+      utrn: UTRN,
+    });
     const recordVendFailed = createRecordVendFailed({ payments, logger: new RecordingLogger() });
 
     // Act
     const result = await recordVendFailed({
       action: 'recordVendFailed',
       paymentId: 'pay_3',
+      amountPence: 2000,
       failure: { Error: 'States.Timeout' },
     });
 
     // Assess
-    expect(result).toEqual({ status: 'vended' });
+    expect(result).toEqual({ status: 'vended', utrn: UTRN, creditPence: 2000 });
+    expect(statusOf('pay_3')).toBe('vended');
   });
 });
 

@@ -84,19 +84,36 @@ export function createMeterVending(dependencies: MeterVendingDependencies) {
   };
 }
 
+/** RecordVendFailed's answer: the payment's status, and the vend when an attempt did vend after all. */
+export interface RecordedVendOutcome {
+  readonly status: PaymentStatus;
+  readonly utrn: string | null;
+  readonly creditPence: number | null;
+}
+
 /**
  * Records that a charged payment's vend failed after the retries (the machine's RecordVendFailed step); a
- * payment the task already recorded as failed, or that vended, is left as it is.
+ * payment the task already recorded as failed, or that vended, is left as it is. A payment that vended (an
+ * attempt whose answer was lost) is answered with its UTRN, so the machine tells the customer it vended.
  */
 export function createRecordVendFailed({
   payments,
   logger,
 }: Pick<MeterVendingDependencies, 'payments' | 'logger'>) {
-  return async function recordVendFailed(event: unknown): Promise<{ status: PaymentStatus }> {
-    const { paymentId, failure } = RecordVendFailedRequestSchema.parse(event);
-    const status = await payments.recordVendFailed(paymentId);
+  return async function recordVendFailed(event: unknown): Promise<RecordedVendOutcome> {
+    const { paymentId, failure, amountPence } = RecordVendFailedRequestSchema.parse(event);
+    const { status, utrn } = await payments.recordVendFailed(paymentId);
+    if (status === 'vended' && utrn !== null) {
+      // An attempt vended but its answer never reached Step Functions, and the attempts after it failed: the
+      // vend stands, and the machine goes on as vended.
+      logger.warn('the vend failed after the retries, but an earlier attempt had vended', {
+        paymentId,
+        error: failure.Error,
+      });
+      return { status, utrn, creditPence: amountPence ?? null };
+    }
     logger.warn('vend failed after the retries', { paymentId, error: failure.Error, status });
-    return { status };
+    return { status, utrn: null, creditPence: null };
   };
 }
 
