@@ -96,9 +96,11 @@ export function walk(definition: AslDefinition, scenario: PathScenario): PathCou
     let next: string | undefined = state.End === true ? undefined : state.Next;
     if (state.Type === 'Choice') {
       const value: string | undefined = scenario.choose[name];
-      const rule: AslChoiceRule | undefined = state.Choices?.find(
-        (candidate) => candidate.StringEquals === value,
-      );
+      // A rule the scenario does not name (and one that is not a StringEquals) is not taken: the Default is.
+      const rule: AslChoiceRule | undefined =
+        value === undefined
+          ? undefined
+          : state.Choices?.find((candidate) => candidate.StringEquals === value);
       next = rule?.Next ?? state.Default;
       if (next === undefined) throw new Error(`${scenario.name}: ${name} has no rule for ${String(value)}`);
     } else if (state.Type === 'Task') {
@@ -407,10 +409,10 @@ export const ASSUMPTIONS = {
     retainedMonths: 12,
     compression: 0.15,
   },
-  // Production's 27 alarms on 29 metrics (alarms.ts, and the front-end's deployment alarm), counted from its
-  // synthesized stacks; secrets: the master, each service user's (the console's too), the gateway's and the
+  // Production's alarms (alarms.ts, and the front-end's deployment alarm): 27 on 29 metrics as counted from its
+  // synthesized stacks, plus errors and throttles of the follow-up and reconcile functions; secrets: the master, each service user's (the console's too), the gateway's and the
   // vendor's.
-  monitoring: { alarms: 29, dashboards: 1, secrets: 1 + SERVICE_ROLE_NAMES.length + 2 },
+  monitoring: { alarms: 33, dashboards: 1, secrets: 1 + SERVICE_ROLE_NAMES.length + 2 },
 } as const;
 
 // ─── The estimate ─────────────────────────────────────────────────────────────────────────────────
@@ -469,7 +471,7 @@ export function estimate(definition: AslDefinition, assumptions = ASSUMPTIONS): 
   const invocations = Object.values(invocationsPerPayment).reduce((sum, count) => sum + count, 0) * payments;
   add(
     'Lambda',
-    'requests (charge, notify, meter-vending)',
+    'requests (charge, notify, meter-vending, follow-up)',
     invocations,
     'requests',
     PRICES.lambdaPerRequest.usd,

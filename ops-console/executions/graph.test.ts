@@ -120,9 +120,11 @@ describe('layoutDefinition', () => {
         .map((each) => each.fromState)
         .sort(),
     ).toEqual(['ChargeDeclined', 'Refunded', 'Vended']);
-    // Both a Next and a Catch lead from RecordVendFailed to PublishVendingFailure: two edges.
-    expect(edge('RecordVendFailed', 'PublishVendingFailure', 'next')).toBeDefined();
+    // RecordVendFailed's Next is the VendRecorded choice, and its Catch goes straight to PublishVendingFailure,
+    // which the choice's default also reaches: a next edge, a catch edge and a choice edge.
+    expect(edge('RecordVendFailed', 'VendRecorded', 'next')).toBeDefined();
     expect(edge('RecordVendFailed', 'PublishVendingFailure', 'catch')).toBeDefined();
+    expect(edge('VendRecorded', 'VendedAfterAll', 'choice')).toBeDefined();
   });
 
   it('draws the wait for a decision: into AwaitDecision, its deadline and refusals looping back, and each decision', async () => {
