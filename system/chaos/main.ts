@@ -11,6 +11,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { runCommand, UsageError, wholeNumber } from '../testing/command-line.ts';
 import { formatReport, reproduceCommand } from './report.ts';
 import { runChaos } from './run.ts';
 
@@ -86,25 +87,4 @@ async function main(): Promise<number> {
   return report.audit.violations.length === 0 && report.unsettled.length === 0 ? 0 : 1;
 }
 
-function wholeNumber(name: string, text: string | undefined, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) > max) {
-    throw new UsageError(`--${name} must be a whole number from 0 to ${max}, not ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    throw error;
-  }
-}
+await runCommand(main, USAGE);

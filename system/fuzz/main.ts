@@ -9,6 +9,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { runCommand, wholeNumber } from '../testing/command-line.ts';
 import { runFuzz } from './fuzzer.ts';
 import { formatReport } from './report.ts';
 import { startSystemUnderFuzz } from './system-under-fuzz.ts';
@@ -71,25 +72,4 @@ async function run(options: Parameters<typeof runFuzz>[1]): Promise<number> {
   }
 }
 
-function wholeNumber(name: string, text: string | undefined, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) > max) {
-    throw new UsageError(`--${name} must be a whole number from 0 to ${max}, not ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    throw error;
-  }
-}
+await runCommand(main, USAGE);
