@@ -22,6 +22,7 @@ import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
 import { faultPlanFromEnv } from '../local/simulators/faults.ts';
 import { buildOpsConsole } from '../ops-console/app.ts';
+import { printOnCallAlerts } from './on-call-alerts.ts';
 import { startPaymentSystem } from './payment-system.ts';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -50,14 +51,7 @@ const system = await startPaymentSystem({
 if (simulatorFaults !== undefined)
   console.log(`simulator faults on (SIMULATOR_FAULTS=${process.env.SIMULATOR_FAULTS})`);
 // Executions resumed during the start may have paged before this listens: `since` replays those first.
-system.aws.sns.onPublished(
-  (alert) => {
-    if (alert.topicArn !== system.onCallTopicArn) return;
-    const at = new Date(alert.publishedAt).toISOString();
-    console.log(`ON-CALL ALERT ${at} ${alert.subject ?? '(no subject)'}: ${alert.message}`);
-  },
-  { since: startedAt },
-);
+printOnCallAlerts(system, startedAt);
 const frontEnd = await buildApp({
   config: {
     awsEndpointUrl: system.aws.endpoint,

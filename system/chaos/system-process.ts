@@ -22,6 +22,7 @@
 import { readFile } from 'node:fs/promises';
 import { buildApp } from '../../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../../frontend-api/logging.ts';
+import { printOnCallAlerts } from '../on-call-alerts.ts';
 import { startPaymentSystem } from '../payment-system.ts';
 
 /** What the chaos run hands the process, as a JSON file. */
@@ -63,14 +64,7 @@ const system = await startPaymentSystem({
   logLevel: 'INFO',
 });
 // As npm start prints them, those of executions resumed during the start included.
-system.aws.sns.onPublished(
-  (alert) => {
-    if (alert.topicArn !== system.onCallTopicArn) return;
-    const at = new Date(alert.publishedAt).toISOString();
-    console.log(`ON-CALL ALERT ${at} ${alert.subject ?? '(no subject)'}: ${alert.message}`);
-  },
-  { since: startedAt },
-);
+printOnCallAlerts(system, startedAt);
 const frontEnd = await buildApp({
   config: {
     awsEndpointUrl: system.aws.endpoint,
