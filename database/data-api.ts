@@ -171,3 +171,14 @@ function plainValueOf(field: Field): string | number | boolean | null {
   if (field.booleanValue !== undefined) return field.booleanValue;
   return null;
 }
+
+/**
+ * The Data API gives a timestamptz as `2025-01-02 03:04:05.678` (UTC, no zone); the code and the wire use
+ * ISO 8601.
+ *
+ * @example
+ * isoTimestampOf('2025-01-02 03:04:05.678'); // '2025-01-02T03:04:05.678Z'
+ */
+export function isoTimestampOf(at: string): string {
+  return new Date(`${at.replace(' ', 'T')}Z`).toISOString();
+}

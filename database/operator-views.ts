@@ -16,7 +16,7 @@
  * await views.openFollowUps({ limit: 100 }); // oldest first
  */
 import { z } from 'zod';
-import type { DataApi } from './data-api.ts';
+import { type DataApi, isoTimestampOf } from './data-api.ts';
 import { PAYMENT_STATUSES, type PaymentStatus, VEND_OUTCOMES, type VendOutcome } from './schema.ts';
 
 /**
@@ -307,8 +307,8 @@ export class OperatorViews {
       meterId: row.meter_id,
       amountPence: row.amount_pence,
       status: row.status,
-      createdAt: isoOf(row.created_at),
-      updatedAt: isoOf(row.updated_at),
+      createdAt: isoTimestampOf(row.created_at),
+      updatedAt: isoTimestampOf(row.updated_at),
       openFor: row.open_for,
     }));
   }
@@ -326,8 +326,8 @@ export class OperatorViews {
       chargeError: row.charge_error,
       refundId: row.refund_id,
       utrn: row.utrn,
-      createdAt: isoOf(row.created_at),
-      updatedAt: isoOf(row.updated_at),
+      createdAt: isoTimestampOf(row.created_at),
+      updatedAt: isoTimestampOf(row.updated_at),
     };
   }
 
@@ -336,7 +336,7 @@ export class OperatorViews {
     return rows.map((row) => {
       // The log's own seq, type and time win over anything a writer put in the body.
       const { seq: _seq, type: _type, at: _at, ...fields } = JSON.parse(row.body) as Record<string, unknown>;
-      return { seq: row.seq, type: row.type, at: isoOf(row.at), fields };
+      return { seq: row.seq, type: row.type, at: isoTimestampOf(row.at), fields };
     });
   }
 
@@ -349,7 +349,7 @@ export class OperatorViews {
       utrn: row.utrn,
       rejectionCode: row.rejection_code,
       recordedByHand: row.recorded_by_hand,
-      createdAt: isoOf(row.created_at),
+      createdAt: isoTimestampOf(row.created_at),
     }));
   }
 
@@ -361,10 +361,10 @@ export class OperatorViews {
       reason: row.reason,
       taskToken: row.task_token,
       executionArn: row.execution_arn,
-      openedAt: isoOf(row.opened_at),
-      deadlineAt: isoOf(row.deadline_at),
+      openedAt: isoTimestampOf(row.opened_at),
+      deadlineAt: isoTimestampOf(row.deadline_at),
       escalations: row.escalations,
-      closedAt: row.closed_at === null ? null : isoOf(row.closed_at),
+      closedAt: row.closed_at === null ? null : isoTimestampOf(row.closed_at),
     };
   }
 
@@ -376,8 +376,8 @@ export class OperatorViews {
       operator: row.operator,
       reason: row.reason,
       utrn: row.utrn,
-      decidedAt: isoOf(row.decided_at),
-      recordedAt: isoOf(row.recorded_at),
+      decidedAt: isoTimestampOf(row.decided_at),
+      recordedAt: isoTimestampOf(row.recorded_at),
     }));
   }
 
@@ -395,8 +395,8 @@ export class OperatorViews {
       status: row.status,
       reason: row.reason,
       executionArn: row.execution_arn,
-      openedAt: isoOf(row.opened_at),
-      deadlineAt: isoOf(row.deadline_at),
+      openedAt: isoTimestampOf(row.opened_at),
+      deadlineAt: isoTimestampOf(row.deadline_at),
       escalations: row.escalations,
     }));
   }
@@ -410,10 +410,4 @@ function blankToNull(value: string | undefined): string | null {
 function boundedLimit(limit: number | undefined, fallback: number): number {
   if (limit === undefined || !Number.isInteger(limit) || limit < 1) return fallback;
   return Math.min(limit, MAX_ROWS);
-}
-
-/** The Data API gives timestamptz as `2025-01-02 03:04:05.678` in UTC; the console shows ISO 8601. */
-function isoOf(at: string): string {
-  const date = new Date(`${at.replace(' ', 'T')}Z`);
-  return Number.isNaN(date.getTime()) ? at : date.toISOString();
 }

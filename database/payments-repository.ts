@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ChargeResult, Decision, FollowUpReason } from '../workflow/contracts.ts';
-import type { DataApi } from './data-api.ts';
+import { type DataApi, isoTimestampOf } from './data-api.ts';
 import {
   PaymentChargeConflictError,
   PaymentNotFoundError,
@@ -394,7 +394,11 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
       }),
     );
     if (row !== undefined) {
-      return { reason: row.reason, escalations: row.escalations, deadlineAt: isoOf(row.deadline_at) };
+      return {
+        reason: row.reason,
+        escalations: row.escalations,
+        deadlineAt: isoTimestampOf(row.deadline_at),
+      };
     }
     const payment = await this.#existing(paymentId);
     throw new PaymentNotOpenError(paymentId, payment.status);
@@ -478,13 +482,8 @@ export function chargeResultOf(
   return { outcome: 'unconfirmed', chargeId: null, declineReason: null };
 }
 
-/** The Data API gives timestamptz as `2025-01-02 03:04:05.678` in UTC; the wire has ISO 8601. */
-function isoOf(at: string): string {
-  return new Date(`${at.replace(' ', 'T')}Z`).toISOString();
-}
-
 function eventOf(row: z.infer<typeof EventRowSchema>): PaymentEvent {
   // The log's own seq, type and time win over anything a writer put in the body.
   const { seq: _seq, type: _type, at: _at, ...fields } = JSON.parse(row.body) as Record<string, unknown>;
-  return { seq: row.seq, type: row.type, at: isoOf(row.at), ...fields };
+  return { seq: row.seq, type: row.type, at: isoTimestampOf(row.at), ...fields };
 }

@@ -17,7 +17,7 @@
  * // { found: 2, opened: 1, resolved: 1 }
  */
 import { z } from 'zod';
-import type { DataApi } from './data-api.ts';
+import { type DataApi, isoTimestampOf } from './data-api.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from './schema.ts';
 
 /** What a finding says: the payment is charged but not vended, or the gateway has a charge no payment records. */
@@ -269,7 +269,7 @@ export class DataApiReconciliationRecords implements ReconciliationRecords {
       amountPence: row.amount_pence,
       status: row.status,
       gatewayChargeId: row.gateway_charge_id,
-      since: isoOf(row.since),
+      since: isoTimestampOf(row.since),
     }));
   }
 
@@ -319,9 +319,9 @@ export function openFindingOf(row: z.infer<typeof OpenFindingRowSchema>): OpenFi
     gatewayChargeId: row.gateway_charge_id,
     amountPence: row.amount_pence,
     paymentStatus: row.payment_status,
-    occurredAt: isoOf(row.occurred_at),
-    firstFoundAt: isoOf(row.first_found_at),
-    lastFoundAt: isoOf(row.last_found_at),
+    occurredAt: isoTimestampOf(row.occurred_at),
+    firstFoundAt: isoTimestampOf(row.first_found_at),
+    lastFoundAt: isoTimestampOf(row.last_found_at),
   };
 }
 
@@ -336,9 +336,4 @@ function findingRowOf(finding: Finding) {
     payment_status: finding.paymentStatus,
     occurred_at: finding.occurredAt,
   };
-}
-
-/** The Data API gives timestamptz as `2025-01-02 03:04:05.678` in UTC; the rest of the code has ISO 8601. */
-function isoOf(at: string): string {
-  return new Date(`${at.replace(' ', 'T')}Z`).toISOString();
 }
