@@ -379,6 +379,35 @@ describe.each(implementations)('the payments repository %s', (_name, repository)
     expect(notFailed).toBeInstanceOf(PaymentNotOpenError);
   });
 
+  it('records a vend found at the vendor on a charged or vend_failed payment; a vended one keeps its UTRN', async () => {
+    // Prepare
+    const stillCharged = await charged();
+    const failed = await vendFailed();
+    const vended = await charged();
+    const firstUtrn = `5${String(count).padStart(19, '0')}`;
+    await payments.recordVendAttempt({
+      paymentId: vended,
+      attempt: 1,
+      transactionId: vended,
+      outcome: 'vended',
+      utrn: firstUtrn,
+    });
+    const utrnOf = (digit: number) => `${digit}${String(count).padStart(19, '0')}`;
+
+    // Act
+    const fromCharged = await payments.recordVendFound(stillCharged, stillCharged, utrnOf(6));
+    const fromFailed = await payments.recordVendFound(failed, failed, utrnOf(7));
+    const again = await payments.recordVendFound(failed, failed, utrnOf(7));
+    const alreadyVended = await payments.recordVendFound(vended, vended, utrnOf(8));
+
+    // Assess
+    expect(fromCharged).toEqual({ status: 'vended', utrn: utrnOf(6) });
+    expect(fromFailed).toEqual({ status: 'vended', utrn: utrnOf(7) });
+    expect(again).toEqual(fromFailed);
+    expect(alreadyVended).toEqual({ status: 'vended', utrn: firstUtrn });
+    expect(await statusOf(failed)).toBe('vended');
+  });
+
   it('appends each customer event once (vend_retrying once per attempt), in seq order, moving no status', async () => {
     // Prepare
     const paymentId = await charged();

@@ -30,7 +30,13 @@ const OWN_METHODS = {
     'recordRefunded',
   ],
   notify: ['appendEvent'],
-  meterVending: ['recordVendAttempt', 'recordVendFailed', 'appendEvent', 'recordUtrnByHand'],
+  meterVending: [
+    'recordVendAttempt',
+    'recordVendFailed',
+    'appendEvent',
+    'recordUtrnByHand',
+    'recordVendFound',
+  ],
   followUp: ['findPayment', 'openFollowUp', 'recordDecision'],
   // The console's own queries are database/operator-views.ts's; it writes nothing here.
   console: [],
@@ -72,6 +78,7 @@ const ALL_METHODS: readonly Method[] = [
   'recordDecision',
   'recordRefunded',
   'recordUtrnByHand',
+  'recordVendFound',
 ];
 
 const PERMISSION_DENIED = /^ERROR: permission denied for table [a-z_]+; SQLState: 42501$/;
@@ -196,6 +203,10 @@ const CALLS: Record<Method, (payments: PaymentsRepository) => Promise<unknown>> 
   recordUtrnByHand: async (payments) => {
     const paymentId = await vendFailed();
     return payments.recordUtrnByHand(paymentId, paymentId, uniqueUtrn());
+  },
+  recordVendFound: async (payments) => {
+    const paymentId = await vendFailed();
+    return payments.recordVendFound(paymentId, paymentId, uniqueUtrn());
   },
 };
 

@@ -43,7 +43,7 @@ import {
   RECORD_CHARGED_SQL,
   RECORD_DECISION_SQL,
   RECORD_REFUNDED_SQL,
-  RECORD_UTRN_BY_HAND_SQL,
+  RECORD_VEND_AFTER_THE_FACT_SQL,
   RECORD_VEND_ATTEMPT_SQL,
   RECORD_VEND_FAILED_SQL,
   VENDED_UTRN_SQL,
@@ -182,6 +182,12 @@ export interface PaymentsRepository {
   recordRefunded(paymentId: string, refundId: string): Promise<void>;
   /** A UTRN given out of band ends a vend_failed payment as vended; the same UTRN again is a no-op. */
   recordUtrnByHand(paymentId: string, transactionId: string, utrn: string): Promise<void>;
+  /**
+   * A vend the vendor made but no attempt recorded (its answer was lost), found by asking the vendor: a charged
+   * or vend_failed payment becomes vended with it. Answers the payment's status and UTRN; a payment already
+   * vended keeps its own. Anything else (refunded, not charged) is PaymentNotOpen.
+   */
+  recordVendFound(paymentId: string, transactionId: string, utrn: string): Promise<RecordedVendFailure>;
 }
 
 /** What the front-end reads and writes. */
@@ -197,7 +203,7 @@ export type ChargeRecords = Pick<
 /** What the meter-vending task records. */
 export type VendRecords = Pick<
   PaymentsRepository,
-  'recordVendAttempt' | 'recordVendFailed' | 'appendEvent' | 'recordUtrnByHand'
+  'recordVendAttempt' | 'recordVendFailed' | 'appendEvent' | 'recordUtrnByHand' | 'recordVendFound'
 >;
 /** What the follow-up task records: a payment open for a decision, and the decision. */
 export type FollowUpRecords = Pick<PaymentsRepository, 'findPayment' | 'openFollowUp' | 'recordDecision'>;
@@ -349,14 +355,8 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
   async recordVendFailed(paymentId: string): Promise<RecordedVendFailure> {
     const [row] = await this.#db.query(RECORD_VEND_FAILED_SQL, { paymentId }, StatusRowSchema);
     if (row !== undefined) return { status: row.status, utrn: null };
-    const { status } = await this.#existing(paymentId);
-    if (status !== 'vended') return { status, utrn: null };
-    const [vended] = await this.#db.query(
-      VENDED_UTRN_SQL,
-      { paymentId },
-      z.object({ status: z.enum(PAYMENT_STATUSES), utrn: z.string().nullable() }),
-    );
-    return { status, utrn: vended?.utrn ?? null };
+    const payment = await this.#vendedUtrn(paymentId);
+    return { status: payment.status, utrn: payment.status === 'vended' ? payment.utrn : null };
   }
 
   async appendEvent({ paymentId, type, body }: CustomerEvent): Promise<AppendedEvent> {
@@ -438,21 +438,47 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
   }
 
   async recordUtrnByHand(paymentId: string, transactionId: string, utrn: string): Promise<void> {
+    if (await this.#recordVendAfterTheFact(paymentId, transactionId, utrn, true)) return;
+    const payment = await this.#vendedUtrn(paymentId);
+    // Recorded already by this same decision (a retried step).
+    if (payment.status === 'vended' && payment.utrn === utrn) return;
+    throw new PaymentNotOpenError(paymentId, payment.status);
+  }
+
+  async recordVendFound(
+    paymentId: string,
+    transactionId: string,
+    utrn: string,
+  ): Promise<RecordedVendFailure> {
+    await this.#recordVendAfterTheFact(paymentId, transactionId, utrn, false);
+    const payment = await this.#vendedUtrn(paymentId);
+    if (payment.status !== 'vended') throw new PaymentNotOpenError(paymentId, payment.status);
+    return payment;
+  }
+
+  async #recordVendAfterTheFact(
+    paymentId: string,
+    transactionId: string,
+    utrn: string,
+    byHand: boolean,
+  ): Promise<boolean> {
     const [row] = await this.#db.query(
-      RECORD_UTRN_BY_HAND_SQL,
-      { paymentId, transactionId, utrn },
+      RECORD_VEND_AFTER_THE_FACT_SQL,
+      { paymentId, transactionId, utrn, byHand },
       z.object({ recorded: z.number().int() }),
     );
-    if (row !== undefined && row.recorded > 0) return;
+    return row !== undefined && row.recorded > 0;
+  }
+
+  /** The payment's status and the UTRN of its vend, if any. */
+  async #vendedUtrn(paymentId: string): Promise<RecordedVendFailure> {
     const [payment] = await this.#db.query(
       VENDED_UTRN_SQL,
       { paymentId },
       z.object({ status: z.enum(PAYMENT_STATUSES), utrn: z.string().nullable() }),
     );
     if (payment === undefined) throw new PaymentNotFoundError(paymentId);
-    // Recorded already by this same decision (a retried step).
-    if (payment.status === 'vended' && payment.utrn === utrn) return;
-    throw new PaymentNotOpenError(paymentId, payment.status);
+    return payment;
   }
 
   async #existing(paymentId: string): Promise<Payment> {

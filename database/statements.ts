@@ -272,17 +272,21 @@ WHERE payment_id = :paymentId
 RETURNING status`;
 
 /**
- * A UTRN the vendor gave an operator out of band, for a payment whose vend failed: recorded as a vend made by
- * hand (the next attempt number, under the payment's transaction id) with the status `vended`, in one
- * statement. No row recorded when the payment is not vend_failed (read VENDED_UTRN_SQL to tell a repeat from
- * a conflict). Parameters: paymentId, transactionId, utrn. Columns: recorded (0 or 1).
+ * A vend the system learned of after the fact, recorded as the payment's vend (the next attempt number, under
+ * the payment's transaction id) with the status `vended`, in one statement:
+ * - by hand (`byHand` true): a UTRN the vendor gave an operator out of band, for a payment whose vend failed;
+ * - found at the vendor (`byHand` false): a vend the vendor made whose answer never reached us (a connection
+ *   dropped, a crash), for a payment charged or vend_failed.
+ * No row recorded when the payment is in no such status (read VENDED_UTRN_SQL to tell a repeat from a
+ * conflict). Parameters: paymentId, transactionId, utrn, byHand. Columns: recorded (0 or 1).
  */
-export const RECORD_UTRN_BY_HAND_SQL = `WITH attempt AS (
+export const RECORD_VEND_AFTER_THE_FACT_SQL = `WITH attempt AS (
   INSERT INTO vends (payment_id, attempt, transaction_id, outcome, utrn, recorded_by_hand)
   SELECT payment_id,
     coalesce((SELECT max(attempt) FROM vends WHERE payment_id = :paymentId), 0) + 1,
-    :transactionId, 'vended', :utrn, true
-  FROM payments WHERE payment_id = :paymentId AND status = 'vend_failed'
+    :transactionId, 'vended', :utrn, CAST(:byHand AS boolean)
+  FROM payments WHERE payment_id = :paymentId
+    AND (status = 'vend_failed' OR (status = 'charged' AND NOT CAST(:byHand AS boolean)))
   RETURNING payment_id
 ), payment AS (
   UPDATE payments SET status = 'vended', updated_at = now()

@@ -45,16 +45,24 @@ export const ConfirmChargeRequestSchema = z.object({
 export type ConfirmChargeRequest = z.infer<typeof ConfirmChargeRequestSchema>;
 
 /**
+ * The RecheckCharge step's payload, on an operator's decision: confirm again, long after every attempt ended, so
+ * a gateway holding no charge under the payment's reference means it was never charged.
+ */
+export const RecheckChargeRequestSchema = ConfirmChargeRequestSchema.extend({ action: z.literal('recheck') });
+export type RecheckChargeRequest = z.infer<typeof RecheckChargeRequestSchema>;
+
+/**
  * The Refund step's payload to the charge function: an operator decided to refund a payment whose vend failed;
  * the whole charge goes back (the gateway's idempotency key is `refund_<paymentId>`).
  */
 export const RefundRequestSchema = z.object({ action: z.literal('refund'), paymentId });
 export type RefundRequest = z.infer<typeof RefundRequestSchema>;
 
-/** What the charge function is asked: to charge, to confirm a charge whose outcome is unknown, or to refund. */
+/** What the charge function is asked: to charge, to confirm (or recheck) a charge whose outcome is unknown, or to refund. */
 export const ChargeTaskRequestSchema = z.discriminatedUnion('action', [
   ChargeRequestSchema,
   ConfirmChargeRequestSchema,
+  RecheckChargeRequestSchema,
   RefundRequestSchema,
 ]);
 
@@ -82,6 +90,12 @@ export const REFUSED_CHARGE_REASONS = {
   /** Any other request the gateway refused as invalid. */
   chargeRequestRefused: 'charge_request_refused',
 } as const;
+
+/**
+ * The decline reason of an unconfirmed charge rechecked on an operator's decision and found nowhere at the
+ * gateway: none of the payment's charge requests took the money.
+ */
+export const NO_CHARGE_AT_GATEWAY = 'no_charge_at_gateway';
 
 /** The customer event types, in the order they can occur (DESIGN.md); `accepted` is written by the front-end. */
 export const NOTIFICATION_TYPES = [
@@ -220,6 +234,13 @@ export const RecordVendFailedRequestSchema = z.object({
   failure: StepFailureSchema,
 });
 export type RecordVendFailedRequest = z.infer<typeof RecordVendFailedRequestSchema>;
+
+/**
+ * The ConfirmVend step's payload to the meter-vending function: before a refund is made, ask the vendor whether
+ * it vended after all (a vend whose answer was lost); it answers as RecordVendFailed does.
+ */
+export const ConfirmVendRequestSchema = z.object({ action: z.literal('confirmVend'), paymentId });
+export type ConfirmVendRequest = z.infer<typeof ConfirmVendRequestSchema>;
 
 // ─── Decisions: a payment open for an operator ──────────────────────────────────────────────────
 

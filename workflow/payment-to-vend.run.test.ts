@@ -6,8 +6,9 @@
  * once, then charged), `tok_gatewayDown` (always unavailable), `tok_chargedThenCrash` (charged and recorded,
  * then the task crashes every time), `tok_inProgress` (the first request with the key is still at the gateway
  * for the next four attempts, as after a crashed task); meters `VEND_OK` (vends), `VEND_FLAKY`
- * (vendor unavailable twice, then vends), `VEND_DOWN` (vendor stays down), `VEND_REJECT` (the meter rejects
- * the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat), `VEND_SILENT` (never
+ * (vendor unavailable twice, then vends), `VEND_DOWN` (vendor stays down), `VEND_MADE_UNSEEN` (down as far
+ * as the attempts saw, but asked before a refund the vendor says it vended), `VEND_UNKNOWABLE` (down, and cannot
+ * say whether it vended), `VEND_REJECT` (the meter rejects the UTRN), `VEND_SILENT_ONCE` (the first message is lost: no answer, no heartbeat), `VEND_SILENT` (never
  * answered). The charge and meter-vending doubles record outcomes as the real tasks do, by payment. A payment
  * left open waits in AwaitDecision; the follow-up double keeps its token, as the follow_ups row does, and a test
  * decides with SendTaskSuccess, as the operator console does.
@@ -27,6 +28,7 @@ import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../local/test
 import {
   type ChargeResult,
   ChargeTaskRequestSchema,
+  ConfirmVendRequestSchema,
   DECISIONS_BY_REASON,
   type Decision,
   DecisionSchema,
@@ -68,6 +70,10 @@ class Recorded {
   /** The decisions RecordDecision recorded, by payment. */
   readonly decisions = new Map<string, Decision[]>();
   readonly refunds = new Map<string, number>();
+  /** How often ConfirmVend asked the vendor, by payment. */
+  readonly vendConfirmations = new Map<string, number>();
+  /** Payments whose gateway is back for a recheck (it holds no charge of theirs). */
+  readonly gatewayBack = new Set<string>();
   /** Meters whose vendor is back: `VEND_DOWN` vends once restored. */
   readonly vendorRestored = new Set<string>();
 
@@ -85,10 +91,17 @@ function charge(parameters: Json): Json {
     recorded.refunds.set(request.paymentId, (recorded.refunds.get(request.paymentId) ?? 0) + 1);
     return lambdaResponse({ refundId: `re_${request.paymentId}`, amountPence: 2000 });
   }
-  if (request.action === 'confirm') {
-    // As the charge task does: an outcome already recorded stands; otherwise it is unconfirmed.
+  if (request.action === 'confirm' || request.action === 'recheck') {
+    // As the charge task does: an outcome already recorded stands; a recheck of a gateway that is back and holds
+    // no charge is a decline; otherwise it is unconfirmed.
     const known = recorded.charges.get(request.paymentId);
-    const result: ChargeResult = known ?? { outcome: 'unconfirmed', chargeId: null, declineReason: null };
+    const neverCharged =
+      request.action === 'recheck' &&
+      recorded.gatewayBack.has(request.paymentId) &&
+      known?.outcome === 'unconfirmed';
+    const result: ChargeResult = neverCharged
+      ? { outcome: 'declined', chargeId: null, declineReason: 'no_charge_at_gateway' }
+      : (known ?? { outcome: 'unconfirmed', chargeId: null, declineReason: null });
     recorded.charges.set(request.paymentId, result);
     return lambdaResponse(result);
   }
@@ -126,6 +139,21 @@ function meterVending(parameters: Json): Json {
   if (payload.action === 'recordUtrn') {
     const request = RecordUtrnRequestSchema.parse(payload);
     return lambdaResponse({ utrn: request.utrn, creditPence: request.amountPence });
+  }
+  if (payload.action === 'confirmVend') {
+    const { paymentId } = ConfirmVendRequestSchema.parse(payload);
+    recorded.vendConfirmations.set(paymentId, (recorded.vendConfirmations.get(paymentId) ?? 0) + 1);
+    switch (recorded.vendMessages.get(paymentId)?.[0]?.meterId) {
+      case 'VEND_MADE_UNSEEN':
+        return lambdaResponse({ status: 'vended', utrn: '55556666777788889999', creditPence: 2000 });
+      case 'VEND_UNKNOWABLE':
+        throw new StatesError(
+          'VendorUnavailable',
+          JSON.stringify({ errorType: 'VendorUnavailable', errorMessage: 'the vendor answered 503' }),
+        );
+      default:
+        return lambdaResponse({ status: 'vend_failed', utrn: null, creditPence: null });
+    }
   }
   const request = RecordVendFailedRequestSchema.parse(payload);
   recorded.vendFailuresRecorded.set(request.paymentId, request.failure.Error);
@@ -191,6 +219,8 @@ function vendingConsumer(message: VendMessage): void {
       case 'VEND_ANSWER_LOST':
         return vendsSoFar === 0 ? undefined : fail('VendorUnavailable', 'vendor answered 503');
       case 'VEND_DOWN':
+      case 'VEND_MADE_UNSEEN':
+      case 'VEND_UNKNOWABLE':
         if (recorded.vendorRestored.has(message.paymentId)) return succeed();
         return fail('VendorUnavailable', 'vendor answered 503');
       case 'VEND_REJECT':
@@ -629,6 +659,43 @@ describe("an open payment, ended by an operator's decision", () => {
     });
   });
 
+  it('refund decided, but the vendor had vended after all: no refund, the customer told vended, on-call told why', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_MADE_UNSEEN', { open: true });
+
+    // Act
+    const run = await decide(open, { action: 'refund' });
+
+    // Assess
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(recorded.refunds.get(run.paymentId)).toBeUndefined();
+    expect(recorded.vendConfirmations.get(run.paymentId)).toBe(1);
+    expect(run.told.at(-1)).toEqual({ type: 'vended', utrn: '55556666777788889999', creditPence: 2000 });
+    const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
+    expect(alerts.at(-1)?.subject).toBe('PaymentToVend: an operator decision could not be carried out');
+    expect(alerts.at(-1)?.message).toContain(
+      `The refund decision on payment ${run.paymentId} could not be carried out: the vendor had vended (UTRN 55556666777788889999)`,
+    );
+  });
+
+  it('refund decided while the vendor cannot say whether it vended: no refund, on-call paged, and it waits again', async () => {
+    // Prepare
+    const open = await pay('tok_visa', 'VEND_UNKNOWABLE', { open: true });
+
+    // Act
+    const run = await decide(open, { action: 'refund' }, { until: 'open again' });
+
+    // Assess
+    expect(run.execution.status).toBe('RUNNING');
+    expect(recorded.refunds.get(run.paymentId)).toBeUndefined();
+    // The first ask and its retries.
+    expect(recorded.vendConfirmations.get(run.paymentId)).toBe(4);
+    const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
+    expect(alerts.at(-1)?.message).toContain(
+      `The refund decision on payment ${run.paymentId} could not be carried out: VendorUnavailable. The payment is still open.`,
+    );
+  });
+
   it('refuses a decision the payment cannot take and waits for another', async () => {
     // Prepare
     const open = await pay('tok_visa', 'VEND_DOWN', { open: true });
@@ -653,6 +720,24 @@ describe("an open payment, ended by an operator's decision", () => {
     expect(run.execution.status).toBe('RUNNING');
     const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
     expect(alerts).toHaveLength(1);
+  });
+
+  it('an unconfirmed charge rechecked once the gateway answers and holds no charge: declined, and the customer told', async () => {
+    // Prepare
+    const open = await pay('tok_gatewayDown', 'VEND_OK', { open: true });
+    recorded.gatewayBack.add(open.paymentId);
+
+    // Act
+    const run = await decide(open, { action: 'recheck_charge' });
+
+    // Assess
+    expect(run.execution.status).toBe('FAILED');
+    expect(run.execution.error).toBe('ChargeDeclined');
+    expect(run.told.map((event) => event.type)).toEqual(['charge_unconfirmed', 'charge_declined']);
+    expect(run.told.at(-1)).toEqual({ type: 'charge_declined', reason: 'no_charge_at_gateway' });
+    const failures = recorded.paymentFailures.get(run.paymentId) ?? [];
+    expect(failures.map((message) => message.reason)).toEqual(['charge_unconfirmed', 'no_charge_at_gateway']);
+    expect(recorded.vendMessages.get(run.paymentId)).toBeUndefined();
   });
 
   it('nobody decides before the deadline: on-call is paged again and the payment waits anew', async () => {

@@ -242,7 +242,7 @@ describe('a payment open for an operator decision', () => {
     expect(record.Next).toBe('Decision');
   });
 
-  it('carries out each decision: re-vend through the same Vend, a UTRN by hand, a refund, a recheck', () => {
+  it('carries out each decision: re-vend through the same Vend, a UTRN by hand, a refund once the vendor says it made no vend, a recheck', () => {
     // Act
     const choices = state('Decision').Choices;
 
@@ -250,7 +250,7 @@ describe('a payment open for an operator decision', () => {
     expect(choices).toEqual([
       { Variable: '$.decided.action', StringEquals: 'revend', Next: 'VendAgain' },
       { Variable: '$.decided.action', StringEquals: 'record_utrn', Next: 'RecordUtrnByHand' },
-      { Variable: '$.decided.action', StringEquals: 'refund', Next: 'Refund' },
+      { Variable: '$.decided.action', StringEquals: 'refund', Next: 'ConfirmVend' },
       { Variable: '$.decided.action', StringEquals: 'recheck_charge', Next: 'RecheckCharge' },
     ]);
     expect(state('VendAgain')).toMatchObject({
@@ -260,10 +260,23 @@ describe('a payment open for an operator decision', () => {
       Next: 'Vend',
     });
     expect(state('RecordUtrnByHand').Next).toBe('NotifyCustomerVended');
+    expect(state('ConfirmVend').Next).toBe('VendedBeforeRefund');
+    expect(state('VendedBeforeRefund')).toMatchObject({
+      Choices: [expect.objectContaining({ Next: 'AlertOnCallRefundNotMade' })],
+      Default: 'Refund',
+    });
+    expect(state('AlertOnCallRefundNotMade').Next).toBe('VendedAfterAll');
     expect(state('Refund').Next).toBe('NotifyCustomerRefunded');
+    // More attempts than a charge's: a short gateway outage and a lost answer together must not need an operator.
+    expect(state('Refund').Retry).toContainEqual(
+      expect.objectContaining({
+        ErrorEquals: expect.arrayContaining(['PaymentGatewayUnavailable']),
+        MaxAttempts: 6,
+      }),
+    );
     expect(state('NotifyCustomerRefunded').Next).toBe('Refunded');
     expect(state('Refunded')).toMatchObject({ Type: 'Succeed' });
-    for (const name of ['RecordUtrnByHand', 'Refund', 'RecheckCharge']) {
+    for (const name of ['RecordUtrnByHand', 'ConfirmVend', 'Refund', 'RecheckCharge']) {
       expect(state(name).Catch, name).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.decisionFailure', Next: 'AlertOnCallDecisionFailed' },
       ]);

@@ -12,7 +12,7 @@
  *   └ charged     ─▶ NotifyCustomerCharged ─▶ NotifyCustomerVendRequested ─▶ Vend
  * Vend (sqs:sendMessage.waitForTaskToken to PaymentSuccess; Retry on transient vendor errors and timeouts)
  *   ├ vended ─▶ NotifyCustomerVended ─▶ Vended (Succeed)
- *   └ Catch ─▶ RecordVendFailed ─▶ VendRecorded
+ *   └ Catch ─▶ RecordVendFailed (asks the vendor first: a vend made with its answer lost stands) ─▶ VendRecorded
  *                ├ vended after all (an attempt's answer was lost) ─▶ VendedAfterAll ─▶ NotifyCustomerVended …
  *                └ otherwise ─▶ PublishVendingFailure ─▶ AlertOnCall ─▶ NotifyCustomerVendFailed ─▶ AwaitDecision
  * AwaitDecision (lambda:invoke.waitForTaskToken: the follow-up row keeps the token for the operator console)
@@ -21,7 +21,9 @@
  * Decision
  *   ├ revend         ─▶ Vend (the same transaction id: the vendor never vends twice)
  *   ├ record_utrn    ─▶ RecordUtrnByHand ─▶ NotifyCustomerVended ─▶ Vended (Succeed)
- *   ├ refund         ─▶ Refund ─▶ NotifyCustomerRefunded ─▶ Refunded (Succeed)
+ *   ├ refund         ─▶ ConfirmVend (ask the vendor) ─▶ VendedBeforeRefund
+ *   │                    ├ vended after all ─▶ AlertOnCallRefundNotMade ─▶ VendedAfterAll ─▶ NotifyCustomerVended …
+ *   │                    └ otherwise ─▶ Refund ─▶ NotifyCustomerRefunded ─▶ Refunded (Succeed)
  *   └ recheck_charge ─▶ RecheckCharge ─▶ RecheckOutcome (charged ─▶ NotifyCustomerCharged …, declined ─▶
  *                       PublishPaymentFailure …, still unconfirmed ─▶ AwaitDecision)
  *   a decision that cannot be carried out ─▶ AlertOnCallDecisionFailed ─▶ AwaitDecision
@@ -78,6 +80,12 @@ export const WorkflowErrors = {
   /** An operator's decision the payment cannot take: never retried; the payment waits for another. */
   decisionRefused: 'DecisionRefused',
 } as const;
+
+/** The page's subject when an operator's decision could not be carried out, whatever stopped it. */
+const DECISION_NOT_CARRIED_OUT_SUBJECT = 'PaymentToVend: an operator decision could not be carried out';
+
+/** Retries of the Refund step after its first attempt (its waits grow from chargeRetryIntervalSeconds to 30 s). */
+const REFUND_RETRIES = 6;
 
 /** The errors the Fail states end an execution with. */
 export const WorkflowOutcomes = {
@@ -444,6 +452,12 @@ export class PaymentToVend extends Construct {
       jitterStrategy: sfn.JitterType.FULL,
     });
 
+    /** RecordVendFailed's and ConfirmVend's answer: the payment's status, and its vend when one was made. */
+    const vendRecordedResult = {
+      status: sfn.JsonPath.stringAt('$.Payload.status'),
+      utrn: sfn.JsonPath.stringAt('$.Payload.utrn'),
+      creditPence: sfn.JsonPath.numberAt('$.Payload.creditPence'),
+    };
     // The meter-vending task records vend_failed itself when it learns it (a rejection, or the vendor down at
     // the last attempt); a vend that ran out of time is learned here, so the machine has it recorded.
     const recordVendFailed = new tasks.LambdaInvoke(this, 'RecordVendFailed', {
@@ -454,11 +468,7 @@ export class PaymentToVend extends Construct {
         amountPence: sfn.JsonPath.numberAt('$.amountPence'),
         failure: sfn.JsonPath.objectAt('$.vendFailure'),
       }),
-      resultSelector: {
-        status: sfn.JsonPath.stringAt('$.Payload.status'),
-        utrn: sfn.JsonPath.stringAt('$.Payload.utrn'),
-        creditPence: sfn.JsonPath.numberAt('$.Payload.creditPence'),
-      },
+      resultSelector: vendRecordedResult,
       resultPath: '$.vendRecorded',
     });
     retryPassingFailures(recordVendFailed);
@@ -515,22 +525,20 @@ export class PaymentToVend extends Construct {
     notifyVended.next(new sfn.Succeed(this, 'Vended'));
     // An attempt can vend and its answer be lost (a crash, a dropped connection) while the attempts after it
     // fail: the payment records the vend, and it stands. Only a vend that did not happen is followed up.
+    const vendStands = sfn.Condition.and(
+      sfn.Condition.stringEquals('$.vendRecorded.status', 'vended'),
+      sfn.Condition.isString('$.vendRecorded.utrn'),
+    );
+    const vendedAfterAll = new sfn.Pass(this, 'VendedAfterAll', {
+      parameters: {
+        utrn: sfn.JsonPath.stringAt('$.vendRecorded.utrn'),
+        creditPence: sfn.JsonPath.numberAt('$.vendRecorded.creditPence'),
+      },
+      resultPath: '$.vend',
+    });
+    vendedAfterAll.next(notifyVended);
     recordVendFailed.next(
-      new sfn.Choice(this, 'VendRecorded')
-        .when(
-          sfn.Condition.and(
-            sfn.Condition.stringEquals('$.vendRecorded.status', 'vended'),
-            sfn.Condition.isString('$.vendRecorded.utrn'),
-          ),
-          new sfn.Pass(this, 'VendedAfterAll', {
-            parameters: {
-              utrn: sfn.JsonPath.stringAt('$.vendRecorded.utrn'),
-              creditPence: sfn.JsonPath.numberAt('$.vendRecorded.creditPence'),
-            },
-            resultPath: '$.vend',
-          }).next(notifyVended),
-        )
-        .otherwise(vendFailed),
+      new sfn.Choice(this, 'VendRecorded').when(vendStands, vendedAfterAll).otherwise(vendFailed),
     );
     const charged = notifyCustomer('NotifyCustomerCharged', 'charged', {
       amountPence: sfn.JsonPath.numberAt('$.amountPence'),
@@ -559,7 +567,7 @@ export class PaymentToVend extends Construct {
     // pages on-call with the error and leaves the payment open for another decision.
     const decisionFailed = pageOnCall(
       'AlertOnCallDecisionFailed',
-      'PaymentToVend: an operator decision could not be carried out',
+      DECISION_NOT_CARRIED_OUT_SUBJECT,
       sfn.JsonPath.format(
         'The {} decision on payment {} could not be carried out: {}. The payment is still open. Execution {}.',
         sfn.JsonPath.stringAt('$.decided.action'),
@@ -607,11 +615,14 @@ export class PaymentToVend extends Construct {
         resultPath: '$.refund',
       }),
     );
+    // An operator is waiting on it and the key makes every attempt safe: a refund is asked for more often than a
+    // charge, so that a gateway's short outage and a lost answer together do not send the payment back to them.
     refund.addRetry({
       errors: [WorkflowErrors.paymentGatewayUnavailable, 'Lambda.Unknown', 'Lambda.TooManyRequestsException'],
       interval: Duration.seconds(settings.chargeRetryIntervalSeconds),
-      maxAttempts: settings.maxChargeAttempts - 1,
+      maxAttempts: REFUND_RETRIES,
       backoffRate: 2,
+      maxDelay: Duration.seconds(30),
       jitterStrategy: sfn.JitterType.FULL,
     });
     refund
@@ -623,13 +634,51 @@ export class PaymentToVend extends Construct {
       )
       .next(new sfn.Succeed(this, 'Refunded'));
 
-    // Asks the gateway again: a definite answer goes on as the first one would have; still unknown waits again
-    // (without paging: on-call already knows of this payment).
+    // A vend can have been made at the vendor with its answer lost, every later attempt failing: the payment then
+    // shows no vend while the meter has the credit. Before the money goes back the vendor is asked; a vend it
+    // made is recorded and stands, no refund is made, and on-call hears that the decision was overtaken.
+    const confirmVend = carryOut(
+      new tasks.LambdaInvoke(this, 'ConfirmVend', {
+        lambdaFunction: props.functions.meterVending,
+        payload: sfn.TaskInput.fromObject({
+          action: 'confirmVend',
+          paymentId: sfn.JsonPath.stringAt('$.paymentId'),
+        }),
+        resultSelector: vendRecordedResult,
+        resultPath: '$.vendRecorded',
+      }),
+    );
+    confirmVend.addRetry({
+      errors: [WorkflowErrors.vendorUnavailable],
+      interval: Duration.seconds(settings.vendRetryIntervalSeconds),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    retryPassingFailures(confirmVend);
+    const refundOvertaken = pageOnCall(
+      'AlertOnCallRefundNotMade',
+      DECISION_NOT_CARRIED_OUT_SUBJECT,
+      sfn.JsonPath.format(
+        'The refund decision on payment {} could not be carried out: the vendor had vended (UTRN {}), its answer lost, so meter {} has the credit. Nothing was refunded; the payment ends vended and the customer is told. Execution {}.',
+        sfn.JsonPath.stringAt('$.paymentId'),
+        sfn.JsonPath.stringAt('$.vendRecorded.utrn'),
+        sfn.JsonPath.stringAt('$.meterId'),
+        sfn.JsonPath.stringAt('$$.Execution.Id'),
+      ),
+    );
+    refundOvertaken.next(vendedAfterAll);
+    confirmVend.next(
+      new sfn.Choice(this, 'VendedBeforeRefund').when(vendStands, refundOvertaken).otherwise(refund),
+    );
+
+    // Asks the gateway again: a definite answer goes on as the first one would have (now including "no charge
+    // under this reference": declined); still unknown waits again (without paging: on-call already knows).
     const recheckCharge = carryOut(
       new tasks.LambdaInvoke(this, 'RecheckCharge', {
         lambdaFunction: charge,
         payload: sfn.TaskInput.fromObject({
-          action: 'confirm',
+          action: 'recheck',
           paymentId: sfn.JsonPath.stringAt('$.paymentId'),
           // The error that left it unconfirmed, which the payment keeps.
           chargeError: sfn.JsonPath.stringAt('$.chargeFailure.Error'),
@@ -660,7 +709,7 @@ export class PaymentToVend extends Construct {
           sfn.Condition.stringEquals('$.decided.action', 'record_utrn'),
           recordUtrnByHand.next(notifyVended),
         )
-        .when(sfn.Condition.stringEquals('$.decided.action', 'refund'), refund)
+        .when(sfn.Condition.stringEquals('$.decided.action', 'refund'), confirmVend)
         .when(sfn.Condition.stringEquals('$.decided.action', 'recheck_charge'), recheckCharge),
     );
 

@@ -230,6 +230,24 @@ export class InMemoryPaymentsRepository implements PaymentsRepository {
     this.payments.set(paymentId, { ...payment, status: 'vended' });
   }
 
+  async recordVendFound(
+    paymentId: string,
+    transactionId: string,
+    utrn: string,
+  ): Promise<RecordedVendFailure> {
+    const payment = this.#existing(paymentId);
+    const vended = this.vends.find((vend) => vend.paymentId === paymentId && vend.outcome === 'vended');
+    if (payment.status === 'vended') return { status: 'vended', utrn: vended?.utrn ?? null };
+    if (payment.status !== 'charged' && payment.status !== 'vend_failed') {
+      throw new PaymentNotOpenError(paymentId, payment.status);
+    }
+    const attempt =
+      Math.max(0, ...this.vends.filter((vend) => vend.paymentId === paymentId).map((v) => v.attempt)) + 1;
+    this.vends.push({ paymentId, attempt, transactionId, outcome: 'vended', utrn });
+    this.payments.set(paymentId, { ...payment, status: 'vended' });
+    return { status: 'vended', utrn };
+  }
+
   #append(paymentId: string, type: string, body: Readonly<Record<string, unknown>>, key: string): number {
     const seq = this.events.filter((tailed) => tailed.paymentId === paymentId).length + 1;
     const event: PaymentEvent = { ...body, seq, type, at: new Date().toISOString() };

@@ -90,6 +90,7 @@ const DECLINES = {
   expired_card: 'This card has expired.',
   invalid_payment_token: 'We could not use the card details you gave.',
   charge_request_refused: 'The payment could not be processed with the card details you gave.',
+  no_charge_at_gateway: 'We have checked with our payment provider: the payment never went through.',
 };
 
 const DECLINE_ADVICE = {
@@ -98,6 +99,7 @@ const DECLINE_ADVICE = {
   expired_card: 'Please use another card.',
   invalid_payment_token: 'Please enter your card again, or use another card.',
   charge_request_refused: 'Please enter your card again, or use another card.',
+  no_charge_at_gateway: 'You can top up again now.',
 };
 
 /** What went wrong with the credit, and what the customer should do, for each meter rejection. */

@@ -225,6 +225,87 @@ describe('test meters', () => {
   });
 });
 
+describe('looking up a transaction', () => {
+  const lookUp = (transactionId: string) => getJson(`${vendsUrl}/${encodeURIComponent(transactionId)}`);
+
+  it('answers a vended transaction with its UTRN, without vending again', async () => {
+    // Prepare
+    const transactionId = randomUUID();
+    const vended = await vend(ORDINARY_METER, transactionId, 1500);
+
+    // Act
+    const found = await lookUp(transactionId);
+
+    // Assess
+    expect(found.status).toBe(200);
+    expect(found.json).toMatchObject({
+      transactionId,
+      status: 'vended',
+      utrn: vended.json.utrn,
+      creditPence: 1500,
+      meterId: ORDINARY_METER,
+    });
+    expect(simulators.vendor.attemptCount(transactionId)).toBe(1);
+  });
+
+  it('answers 404 for a transaction that never vended, and for one that only failed transiently', async () => {
+    // Prepare
+    const failedOnce = randomUUID();
+    await vend(testMpan('01'), failedOnce);
+
+    // Act
+    const unknown = await lookUp(randomUUID());
+    const transient = await lookUp(failedOnce);
+
+    // Assess
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toMatchObject({ errorCode: 'TRANSACTION_NOT_FOUND', retryable: false });
+    expect(transient.status).toBe(404);
+  });
+
+  it('answers a rejected transaction with the rejection code', async () => {
+    // Prepare
+    const transactionId = randomUUID();
+    await vend(testMpan('03'), transactionId);
+
+    // Act
+    const found = await lookUp(transactionId);
+
+    // Assess
+    expect(found.json).toMatchObject({ status: 'rejected', rejectionCode: 'NOT_FOR_THIS_DEVICE' });
+  });
+
+  it('says a vend still under way is in progress, not absent', async () => {
+    // Prepare
+    const transactionId = randomUUID();
+    const slow = vend(testMpan('09'), transactionId);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // Act
+    const during = await lookUp(transactionId);
+    await slow;
+    const after = await lookUp(transactionId);
+
+    // Assess
+    expect(during.json).toMatchObject({ transactionId, status: 'in_progress' });
+    expect(after.json).toMatchObject({ status: 'vended' });
+  });
+
+  it("answers during a 9902… meter's outage: the vendor's records are not the meter network", async () => {
+    // Prepare
+    const transactionId = randomUUID();
+    const refused = await vend(testMpan('02'), transactionId);
+
+    // Act
+    const found = await lookUp(transactionId);
+
+    // Assess
+    expect(refused.status).toBe(503);
+    expect(found.status).toBe(404);
+    expect(found.json).toMatchObject({ errorCode: 'TRANSACTION_NOT_FOUND' });
+  });
+});
+
 describe('refusals', () => {
   it.each([
     ['1200000000012', 'a wrong check digit'],

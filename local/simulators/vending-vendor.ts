@@ -6,6 +6,10 @@
  * API (JSON; paths relative to where the simulator is mounted, e.g. http://127.0.0.1:4100/vendor):
  * - `POST /v1/vends` `{ transactionId, meterId, amountPence }` → 200
  *   `{ transactionId, utrn, creditPence, meterId, vendedAt }`.
+ * - `GET /v1/vends/{transactionId}` → 200 `{ transactionId, status, ... }`: what became of a transaction, without
+ *   vending: `vended` (with `utrn`, `creditPence`, `meterId`, `vendedAt`), `rejected` (with `rejectionCode`) or
+ *   `in_progress` (a vend under way, which may still credit the meter); 404 `TRANSACTION_NOT_FOUND` when nothing
+ *   final happened under it (never asked, or only transient failures). A meter's outage does not stop it.
  * - `POST /simulator/outages/{meterId}/end` → 200 `{ meterId, outage: 'ended' }`: the simulator's own control
  *   (no real vendor has it), ending a `9902…` meter's outage so that its next vend goes through, as a real
  *   vendor's outage ends. It is kept across restarts like the rest of the state.
@@ -33,6 +37,7 @@
  * Errors are `{ errorCode, message, retryable, ... }`; the status and `retryable` agree:
  * | status | errorCode | retryable |
  * | 400 | INVALID_REQUEST (with `field`), INVALID_METER_ID | false |
+ * | 404 | TRANSACTION_NOT_FOUND (a lookup), ROUTE_NOT_FOUND | false |
  * | 409 | TRANSACTION_ID_CONFLICT | false |
  * | 422 | VEND_REJECTED (with `rejectionCode`) | false: a meter's rejection is final |
  * | 503 | VENDOR_UNAVAILABLE (with `Retry-After`) | true, with the same transaction id |
@@ -302,12 +307,46 @@ export class VendingVendorSimulator implements Simulator {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/vends') return this.vend(request);
+    const lookup = /^\/v1\/vends\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && lookup !== null) return this.lookUp(decodeURIComponent(lookup[1]!));
     const outage = /^\/simulator\/outages\/([^/]+)\/end$/.exec(request.path);
     if (request.method === 'POST' && outage !== null) return this.endOutageOf(decodeURIComponent(outage[1]!));
     return vendorError(404, {
       errorCode: 'ROUTE_NOT_FOUND',
       message: `Unrecognized request URL (${request.method} ${request.path}).`,
       retryable: false,
+    });
+  }
+
+  /**
+   * What became of a transaction id, without vending: the caller's way to learn the outcome of a vend whose
+   * answer it lost. A meter's outage does not stop it (the vendor's records answer, not the meter network).
+   */
+  private lookUp(transactionId: string): SimulatorResponse {
+    const vend = this.vendsByTransaction.get(transactionId);
+    if (vend !== undefined) {
+      return jsonResponse(200, {
+        transactionId,
+        status: 'vended',
+        utrn: vend.utrn,
+        creditPence: vend.creditPence,
+        meterId: vend.meterId,
+        vendedAt: vend.vendedAt,
+      });
+    }
+    const final = this.finalOutcomes.get(transactionId);
+    if (final !== undefined) {
+      const rejection = JSON.parse(final.response.body.toString('utf8')) as { rejectionCode?: string };
+      return jsonResponse(200, { transactionId, status: 'rejected', rejectionCode: rejection.rejectionCode });
+    }
+    // Not final yet: the vend may still credit the meter, so nobody may act as if it never will.
+    if (this.inProgress.has(transactionId))
+      return jsonResponse(200, { transactionId, status: 'in_progress' });
+    return vendorError(404, {
+      errorCode: 'TRANSACTION_NOT_FOUND',
+      message: 'No vend was made under this transactionId.',
+      retryable: false,
+      transactionId,
     });
   }
 
@@ -487,6 +526,8 @@ export class VendingVendorSimulator implements Simulator {
       endpoints: {
         'POST /v1/vends':
           'body { transactionId, meterId (13-digit MPAN core), amountPence } → { transactionId, utrn, creditPence, meterId, vendedAt }',
+        'GET /v1/vends/{transactionId}':
+          'what became of a transaction, without vending: { status: vended (with utrn, creditPence) | rejected (with rejectionCode) | in_progress }, or 404 TRANSACTION_NOT_FOUND',
         'POST /simulator/outages/{meterId}/end':
           "the simulator's own control: ends a 9902… meter's outage, so its next vend goes through",
       },

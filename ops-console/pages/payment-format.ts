@@ -53,11 +53,11 @@ export const ACTION_WORDS: Record<DecisionAction, { readonly label: string; read
   },
   refund: {
     label: 'Refund',
-    help: 'Give the whole charge back through the gateway (its own idempotency key). The customer is told.',
+    help: 'Give the whole charge back through the gateway (its own idempotency key). The vendor is asked first: if it did vend after all (its answer was lost), nothing is refunded, the payment ends vended and on-call is told. The customer is told.',
   },
   recheck_charge: {
     label: 'Recheck the charge',
-    help: 'Ask the gateway again whether the charge was taken: charged goes on to vend, declined ends it, still unknown waits again.',
+    help: 'Ask the gateway again whether the charge was taken: charged goes on to vend; declined, or no charge at the gateway at all, ends it as declined; a gateway that still cannot answer leaves it waiting.',
   },
 };
 

@@ -36,6 +36,7 @@
  * // violations: [{ paymentId: 'pay_…', rule: 'charged-twice', detail: '2 succeeded charges at the gateway: …' }]
  */
 import type { GatewayChargeRecord } from '../../local/simulators/payment-gateway.ts';
+import { NO_CHARGE_AT_GATEWAY } from '../../workflow/contracts.ts';
 import type { AlertRecord, ChaosRecords, CustomerEvent, DbDecision } from './records.ts';
 
 export interface Violation {
@@ -563,12 +564,20 @@ export function auditChaos(records: ChaosRecords): AuditResult {
           `${card} should be declined (${declineReason}) but the payment is ${status}${payment.declineReason ? ` (${payment.declineReason})` : ''}`,
         );
       }
-    } else if (CHARGING_CARDS.has(card) && status === 'charge_declined') {
+    } else if (
+      CHARGING_CARDS.has(card) &&
+      status === 'charge_declined' &&
+      !foundNeverCharged(status, payment.declineReason, decisions)
+    ) {
       violation(
         'outcome-unlike-card',
         `${card} is charged by the gateway, but the payment was declined (${payment.declineReason})`,
       );
-    } else if (card === 'tok_gatewayDown' && status !== 'charge_unconfirmed') {
+    } else if (
+      card === 'tok_gatewayDown' &&
+      status !== 'charge_unconfirmed' &&
+      !foundNeverCharged(status, payment.declineReason, decisions)
+    ) {
       violation(
         'outcome-unlike-card',
         `${card}: the gateway never answers, so the charge stays unconfirmed, but the payment is ${status}`,
@@ -747,6 +756,22 @@ function checkEvents(
 }
 
 /** Whether a decision of this action, the payment's last, ended it as the payment now stands. */
+/**
+ * A charge left unconfirmed that an operator's recheck found nowhere at the gateway: declined, whatever the card
+ * would have done had a request reached the gateway (the gateway's records say whether it did: declined-but-charged).
+ */
+function foundNeverCharged(
+  status: string,
+  declineReason: string | null,
+  decisions: readonly { readonly action: string }[],
+): boolean {
+  return (
+    status === 'charge_declined' &&
+    declineReason === NO_CHARGE_AT_GATEWAY &&
+    decisions.some((decision) => decision.action === 'recheck_charge')
+  );
+}
+
 function endedBy(action: string, status: string, byHand: boolean, lastAction: string | undefined): boolean {
   if (lastAction !== action) return false;
   switch (action) {

@@ -252,6 +252,63 @@ describe('confirming a charge whose answer never came', () => {
   });
 });
 
+describe("rechecking an unconfirmed charge (an operator's decision)", () => {
+  const recheck = {
+    action: 'recheck',
+    paymentId: 'pay_1',
+    chargeError: 'PaymentGatewayUnavailable',
+  } as const;
+
+  beforeEach(() => {
+    payments.addPayment({ paymentId: 'pay_1', status: 'charge_unconfirmed' });
+  });
+
+  it('declines a payment the gateway holds no charge for: it never took the money', async () => {
+    // Prepare
+    const charge = createCharge({ gateway: charged(), payments, logger });
+
+    // Act
+    const result = await charge(recheck);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'declined', chargeId: null, declineReason: 'no_charge_at_gateway' });
+    expect(payments.payments.get('pay_1')).toMatchObject({
+      status: 'charge_declined',
+      declineReason: 'no_charge_at_gateway',
+    });
+  });
+
+  it('records a charge the gateway did make', async () => {
+    // Prepare
+    const gateway = charged();
+    gateway.made.set('pay_1', { status: 'succeeded', chargeId: 'ch_late' });
+    const charge = createCharge({ gateway, payments, logger });
+
+    // Act
+    const result = await charge(recheck);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'charged', chargeId: 'ch_late', declineReason: null });
+    expect(payments.payments.get('pay_1')?.status).toBe('charged');
+  });
+
+  it('leaves it unconfirmed when the gateway still cannot be asked: "no answer" is not "no charge"', async () => {
+    // Prepare
+    const gateway = charged();
+    gateway.findCharge = async () => {
+      throw new PaymentGatewayUnavailableError('the payment gateway answered 503 to a charge search');
+    };
+    const charge = createCharge({ gateway, payments, logger });
+
+    // Act
+    const result = await charge(recheck);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'unconfirmed', chargeId: null, declineReason: null });
+    expect(payments.payments.get('pay_1')?.status).toBe('charge_unconfirmed');
+  });
+});
+
 describe('refund (an operator decided to give the money back)', () => {
   const refund = { action: 'refund', paymentId: 'pay_1' } as const;
 

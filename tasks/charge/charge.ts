@@ -11,7 +11,9 @@
  * the payment already records stands; otherwise the gateway is asked what it did under the payment's reference,
  * and a definite answer (a succeeded or a failed charge) is recorded as charged or declined. Only an outcome
  * still unknown is recorded as unconfirmed, to be reconciled by an operator. It answers with the charge as the
- * payment then holds it. The customer is told by the machine's NotifyCustomer steps, not here.
+ * payment then holds it. An operator's `recheck` asks again; then a gateway that holds no charge under the
+ * reference is an answer too: declined (`no_charge_at_gateway`). The customer is told by the machine's
+ * NotifyCustomer steps, not here.
  * When an operator decides to refund a payment whose vend failed, the machine asks this task to `refund`: the
  * whole charge goes back under its own idempotency key (`refund_<paymentId>`, never the charge's), and the
  * refund id is recorded with the status `refunded`.
@@ -28,7 +30,9 @@ import {
   type ChargeResult,
   ChargeTaskRequestSchema,
   type ConfirmChargeRequest,
+  NO_CHARGE_AT_GATEWAY,
   REFUSED_CHARGE_REASONS,
+  type RecheckChargeRequest,
   type RefundRequest,
   type RefundResult,
 } from '../../workflow/contracts.ts';
@@ -63,6 +67,7 @@ export function createCharge(dependencies: ChargeDependencies) {
       case 'charge':
         return charge(dependencies, request);
       case 'confirm':
+      case 'recheck':
         return confirm(dependencies, request);
       case 'refund':
         return refund(dependencies, request);
@@ -116,19 +121,23 @@ async function charge(
 
 async function confirm(
   { gateway, payments, logger }: ChargeDependencies,
-  { paymentId, chargeError }: ConfirmChargeRequest,
+  { action, paymentId, chargeError }: ConfirmChargeRequest | RecheckChargeRequest,
 ): Promise<ChargeResult> {
   const payment = await payments.findPayment(paymentId);
   if (payment === undefined) throw new PaymentNotFoundError(paymentId);
   if (payment.status === 'accepted' || payment.status === 'charge_unconfirmed') {
-    const found = await gateway.findCharge(paymentId).catch((error: unknown) => {
-      // Still unknown: recorded as unconfirmed below, for an operator to reconcile.
-      logger.warn('the payment gateway could not be asked about the charge', {
-        paymentId,
-        reason: error instanceof Error ? error.message : String(error),
-      });
-      return undefined;
-    });
+    const asked = await gateway.findCharge(paymentId).then(
+      (found) => ({ answered: true, found }) as const,
+      (error: unknown) => {
+        // Still unknown: recorded as unconfirmed below, for an operator to reconcile.
+        logger.warn('the payment gateway could not be asked about the charge', {
+          paymentId,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+        return { answered: false, found: undefined } as const;
+      },
+    );
+    const { found } = asked;
     if (found?.status === 'succeeded') {
       await payments.recordCharged(paymentId, found.chargeId);
       logger.info('charge confirmed by the gateway', { paymentId, chargeId: found.chargeId, chargeError });
@@ -138,6 +147,14 @@ async function confirm(
       await payments.recordChargeDeclined(paymentId, found.declineCode);
       logger.info('decline confirmed by the gateway', { paymentId, declineCode: found.declineCode });
       return { outcome: 'declined', chargeId: null, declineReason: found.declineCode };
+    }
+    // Right after the retries a request of ours may still be at the gateway, so "no charge" proves nothing. An
+    // operator's recheck comes long after every attempt ended (each bounded by the client's timeout): a gateway
+    // that holds no charge under the payment's reference then never took the money.
+    if (action === 'recheck' && asked.answered && found === undefined) {
+      await payments.recordChargeDeclined(paymentId, NO_CHARGE_AT_GATEWAY);
+      logger.info('no charge at the gateway: the payment was never charged', { paymentId, chargeError });
+      return { outcome: 'declined', chargeId: null, declineReason: NO_CHARGE_AT_GATEWAY };
     }
   }
   const charge = await payments.recordChargeUnconfirmed(paymentId, chargeError);

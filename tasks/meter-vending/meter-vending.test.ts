@@ -5,7 +5,12 @@ import type { VendMessage } from '../../workflow/contracts.ts';
 import { RecordingLogger, RecordingTaskTokens, ScriptedVendor } from '../shared/testing/fakes.ts';
 import type { VendReceipt, VendRequest } from '../shared/vending-vendor/client.ts';
 import { VendorUnavailableError, VendRejectedError } from '../shared/vending-vendor/errors.ts';
-import { createMeterVending, createRecordUtrnByHand, createRecordVendFailed } from './meter-vending.ts';
+import {
+  createConfirmVend,
+  createMeterVending,
+  createRecordUtrnByHand,
+  createRecordVendFailed,
+} from './meter-vending.ts';
 
 const UTRN = '12345678901234567890';
 
@@ -194,10 +199,18 @@ describe('meter vending', () => {
   });
 });
 
+/** A vendor that has vended nothing yet. */
+function quietVendor(): ScriptedVendor {
+  return new ScriptedVendor(() => {
+    throw new VendorUnavailableError('not asked to vend in this test');
+  });
+}
+
 describe('recording a vend that failed after the retries', () => {
-  it('moves a charged payment to vend_failed, once', async () => {
+  it('moves a charged payment to vend_failed, once, after asking the vendor', async () => {
     // Prepare
-    const recordVendFailed = createRecordVendFailed({ payments, logger: new RecordingLogger() });
+    const vendor = quietVendor();
+    const recordVendFailed = createRecordVendFailed({ vendor, payments, logger: new RecordingLogger() });
     const request = {
       action: 'recordVendFailed',
       paymentId: 'pay_1',
@@ -212,6 +225,48 @@ describe('recording a vend that failed after the retries', () => {
     const failed = { status: 'vend_failed', utrn: null, creditPence: null };
     expect([first, again]).toEqual([failed, failed]);
     expect(statusOf('pay_1')).toBe('vend_failed');
+    expect(vendor.lookUps).toEqual(['pay_1', 'pay_1']);
+  });
+
+  it('records a vend the vendor made whose answer was lost, and answers it: the vend stands', async () => {
+    // Prepare
+    const vendor = quietVendor();
+    vendor.vendedUnanswered('pay_1', { utrn: UTRN, creditPence: 2000 });
+    const recordVendFailed = createRecordVendFailed({ vendor, payments, logger: new RecordingLogger() });
+
+    // Act
+    const result = await recordVendFailed({
+      action: 'recordVendFailed',
+      paymentId: 'pay_1',
+      amountPence: 2000,
+      failure: { Error: 'States.Timeout' },
+    });
+
+    // Assess
+    expect(result).toEqual({ status: 'vended', utrn: UTRN, creditPence: 2000 });
+    expect(statusOf('pay_1')).toBe('vended');
+    expect(payments.vends.filter((vend) => vend.paymentId === 'pay_1')).toEqual([
+      { paymentId: 'pay_1', attempt: 1, transactionId: 'pay_1', outcome: 'vended', utrn: UTRN },
+    ]);
+  });
+
+  it('records the failure all the same when the vendor cannot be asked', async () => {
+    // Prepare
+    const vendor = quietVendor();
+    vendor.lookUpError = new VendorUnavailableError('the vending vendor answered 503');
+    const logger = new RecordingLogger();
+    const recordVendFailed = createRecordVendFailed({ vendor, payments, logger });
+
+    // Act
+    const result = await recordVendFailed({
+      action: 'recordVendFailed',
+      paymentId: 'pay_1',
+      failure: { Error: 'VendorUnavailable' },
+    });
+
+    // Assess
+    expect(result).toEqual({ status: 'vend_failed', utrn: null, creditPence: null });
+    expect(statusOf('pay_1')).toBe('vend_failed');
   });
 
   it('leaves a payment that vended as it is, and answers its UTRN (an attempt whose answer was lost)', async () => {
@@ -224,7 +279,11 @@ describe('recording a vend that failed after the retries', () => {
       outcome: 'vended',
       utrn: UTRN,
     });
-    const recordVendFailed = createRecordVendFailed({ payments, logger: new RecordingLogger() });
+    const recordVendFailed = createRecordVendFailed({
+      vendor: quietVendor(),
+      payments,
+      logger: new RecordingLogger(),
+    });
 
     // Act
     const result = await recordVendFailed({
@@ -237,6 +296,54 @@ describe('recording a vend that failed after the retries', () => {
     // Assess
     expect(result).toEqual({ status: 'vended', utrn: UTRN, creditPence: 2000 });
     expect(statusOf('pay_3')).toBe('vended');
+  });
+});
+
+describe('confirming with the vendor before a refund', () => {
+  const request = { action: 'confirmVend', paymentId: 'pay_1' } as const;
+
+  it('finds a vend made at the vendor and records it, so no refund is made', async () => {
+    // Prepare
+    payments.addPayment({ paymentId: 'pay_1', status: 'vend_failed', gatewayChargeId: 'ch_1' });
+    const vendor = quietVendor();
+    vendor.vendedUnanswered('pay_1', { utrn: UTRN, creditPence: 2000 });
+    const confirm = createConfirmVend({ vendor, payments, logger: new RecordingLogger() });
+
+    // Act
+    const answer = await confirm(request);
+
+    // Assess
+    expect(answer).toEqual({ status: 'vended', utrn: UTRN, creditPence: 2000 });
+    expect(statusOf('pay_1')).toBe('vended');
+  });
+
+  it('answers vend_failed when the vendor made no vend, changing nothing', async () => {
+    // Prepare
+    payments.addPayment({ paymentId: 'pay_1', status: 'vend_failed', gatewayChargeId: 'ch_1' });
+    const confirm = createConfirmVend({ vendor: quietVendor(), payments, logger: new RecordingLogger() });
+
+    // Act
+    const answer = await confirm(request);
+
+    // Assess
+    expect(answer).toEqual({ status: 'vend_failed', utrn: null, creditPence: null });
+    expect(statusOf('pay_1')).toBe('vend_failed');
+  });
+
+  it('is VendorUnavailable when the vendor cannot tell now: the refund waits', async () => {
+    // Prepare
+    payments.addPayment({ paymentId: 'pay_1', status: 'vend_failed', gatewayChargeId: 'ch_1' });
+    const vendor = quietVendor();
+    vendor.lookUpError = new VendorUnavailableError('the vending vendor is still working on this vend');
+    const confirm = createConfirmVend({ vendor, payments, logger: new RecordingLogger() });
+
+    // Act
+    const failure = await confirm(request).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(VendorUnavailableError);
+    expect((failure as Error).name).toBe('VendorUnavailable');
+    expect(statusOf('pay_1')).toBe('vend_failed');
   });
 });
 

@@ -24,6 +24,7 @@
 import type { VendRecords } from '../../database/payments-repository.ts';
 import type { PaymentStatus } from '../../database/schema.ts';
 import {
+  ConfirmVendRequestSchema,
   RecordUtrnRequestSchema,
   RecordVendFailedRequestSchema,
   type VendMessage,
@@ -92,20 +93,37 @@ export interface RecordedVendOutcome {
 }
 
 /**
- * Records that a charged payment's vend failed after the retries (the machine's RecordVendFailed step); a
- * payment the task already recorded as failed, or that vended, is left as it is. A payment that vended (an
- * attempt whose answer was lost) is answered with its UTRN, so the machine tells the customer it vended.
+ * Records that a charged payment's vend failed after the retries (the machine's RecordVendFailed step). A vend
+ * can have been made at the vendor with its answer lost (a dropped connection, a crash between the vendor's
+ * answer and the recording) while every later attempt failed, so the vendor is asked first: a vend it made is
+ * recorded and stands. A payment that vended is answered with its UTRN, so the machine tells the customer it
+ * vended; one the task already recorded as failed is left as it is. When the vendor cannot be asked now the
+ * failure is recorded all the same: nobody may be left not knowing, and ConfirmVend asks again before any refund.
  */
-export function createRecordVendFailed({
-  payments,
-  logger,
-}: Pick<MeterVendingDependencies, 'payments' | 'logger'>) {
+export function createRecordVendFailed(
+  dependencies: Pick<MeterVendingDependencies, 'vendor' | 'payments' | 'logger'>,
+) {
+  const { payments, logger } = dependencies;
   return async function recordVendFailed(event: unknown): Promise<RecordedVendOutcome> {
     const { paymentId, failure, amountPence } = RecordVendFailedRequestSchema.parse(event);
+    const found = await vendFoundAtVendor(dependencies, paymentId).catch((error: unknown) => {
+      if (!(error instanceof VendorUnavailableError)) throw error;
+      logger.warn('the vendor could not be asked whether it vended; recording the failure', {
+        paymentId,
+        reason: error.message,
+      });
+      return undefined;
+    });
+    if (found !== undefined) {
+      logger.warn('the vend failed after the retries, but the vendor had vended', {
+        paymentId,
+        error: failure.Error,
+      });
+      return found;
+    }
     const { status, utrn } = await payments.recordVendFailed(paymentId);
     if (status === 'vended' && utrn !== null) {
-      // An attempt vended but its answer never reached Step Functions, and the attempts after it failed: the
-      // vend stands, and the machine goes on as vended.
+      // An attempt vended and recorded it, but its answer never reached Step Functions: the vend stands.
       logger.warn('the vend failed after the retries, but an earlier attempt had vended', {
         paymentId,
         error: failure.Error,
@@ -115,6 +133,37 @@ export function createRecordVendFailed({
     logger.warn('vend failed after the retries', { paymentId, error: failure.Error, status });
     return { status, utrn: null, creditPence: null };
   };
+}
+
+/**
+ * Asks the vendor what became of a payment's vend before its money goes back (the machine's ConfirmVend step,
+ * on a refund decision): a vend it made is recorded and answered, `status: 'vended'`, and the refund is not
+ * made; otherwise the payment's status is answered as it is. A vendor that cannot tell now (unreachable, or the
+ * vend still under way) is VendorUnavailable: the machine retries, then pages and waits for another decision.
+ */
+export function createConfirmVend(
+  dependencies: Pick<MeterVendingDependencies, 'vendor' | 'payments' | 'logger'>,
+) {
+  return async function confirmVend(event: unknown): Promise<RecordedVendOutcome> {
+    const { paymentId } = ConfirmVendRequestSchema.parse(event);
+    const found = await vendFoundAtVendor(dependencies, paymentId);
+    if (found !== undefined) {
+      dependencies.logger.warn('a refund was decided, but the vendor had vended: no refund', { paymentId });
+      return found;
+    }
+    return { status: 'vend_failed', utrn: null, creditPence: null };
+  };
+}
+
+/** The payment's vend as the vendor made it, recorded if it was not; undefined when the vendor made none. */
+async function vendFoundAtVendor(
+  { vendor, payments }: Pick<MeterVendingDependencies, 'vendor' | 'payments'>,
+  paymentId: string,
+): Promise<RecordedVendOutcome | undefined> {
+  const found = await vendor.lookUp(vendTransactionIdFor(paymentId));
+  if (found.status !== 'vended') return undefined;
+  const recorded = await payments.recordVendFound(paymentId, vendTransactionIdFor(paymentId), found.utrn);
+  return { status: recorded.status, utrn: recorded.utrn, creditPence: found.creditPence };
 }
 
 /**

@@ -12,7 +12,7 @@ import type {
   GatewayRefundRequest,
   PaymentGateway,
 } from '../payment-gateway/client.ts';
-import type { VendingVendor, VendReceipt, VendRequest } from '../vending-vendor/client.ts';
+import type { VendingVendor, VendLookup, VendReceipt, VendRequest } from '../vending-vendor/client.ts';
 
 /** Every log line, serialised, so a test can check that no card data reached it. */
 export class RecordingLogger implements TaskLogger {
@@ -70,15 +70,37 @@ export class ScriptedGateway implements PaymentGateway {
   }
 }
 
-/** Answers vends from a script (throw to fail); records every request. */
+/**
+ * Answers vends from a script (throw to fail); records every request, and keeps what vended for `lookUp`, as
+ * the vendor does. `lookUpError`, when set, is what every lookup throws (the vendor cannot tell now).
+ */
 export class ScriptedVendor implements VendingVendor {
   readonly requests: VendRequest[] = [];
+  readonly lookUps: string[] = [];
+  lookUpError: Error | undefined;
+  readonly #vended = new Map<string, VendReceipt>();
 
   constructor(private readonly answer: (request: VendRequest, call: number) => VendReceipt) {}
 
   async vend(request: VendRequest): Promise<VendReceipt> {
     this.requests.push(request);
-    return this.answer(request, this.requests.length);
+    const receipt = this.answer(request, this.requests.length);
+    this.#vended.set(request.transactionId, receipt);
+    return receipt;
+  }
+
+  /** A vend made at the vendor whose answer never reached the task (the connection dropped). */
+  vendedUnanswered(transactionId: string, receipt: VendReceipt): void {
+    this.#vended.set(transactionId, receipt);
+  }
+
+  async lookUp(transactionId: string): Promise<VendLookup> {
+    this.lookUps.push(transactionId);
+    if (this.lookUpError !== undefined) throw this.lookUpError;
+    const receipt = this.#vended.get(transactionId);
+    return receipt === undefined
+      ? { status: 'not_vended', rejectionCode: null }
+      : { status: 'vended', ...receipt };
   }
 }
 

@@ -72,4 +72,41 @@ describe('HttpVendingVendor', () => {
     expect(reused).toBeInstanceOf(VendRequestRefusedError);
     expect(reused).toMatchObject({ status: 409 });
   });
+
+  it('looks a transaction up without vending: vended with its UTRN, or not vended (never asked, rejected)', async () => {
+    // Prepare
+    const made = await vendor.vend({ transactionId: 'pay_v6', meterId: '1200000000011', amountPence: 1200 });
+    await vendor
+      .vend({ transactionId: 'pay_v7', meterId: testMpan('03'), amountPence: 1200 })
+      .catch(() => undefined);
+
+    // Act
+    const vended = await vendor.lookUp('pay_v6');
+    const rejected = await vendor.lookUp('pay_v7');
+    const never = await vendor.lookUp('pay_v8');
+
+    // Assess
+    expect(vended).toEqual({ status: 'vended', ...made });
+    expect(rejected).toEqual({ status: 'not_vended', rejectionCode: 'NOT_FOR_THIS_DEVICE' });
+    expect(never).toEqual({ status: 'not_vended', rejectionCode: null });
+    expect(simulators.vendor.attemptCount('pay_v6')).toBe(1);
+    expect(simulators.vendor.vendCount('pay_v8')).toBe(0);
+  });
+
+  it('throws VendorUnavailable when the vendor cannot tell: unreachable, or the vend still under way', async () => {
+    // Prepare
+    const unreachable = new HttpVendingVendor({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 1_000 });
+    const slow = vendor.vend({ transactionId: 'pay_v9', meterId: testMpan('09'), amountPence: 1200 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Act
+    const down = await unreachable.lookUp('pay_v6').catch((error: unknown) => error);
+    const underWay = await vendor.lookUp('pay_v9').catch((error: unknown) => error);
+    await slow;
+
+    // Assess
+    expect(down).toBeInstanceOf(VendorUnavailableError);
+    expect(underWay).toBeInstanceOf(VendorUnavailableError);
+    expect((underWay as Error).message).toContain('still working on this vend');
+  });
 });

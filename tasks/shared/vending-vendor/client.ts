@@ -1,6 +1,7 @@
 /**
- * The vending vendor's API (`POST /v1/vends`), as the meter-vending task uses it. The transaction id is the
- * vendor's idempotency key: asked again, it returns the same UTRN and never vends twice. Locally
+ * The vending vendor's API (`POST /v1/vends`, and `GET /v1/vends/{transactionId}` to learn what became of a
+ * vend whose answer was lost), as the meter-vending task uses it. The transaction id is the vendor's idempotency
+ * key: asked again, it returns the same UTRN and never vends twice. Locally
  * `VENDING_VENDOR_URL` points at the vendor simulator (local/simulators/vending-vendor.ts).
  *
  * @example
@@ -28,15 +29,30 @@ export interface VendReceipt {
   readonly creditPence: number;
 }
 
+/**
+ * What became of a transaction id at the vendor: vended (with the receipt), or definitely not (never vended
+ * under it, or rejected for good). A vend still under way is neither: the lookup throws VendorUnavailableError.
+ */
+export type VendLookup =
+  | ({ readonly status: 'vended' } & VendReceipt)
+  | { readonly status: 'not_vended'; readonly rejectionCode: string | null };
+
 export interface VendingVendor {
   /** Throws VendorUnavailableError, VendRejectedError or VendRequestRefusedError. */
   vend(request: VendRequest): Promise<VendReceipt>;
+  /** Asks without vending. Throws VendorUnavailableError when it cannot tell now (also a vend in progress). */
+  lookUp(transactionId: string): Promise<VendLookup>;
 }
 
 const VendReceiptSchema = z.object({
   utrn: z.string().regex(/^\d{20}$/),
   creditPence: z.number().int().nonnegative(),
 });
+const VendLookupSchema = z.discriminatedUnion('status', [
+  VendReceiptSchema.extend({ status: z.literal('vended') }),
+  z.object({ status: z.literal('rejected'), rejectionCode: z.string().optional() }),
+  z.object({ status: z.literal('in_progress') }),
+]);
 const VendorErrorSchema = z.object({
   errorCode: z.string(),
   message: z.string().default(''),
@@ -84,9 +100,7 @@ export class HttpVendingVendor implements VendingVendor {
       if (receipt.success) return receipt.data;
       throw new VendingVendorError('the vending vendor answered 200 without a 20-digit UTRN');
     }
-    const failure = VendorErrorSchema.safeParse(body);
-    const errorCode = failure.success ? failure.data.errorCode : 'UNKNOWN_ERROR';
-    const message = failure.success && failure.data.message !== '' ? failure.data.message : errorCode;
+    const { errorCode, message, failure } = vendorErrorOf(body);
     if (response.status === 422 && errorCode === 'VEND_REJECTED') {
       const rejectionCode = failure.success ? (failure.data.rejectionCode ?? errorCode) : errorCode;
       throw new VendRejectedError(rejectionCode, message);
@@ -99,4 +113,48 @@ export class HttpVendingVendor implements VendingVendor {
     }
     throw new VendRequestRefusedError(response.status, errorCode, message);
   }
+
+  async lookUp(transactionId: string): Promise<VendLookup> {
+    let response: Response;
+    let body: unknown;
+    try {
+      const apiKey = await this.#apiKey();
+      response = await this.#fetch(`${this.#vendsUrl}/${encodeURIComponent(transactionId)}`, {
+        headers: apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      body = await response.json().catch(() => undefined);
+    } catch (error) {
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : String(error);
+      throw new VendorUnavailableError(`the vending vendor could not be asked about a vend: ${reason}`, {
+        cause: error,
+      });
+    }
+    const { errorCode, message } = vendorErrorOf(body);
+    if (response.status === 404 && errorCode === 'TRANSACTION_NOT_FOUND') {
+      return { status: 'not_vended', rejectionCode: null };
+    }
+    const found = response.status === 200 ? VendLookupSchema.safeParse(body) : undefined;
+    if (found?.success === true) {
+      const answer = found.data;
+      if (answer.status === 'vended') {
+        return { status: 'vended', utrn: answer.utrn, creditPence: answer.creditPence };
+      }
+      if (answer.status === 'rejected') {
+        return { status: 'not_vended', rejectionCode: answer.rejectionCode ?? null };
+      }
+      throw new VendorUnavailableError('the vending vendor is still working on this vend');
+    }
+    // Anything else (5xx, a body we cannot read) leaves the outcome unknown: never taken as "not vended".
+    throw new VendorUnavailableError(
+      `the vending vendor answered ${response.status} ${errorCode} to a vend lookup: ${message}`,
+    );
+  }
+}
+
+function vendorErrorOf(body: unknown) {
+  const failure = VendorErrorSchema.safeParse(body);
+  const errorCode = failure.success ? failure.data.errorCode : 'UNKNOWN_ERROR';
+  const message = failure.success && failure.data.message !== '' ? failure.data.message : errorCode;
+  return { errorCode, message, failure };
 }
