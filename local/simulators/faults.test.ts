@@ -110,6 +110,7 @@ describe('the fault plan', () => {
     ['simulator', { simulator: 'vendor' }],
     ['method', { method: 'get' }],
     ['path', { path: '/v1/refunds' }],
+    ['path prefix', { pathPrefix: '/v1/ref' }],
   ] as const)('faults only the requests its %s matches', (_, match) => {
     // Prepare
     const plan = new FaultPlan({ rules: [{ fault: 'drop', ...match }] });

@@ -42,6 +42,8 @@ export const FaultRuleSchema = z.strictObject({
     .optional(),
   /** The path below the simulator's mount, exactly: `/v1/charges`, `/v1/refunds`, `/v1/vends`; default any. */
   path: z.string().startsWith('/').optional(),
+  /** The path below the mount starts with this: `/v1/vends/` is every vend lookup; default any. */
+  pathPrefix: z.string().startsWith('/').optional(),
   /** The chance that a matching request is faulted, drawn from the seeded generator; default 1. */
   probability: z.number().min(0).max(1).optional(),
   /** Matching requests let through before the rule may fire; default 0. */
@@ -176,7 +178,8 @@ function matches(rule: ParsedRule, target: FaultTarget): boolean {
   return (
     (rule.simulator === undefined || rule.simulator === target.simulator) &&
     (rule.method === undefined || rule.method === target.method.toUpperCase()) &&
-    (rule.path === undefined || rule.path === target.path)
+    (rule.path === undefined || rule.path === target.path) &&
+    (rule.pathPrefix === undefined || target.path.startsWith(rule.pathPrefix))
   );
 }
 

@@ -206,7 +206,8 @@ export function planChaos(options: {
 
 /**
  * The simulators' fault plan for a seed: `SIMULATOR_FAULTS` JSON (README, "Faults"). Every POST that keeps a
- * promise (charges, refunds, vends) risks each fault; the outage control and every GET are left alone.
+ * promise (charges, refunds, vends) risks each fault, the charge search and the vend lookup 5xx bursts and drops;
+ * the outage control is left alone (the audit reads the simulators' journals, not their APIs).
  */
 export function chaosFaultPlan(seed: number): FaultPlanOptions {
   const rules: FaultRule[] = [];
@@ -226,6 +227,18 @@ export function chaosFaultPlan(seed: number): FaultPlanOptions {
         probability: 0.06,
         ...(path === '/v1/charges' ? { delayMs: SLOW_CHARGE_FAULT_MS } : {}),
       },
+    );
+  }
+  // The read-only questions the tasks ask when an answer was lost (the gateway's charge search, the vendor's vend
+  // lookup) fail too: a failed question must leave the outcome unknown, never decide it.
+  for (const [simulator, pathPrefix] of [
+    ['gateway', '/v1/charges'],
+    ['vendor', '/v1/vends/'],
+  ] as const) {
+    const on = { simulator, method: 'GET', pathPrefix } as const;
+    rules.push(
+      { fault: 'error', ...on, probability: 0.05, burst: 2 },
+      { fault: 'drop', ...on, probability: 0.03 },
     );
   }
   return { seed, rules };
