@@ -217,6 +217,12 @@ export const VendingFailureMessageSchema = z.object({
   meterId,
   amountPence,
   chargeId: z.string().min(1),
+  /**
+   * Which round of vend attempts failed: 1, then one more per re-vend an operator decided. A consumer dedupes by
+   * (paymentId, vendRound): the same pair again is a repeat of one message (a step run again), a new round a new
+   * failure.
+   */
+  vendRound: z.number().int().positive(),
   failure: StepFailureSchema,
   executionArn: z.string().min(1),
 });

@@ -537,6 +537,7 @@ describe('a charged payment that cannot be vended', () => {
         meterId: 'VEND_DOWN',
         amountPence: 2000,
         chargeId: `ch_${run.paymentId}`,
+        vendRound: 1,
         failure: { Error: 'VendorUnavailable', Cause: 'vendor answered 503' },
         executionArn: expect.stringContaining(`:${run.paymentId}`),
       },
@@ -627,6 +628,9 @@ describe("an open payment, ended by an operator's decision", () => {
     expect(recorded.vendMessages.get(run.paymentId)).toHaveLength(2 * MAX_VEND_ATTEMPTS);
     const alerts = recorded.alerts.filter((alert) => alert.message.includes(`Payment ${run.paymentId} `));
     expect(alerts).toHaveLength(2);
+    expect(alerts.map((alert) => /vend round (\d)/.exec(alert.message)?.[1])).toEqual(['1', '2']);
+    const rounds = recorded.vendingFailures.get(run.paymentId)?.map((message) => message.vendRound);
+    expect(rounds).toEqual([1, 2]);
   });
 
   it('with a UTRN the vendor gave by phone: recorded as the vend, the customer told the UTRN', async () => {

@@ -480,6 +480,7 @@ export class PaymentToVend extends Construct {
         meterId: sfn.JsonPath.stringAt('$.meterId'),
         amountPence: sfn.JsonPath.numberAt('$.amountPence'),
         chargeId: sfn.JsonPath.stringAt('$.charge.chargeId'),
+        vendRound: sfn.JsonPath.numberAt('$.vendRound'),
         // The whole error output: Cause is absent when a task fails without one (and after some timeouts).
         failure: sfn.JsonPath.objectAt('$.vendFailure'),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
@@ -492,10 +493,11 @@ export class PaymentToVend extends Construct {
       'AlertOnCall',
       'PaymentToVend: a paid top-up could not be vended',
       sfn.JsonPath.format(
-        'Payment {} ({} pence) was charged but meter {} could not be credited: {}. Execution {}. Decide in the operator console (Follow-up): re-vend, record a UTRN or refund; the payment stays open until then.',
+        'Payment {} ({} pence) was charged but meter {} could not be credited (vend round {}): {}. Execution {}. Decide in the operator console (Follow-up): re-vend, record a UTRN or refund; the payment stays open until then.',
         sfn.JsonPath.stringAt('$.paymentId'),
         sfn.JsonPath.stringAt('$.amountPence'),
         sfn.JsonPath.stringAt('$.meterId'),
+        sfn.JsonPath.stringAt('$.vendRound'),
         sfn.JsonPath.stringAt('$.vendFailure.Error'),
         sfn.JsonPath.stringAt('$$.Execution.Id'),
       ),

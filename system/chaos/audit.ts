@@ -623,18 +623,21 @@ export function auditChaos(records: ChaosRecords): AuditResult {
         );
       }
     }
-    count(
-      'vending-failure-message',
-      vendingFailuresByPayment.get(paymentId)?.length ?? 0,
-      failedRounds,
-      'vendingFailureMessages',
-    );
+    const vendingFailures = vendingFailuresByPayment.get(paymentId) ?? [];
+    count('vending-failure-message', vendingFailures.length, failedRounds, 'vendingFailureMessages');
+    // Each failed round is told once, deduplicable by (paymentId, vendRound): a repeat is one round told again.
+    const roundsTold = vendingFailures.map((body) => (body as { vendRound?: unknown }).vendRound);
+    checkRounds('vending-failure-message-rounds', roundsTold, failedRounds, violation);
     const alerts = alertsByPayment.get(paymentId) ?? [];
     const alertsOf = (kind: AlertKind) =>
       alerts.filter(
         (alert) => alert.subject.includes(ALERT_KINDS[kind]) || alert.message.includes(ALERT_KINDS[kind]),
       ).length;
     count('vend-failed-alert', alertsOf('vendFailed'), failedRounds, 'alerts');
+    const roundsPaged = alerts
+      .filter((alert) => alert.message.includes(ALERT_KINDS.vendFailed))
+      .map((alert) => Number(/\(vend round (\d+)\)/.exec(alert.message)?.[1]));
+    checkRounds('vend-failed-alert-rounds', roundsPaged, failedRounds, violation);
     count('charge-unconfirmed-alert', alertsOf('chargeUnconfirmed'), everUnconfirmed ? 1 : 0, 'alerts');
     count('escalation-alert', alertsOf('escalation'), followUp?.escalations ?? 0, 'alerts');
     // A decision that could not be carried out (the gateway kept refusing the refund, ...) pages on-call and the
@@ -756,6 +759,22 @@ function checkEvents(
 }
 
 /** Whether a decision of this action, the payment's last, ended it as the payment now stands. */
+/** The rounds of vend attempts told about are exactly 1…failedRounds, each at least once (repeats are duplicates). */
+function checkRounds(
+  rule: string,
+  told: readonly unknown[],
+  failedRounds: number,
+  violation: (rule: string, detail: string) => void,
+): void {
+  // Too few or too many are named by the counts; here, enough were told, but of the wrong rounds.
+  if (failedRounds === 0 || told.length < failedRounds) return;
+  const distinct = [...new Set(told)].sort();
+  const due = Array.from({ length: failedRounds }, (_, index) => index + 1);
+  if (JSON.stringify(distinct) !== JSON.stringify(due)) {
+    violation(rule, `rounds told ${JSON.stringify(distinct)}; rounds failed ${JSON.stringify(due)}`);
+  }
+}
+
 /**
  * A charge left unconfirmed that an operator's recheck found nowhere at the gateway: declined, whatever the card
  * would have done had a request reached the gateway (the gateway's records say whether it did: declined-but-charged).

@@ -178,6 +178,7 @@ function soundRecords(): ChaosRecords {
           meterId: '9902000000019',
           amountPence: 2000,
           chargeId: charge(P3).id,
+          vendRound: 1,
           failure: { Error: 'VendorUnavailable' },
           executionArn: EXECUTION(P3),
         },
@@ -188,7 +189,7 @@ function soundRecords(): ChaosRecords {
       {
         messageId: 'sns-1',
         subject: 'PaymentToVend: a paid top-up could not be vended',
-        message: `Payment ${P3} (2000 pence) was charged but meter 9902000000019 could not be credited: VendorUnavailable. Execution ${EXECUTION(P3)}. Follow up from the VendingFailure queue.`,
+        message: `Payment ${P3} (2000 pence) was charged but meter 9902000000019 could not be credited (vend round 1): VendorUnavailable. Execution ${EXECUTION(P3)}. Decide in the operator console (Follow-up).`,
       },
     ],
     decisionsSent: [],
@@ -319,12 +320,20 @@ describe('the chaos auditor', () => {
     expect(rulesFor(pagedTwice, P3)).toEqual(['decision-failed-alert-unexpected']);
   });
 
-  it('names a follow-up message missing, and a kept card number', () => {
+  it('names a follow-up message missing or of the wrong vend round, and a kept card number', () => {
     const records = soundRecords();
     const noMessage = { ...records, queues: { ...records.queues, vendingFailure: [] } };
+    const wrongRound = {
+      ...records,
+      queues: {
+        ...records.queues,
+        vendingFailure: records.queues.vendingFailure.map((body) => ({ ...(body as object), vendRound: 2 })),
+      },
+    };
     const kept = { ...records, secretsFound: ['a card number in logs/system-0002.log'] };
 
     expect(rulesFor(noMessage, P3)).toEqual(['vending-failure-message-missing']);
+    expect(rulesFor(wrongRound, P3)).toEqual(['vending-failure-message-rounds']);
     expect(auditChaos(kept).violations).toEqual([
       expect.objectContaining({ rule: 'secret-kept', detail: 'a card number in logs/system-0002.log' }),
     ]);
