@@ -48,7 +48,7 @@ function bracketed(path: string): string {
   );
 }
 
-/** The scope a JSONPath expression sees; `$$` stays lazy (see ExecutionRunner's #scope). */
+/** The scope a JSONPath expression sees; `$$` stays lazy (see context-object.ts). */
 export function jsonPathScope(input: Json, scope: StateScope): JsonPathScope {
   return new JsonPathView(input, scope);
 }

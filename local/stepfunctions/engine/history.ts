@@ -53,6 +53,14 @@ const OWN_DETAILS = new Map<string, string | undefined>([
 /** The `{ truncated }` companion AWS attaches to every input/output string in the history. */
 export const NOT_TRUNCATED = Object.freeze({ truncated: false });
 
+/** A failure event's details: AWS leaves out an empty error or cause rather than recording "". */
+export function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
+  const details: Record<string, string> = {};
+  if (error !== undefined && error !== '') details.error = error;
+  if (cause !== undefined && cause !== '') details.cause = cause;
+  return details;
+}
+
 /** History input/output strings are JSON text without extra spaces, as AWS records them. */
 export function jsonText(value: unknown): string {
   return JSON.stringify(value ?? null);

@@ -1,0 +1,217 @@
+/**
+ * Parallel and Map fan out alike: each branch (or iteration) runs under a key of its own with its own
+ * checkpoint, on a shared pool of workers, and a crash resumes each where it stood.
+ */
+import type { Branch, Json, MapState, ParallelState } from '../../definition/types.ts';
+import { StatesError } from '../../language/states-error.ts';
+import { ABORTED, AbortedError, childController } from '../abortable.ts';
+import { type BranchRun, type Interpreter, startingCheckpoint } from '../interpreter.ts';
+import type { BranchResult, FanOutStep } from '../model.ts';
+import { BranchError } from '../state-failures.ts';
+import { retrierFor } from './retry-catch.ts';
+
+/** A fan-out's branches as they ended, and where their events stand. */
+export interface FanOutOutcome {
+  readonly results: (BranchResult | undefined)[];
+  /** Per branch, the last event on its own chain (a Map iteration's last state event). */
+  readonly lastEvents: (number | undefined)[];
+  /** The last event any branch wrote (a Map iteration's MapIterationSucceeded), or the Started event. */
+  readonly lastEventId: number;
+}
+
+export interface FanOutOptions {
+  readonly branchFor: (index: number) => Branch;
+  readonly concurrency: number;
+  /** The branches run as executions of their own (a distributed Map): nothing of them is in this history. */
+  readonly silent: boolean;
+  /** Each branch is a Map iteration, with its MapIteration* events. */
+  readonly onIteration: boolean;
+  /** A failing branch cancels the others (the default). */
+  readonly stopOnFailure?: boolean;
+}
+
+type Failure = { readonly error: string; readonly cause: string };
+
+/** Records the Parallel/MapStateStarted event the branches chain from, with the inputs they get. */
+export function startFanOut(
+  interpreter: Interpreter,
+  run: BranchRun,
+  startedType: string,
+  details: object | undefined,
+  inputs: Json[],
+): FanOutStep {
+  // Branch keys derive from this event's id, so each retry of the state runs its branches afresh.
+  const step: FanOutStep = { kind: 'fan-out', startedEventId: interpreter.nextEventId(run), inputs };
+  interpreter.record(run, startedType, details, { step });
+  return step;
+}
+
+/** Runs the branches (or iterations) of a fan-out step, resuming those a crash interrupted. */
+export async function fanOut(
+  interpreter: Interpreter,
+  run: BranchRun,
+  step: FanOutStep,
+  options: FanOutOptions,
+): Promise<FanOutOutcome> {
+  const { host, execution } = interpreter;
+  const cancel = childController(run.signal);
+  const results: (BranchResult | undefined)[] = new Array(step.inputs.length);
+  const lastEvents: (number | undefined)[] = new Array(step.inputs.length);
+  let lastEventId = step.startedEventId;
+  const stopOnFailure = options.stopOnFailure ?? true;
+  let nextIndex = 0;
+  let failed = false;
+  const mapName = run.checkpoint.state;
+
+  // Each branch keeps its own result in its checkpoint, so the parent's is not rewritten per iteration
+  // (that would make a large Map's journal grow with the square of its items). Returns the branch's last
+  // event on its own chain.
+  const runOne = async (index: number, chainOn: number): Promise<number> => {
+    const key = branchKey(run, step, index);
+    const branch = options.branchFor(index);
+    const saved = host.readCheckpoint(execution, key);
+    const child: BranchRun = {
+      key,
+      branch,
+      queryLanguage: branch.QueryLanguage ?? run.queryLanguage,
+      signal: cancel.signal,
+      silent: options.silent || run.silent,
+      checkpoint:
+        saved ?? startingCheckpoint(branch.StartAt, step.inputs[index]!, run.checkpoint.variables, chainOn),
+    };
+    if (!child.checkpoint.done && child.checkpoint.failed === undefined) {
+      // An iteration's checkpoint is first written with its MapIterationStarted: without one, it never started.
+      if (options.onIteration && saved === undefined) {
+        interpreter.record(child, 'MapIterationStarted', { name: mapName, index });
+      }
+      try {
+        await interpreter.runBranch(child);
+      } catch (error) {
+        if (error instanceof AbortedError) {
+          if (options.onIteration && !run.signal.aborted && !child.silent) {
+            host.appendEvent(execution, {
+              type: 'MapIterationAborted',
+              previousEventId: child.checkpoint.previousEventId,
+              details: { name: mapName, index },
+            });
+          }
+          throw error;
+        }
+        if (!(error instanceof StatesError)) throw error;
+        interpreter.save(child, { failed: { error: error.error, cause: error.cause } });
+      }
+    }
+    if (options.onIteration && !child.checkpoint.ended) {
+      const type = child.checkpoint.failed ? 'MapIterationFailed' : 'MapIterationSucceeded';
+      // AWS chains MapIterationSucceeded/Failed on the iteration's last state event, and chains what
+      // follows the iteration (the next iteration's MapIterationStarted, a MapStateFailed) there too.
+      const endedEventId = interpreter.nextEventId(child);
+      interpreter.record(
+        child,
+        type,
+        { name: mapName, index },
+        { ended: true, endedEventId },
+        { next: child.checkpoint.previousEventId },
+      );
+    }
+    const ended = child.checkpoint;
+    const result: BranchResult = ended.failed ?? { output: ended.input };
+    results[index] = result;
+    lastEvents[index] = ended.previousEventId;
+    lastEventId = Math.max(lastEventId, ended.endedEventId ?? ended.previousEventId);
+    if ('error' in result && stopOnFailure) {
+      failed = true;
+      cancel.abort(ABORTED);
+    }
+    return ended.previousEventId;
+  };
+
+  // An iteration that waits for a free slot chains its MapIterationStarted on the last state event of the
+  // iteration whose end freed the slot (with MaxConcurrency 1: the previous iteration), as AWS records it;
+  // the first ones chain on MapStateStarted.
+  const worker = async (): Promise<void> => {
+    let chainOn = step.startedEventId;
+    while (!failed && nextIndex < step.inputs.length) chainOn = await runOne(nextIndex++, chainOn);
+  };
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(options.concurrency, step.inputs.length)) },
+    worker,
+  );
+  const settled = await Promise.allSettled(workers);
+  cancel.abort(ABORTED);
+  if (run.signal.aborted) throw new AbortedError('aborted');
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
+  }
+  // Branches cancelled by a failing sibling have no result: the state fails with the sibling's error.
+  return { results, lastEvents, lastEventId };
+}
+
+/**
+ * Ends a fan-out that the first failing branch fails (a Parallel, an inline Map). AWS chains the state's
+ * Failed event on the failing branch's last state event; and its Succeeded event on the last event of all
+ * (the Started event when there were no branches), with the state's Exited event chained there too rather
+ * than on Succeeded.
+ */
+export function endFanOut(
+  interpreter: Interpreter,
+  run: BranchRun,
+  state: ParallelState | MapState,
+  step: FanOutStep,
+  { results, lastEvents, lastEventId }: FanOutOutcome,
+): void {
+  const failed = firstFailureIndex(results);
+  if (failed !== undefined) {
+    const failure = results[failed] as Failure;
+    const failedEvent = `${state.Type}StateFailed`;
+    fanOutFailed(interpreter, run, state, failedEvent, failure.error, lastEvents[failed]!, step);
+    throw new BranchError(failure.error, failure.cause);
+  }
+  const succeeded = `${state.Type}StateSucceeded`;
+  interpreter.record(
+    run,
+    succeeded,
+    undefined,
+    { step: undefined },
+    { from: lastEventId, next: lastEventId },
+  );
+  forgetBranches(interpreter, run, step);
+}
+
+/**
+ * A Parallel or Map state failed. AWS records its ParallelStateFailed/MapStateFailed only when no retrier
+ * takes the failure: a retried state records nothing, and its next Started event chains where the Failed
+ * event would have.
+ */
+export function fanOutFailed(
+  interpreter: Interpreter,
+  run: BranchRun,
+  state: ParallelState | MapState,
+  failedEvent: string,
+  error: string,
+  previousEventId: number,
+  step?: FanOutStep,
+): void {
+  if (retrierFor(run, state, [error]) >= 0) interpreter.save(run, { step: undefined, previousEventId });
+  else interpreter.record(run, failedEvent, undefined, { step: undefined }, { from: previousEventId });
+  if (step !== undefined) forgetBranches(interpreter, run, step);
+}
+
+/** Once the Parallel/Map state has recorded its outcome, its branches' checkpoints are no longer needed. */
+export function forgetBranches(interpreter: Interpreter, run: BranchRun, step: FanOutStep): void {
+  const { host, execution } = interpreter;
+  for (let index = 0; index < step.inputs.length; index += 1) {
+    const key = branchKey(run, step, index);
+    if (host.readCheckpoint(execution, key) !== undefined) host.saveCheckpoint(execution, key, null);
+  }
+}
+
+/** The first branch (in order) that failed, if any. */
+function firstFailureIndex(results: readonly (BranchResult | undefined)[]): number | undefined {
+  const index = results.findIndex((result) => result !== undefined && 'error' in result);
+  return index === -1 ? undefined : index;
+}
+
+function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
+  return `${run.key}>${step.startedEventId}.${index}`;
+}

@@ -1,0 +1,212 @@
+/**
+ * Map: the same branch over each item, inline (iterations in this history, at most 40 at once) or
+ * distributed (a Map Run whose children are executions of their own, judged by its tolerated failures).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Json, MapState } from '../../definition/types.ts';
+import { evaluateJsonataTemplate, unexpectedResultType } from '../../language/jsonata.ts';
+import { applyPayloadTemplate } from '../../language/payload-template.ts';
+import { StatesError } from '../../language/states-error.ts';
+import { stateScope } from '../context-object.ts';
+import {
+  effectiveInput,
+  evaluateMapSetting,
+  jsonataScope,
+  jsonPathScope,
+  type StateScope,
+  selectPath,
+} from '../data-flow.ts';
+import { errorDetails } from '../history.ts';
+import type { BranchRun, Interpreter } from '../interpreter.ts';
+import type { BranchResult, FanOutStep } from '../model.ts';
+import { BranchError, DataFlowError } from '../state-failures.ts';
+import { dataFlowFailure } from './data-flow-failure.ts';
+import { endFanOut, fanOut, fanOutFailed, forgetBranches, startFanOut } from './fan-out.ts';
+
+/** AWS runs at most 40 inline Map iterations at once, whatever MaxConcurrency says. */
+const INLINE_MAP_CONCURRENCY = 40;
+
+export async function mapStep(
+  interpreter: Interpreter,
+  run: BranchRun,
+  state: MapState,
+): Promise<{ rawResult: Json }> {
+  const processor = state.ItemProcessor ?? state.Iterator;
+  if (processor === undefined) throw new StatesError('States.Runtime', 'The Map state has no ItemProcessor');
+  const distributed = processor.ProcessorConfig?.Mode === 'DISTRIBUTED';
+  const raw = run.checkpoint.input;
+  const scope = stateScope(interpreter, run, state);
+  // Read before the Map starts: AWS fails a MaxConcurrencyPath that is no integer right after
+  // MapStateEntered, with neither MapStateStarted nor MapStateFailed.
+  const maxConcurrency = (await evaluateMapSetting(state, 'MaxConcurrency', raw, scope)) ?? 0;
+  let step = run.checkpoint.step?.kind === 'fan-out' ? run.checkpoint.step : undefined;
+  if (step === undefined) {
+    const input = effectiveInput(state, raw, scope);
+    let items: Json[];
+    try {
+      items = await mapItems(state, input, raw, scope);
+    } catch (error) {
+      throw mapItemsFailed(interpreter, run, state, error);
+    }
+    const inputs: Json[] = [];
+    for (const [index, value] of items.entries()) {
+      inputs.push(await selectItem(interpreter, run, state, index, value, input, raw));
+    }
+    step = startFanOut(interpreter, run, 'MapStateStarted', { length: items.length }, inputs);
+  }
+  // Read once the Map has started: AWS fails a tolerated-failure threshold it cannot use after
+  // MapStateStarted, before the Map Run starts, with no MapStateFailed.
+  const tolerance = distributed ? await toleratedFailures(state, raw, scope) : undefined;
+  if (distributed && step.mapRunArn === undefined) {
+    const mapRunArn = mapRunArnOf(interpreter, state);
+    step = { ...step, mapRunArn };
+    interpreter.record(run, 'MapRunStarted', { mapRunArn }, { step });
+  }
+  const limit = distributed
+    ? maxConcurrency || 1000
+    : Math.min(maxConcurrency || INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY);
+  const outcome = await fanOut(interpreter, run, step, {
+    branchFor: () => processor,
+    concurrency: limit,
+    silent: distributed,
+    onIteration: !distributed,
+    stopOnFailure: !distributed,
+  });
+  if (tolerance === undefined) endFanOut(interpreter, run, state, step, outcome);
+  else endMapRun(interpreter, run, state, step, tolerance, outcome.results);
+  // A Map Run that tolerated failures gives each failed child's error in its place.
+  return {
+    rawResult: outcome.results.map((result) =>
+      result === undefined
+        ? null
+        : 'output' in result
+          ? result.output
+          : { Error: result.error, Cause: result.cause },
+    ),
+  };
+}
+
+/** A Map Run ends on its tolerated failures, not on its first: it records its own end, then the Map's. */
+function endMapRun(
+  interpreter: Interpreter,
+  run: BranchRun,
+  state: MapState,
+  step: FanOutStep,
+  tolerance: ToleratedFailures,
+  results: readonly (BranchResult | undefined)[],
+): void {
+  if (exceedsToleratedFailures(tolerance, results)) {
+    const error = 'States.ExceedToleratedFailureThreshold';
+    const cause = 'The specified tolerated failure threshold was exceeded';
+    interpreter.record(run, 'MapRunFailed', errorDetails(error, cause));
+    const previous = run.checkpoint.previousEventId;
+    fanOutFailed(interpreter, run, state, 'MapStateFailed', error, previous, step);
+    throw new BranchError(error, cause);
+  }
+  // AWS chains MapRunSucceeded on MapRunStarted without moving the chain on, then both MapStateSucceeded
+  // and MapStateExited on MapRunSucceeded.
+  const runSucceeded = interpreter.record(run, 'MapRunSucceeded', undefined, undefined, {
+    next: run.checkpoint.previousEventId,
+  });
+  interpreter.record(
+    run,
+    'MapStateSucceeded',
+    undefined,
+    { step: undefined },
+    { from: runSucceeded, next: runSucceeded },
+  );
+  forgetBranches(interpreter, run, step);
+}
+
+/**
+ * Items that cannot be iterated fail the Map as AWS records it: EvaluationFailed first for JSONata, then
+ * MapStateFailed, chained on that EvaluationFailed (or on MapStateEntered).
+ */
+function mapItemsFailed(interpreter: Interpreter, run: BranchRun, state: MapState, error: unknown): unknown {
+  const failure = dataFlowFailure(interpreter, run, error);
+  if (!(failure instanceof StatesError)) return failure;
+  const previous =
+    failure instanceof DataFlowError && failure.evaluationFailedEventId !== undefined
+      ? failure.evaluationFailedEventId
+      : run.checkpoint.previousEventId;
+  fanOutFailed(interpreter, run, state, 'MapStateFailed', failure.error, previous);
+  return failure;
+}
+
+async function mapItems(state: MapState, input: Json, raw: Json, scope: StateScope): Promise<Json[]> {
+  if (scope.queryLanguage === 'JSONata' && state.Items !== undefined) {
+    const items = await evaluateJsonataTemplate(state.Items, jsonataScope(scope, { input: raw }), 'Items');
+    if (!Array.isArray(items)) throw unexpectedResultType(state.Items, 'Items', 'array', items);
+    return items;
+  }
+  const items =
+    scope.queryLanguage === 'JSONata' || state.ItemsPath === undefined
+      ? input
+      : selectPath(state.ItemsPath, jsonPathScope(input, scope));
+  if (!Array.isArray(items)) {
+    // AWS's wording, in both query languages; only the error name differs.
+    const error = scope.queryLanguage === 'JSONata' ? 'States.QueryEvaluationError' : 'States.Runtime';
+    throw new StatesError(error, `Map state input must be an array but was: ${JSON.stringify(items)}`);
+  }
+  return items;
+}
+
+/** An item as its iteration gets it: through the ItemSelector, which sees `$$.Map.Item`. */
+async function selectItem(
+  interpreter: Interpreter,
+  run: BranchRun,
+  state: MapState,
+  index: number,
+  value: Json,
+  input: Json,
+  raw: Json,
+): Promise<Json> {
+  const selector = state.ItemSelector ?? state.Parameters;
+  if (selector === undefined) return value;
+  const scope = stateScope(interpreter, run, state, { Map: { Item: { Index: index, Value: value } } });
+  if (scope.queryLanguage === 'JSONata') {
+    return evaluateJsonataTemplate(selector, jsonataScope(scope, { input: raw }), 'ItemSelector');
+  }
+  return applyPayloadTemplate(selector, jsonPathScope(input, scope));
+}
+
+/**
+ * AWS's shape: `…:mapRun:<machine>/<label>:<uuid>`, where the label is the Map's Label or, without one, a
+ * UUID too.
+ */
+function mapRunArnOf(interpreter: Interpreter, state: MapState): string {
+  const machine = interpreter.execution.stateMachineArn.replace(':stateMachine:', ':mapRun:');
+  return `${machine}/${state.Label ?? randomUUID()}:${randomUUID()}`;
+}
+
+interface ToleratedFailures {
+  readonly count?: number;
+  readonly percentage?: number;
+}
+
+/** A distributed Map's thresholds, read and checked as AWS checks them when its Map Run starts. */
+async function toleratedFailures(state: MapState, raw: Json, scope: StateScope): Promise<ToleratedFailures> {
+  const count = await evaluateMapSetting(state, 'ToleratedFailureCount', raw, scope);
+  const percentage = await evaluateMapSetting(state, 'ToleratedFailurePercentage', raw, scope);
+  return {
+    ...(count !== undefined ? { count } : {}),
+    ...(percentage !== undefined ? { percentage } : {}),
+  };
+}
+
+/**
+ * A Map Run fails once its failures pass either threshold that is set; with neither set, one failure
+ * is too many.
+ */
+function exceedsToleratedFailures(
+  tolerance: ToleratedFailures,
+  results: readonly (BranchResult | undefined)[],
+): boolean {
+  const failed = results.filter((result) => result !== undefined && 'error' in result).length;
+  if (failed === 0) return false;
+  const { count, percentage } = tolerance;
+  if (count === undefined && percentage === undefined) return true;
+  const overCount = count !== undefined && failed > count;
+  const overPercentage = percentage !== undefined && (failed / results.length) * 100 > percentage;
+  return overCount || overPercentage;
+}

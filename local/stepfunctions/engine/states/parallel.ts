@@ -1,0 +1,39 @@
+/** Parallel: every branch on the same input; the output is their outputs in order, or the first failure. */
+import type { Json, ParallelState } from '../../definition/types.ts';
+import { stateScope } from '../context-object.ts';
+import { effectiveInput, parametersFor } from '../data-flow.ts';
+import type { BranchRun, Interpreter } from '../interpreter.ts';
+import { endFanOut, fanOut, startFanOut } from './fan-out.ts';
+
+export async function parallelStep(
+  interpreter: Interpreter,
+  run: BranchRun,
+  state: ParallelState,
+): Promise<{ rawResult: Json }> {
+  let step = run.checkpoint.step?.kind === 'fan-out' ? run.checkpoint.step : undefined;
+  if (step === undefined) {
+    const raw = run.checkpoint.input;
+    const scope = stateScope(interpreter, run, state);
+    const input = effectiveInput(state, raw, scope);
+    const branchInput = await parametersFor(state.Parameters ?? state.Arguments, input, raw, scope);
+    step = startFanOut(
+      interpreter,
+      run,
+      'ParallelStateStarted',
+      undefined,
+      state.Branches.map(() => branchInput),
+    );
+  }
+  const outcome = await fanOut(interpreter, run, step, {
+    branchFor: (index) => state.Branches[index]!,
+    concurrency: state.Branches.length,
+    silent: false,
+    onIteration: false,
+  });
+  endFanOut(interpreter, run, state, step, outcome);
+  return {
+    rawResult: outcome.results.map((result) =>
+      result !== undefined && 'output' in result ? result.output : null,
+    ),
+  };
+}
