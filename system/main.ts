@@ -17,11 +17,11 @@
  * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (local/simulators/faults.ts),
  * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (true): let it decide, stop and redrive.
  */
-import { buildApp } from '../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
 import { faultPlanFromEnv } from '../local/simulators/faults.ts';
 import { buildOpsConsole } from '../ops-console/app.ts';
+import { startLocalFrontEnd } from './local-front-end.ts';
 import { printOnCallAlerts } from './on-call-alerts.ts';
 import { startPaymentSystem } from './payment-system.ts';
 
@@ -52,21 +52,11 @@ if (simulatorFaults !== undefined)
   console.log(`simulator faults on (SIMULATOR_FAULTS=${process.env.SIMULATOR_FAULTS})`);
 // Executions resumed during the start may have paged before this listens: `since` replays those first.
 printOnCallAlerts(system, startedAt);
-const frontEnd = await buildApp({
-  config: {
-    awsEndpointUrl: system.aws.endpoint,
-    stateMachineArn: system.stateMachineArn,
-    database: system.database,
-    port,
-    allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
-  },
+const frontEnd = await startLocalFrontEnd(system, {
+  port,
+  allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
   fastify: { logger: frontendLoggerOptions({ level: process.env.LOG_LEVEL ?? 'info' }) },
 });
-// The front-end runs in this process with the embedded AWS: its event tail polls as soon as the embedded Data
-// API commits an event rather than waiting out its interval (on AWS it only polls; the poll stays the fallback).
-const dataApi = await system.aws.dataApi();
-frontEnd.eventTail.setWake(() => dataApi.nextChangeTo('payment_events'));
-await frontEnd.listen({ port, host: '127.0.0.1' });
 // The operator console reads the embedded AWS only through its endpoint, as it would read a real account;
 // it answers on loopback only.
 const opsConsole = await buildOpsConsole({
@@ -98,7 +88,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) return;
     closing = true;
-    Promise.all([frontEnd.close(), opsConsole.close()])
+    Promise.all([frontEnd.app.close(), opsConsole.close()])
       .then(() => system.close())
       .then(
         () => process.exit(0),

@@ -33,7 +33,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from '../../frontend-api/app.ts';
+import { startLocalFrontEnd } from '../../system/local-front-end.ts';
 import { startPaymentSystem } from '../../system/payment-system.ts';
 import { type DriverReport, type DriverSettings, runDriver } from './e2e-driver.ts';
 
@@ -79,23 +79,16 @@ async function main(): Promise<void> {
   const system = await startPaymentSystem({ port: 0, dataDir, simulatorsPort: 0, logLevel: 'SILENT' });
   const dataApi = await system.aws.dataApi();
   const counts = countStatements(dataApi);
-  const frontEnd = await buildApp({
+  const { app: frontEnd, url: baseUrl } = await startLocalFrontEnd(system, {
+    port: 0,
     config: {
-      awsEndpointUrl: system.aws.endpoint,
-      stateMachineArn: system.stateMachineArn,
-      database: system.database,
-      port: 0,
       rateLimitMax: 1_000_000_000,
       ...(EVENT_POLL_MS === undefined ? {} : { eventPollIntervalMs: EVENT_POLL_MS }),
     },
+    // EVENT_WAKE=0 measures the poll alone, as on AWS.
+    wakeOnCommit: EVENT_WAKE,
     fastify: { logger: false },
   });
-  // As system/main.ts wires it: the tail polls as soon as the embedded Data API commits an event.
-  if (EVENT_WAKE) frontEnd.eventTail.setWake(() => dataApi.nextChangeTo('payment_events'));
-  await frontEnd.listen({ port: 0, host: '127.0.0.1' });
-  const address = frontEnd.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the front-end has no port');
-  const baseUrl = `http://127.0.0.1:${address.port}`;
 
   const settings: DriverSettings = {
     baseUrl,

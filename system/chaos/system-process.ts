@@ -12,7 +12,8 @@
  * - the state machine is the construct synthesized once by the chaos run with shorter waits (a vend in flight
  *   at a kill is retried after a 20 s heartbeat rather than dev's 5 minutes), passed as a file so that a
  *   restart does not cost a CDK synthesis;
- * - the front-end allows the chaos clients, all on 127.0.0.1, more than npm start's 120 requests a minute;
+ * - the front-end (started as npm start starts it, event tail woken by commits) allows the chaos clients, all
+ *   on 127.0.0.1, more than npm start's 120 requests a minute;
  * - no operator console (the run reads the executions, the database and the queues through the SDKs itself).
  *
  * Prints `ready <json>` (ChaosSystemReady) once the front-end listens.
@@ -20,8 +21,8 @@
  * Usage: node --import tsx system/chaos/system-process.ts <options.json>   (ChaosSystemOptions)
  */
 import { readFile } from 'node:fs/promises';
-import { buildApp } from '../../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../../frontend-api/logging.ts';
+import { startLocalFrontEnd } from '../local-front-end.ts';
 import { printOnCallAlerts } from '../on-call-alerts.ts';
 import { startPaymentSystem } from '../payment-system.ts';
 
@@ -65,20 +66,14 @@ const system = await startPaymentSystem({
 });
 // As npm start prints them, those of executions resumed during the start included.
 printOnCallAlerts(system, startedAt);
-const frontEnd = await buildApp({
-  config: {
-    awsEndpointUrl: system.aws.endpoint,
-    stateMachineArn: system.stateMachineArn,
-    database: system.database,
-    port: options.frontEndPort,
-    allowedOrigins: [`http://127.0.0.1:${options.frontEndPort}`],
-    rateLimitMax: 1_000_000,
-  },
+const frontEnd = await startLocalFrontEnd(system, {
+  port: options.frontEndPort,
+  allowedOrigins: [`http://127.0.0.1:${options.frontEndPort}`],
+  config: { rateLimitMax: 1_000_000 },
   fastify: { logger: frontendLoggerOptions({ level: 'info' }) },
 });
-await frontEnd.listen({ port: options.frontEndPort, host: '127.0.0.1' });
 const ready: ChaosSystemReady = {
-  frontEndUrl: `http://127.0.0.1:${options.frontEndPort}`,
+  frontEndUrl: frontEnd.url,
   awsEndpoint: system.aws.endpoint,
   stateMachineArn: system.stateMachineArn,
   masterDatabase: system.masterDatabase,

@@ -10,8 +10,8 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../frontend-api/app.ts';
 import { frontendLoggerOptions } from '../../frontend-api/logging.ts';
+import { startLocalFrontEnd } from '../local-front-end.ts';
 import { startPaymentSystem } from '../payment-system.ts';
 import type { FuzzTarget } from './fuzzer.ts';
 import type { OpenConnections } from './idle-sockets.ts';
@@ -39,17 +39,12 @@ export async function startSystemUnderFuzz(): Promise<SystemUnderFuzz> {
   };
   let app: FastifyInstance;
   try {
-    app = await buildApp({
-      config: {
-        awsEndpointUrl: system.aws.endpoint,
-        stateMachineArn: system.stateMachineArn,
-        database: system.database,
-        allowedOrigins: [ALLOWED_ORIGIN],
-        rateLimitMax: RATE_LIMIT_PER_MINUTE,
-      },
+    ({ app } = await startLocalFrontEnd(system, {
+      port: 0,
+      allowedOrigins: [ALLOWED_ORIGIN],
+      config: { rateLimitMax: RATE_LIMIT_PER_MINUTE },
       fastify: { logger: frontendLoggerOptions({ level: 'info', stream }) },
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    }));
   } catch (error) {
     await system.close();
     throw error;
