@@ -5,31 +5,23 @@
  * worker must settle each message on its own: a message it answered just before a kill comes back (SQS delivers
  * at least once) with its task closed, and must not hold back the messages batched with it.
  */
-import {
-  CreateStateMachineCommand,
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SendTaskSuccessCommand,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEmbeddedAws } from './embedded-aws.ts';
 import { SnsEngine } from './sns/sns-engine.ts';
-import { ChildProcesses } from './testing/child-processes.ts';
+import { crashTest } from './testing/crash-test.ts';
+import { historyWith, pause, waitForEnd } from './testing/execution-waits.ts';
 import { expectWellFormedHistory } from './testing/history-checks.ts';
-import { sfnClient } from './testing/step-functions.ts';
+import { createStateMachine, sfnClient, startExecution } from './testing/step-functions.ts';
 
-const FIXTURE = 'local/testing/fixtures/full-aws-process.ts';
 const HANDLERS = 'local/testing/fixtures/integration-handlers.ts';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:on-call';
 const VEND_QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:vend-requests';
-const processes = new ChildProcesses();
-
-afterEach(() => processes.killAll());
-afterAll(() => processes.removeTempDirs());
+/** A task-token message a killed process had received comes back only after its visibility timeout. */
+const AFTER_REDELIVERY = { timeoutMs: 60_000 };
+/** Long enough for one execution of a few states to reach the point awaited, on a busy machine. */
+const SOON = { timeoutMs: 20_000 };
 
 const PAYMENT_LIKE = (queueUrl: string) => ({
   StartAt: 'Charge',
@@ -63,49 +55,6 @@ const PAYMENT_LIKE = (queueUrl: string) => ({
   },
 });
 
-async function start(
-  dataDir: string,
-): Promise<{ client: SFNClient; endpoint: string; kill(): Promise<void> }> {
-  const running = await processes.start(FIXTURE, [dataDir]);
-  const client = sfnClient(running.value);
-  return {
-    client,
-    endpoint: running.value,
-    async kill() {
-      client.destroy();
-      await running.kill();
-    },
-  };
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The execution's status once it has left RUNNING, or RUNNING after `timeoutMs`. The default is a minute: a
- * task-token message a killed process had received comes back after its visibility timeout.
- */
-async function waitUntilEnded(client: SFNClient, executionArn: string, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status } = await client.send(new DescribeExecutionCommand({ executionArn }));
-    if (status !== 'RUNNING' || Date.now() >= deadline) return status!;
-    await pause(100);
-  }
-}
-
-/** The execution's history once it holds an event of `type`. */
-async function historyWith(client: SFNClient, executionArn: string, type: string): Promise<HistoryEvent[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { events = [] } = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
-    );
-    if (events.some((event) => event.type === type)) return events;
-    if (Date.now() >= deadline) throw new Error(`no ${type} in the history of ${executionArn}`);
-    await pause(50);
-  }
-}
-
 /** Messages still in the queue (visible or in flight) once it is empty, or after `timeoutMs`. */
 async function messagesLeft(sqs: SQSClient, queueUrl: string, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -124,18 +73,19 @@ async function messagesLeft(sqs: SQSClient, queueUrl: string, timeoutMs: number)
 }
 
 describe('the whole embedded AWS survives kill -9', () => {
+  const aws = crashTest({
+    fixture: 'local/testing/fixtures/full-aws-process.ts',
+    dataDirPrefix: 'embedded-aws-crash-',
+  });
+
   it('finishes every acknowledged execution through Lambda, SQS task tokens and SNS after repeated crashes', {
     timeout: 90_000,
   }, async () => {
     // Prepare
-    const dataDir = processes.tempDir('embedded-aws-crash-');
-    let aws = await start(dataDir);
-    const { stateMachineArn } = await aws.client.send(
-      new CreateStateMachineCommand({
-        name: 'payment-like',
-        definition: JSON.stringify(PAYMENT_LIKE(`${aws.endpoint}/000000000000/vend-requests`)),
-        roleArn: 'arn:aws:iam::000000000000:role/test',
-      }),
+    await aws.start();
+    const stateMachineArn = await aws.createMachine(
+      PAYMENT_LIKE(`${aws.endpoint}/000000000000/vend-requests`),
+      { name: 'payment-like' },
     );
     const acknowledged: string[] = [];
     const killedAfter: number[] = [];
@@ -143,28 +93,20 @@ describe('the whole embedded AWS survives kill -9', () => {
     // Act: three rounds of starting executions and killing the process at once, mid-flow
     for (let round = 0; round < 3; round += 1) {
       for (let n = 0; n < 8; n += 1) {
-        const { executionArn } = await aws.client.send(
-          new StartExecutionCommand({ stateMachineArn, name: `pay-${round}-${n}`, input: '{}' }),
-        );
-        acknowledged.push(executionArn!);
+        acknowledged.push(await aws.startExecution(stateMachineArn, {}, { name: `pay-${round}-${n}` }));
       }
       const delay = 50 + round * 150;
       killedAfter.push(delay);
       await pause(delay);
-      await aws.kill();
-      aws = await start(dataDir);
+      await aws.crashAndRestart();
     }
     const statuses = [];
-    for (const executionArn of acknowledged) statuses.push(await waitUntilEnded(aws.client, executionArn));
+    for (const executionArn of acknowledged)
+      statuses.push((await aws.waitForEnd(executionArn, AFTER_REDELIVERY)).status);
     const histories = [];
-    for (const executionArn of acknowledged) {
-      const { events } = await aws.client.send(
-        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
-      );
-      histories.push(events ?? []);
-    }
+    for (const executionArn of acknowledged) histories.push(await aws.historyOf(executionArn));
     await aws.kill();
-    const sns = await SnsEngine.open({ dataDir });
+    const sns = await SnsEngine.open({ dataDir: aws.dataDir });
     const published = sns
       .published(TOPIC_ARN)
       .map((message) => (JSON.parse(message.message) as { paymentId: string }).paymentId);
@@ -185,7 +127,7 @@ describe('the whole embedded AWS survives kill -9', () => {
     // Prepare: what a kill -9 in the middle of the token worker's batch leaves behind. The worker had answered
     // the first message's token and died before the batch was deleted: both messages come back together, the
     // answered one first, its task closed (SendTaskSuccess now says TaskTimedOut, as on AWS).
-    const aws = await startEmbeddedAws({
+    const inProcessAws = await startEmbeddedAws({
       port: 0,
       dataDir: null,
       functions: (endpoint) => [
@@ -198,9 +140,9 @@ describe('the whole embedded AWS survives kill -9', () => {
         },
       ],
     });
-    const client = sfnClient(aws.endpoint);
+    const client = sfnClient(inProcessAws.endpoint);
     const sqs = new SQSClient({
-      endpoint: aws.endpoint,
+      endpoint: inProcessAws.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     });
@@ -209,35 +151,29 @@ describe('the whole embedded AWS survives kill -9', () => {
       const { QueueUrl: queueUrl = '' } = await sqs.send(
         new CreateQueueCommand({ QueueName: 'vend-requests', Attributes: { VisibilityTimeout: '30' } }),
       );
-      aws.sns.createTopic('on-call');
-      const { stateMachineArn } = await client.send(
-        new CreateStateMachineCommand({
-          name: 'payment-like',
-          definition: JSON.stringify(PAYMENT_LIKE(queueUrl)),
-          roleArn: 'arn:aws:iam::000000000000:role/test',
-        }),
-      );
+      inProcessAws.sns.createTopic('on-call');
+      const stateMachineArn = await createStateMachine(client, PAYMENT_LIKE(queueUrl), {
+        name: 'payment-like',
+      });
       const executions: string[] = [];
       for (const name of ['answered', 'pending']) {
-        const { executionArn } = await client.send(
-          new StartExecutionCommand({ stateMachineArn, name, input: '{}' }),
-        );
+        const executionArn = await startExecution(client, stateMachineArn, {}, { name });
         // One after the other, so the answered one's message is first in the queue.
-        await historyWith(client, executionArn!, 'TaskSubmitted');
-        executions.push(executionArn!);
+        await historyWith(client, executionArn, 'TaskSubmitted', 1, SOON);
+        executions.push(executionArn);
       }
       const [answered, pending] = executions as [string, string];
-      const scheduled = (await historyWith(client, answered, 'TaskSubmitted')).find(
+      const scheduled = (await historyWith(client, answered, 'TaskSubmitted', 1, SOON)).find(
         (event) => event.type === 'TaskScheduled' && event.taskScheduledEventDetails?.resourceType === 'sqs',
       );
       const { MessageBody } = JSON.parse(scheduled!.taskScheduledEventDetails!.parameters!) as {
         MessageBody: { taskToken: string };
       };
       await client.send(new SendTaskSuccessCommand({ taskToken: MessageBody.taskToken, output: '{}' }));
-      expect(await waitUntilEnded(client, answered, 20_000)).toBe('SUCCEEDED');
+      expect((await waitForEnd(client, answered, SOON)).status).toBe('SUCCEEDED');
 
       // Act: the worker's pollers start, and the first receive takes both messages as one batch
-      await aws.eventSourceMappings.create({
+      await inProcessAws.eventSourceMappings.create({
         functionName: 'token-worker',
         queueArn: VEND_QUEUE_ARN,
         functionResponseTypes: ['ReportBatchItemFailures'],
@@ -245,12 +181,12 @@ describe('the whole embedded AWS survives kill -9', () => {
 
       // Assess: the open task is answered, and the closed one's message is deleted rather than handed out
       // again and again, holding back whatever is batched with it
-      expect(await waitUntilEnded(client, pending, 20_000)).toBe('SUCCEEDED');
+      expect((await waitForEnd(client, pending, SOON)).status).toBe('SUCCEEDED');
       expect(await messagesLeft(sqs, queueUrl, 20_000)).toBe(0);
     } finally {
       client.destroy();
       sqs.destroy();
-      await aws.close();
+      await inProcessAws.close();
     }
   });
 });

@@ -50,6 +50,54 @@ export function sfnClient(endpoint: string): SFNClient {
 
 let machineCounter = 0;
 
+/** Creates a state machine (Standard unless told), by default with a name unique to this test run; returns its ARN. */
+export async function createStateMachine(
+  client: SFNClient,
+  definition: object,
+  options: { type?: 'STANDARD' | 'EXPRESS'; name?: string } = {},
+): Promise<string> {
+  machineCounter += 1;
+  const created = await client.send(
+    new CreateStateMachineCommand({
+      name: options.name ?? `machine-${machineCounter}`,
+      definition: JSON.stringify(definition),
+      roleArn: 'arn:aws:iam::000000000000:role/test',
+      type: options.type ?? 'STANDARD',
+    }),
+  );
+  return created.stateMachineArn!;
+}
+
+/**
+ * Starts an execution and returns its ARN. The request goes out before the first `await`, through the client
+ * given: a crash test relies on that to cut starts short with the process they were sent to.
+ */
+export async function startExecution(
+  client: SFNClient,
+  stateMachineArn: string,
+  input: unknown = {},
+  options: { name?: string } = {},
+): Promise<string> {
+  const started = await client.send(
+    new StartExecutionCommand({ stateMachineArn, name: options.name, input: JSON.stringify(input) }),
+  );
+  return started.executionArn!;
+}
+
+/** The whole history of an execution, every page of it. */
+export async function executionHistory(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
 export async function embeddedStepFunctions(
   options: { integrations?: InProcessIntegrations; dataDir?: string | null } = {},
 ): Promise<EmbeddedStepFunctions> {
@@ -57,31 +105,9 @@ export async function embeddedStepFunctions(
   const aws = await startEmbeddedAws({ port: 0, dataDir: options.dataDir ?? null, integrations });
   const client = sfnClient(aws.endpoint);
 
-  const createMachine: EmbeddedStepFunctions['createMachine'] = async (definition, machineOptions = {}) => {
-    machineCounter += 1;
-    const created = await client.send(
-      new CreateStateMachineCommand({
-        name: machineOptions.name ?? `machine-${machineCounter}`,
-        definition: JSON.stringify(definition),
-        roleArn: 'arn:aws:iam::000000000000:role/test',
-        type: machineOptions.type ?? 'STANDARD',
-      }),
-    );
-    return created.stateMachineArn!;
-  };
-
-  const historyOf = async (executionArn: string): Promise<HistoryEvent[]> => {
-    const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
-      );
-      events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return events;
-  };
+  const createMachine: EmbeddedStepFunctions['createMachine'] = (definition, machineOptions) =>
+    createStateMachine(client, definition, machineOptions);
+  const historyOf = (executionArn: string) => executionHistory(client, executionArn);
 
   const waitForEnd = async (executionArn: string): Promise<DescribeExecutionCommandOutput> => {
     await aws.stepFunctions.finished(executionArn);
@@ -96,16 +122,9 @@ export async function embeddedStepFunctions(
     historyOf,
     waitForEnd,
     async run(definition, input = {}) {
-      const stateMachineArn = await createMachine(definition);
-      const started = await client.send(
-        new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
-      );
-      const execution = await waitForEnd(started.executionArn!);
-      return {
-        execution,
-        history: await historyOf(started.executionArn!),
-        executionArn: started.executionArn!,
-      };
+      const executionArn = await startExecution(client, await createMachine(definition), input);
+      const execution = await waitForEnd(executionArn);
+      return { execution, history: await historyOf(executionArn), executionArn };
     },
     async close() {
       client.destroy();

@@ -9,150 +9,36 @@
  * execution never loses acknowledged work. `expectWellFormedHistory` checks those rules on every history.
  */
 import {
-  CreateStateMachineCommand,
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   RedriveExecutionCommand,
   SendTaskSuccessCommand,
-  type SFNClient,
-  StartExecutionCommand,
   StopExecutionCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ChildProcesses } from '../../testing/child-processes.ts';
+import { describe, expect, it } from 'vitest';
+import { crashTest, serviceAnswer } from '../../testing/crash-test.ts';
+import { eventually, pause } from '../../testing/execution-waits.ts';
 import { expectWellFormedHistory, historyProblems, historyText } from '../../testing/history-checks.ts';
-import { eventTypes, sfnClient } from '../../testing/step-functions.ts';
+import { eventTypes } from '../../testing/step-functions.ts';
 
-const FIXTURE = 'local/testing/embedded-aws-process.ts';
-const ROLE_ARN = 'arn:aws:iam::000000000000:role/test';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
-// ─── The embedded AWS as a child process ──────────────────────────────────────────────────────────────
-
-interface RunningAws {
-  readonly endpoint: string;
-  readonly client: SFNClient;
-  /** SIGKILL: no shutdown code runs, as when the machine's process is killed -9. */
-  kill(): Promise<void>;
-}
-
-const processes = new ChildProcesses();
-
-function newDataDir(): string {
-  return processes.tempDir('sfn-durability-');
-}
-
-async function startAws(dataDir: string): Promise<RunningAws> {
-  const running = await processes.start(FIXTURE, [dataDir]);
-  const client = sfnClient(running.value);
-  return {
-    endpoint: running.value,
-    client,
-    async kill() {
-      client.destroy();
-      await running.kill();
-    },
-  };
-}
-
-afterEach(() => processes.killAll());
-
-afterAll(() => processes.removeTempDirs());
-
-// ─── Client-side helpers ──────────────────────────────────────────────────────────────────────────────
-
-let machineCounter = 0;
-
-async function createMachine(client: SFNClient, definition: object, name?: string): Promise<string> {
-  machineCounter += 1;
-  const created = await client.send(
-    new CreateStateMachineCommand({
-      name: name ?? `durable-${machineCounter}`,
-      definition: JSON.stringify(definition),
-      roleArn: ROLE_ARN,
-    }),
-  );
-  return created.stateMachineArn!;
-}
-
-async function startExecution(client: SFNClient, stateMachineArn: string, input: unknown = {}) {
-  const started = await client.send(
-    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
-  );
-  return started.executionArn!;
-}
-
-async function historyOf(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
-/** Polls until `check` returns a value other than undefined; fails after `timeoutMs`. */
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 20));
-  }
-}
-
-/** Waits until the history holds an event of `type` (the moment to pull the plug). */
-function historyWith(client: SFNClient, executionArn: string, type: string, count = 1) {
-  return eventually(`${count} × ${type} in ${executionArn}`, async () => {
-    const history = await historyOf(client, executionArn);
-    return history.filter((event) => event.type === type).length >= count ? history : undefined;
-  });
-}
-
-async function waitForEnd(client: SFNClient, executionArn: string, timeoutMs = 15_000) {
-  return eventually(
-    `the end of ${executionArn}`,
-    async () => {
-      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      return described.status === 'RUNNING' ? undefined : described;
-    },
-    timeoutMs,
-  );
-}
-
-/** The SDK adds `$metadata` (request ids differ per call): compare only what the service answered. */
-function answer<T extends { $metadata?: unknown }>(output: T): Omit<T, '$metadata'> {
-  const { $metadata: _, ...rest } = output;
-  return rest;
-}
-
-// ─── The tests ────────────────────────────────────────────────────────────────────────────────────────
-
 describe('the embedded Step Functions survives kill -9', () => {
+  const aws = crashTest({ dataDirPrefix: 'sfn-durability-' });
+
   it('keeps state machines, finished executions and their histories byte for byte across two crashes', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const passArn = await createMachine(aws.client, {
+    await aws.start();
+    const passArn = await aws.createMachine({
       Comment: 'a pass',
       StartAt: 'Hello',
       States: { Hello: { Type: 'Pass', Result: { hello: 'world' }, ResultPath: '$.greeting', End: true } },
     });
-    const failArn = await createMachine(aws.client, {
+    const failArn = await aws.createMachine({
       StartAt: 'Check',
       States: {
         Check: {
@@ -177,40 +63,38 @@ describe('the embedded Step Functions survives kill -9', () => {
       }),
     );
     const executions = [
-      await startExecution(aws.client, passArn, { n: 1 }),
-      await startExecution(aws.client, failArn, { ok: true }),
-      await startExecution(aws.client, failArn, { ok: false }),
+      await aws.startExecution(passArn, { n: 1 }),
+      await aws.startExecution(failArn, { ok: true }),
+      await aws.startExecution(failArn, { ok: false }),
     ];
-    for (const arn of executions) await waitForEnd(aws.client, arn);
-    const snapshot = async (client: SFNClient) => ({
-      machines: answer(await client.send(new ListStateMachinesCommand({}))),
+    for (const arn of executions) await aws.waitForEnd(arn);
+    const snapshot = async () => ({
+      machines: serviceAnswer(await aws.client.send(new ListStateMachinesCommand({}))),
       described: await Promise.all(
         [passArn, failArn].map(async (stateMachineArn) =>
-          answer(await client.send(new DescribeStateMachineCommand({ stateMachineArn }))),
+          serviceAnswer(await aws.client.send(new DescribeStateMachineCommand({ stateMachineArn }))),
         ),
       ),
       listed: await Promise.all(
         [passArn, failArn].map(async (stateMachineArn) =>
-          answer(await client.send(new ListExecutionsCommand({ stateMachineArn }))),
+          serviceAnswer(await aws.client.send(new ListExecutionsCommand({ stateMachineArn }))),
         ),
       ),
       executions: await Promise.all(
         executions.map(async (executionArn) =>
-          answer(await aws.client.send(new DescribeExecutionCommand({ executionArn }))),
+          serviceAnswer(await aws.client.send(new DescribeExecutionCommand({ executionArn }))),
         ),
       ),
-      histories: await Promise.all(executions.map(async (arn) => historyText(await historyOf(client, arn)))),
+      histories: await Promise.all(executions.map(async (arn) => historyText(await aws.historyOf(arn)))),
     });
-    const before = await snapshot(aws.client);
+    const before = await snapshot();
 
     // Act: two crashes in a row (the second restart opens the snapshot the first one compacted into)
     const after: (typeof before)[] = [];
     for (let crash = 0; crash < 2; crash += 1) {
-      await aws.kill();
-      aws = await startAws(dataDir);
-      after.push(await snapshot(aws.client));
+      await aws.crashAndRestart();
+      after.push(await snapshot());
     }
-    await aws.kill();
 
     // Assess
     expect(before.machines.stateMachines).toHaveLength(2);
@@ -227,25 +111,23 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('finishes an execution that was sleeping in a Wait state, entering and leaving the Wait once', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
-      StartAt: 'Before',
-      States: {
-        Before: { Type: 'Pass', Result: 'before', ResultPath: '$.before', Next: 'Sleep' },
-        Sleep: { Type: 'Wait', Seconds: 2, Next: 'After' },
-        After: { Type: 'Pass', Result: 'after', ResultPath: '$.after', End: true },
+    await aws.start();
+    const { executionArn } = await aws.runMachine(
+      {
+        StartAt: 'Before',
+        States: {
+          Before: { Type: 'Pass', Result: 'before', ResultPath: '$.before', Next: 'Sleep' },
+          Sleep: { Type: 'Wait', Seconds: 2, Next: 'After' },
+          After: { Type: 'Pass', Result: 'after', ResultPath: '$.after', End: true },
+        },
       },
-    });
-    const executionArn = await startExecution(aws.client, machineArn, { id: 'w' });
-    const beforeCrash = await historyWith(aws.client, executionArn, 'WaitStateEntered');
+      { id: 'w' },
+    );
+    const beforeCrash = await aws.historyWith(executionArn, 'WaitStateEntered');
 
     // Act
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
@@ -267,39 +149,26 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('accepts after a restart the task token a waitForTaskToken task handed out before the crash', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
+    await aws.start();
+    const { executionArn } = await aws.runMachine({
       StartAt: 'Approve',
       States: {
-        Approve: {
-          Type: 'Task',
-          Resource: `${LAMBDA_INVOKE}.waitForTaskToken`,
-          Parameters: { FunctionName: 'approver', Payload: { id: 'approve', 'token.$': '$$.Task.Token' } },
-          End: true,
-        },
+        Approve: { ...approvalTask('approve'), End: true },
       },
     });
-    const executionArn = await startExecution(aws.client, machineArn);
-    const beforeCrash = await historyWith(aws.client, executionArn, 'TaskSubmitted');
-    const scheduled = beforeCrash.find((event) => event.type === 'TaskScheduled')!;
-    const taskToken = (
-      JSON.parse(scheduled.taskScheduledEventDetails!.parameters!) as { Payload: { token: string } }
-    ).Payload.token;
+    const beforeCrash = await aws.historyWith(executionArn, 'TaskSubmitted');
+    const taskToken = payloadTokenOf(beforeCrash);
 
     // Act
-    await aws.kill();
-    aws = await startAws(dataDir);
+    await aws.crashAndRestart();
     await aws.client.send(
       new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ approved: true }) }),
     );
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
+    const { execution, history } = await aws.outcomeOf(executionArn);
     const again = await aws.client.send(new SendTaskSuccessCommand({ taskToken, output: '{}' })).then(
       () => 'accepted',
       (error: Error) => error.name,
     );
-    await aws.kill();
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
@@ -322,41 +191,26 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('does not lose a SendTaskSuccess that was acknowledged just before the crash', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
-      StartAt: 'Approve',
-      States: {
-        Approve: {
-          Type: 'Task',
-          Resource: `${LAMBDA_INVOKE}.waitForTaskToken`,
-          Parameters: { FunctionName: 'approver', Payload: { id: 'acked', 'token.$': '$$.Task.Token' } },
-          ResultPath: '$.approval',
-          Next: 'Sleep',
+    await aws.start();
+    const { executionArn } = await aws.runMachine(
+      {
+        StartAt: 'Approve',
+        States: {
+          Approve: { ...approvalTask('acked'), ResultPath: '$.approval', Next: 'Sleep' },
+          // Keeps the execution running past the acknowledgement, so the crash cannot come after its end.
+          Sleep: { Type: 'Wait', Seconds: 1, End: true },
         },
-        // Keeps the execution running past the acknowledgement, so the crash cannot come after its end.
-        Sleep: { Type: 'Wait', Seconds: 1, End: true },
       },
-    });
-    const executionArn = await startExecution(aws.client, machineArn, { order: 7 });
-    const submitted = await historyWith(aws.client, executionArn, 'TaskSubmitted');
-    const taskToken = (
-      JSON.parse(
-        submitted.find((event) => event.type === 'TaskScheduled')!.taskScheduledEventDetails!.parameters!,
-      ) as {
-        Payload: { token: string };
-      }
-    ).Payload.token;
+      { order: 7 },
+    );
+    const taskToken = payloadTokenOf(await aws.historyWith(executionArn, 'TaskSubmitted'));
 
     // Act
     await aws.client.send(
       new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ approved: 'yes' }) }),
     );
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
@@ -375,37 +229,27 @@ describe('the embedded Step Functions survives kill -9', () => {
   it('fires a retry whose backoff was pending at the crash, and the retry succeeds', async () => {
     // Prepare: the call fails on the first attempt only ($$.State.RetryCount 0), whatever the process
     // remembers, so the outcome does not depend on the fixture's in-memory call counter.
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
+    await aws.start();
+    const { executionArn } = await aws.runMachine({
       StartAt: 'Call',
       States: {
         Call: {
-          Type: 'Task',
-          Resource: LAMBDA_INVOKE,
-          Parameters: {
-            FunctionName: 'echo',
-            Payload: {
-              id: 'retry-after-crash',
-              'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0, 0), $$.State.RetryCount)',
-              'attempt.$': '$$.State.RetryCount',
-            },
-          },
+          ...echoCall({
+            id: 'retry-after-crash',
+            'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0, 0), $$.State.RetryCount)',
+            'attempt.$': '$$.State.RetryCount',
+          }),
           ResultSelector: { 'attempt.$': '$.Payload.attempt' },
           Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 2, MaxAttempts: 1, BackoffRate: 1 }],
           End: true,
         },
       },
     });
-    const executionArn = await startExecution(aws.client, machineArn);
-    const beforeCrash = await historyWith(aws.client, executionArn, 'TaskFailed');
+    const beforeCrash = await aws.historyWith(executionArn, 'TaskFailed');
 
     // Act: kill inside the 2 s backoff
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
 
     // Assess
     expect(eventTypes(beforeCrash)).toEqual([
@@ -441,36 +285,34 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('finishes a Map over 20 items killed mid-way with every iteration run exactly once', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
-      StartAt: 'Each',
-      States: {
-        Each: {
-          Type: 'Map',
-          MaxConcurrency: 10,
-          ItemsPath: '$.items',
-          ItemProcessor: {
-            StartAt: 'Sleep',
-            States: {
-              Sleep: { Type: 'Wait', Seconds: 1, Next: 'Double' },
-              Double: { Type: 'Pass', Parameters: { 'twice.$': 'States.MathAdd($.n, $.n)' }, End: true },
+    await aws.start();
+    const items = Array.from({ length: 20 }, (_, n) => ({ n }));
+    const { executionArn } = await aws.runMachine(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            MaxConcurrency: 10,
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              StartAt: 'Sleep',
+              States: {
+                Sleep: { Type: 'Wait', Seconds: 1, Next: 'Double' },
+                Double: { Type: 'Pass', Parameters: { 'twice.$': 'States.MathAdd($.n, $.n)' }, End: true },
+              },
             },
+            End: true,
           },
-          End: true,
         },
       },
-    });
-    const items = Array.from({ length: 20 }, (_, n) => ({ n }));
-    const executionArn = await startExecution(aws.client, machineArn, { items });
-    const beforeCrash = await historyWith(aws.client, executionArn, 'MapIterationSucceeded');
+      { items },
+    );
+    const beforeCrash = await aws.historyWith(executionArn, 'MapIterationSucceeded');
 
     // Act
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
 
     // Assess
     expect(beforeCrash.some((event) => event.type === 'MapStateSucceeded')).toBe(false);
@@ -509,9 +351,8 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('finishes a Parallel state killed while its branches wait, running each branch once', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
+    await aws.start();
+    const { executionArn } = await aws.runMachine({
       StartAt: 'Both',
       States: {
         Both: {
@@ -536,15 +377,11 @@ describe('the embedded Step Functions survives kill -9', () => {
         },
       },
     });
-    const executionArn = await startExecution(aws.client, machineArn);
-    const beforeCrash = await historyWith(aws.client, executionArn, 'WaitStateEntered', 2);
+    const beforeCrash = await aws.historyWith(executionArn, 'WaitStateEntered', 2);
 
     // Act
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
@@ -567,31 +404,27 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('keeps an execution stopped when StopExecution was acknowledged just before the crash', async () => {
     // Prepare
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
+    await aws.start();
+    const { executionArn } = await aws.runMachine({
       StartAt: 'Nap',
       States: {
         Nap: { Type: 'Wait', Seconds: 30, Next: 'Never' },
         Never: { Type: 'Pass', End: true },
       },
     });
-    const executionArn = await startExecution(aws.client, machineArn);
-    await historyWith(aws.client, executionArn, 'WaitStateEntered');
+    await aws.historyWith(executionArn, 'WaitStateEntered');
     await aws.client.send(
       new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'changed my mind' }),
     );
-    const stopped = answer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
-    const beforeCrash = await historyOf(aws.client, executionArn);
+    const stopped = serviceAnswer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
+    const beforeCrash = await aws.historyOf(executionArn);
 
     // Act
-    await aws.kill();
-    aws = await startAws(dataDir);
+    await aws.crashAndRestart();
     // Give a wrongly resumed runner a moment to write something.
-    await new Promise((done) => setTimeout(done, 300));
-    const execution = answer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await pause(300);
+    const execution = serviceAnswer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
+    const history = await aws.historyOf(executionArn);
 
     // Assess
     expect(stopped.status).toBe('ABORTED');
@@ -609,42 +442,36 @@ describe('the embedded Step Functions survives kill -9', () => {
 
   it('redrives a failed execution after a crash and finishes the redrive across another crash', async () => {
     // Prepare: the call fails in the first run only ($$.Execution.RedriveCount 0).
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
-      StartAt: 'Before',
-      States: {
-        Before: { Type: 'Pass', Result: 'done once', ResultPath: '$.before', Next: 'Call' },
-        Call: {
-          Type: 'Task',
-          Resource: LAMBDA_INVOKE,
-          Parameters: {
-            FunctionName: 'echo',
-            Payload: {
+    await aws.start();
+    const { executionArn } = await aws.runMachine(
+      {
+        StartAt: 'Before',
+        States: {
+          Before: { Type: 'Pass', Result: 'done once', ResultPath: '$.before', Next: 'Call' },
+          Call: {
+            ...echoCall({
               id: 'redrive-after-crash',
               'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0), $$.Execution.RedriveCount)',
-            },
+            }),
+            ResultPath: null,
+            Next: 'Nap',
           },
-          ResultPath: null,
-          Next: 'Nap',
+          Nap: { Type: 'Wait', Seconds: 1, End: true },
         },
-        Nap: { Type: 'Wait', Seconds: 1, End: true },
       },
-    });
-    const executionArn = await startExecution(aws.client, machineArn, { order: 3 });
-    const failed = await waitForEnd(aws.client, executionArn);
+      { order: 3 },
+    );
+    const failed = await aws.waitForEnd(executionArn);
 
     // Act: crash with the execution FAILED, redrive it, crash again while it naps
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const afterFirstCrash = answer(await aws.client.send(new DescribeExecutionCommand({ executionArn })));
+    await aws.crashAndRestart();
+    const afterFirstCrash = serviceAnswer(
+      await aws.client.send(new DescribeExecutionCommand({ executionArn })),
+    );
     await aws.client.send(new RedriveExecutionCommand({ executionArn }));
-    await historyWith(aws.client, executionArn, 'WaitStateEntered');
-    await aws.kill();
-    aws = await startAws(dataDir);
-    const execution = await waitForEnd(aws.client, executionArn);
-    const history = await historyOf(aws.client, executionArn);
-    await aws.kill();
+    await aws.historyWith(executionArn, 'WaitStateEntered');
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
 
     // Assess
     expect(failed).toMatchObject({ status: 'FAILED', error: 'Flaky' });
@@ -679,9 +506,8 @@ describe('the embedded Step Functions survives kill -9', () => {
     // Prepare: finished executions, and one still napping so that start-up also resumes a runner
     const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, {
+    await aws.start();
+    const machineArn = await aws.createMachine({
       StartAt: 'Greet',
       States: {
         Greet: {
@@ -693,31 +519,24 @@ describe('the embedded Step Functions survives kill -9', () => {
       },
     });
     const finished: string[] = [];
-    for (let n = 0; n < 5; n += 1)
-      finished.push(await startExecution(aws.client, machineArn, { who: n, nap: 0 }));
-    for (const arn of finished) await waitForEnd(aws.client, arn);
-    const napping = await startExecution(aws.client, machineArn, { who: 'late', nap: 1 });
-    const histories = async (client: SFNClient) =>
-      Promise.all(finished.map(async (arn) => historyText(await historyOf(client, arn))));
-    const before = await histories(aws.client);
+    for (let n = 0; n < 5; n += 1) finished.push(await aws.startExecution(machineArn, { who: n, nap: 0 }));
+    for (const arn of finished) await aws.waitForEnd(arn);
+    const napping = await aws.startExecution(machineArn, { who: 'late', nap: 1 });
+    const histories = async () =>
+      Promise.all(finished.map(async (arn) => historyText(await aws.historyOf(arn))));
+    const before = await histories();
     await aws.kill();
 
     // Act: five start-ups cut short at a random moment (the fixture needs several hundred ms to boot)
     const delays: number[] = [];
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const child = startAws(dataDir).catch(() => undefined);
       const delay = 50 + Math.floor(random() * 900);
       delays.push(delay);
-      await new Promise((done) => setTimeout(done, delay));
-      processes.killAll();
-      const started = await child;
-      await started?.kill();
+      await aws.killWhileStarting(delay);
     }
-    aws = await startAws(dataDir);
-    const after = await histories(aws.client);
-    const late = await waitForEnd(aws.client, napping);
-    const lateHistory = await historyOf(aws.client, napping);
-    await aws.kill();
+    await aws.restart();
+    const after = await histories();
+    const { execution: late, history: lateHistory } = await aws.outcomeOf(napping);
 
     // Assess
     const context = `seed ${seed}, start-ups killed after ${delays.join('/')} ms`;
@@ -739,31 +558,30 @@ describe('the embedded Step Functions survives kill -9', () => {
     // Prepare
     const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
-    const dataDir = newDataDir();
-    let aws = await startAws(dataDir);
-    const machineArn = await createMachine(aws.client, STORM_MACHINE);
+    await aws.start();
+    const machineArn = await aws.createMachine(STORM_MACHINE);
     const acknowledged: { arn: string; n: number }[] = [];
     const delays: number[] = [];
     // Ten executions already in flight when the first kill comes, however early it comes.
     for (let n = 150; n < 160; n += 1) {
-      acknowledged.push({ arn: await startExecution(aws.client, machineArn, { n }), n });
+      acknowledged.push({ arn: await aws.startExecution(machineArn, { n }), n });
     }
 
     // Act: three rounds of 50 starts, each cut short by SIGKILL after 10–300 ms
     for (let round = 0; round < Number(process.env.STORM_ROUNDS ?? 3); round += 1) {
-      const client = aws.client;
+      // Each start goes to this round's process at once: a kill cuts it short rather than sending it on.
       const starts = Array.from({ length: 50 }, async (_, i) => {
         const n = round * 50 + i;
-        const arn = await startExecution(client, machineArn, { n });
+        const arn = await aws.startExecution(machineArn, { n });
         acknowledged.push({ arn, n });
       });
       const delay = 10 + Math.floor(random() * Number(process.env.STORM_DELAY_RANGE ?? 291));
       delays.push(delay);
       const settled = Promise.allSettled(starts);
-      await new Promise((done) => setTimeout(done, delay));
+      await pause(delay);
       await aws.kill();
       await settled;
-      aws = await startAws(dataDir);
+      await aws.restart();
     }
     const listed = await eventually(
       'every execution to end',
@@ -780,15 +598,14 @@ describe('the embedded Step Functions survives kill -9', () => {
       acknowledged.map(async ({ arn, n }) => ({
         n,
         execution: await aws.client.send(new DescribeExecutionCommand({ executionArn: arn })),
-        history: await historyOf(aws.client, arn),
+        history: await aws.historyOf(arn),
       })),
     );
     const unacknowledged = await Promise.all(
       listed
         .filter((execution) => !acknowledged.some(({ arn }) => arn === execution.executionArn))
-        .map((execution) => historyOf(aws.client, execution.executionArn!)),
+        .map((execution) => aws.historyOf(execution.executionArn!)),
     );
-    await aws.kill();
 
     // Assess
     const context = `seed ${seed}, kills after ${delays.join('/')} ms, ${acknowledged.length} acknowledged, ${listed.length} listed`;
@@ -1114,17 +931,12 @@ const STORM_MACHINE = {
         StartAt: 'Call',
         States: {
           Call: {
-            Type: 'Task',
-            Resource: LAMBDA_INVOKE,
-            Parameters: {
-              FunctionName: 'echo',
-              Payload: {
-                'id.$': "States.Format('{}-{}', $$.Execution.Name, $.i)",
-                'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0, 0, 0), $$.State.RetryCount)',
-                'i.$': '$.i',
-                'n.$': '$.n',
-              },
-            },
+            ...echoCall({
+              'id.$': "States.Format('{}-{}', $$.Execution.Name, $.i)",
+              'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0, 0, 0), $$.State.RetryCount)',
+              'i.$': '$.i',
+              'n.$': '$.n',
+            }),
             ResultSelector: { 'i.$': '$.Payload.i', 'n.$': '$.Payload.n' },
             Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 1 }],
             End: true,
@@ -1135,17 +947,12 @@ const STORM_MACHINE = {
       Next: 'Finish',
     },
     Finish: {
-      Type: 'Task',
-      Resource: LAMBDA_INVOKE,
-      Parameters: {
-        FunctionName: 'echo',
-        Payload: {
-          'id.$': '$$.Execution.Name',
-          'n.$': '$.n',
-          'route.$': '$.route',
-          'results.$': '$.results',
-        },
-      },
+      ...echoCall({
+        'id.$': '$$.Execution.Name',
+        'n.$': '$.n',
+        'route.$': '$.route',
+        'results.$': '$.results',
+      }),
       OutputPath: '$.Payload',
       End: true,
     },
@@ -1162,4 +969,28 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A call to the fixture's "echo" Lambda, which answers with its payload after failing the first `failTimes`
+ * calls of the payload's `id` (Flaky).
+ */
+function echoCall(payload: object) {
+  return { Type: 'Task', Resource: LAMBDA_INVOKE, Parameters: { FunctionName: 'echo', Payload: payload } };
+}
+
+/** A waitForTaskToken task that hands its token to the 'approver' Lambda as `Payload.token`. */
+function approvalTask(id: string) {
+  return {
+    Type: 'Task',
+    Resource: `${LAMBDA_INVOKE}.waitForTaskToken`,
+    Parameters: { FunctionName: 'approver', Payload: { id, 'token.$': '$$.Task.Token' } },
+  };
+}
+
+/** The task token an `approvalTask` handed its Lambda, read from TaskScheduled. */
+function payloadTokenOf(history: readonly HistoryEvent[]): string {
+  const scheduled = history.find((event) => event.type === 'TaskScheduled')!;
+  return (JSON.parse(scheduled.taskScheduledEventDetails!.parameters!) as { Payload: { token: string } })
+    .Payload.token;
 }
