@@ -13,12 +13,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Journal, JournalCorruptError, type JournalLogger, openJournal } from './journal.ts';
+import {
+  type Journal,
+  JournalCorruptError,
+  type JournalLogger,
+  JournalVersionError,
+  openJournal,
+} from './journal.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const WRITER = fileURLToPath(new URL('./fixtures/journal-writer.ts', import.meta.url));
 
 const silent: JournalLogger = { warn: () => {}, error: () => {} };
+/** The first line of every log this journal writes, for records of version 1. */
+const LOG_HEADER_V1 = '{"$journal":"log","recordVersion":1}\n';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -130,8 +138,8 @@ describe('openJournal on disk', () => {
       await service.journal.close();
 
       // Assess
-      expect(beforeFlush).toBe('');
-      expect(afterFlush).toBe('"alpha"\n"beta"\n');
+      expect(beforeFlush).toBe(LOG_HEADER_V1);
+      expect(afterFlush).toBe(`${LOG_HEADER_V1}"alpha"\n"beta"\n`);
     },
   );
 
@@ -160,6 +168,28 @@ describe('openJournal on disk', () => {
     expect(third.items).toEqual(['a', 'b', 'c']);
   });
 
+  it('compacts a log whose header a crash tore, so the next log again says its record version', async () => {
+    // Prepare: the process died while writing the header of a fresh log
+    const dir = tempDir();
+    const first = await ListService.open(dir);
+    first.add('a');
+    await first.journal.close();
+    await (await ListService.open(dir)).journal.close();
+    writeFileSync(logFileOf(dir), LOG_HEADER_V1.slice(0, 12));
+
+    // Act
+    const second = await ListService.open(dir);
+    second.add('b');
+    await second.journal.close();
+    const logAfterTornHeader = readFileSync(logFileOf(dir), 'utf8');
+    const third = await ListService.open(dir);
+    await third.journal.close();
+
+    // Assess
+    expect(logAfterTornHeader).toBe(`${LOG_HEADER_V1}"b"\n`);
+    expect(third.items).toEqual(['a', 'b']);
+  });
+
   it('refuses to open a log with a corrupt line in the middle, naming the file and line', async () => {
     // Prepare
     const dir = tempDir();
@@ -174,7 +204,7 @@ describe('openJournal on disk', () => {
 
     // Assess
     await expect(opening).rejects.toThrow(JournalCorruptError);
-    await expect(opening).rejects.toThrow(`Corrupt journal ${log} line 2:`);
+    await expect(opening).rejects.toThrow(`Corrupt journal ${log} line 3:`); // line 1 is the header
   });
 
   it('names the file and line when replaying a record fails', async () => {
@@ -196,7 +226,7 @@ describe('openJournal on disk', () => {
     });
 
     // Assess
-    await expect(opening).rejects.toThrow(/list\.\d+\.log\.jsonl line 2 failed: unknown record/);
+    await expect(opening).rejects.toThrow(/list\.\d+\.log\.jsonl line 3 failed: unknown record/);
   });
 
   it.each([
@@ -318,6 +348,183 @@ describe('openJournal on disk', () => {
     // Assess
     expect(append).toThrow(TypeError);
     await journal.close();
+  });
+});
+
+/**
+ * The list service after a change of record shape: version 2 records are `{ item }` objects where version 1
+ * records were bare strings. `upgrades` lists every record `upgrade` was handed, with its version.
+ */
+async function openListV2(dir: string, upgrades: [number, unknown][] = []) {
+  const items: string[] = [];
+  const journal = await openJournal<{ item: string }>({
+    dir,
+    name: 'list',
+    recordVersion: 2,
+    upgrade: (record, fromVersion) => {
+      upgrades.push([fromVersion, record]);
+      return { item: record as string };
+    },
+    replay: (record) => items.push(record.item),
+    snapshot: () => items.map((item) => ({ item })),
+    logger: silent,
+  });
+  const add = (item: string) => {
+    items.push(item);
+    journal.append({ item });
+  };
+  return { items, journal, add };
+}
+
+function headerOf(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!);
+}
+
+function writeFiles(dir: string, files: Readonly<Record<string, string>>): void {
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+}
+
+/** A snapshot header of format 1 and a log without a header, as the journal wrote them before versions. */
+const UNVERSIONED_FILES = {
+  'list.4.snapshot.jsonl':
+    '{"$journal":"snapshot","format":1,"generation":4}\n"a"\n"b"\n{"$journal":"end","records":2}\n',
+  'list.4.log.jsonl': '"c"\n',
+};
+
+function contentsOf(dir: string): Map<string, string> {
+  return new Map(filesIn(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
+describe('openJournal record versions', () => {
+  it('upgrades records of an older version before replay, and compaction rewrites them at the new one', async () => {
+    // Prepare: version 1 records in both the snapshot and the log
+    const dir = tempDir();
+    const first = await ListService.open(dir);
+    first.add('a');
+    await first.journal.close();
+    const second = await ListService.open(dir);
+    second.add('b');
+    await second.journal.close();
+
+    // Act
+    const upgrades: [number, unknown][] = [];
+    const upgraded = await openListV2(dir, upgrades);
+    upgraded.add('c');
+    await upgraded.journal.close();
+    const upgradesOnReopen: [number, unknown][] = [];
+    const reopened = await openListV2(dir, upgradesOnReopen);
+    await reopened.journal.close();
+
+    // Assess
+    expect(upgraded.items).toEqual(['a', 'b', 'c']);
+    expect(upgrades).toEqual([
+      [1, 'a'],
+      [1, 'b'],
+    ]);
+    expect(reopened.items).toEqual(['a', 'b', 'c']);
+    expect(upgradesOnReopen).toEqual([]);
+    const snapshot = filesIn(dir).find((name) => name.endsWith('.snapshot.jsonl'))!;
+    expect(headerOf(join(dir, snapshot))).toMatchObject({
+      $journal: 'snapshot',
+      format: 2,
+      recordVersion: 2,
+    });
+    expect(headerOf(logFileOf(dir))).toEqual({ $journal: 'log', recordVersion: 2 });
+    expect(readFileSync(join(dir, snapshot), 'utf8')).toContain('{"item":"a"}\n{"item":"b"}\n{"item":"c"}\n');
+  });
+
+  it('reads files written before versions were kept as version 1', async () => {
+    // Prepare
+    const [forVersion1, forVersion2] = [tempDir(), tempDir()];
+    writeFiles(forVersion1, UNVERSIONED_FILES);
+    writeFiles(forVersion2, UNVERSIONED_FILES);
+
+    // Act
+    const asVersion1 = await ListService.open(forVersion1);
+    await asVersion1.journal.close();
+    const upgrades: [number, unknown][] = [];
+    const asVersion2 = await openListV2(forVersion2, upgrades);
+    await asVersion2.journal.close();
+
+    // Assess
+    expect(asVersion1.items).toEqual(['a', 'b', 'c']);
+    expect(asVersion2.items).toEqual(['a', 'b', 'c']);
+    expect(upgrades.map(([fromVersion]) => fromVersion)).toEqual([1, 1, 1]);
+  });
+
+  it('upgrades only the older files of a compaction interrupted while it was upgrading', async () => {
+    // Prepare: version 1 files, then a version 2 compaction whose new snapshot never landed
+    const dir = tempDir();
+    const first = await ListService.open(dir);
+    first.add('a', 'b');
+    await first.journal.close();
+    const version1Files = contentsOf(dir);
+    const upgrading = await openListV2(dir);
+    upgrading.add('c');
+    await upgrading.journal.close();
+    writeFiles(dir, Object.fromEntries(version1Files));
+    const newSnapshot = filesIn(dir).find(
+      (name) => name.endsWith('.snapshot.jsonl') && !version1Files.has(name),
+    );
+    rmSync(join(dir, newSnapshot!));
+
+    // Act
+    const upgrades: [number, unknown][] = [];
+    const reopened = await openListV2(dir, upgrades);
+    await reopened.journal.close();
+
+    // Assess
+    expect(reopened.items).toEqual(['a', 'b', 'c']);
+    expect(upgrades).toEqual([
+      [1, 'a'],
+      [1, 'b'],
+    ]);
+  });
+
+  it.each([
+    [
+      'a snapshot',
+      {
+        'list.2.snapshot.jsonl':
+          '{"$journal":"snapshot","format":2,"generation":2,"recordVersion":3}\n{"item":"a"}\n{"$journal":"end","records":1}\n',
+        'list.2.log.jsonl': '{"$journal":"log","recordVersion":3}\n',
+      },
+    ],
+    [
+      'a log',
+      {
+        'list.2.snapshot.jsonl':
+          '{"$journal":"snapshot","format":2,"generation":2,"recordVersion":2}\n{"item":"a"}\n{"$journal":"end","records":1}\n',
+        'list.2.log.jsonl': '{"$journal":"log","recordVersion":2}\n{"item":"b"}\n',
+        'list.3.log.jsonl': '{"$journal":"log","recordVersion":3}\n{"item":"c"}\n"torn',
+      },
+    ],
+  ])('refuses %s of a newer version than the code knows, and changes no file', async (_, files) => {
+    // Prepare
+    const dir = tempDir();
+    writeFiles(dir, files);
+
+    // Act
+    const opening = openListV2(dir);
+
+    // Assess
+    await expect(opening).rejects.toThrow(JournalVersionError);
+    await expect(opening).rejects.toThrow(/holds records of version 3, but this code reads versions up to 2/);
+    expect(contentsOf(dir)).toEqual(new Map(Object.entries(files)));
+  });
+
+  it('refuses a record version above 1 without an upgrade', async () => {
+    // Act
+    const opening = openJournal<string>({
+      dir: null,
+      name: 'list',
+      recordVersion: 2,
+      replay: () => {},
+      snapshot: () => [],
+    });
+
+    // Assess
+    await expect(opening).rejects.toThrow('Journal list: recordVersion 2 needs an upgrade for older records');
   });
 });
 

@@ -6,7 +6,16 @@
  * - `stepfunctions.<gen>.snapshot.jsonl`: a header line, the records that rebuild the state at the moment
  *   generation `<gen>` began, and an end marker. Written to a `.tmp` file, fsynced and renamed, so a
  *   snapshot without its end marker can only come from an interrupted compaction and is ignored.
- * - `stepfunctions.<gen>.log.jsonl`: every record appended after that moment, one per line.
+ * - `stepfunctions.<gen>.log.jsonl`: a header line, then every record appended after that moment, one a line.
+ *
+ * Record versions: a service's records change shape over time, while a developer's data directory outlives
+ * the code that wrote it. Each file's header says which version of the records it holds (`recordVersion`);
+ * on open, records of an older version go through the service's `upgrade` before `replay`, and the
+ * compaction that follows rewrites them all at the current version. A file of a newer version than the code
+ * knows is refused (JournalVersionError) rather than misread. Files from before versions were kept have no
+ * version in their snapshot header and no log header: they are version 1. Snapshot headers say format 2, so
+ * code from before versions refuses these files instead of replaying records it cannot read and compacting
+ * them away.
  *
  * Compaction takes the snapshot and switches to a new log in one synchronous step, so every record is either
  * folded into the new snapshot or written to the new log, never both. Until the new snapshot is complete the
@@ -50,6 +59,19 @@ export interface JournalOptions<R> {
   readonly replay: (record: R) => void;
   /** Records that rebuild the current state, for compaction (written as a new snapshot). */
   readonly snapshot: () => Iterable<R>;
+  /**
+   * The version of the records this code appends and snapshots; default 1. Raise it when a record's shape
+   * changes, and give `upgrade` for the older shapes.
+   */
+  readonly recordVersion?: number;
+  /**
+   * Turns a record of an older version, as read from a file written at `fromVersion`, into one of
+   * `recordVersion`; called on open, before `replay`. Required when `recordVersion` is above 1.
+   *
+   * @example
+   * upgrade: (record, fromVersion) => (fromVersion === 1 ? renameFieldsOfVersion1(record) : (record as Rec)),
+   */
+  readonly upgrade?: (record: unknown, fromVersion: number) => R;
   /** Compact when the log passes this many bytes (default 64 MiB). Compaction also happens on open. */
   readonly compactAfterBytes?: number;
   /**
@@ -92,8 +114,31 @@ export class JournalCorruptError extends Error {
   }
 }
 
+/**
+ * A journal file holds records of a version newer than the code reading it knows: it was written by newer
+ * code, and reading it would mean guessing. Open fails before any file is changed.
+ */
+export class JournalVersionError extends Error {
+  override readonly name = 'JournalVersionError';
+
+  constructor(
+    readonly file: string,
+    readonly fileVersion: number,
+    readonly knownVersion: number,
+  ) {
+    super(
+      `Journal ${file} holds records of version ${fileVersion}, but this code reads versions up to ` +
+        `${knownVersion}: newer code wrote it. Run that code, or move the data directory aside to start afresh.`,
+    );
+  }
+}
+
 const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
-const SNAPSHOT_FORMAT = 1;
+/** 2: the header carries `recordVersion` and logs start with a header. 1: neither (records of version 1). */
+const SNAPSHOT_FORMAT = 2;
+const UNVERSIONED_SNAPSHOT_FORMAT = 1;
+/** The version of records in files written before versions were kept. */
+const FIRST_RECORD_VERSION = 1;
 /** Marker lines use a key no service record has, so a snapshot's frame never reads as one of its records. */
 const MARKER_KEY = '$journal';
 
@@ -115,6 +160,17 @@ const MARKER_KEY = '$journal';
 export async function openJournal<R>(options: JournalOptions<R>): Promise<Journal<R>> {
   if (!/^[A-Za-z0-9_-]+$/.test(options.name)) {
     throw new Error(`Journal name must be letters, digits, '-' or '_': ${JSON.stringify(options.name)}`);
+  }
+  const recordVersion = options.recordVersion ?? FIRST_RECORD_VERSION;
+  if (!isRecordVersion(recordVersion)) {
+    throw new Error(
+      `Journal ${options.name}: recordVersion must be a whole number from 1, got ${recordVersion}`,
+    );
+  }
+  if (recordVersion > FIRST_RECORD_VERSION && options.upgrade === undefined) {
+    throw new Error(
+      `Journal ${options.name}: recordVersion ${recordVersion} needs an upgrade for older records`,
+    );
   }
   if (options.dir === null) return new MemoryJournal<R>(options.name);
   return FileJournal.open(options.dir, options);
@@ -167,6 +223,7 @@ class FileJournal<R> implements Journal<R> {
   readonly #compactAfterBytes: number;
   readonly #syncEachGroup: boolean;
   readonly #logger: JournalLogger;
+  readonly #recordVersion: number;
 
   #fd: number | null = null;
   #logPath = '';
@@ -192,6 +249,7 @@ class FileJournal<R> implements Journal<R> {
     this.#compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
     this.#syncEachGroup = (options.sync ?? 'never') === 'batch';
     this.#logger = options.logger ?? consoleLogger;
+    this.#recordVersion = options.recordVersion ?? FIRST_RECORD_VERSION;
     this.#lastGeneration = lastGeneration;
   }
 
@@ -206,16 +264,33 @@ class FileJournal<R> implements Journal<R> {
       .filter((f) => f.kind === 'log' && !f.temporary && (base === undefined || f.generation >= base))
       .sort((a, b) => a.generation - b.generation);
 
-    if (base !== undefined) replaySnapshot(join(dir, snapshotFileName(options.name, base)), options.replay);
-    let lastLogBytes = 0;
-    chain.forEach((log, index) => {
-      lastLogBytes = replayLog(join(dir, log.fileName), options.replay, index === chain.length - 1, logger);
-    });
+    const reader: RecordReader<R> = {
+      replay: options.replay,
+      version: options.recordVersion ?? FIRST_RECORD_VERSION,
+      upgrade: options.upgrade,
+    };
+    const snapshotVersion =
+      base === undefined
+        ? undefined
+        : replaySnapshot(join(dir, snapshotFileName(options.name, base)), reader);
+    let lastLog: LogReplayed | undefined;
+    for (const [index, log] of chain.entries()) {
+      lastLog = replayLog(join(dir, log.fileName), reader, index === chain.length - 1, logger);
+    }
 
     const journal = new FileJournal<R>(dir, options, Math.max(0, ...files.map((f) => f.generation)));
     const onlyLog = chain.length === 1 ? chain[0] : undefined;
-    if (base !== undefined && onlyLog?.generation === base && lastLogBytes === 0) {
-      // Nothing to fold in: keep appending to the current generation instead of rewriting the snapshot.
+    if (
+      base !== undefined &&
+      onlyLog?.generation === base &&
+      lastLog?.records === 0 &&
+      snapshotVersion === reader.version &&
+      lastLog.recordVersion === reader.version
+    ) {
+      // Nothing to fold in or upgrade: keep appending to the current generation instead of rewriting the
+      // snapshot. A log without a header (older code's, or one whose header a crash tore) is compacted, so
+      // every log this code appends to says which version its records are.
+      journal.#logBytes = lastLog.wholeBytes;
       journal.#logPath = join(dir, onlyLog.fileName);
       journal.#fd = openSync(journal.#logPath, 'a');
       removeGenerationsBefore(dir, options.name, base);
@@ -366,7 +441,9 @@ class FileJournal<R> implements Journal<R> {
     }
     const logPath = join(this.#dir, logFileName(this.#name, generation));
     const newFd = openSync(logPath, 'ax');
+    const logHeader = Buffer.from(logHeaderLine(this.#recordVersion), 'utf8');
     try {
+      writeFully(newFd, logHeader);
       syncDirectory(this.#dir);
     } catch (error) {
       closeSync(newFd);
@@ -377,10 +454,15 @@ class FileJournal<R> implements Journal<R> {
     this.#fd = newFd;
     this.#logPath = logPath;
     this.#lastGeneration = generation;
-    this.#logBytes = 0;
+    this.#logBytes = logHeader.length;
 
     try {
-      await writeSnapshotFile(this.#dir, snapshotFileName(this.#name, generation), generation, snapshot);
+      await writeSnapshotFile(
+        this.#dir,
+        snapshotFileName(this.#name, generation),
+        headerLine(generation, this.#recordVersion),
+        snapshot,
+      );
     } finally {
       if (oldFd !== null) {
         // An fdatasync of the old log may still be running on the thread pool.
@@ -522,8 +604,12 @@ function serializeSnapshot<R>(records: Iterable<R>): SerializedSnapshot {
   return { chunks, records: count };
 }
 
-function headerLine(generation: number): string {
-  return `${JSON.stringify({ [MARKER_KEY]: 'snapshot', format: SNAPSHOT_FORMAT, generation })}\n`;
+function headerLine(generation: number, recordVersion: number): string {
+  return `${JSON.stringify({ [MARKER_KEY]: 'snapshot', format: SNAPSHOT_FORMAT, generation, recordVersion })}\n`;
+}
+
+function logHeaderLine(recordVersion: number): string {
+  return `${JSON.stringify({ [MARKER_KEY]: 'log', recordVersion })}\n`;
 }
 
 function endLine(records: number): string {
@@ -533,14 +619,14 @@ function endLine(records: number): string {
 async function writeSnapshotFile(
   dir: string,
   fileName: string,
-  generation: number,
+  header: string,
   snapshot: SerializedSnapshot,
 ): Promise<void> {
   const path = join(dir, fileName);
   const temporary = `${path}.tmp`;
   const handle = await openFileHandle(temporary, 'w');
   try {
-    for (const text of [headerLine(generation), ...snapshot.chunks, endLine(snapshot.records)]) {
+    for (const text of [header, ...snapshot.chunks, endLine(snapshot.records)]) {
       const data = Buffer.from(text, 'utf8');
       let offset = 0;
       while (offset < data.length) {
@@ -558,7 +644,7 @@ async function writeSnapshotFile(
   syncDirectory(dir);
 }
 
-function isMarker(value: unknown, marker: 'snapshot' | 'end'): value is Record<string, unknown> {
+function isMarker(value: unknown, marker: 'snapshot' | 'log' | 'end'): value is Record<string, unknown> {
   return (
     typeof value === 'object' && value !== null && (value as Record<string, unknown>)[MARKER_KEY] === marker
   );
@@ -586,20 +672,30 @@ function endsWithEndMarker(path: string): boolean {
 
 // ─── Replay ──────────────────────────────────────────────────────────────────────────────────────────────
 
-function replaySnapshot<R>(path: string, replay: (record: R) => void): void {
+/** What replay needs to turn a file's lines into current records. */
+interface RecordReader<R> {
+  readonly replay: (record: R) => void;
+  /** The code's record version. */
+  readonly version: number;
+  readonly upgrade: ((record: unknown, fromVersion: number) => R) | undefined;
+}
+
+/** Replays a snapshot; returns the version of its records. */
+function replaySnapshot<R>(path: string, reader: RecordReader<R>): number {
   let held: { value: unknown; line: number } | undefined;
   let records = 0;
+  let recordVersion = FIRST_RECORD_VERSION;
+  let apply: (value: unknown) => void = () => {};
   // Each line is applied only once the next arrives, so the last line is always read as the end marker.
   const { lines } = readLines(path, (text, line) => {
     const value = parseLine(text, path, line);
     if (line === 1) {
-      if (!isMarker(value, 'snapshot') || value.format !== SNAPSHOT_FORMAT) {
-        throw new JournalCorruptError(path, line, `not a snapshot header (format ${SNAPSHOT_FORMAT})`);
-      }
+      recordVersion = snapshotRecordVersion(value, path);
+      apply = recordApplier(reader, path, recordVersion);
       return;
     }
     if (held) {
-      applyRecord(replay, held.value as R, path, held.line);
+      applyRecord(apply, held.value, path, held.line);
       records++;
     }
     held = { value, line };
@@ -607,17 +703,55 @@ function replaySnapshot<R>(path: string, replay: (record: R) => void): void {
   if (!held || !isMarker(held.value, 'end') || held.value.records !== records) {
     throw new JournalCorruptError(path, lines, `expected the end marker after ${records} records`);
   }
+  return recordVersion;
 }
 
-/** Returns the bytes kept in the log, after dropping a torn last line. */
+function snapshotRecordVersion(header: unknown, path: string): number {
+  if (isMarker(header, 'snapshot')) {
+    if (header.format === UNVERSIONED_SNAPSHOT_FORMAT) return FIRST_RECORD_VERSION;
+    if (header.format === SNAPSHOT_FORMAT && isRecordVersion(header.recordVersion))
+      return header.recordVersion;
+  }
+  throw new JournalCorruptError(
+    path,
+    1,
+    `not a snapshot header (format ${UNVERSIONED_SNAPSHOT_FORMAT} or ${SNAPSHOT_FORMAT} with a recordVersion)`,
+  );
+}
+
+interface LogReplayed {
+  /** Bytes kept in the log, after dropping a torn last line. */
+  readonly wholeBytes: number;
+  readonly records: number;
+  /** From the log's header; undefined when it has none (written before versions, or its header torn). */
+  readonly recordVersion: number | undefined;
+}
+
 function replayLog<R>(
   path: string,
-  replay: (record: R) => void,
+  reader: RecordReader<R>,
   isLast: boolean,
   logger: JournalLogger,
-): number {
+): LogReplayed {
+  let recordVersion: number | undefined;
+  let apply: (value: unknown) => void = () => {};
+  let records = 0;
   const { lines, wholeBytes, tornBytes } = readLines(path, (text, line) => {
-    applyRecord(replay, parseLine(text, path, line) as R, path, line);
+    const value = parseLine(text, path, line);
+    if (line === 1) {
+      if (isMarker(value, 'log')) {
+        if (!isRecordVersion(value.recordVersion)) {
+          throw new JournalCorruptError(path, line, 'log header without a recordVersion');
+        }
+        recordVersion = value.recordVersion;
+        apply = recordApplier(reader, path, recordVersion);
+        return;
+      }
+      // Written before versions were kept: the first line is already a record.
+      apply = recordApplier(reader, path, FIRST_RECORD_VERSION);
+    }
+    applyRecord(apply, value, path, line);
+    records++;
   });
   if (tornBytes > 0) {
     if (!isLast) {
@@ -627,7 +761,20 @@ function replayLog<R>(
     logger.warn(`Dropping the unfinished last record of ${path} (${tornBytes} bytes, line ${lines + 1})`);
     truncateSync(path, wholeBytes);
   }
-  return wholeBytes;
+  return { wholeBytes, records, recordVersion };
+}
+
+/** How a file's records reach `replay`: as they are when current, through `upgrade` when older. */
+function recordApplier<R>(
+  reader: RecordReader<R>,
+  path: string,
+  fileVersion: number,
+): (value: unknown) => void {
+  if (fileVersion > reader.version) throw new JournalVersionError(path, fileVersion, reader.version);
+  if (fileVersion === reader.version) return (value) => reader.replay(value as R);
+  // openJournal refuses a recordVersion above 1 without an upgrade, and no file is older than version 1.
+  const upgrade = reader.upgrade!;
+  return (value) => reader.replay(upgrade(value, fileVersion));
 }
 
 function parseLine(text: string, path: string, line: number): unknown {
@@ -638,9 +785,9 @@ function parseLine(text: string, path: string, line: number): unknown {
   }
 }
 
-function applyRecord<R>(replay: (record: R) => void, record: R, path: string, line: number): void {
+function applyRecord(apply: (value: unknown) => void, value: unknown, path: string, line: number): void {
   try {
-    replay(record);
+    apply(value);
   } catch (error) {
     throw new Error(`Replaying journal ${path} line ${line} failed: ${errorMessage(error)}`, {
       cause: error,
@@ -707,6 +854,10 @@ function serializeRecord(record: unknown): string {
   const json = JSON.stringify(record) as string | undefined;
   if (json === undefined) throw new TypeError(`A journal record must be a JSON value, got ${typeof record}`);
   return `${json}\n`;
+}
+
+function isRecordVersion(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= FIRST_RECORD_VERSION;
 }
 
 function isErrorCode(error: unknown, ...codes: string[]): boolean {

@@ -65,9 +65,33 @@ interface MappingRecordState {
   readonly maximumConcurrency?: number;
 }
 
+/**
+ * One line of the mappings' journal. Version 2 names the change in `kind`; version 1 named it in `t`
+ * (`'mapping'`, `'mapping-deleted'`) and is upgraded when a data directory written by that code is opened.
+ */
 type MappingRecord =
+  /** Created or updated. */
+  | { readonly kind: 'mappingSaved'; readonly mapping: MappingRecordState }
+  | { readonly kind: 'mappingDeleted'; readonly uuid: string };
+
+const MAPPING_RECORD_VERSION = 2;
+
+type MappingRecordVersion1 =
   | { readonly t: 'mapping'; readonly mapping: MappingRecordState }
   | { readonly t: 'mapping-deleted'; readonly uuid: string };
+
+function upgradeMappingRecord(record: unknown, fromVersion: number): MappingRecord {
+  if (fromVersion !== 1) throw new Error(`No upgrade of mapping records from version ${fromVersion}`);
+  const old = record as MappingRecordVersion1;
+  switch (old.t) {
+    case 'mapping':
+      return { kind: 'mappingSaved', mapping: old.mapping };
+    case 'mapping-deleted':
+      return { kind: 'mappingDeleted', uuid: old.uuid };
+    default:
+      throw new Error(`Unknown mapping record of version 1: ${JSON.stringify(old)}`);
+  }
+}
 
 export interface EventSourceMappingsOptions {
   /** Folder for the journal, or null to keep the mappings in memory (tests). */
@@ -121,8 +145,11 @@ export class EventSourceMappings {
     mappings.#journal = await openJournal<MappingRecord>({
       dir: options.dataDir,
       name: 'lambda-event-source-mappings',
+      recordVersion: MAPPING_RECORD_VERSION,
+      upgrade: upgradeMappingRecord,
       replay: (record) => mappings.#apply(record),
-      snapshot: () => [...mappings.#mappings.values()].map((mapping) => ({ t: 'mapping', mapping }) as const),
+      snapshot: () =>
+        [...mappings.#mappings.values()].map((mapping) => ({ kind: 'mappingSaved', mapping }) as const),
     });
     for (const mapping of mappings.#mappings.values()) mappings.#reconcile(mapping.uuid);
     return mappings;
@@ -186,7 +213,7 @@ export class EventSourceMappings {
       lastModified: Date.now(),
       ...(request.maximumConcurrency === undefined ? {} : { maximumConcurrency: request.maximumConcurrency }),
     };
-    this.#write({ t: 'mapping', mapping });
+    this.#write({ kind: 'mappingSaved', mapping });
     await this.#journal!.flushed();
     this.#reconcile(mapping.uuid);
     return { uuid: mapping.uuid };
@@ -216,7 +243,7 @@ export class EventSourceMappings {
       windowGiven: changes.maximumBatchingWindowSeconds !== undefined,
       maximumConcurrency: changes.maximumConcurrency,
     });
-    this.#write({ t: 'mapping', mapping: updated });
+    this.#write({ kind: 'mappingSaved', mapping: updated });
     await this.#journal!.flushed();
     // Pollers read their settings when they start: restart them on the new ones.
     await this.#stopPolling(uuid);
@@ -228,7 +255,7 @@ export class EventSourceMappings {
   async delete(uuid: string): Promise<void> {
     this.#assertOpen();
     this.#mappingOf(uuid);
-    this.#write({ t: 'mapping-deleted', uuid });
+    this.#write({ kind: 'mappingDeleted', uuid });
     await this.#journal!.flushed();
     await this.#stopPolling(uuid);
   }
@@ -254,7 +281,7 @@ export class EventSourceMappings {
   // ─── Internals ─────────────────────────────────────────────────────────────────────────────────────
 
   #apply(record: MappingRecord): void {
-    if (record.t === 'mapping') this.#mappings.set(record.mapping.uuid, record.mapping);
+    if (record.kind === 'mappingSaved') this.#mappings.set(record.mapping.uuid, record.mapping);
     else this.#mappings.delete(record.uuid);
   }
 

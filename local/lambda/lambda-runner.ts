@@ -90,10 +90,44 @@ interface QueuedEvent {
   readonly notBefore: number;
 }
 
+/**
+ * One line of the Event invocations' journal. Version 2 names the change in `kind`; version 1 named it in
+ * `t` (`'queued'`, `'retry'`, `'done'`) and is upgraded when a data directory written by that code is opened.
+ */
 type QueueRecord =
+  | { readonly kind: 'eventQueued'; readonly event: QueuedEvent }
+  /** The attempt failed; the next one is due at `notBefore`. */
+  | {
+      readonly kind: 'retryScheduled';
+      readonly id: string;
+      readonly attempts: number;
+      readonly notBefore: number;
+    }
+  /** No more attempts: the event succeeded, or failed too often or too late and was discarded. */
+  | { readonly kind: 'eventFinished'; readonly id: string };
+
+const QUEUE_RECORD_VERSION = 2;
+
+type QueueRecordVersion1 =
   | { readonly t: 'queued'; readonly event: QueuedEvent }
   | { readonly t: 'retry'; readonly id: string; readonly attempts: number; readonly notBefore: number }
   | { readonly t: 'done'; readonly id: string };
+
+function upgradeQueueRecord(record: unknown, fromVersion: number): QueueRecord {
+  if (fromVersion !== 1)
+    throw new Error(`No upgrade of Event invocation records from version ${fromVersion}`);
+  const old = record as QueueRecordVersion1;
+  switch (old.t) {
+    case 'queued':
+      return { kind: 'eventQueued', event: old.event };
+    case 'retry':
+      return { kind: 'retryScheduled', id: old.id, attempts: old.attempts, notBefore: old.notBefore };
+    case 'done':
+      return { kind: 'eventFinished', id: old.id };
+    default:
+      throw new Error(`Unknown Event invocation record of version 1: ${JSON.stringify(old)}`);
+  }
+}
 
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** Lambda keeps an asynchronous event for at most six hours. */
@@ -139,8 +173,10 @@ export class LambdaRunner {
     runner.#journal = await openJournal<QueueRecord>({
       dir: options.dataDir,
       name: 'lambda-async',
+      recordVersion: QUEUE_RECORD_VERSION,
+      upgrade: upgradeQueueRecord,
       replay: (record) => runner.#apply(record),
-      snapshot: () => [...runner.#queue.values()].map((event) => ({ t: 'queued', event }) as const),
+      snapshot: () => [...runner.#queue.values()].map((event) => ({ kind: 'eventQueued', event }) as const),
     });
     return runner;
   }
@@ -278,14 +314,14 @@ export class LambdaRunner {
       attempts: 0,
       notBefore: now,
     };
-    this.#write({ t: 'queued', event });
+    this.#write({ kind: 'eventQueued', event });
     await this.#journal?.flushed();
     this.#schedule(event);
   }
 
   #apply(record: QueueRecord): void {
-    if (record.t === 'queued') this.#queue.set(record.event.id, record.event);
-    else if (record.t === 'done') this.#queue.delete(record.id);
+    if (record.kind === 'eventQueued') this.#queue.set(record.event.id, record.event);
+    else if (record.kind === 'eventFinished') this.#queue.delete(record.id);
     else {
       const event = this.#queue.get(record.id);
       if (event)
@@ -324,14 +360,14 @@ export class LambdaRunner {
       const delay = this.#retryDelays[attempts - 1];
       const expired = Date.now() + (delay ?? 0) > event.queuedAt + MAX_EVENT_AGE_MS;
       if (outcome.failed && delay !== undefined && !expired) {
-        this.#write({ t: 'retry', id, attempts, notBefore: Date.now() + delay });
+        this.#write({ kind: 'retryScheduled', id, attempts, notBefore: Date.now() + delay });
       } else {
         if (outcome.failed) {
           this.#logger.warn(
             `Lambda ${fn.name}: asynchronous event ${id} failed ${attempts} time(s) and is discarded: ${JSON.stringify(outcome.payload)}`,
           );
         }
-        this.#write({ t: 'done', id });
+        this.#write({ kind: 'eventFinished', id });
       }
     } catch (error) {
       this.#logger.error(`Lambda ${fn.name}: asynchronous event ${id} could not run`, error);

@@ -3,11 +3,12 @@
  * directory, and the delivery of every published message to each subscription of its topic (SQS queues of the
  * embedded SQS, HTTP/S endpoints).
  *
- * Publish records the message together with the deliveries it owes, in one journal record, before it is
- * acknowledged; each delivery is recorded as done once the subscriber has it. So delivery is at least once
- * and survives kill -9: deliveries still owed when the process died are attempted again when it starts, and
- * a delivery whose subscriber had it just before the crash may be made twice. Failed attempts are retried
- * (see `retryDelayMs`) until they succeed, the subscription goes or its topic is deleted.
+ * Publish records the message together with the deliveries it owes, in one journal record
+ * (`journal-records.ts`), before it is acknowledged; each delivery is recorded as done once the subscriber
+ * has it. So delivery is at least once and survives kill -9: deliveries still owed when the process died are
+ * attempted again when it starts, and a delivery whose subscriber had it just before the crash may be made
+ * twice. Failed attempts are retried (see `retryDelayMs`) until they succeed, the subscription goes or its
+ * topic is deleted.
  *
  * HTTP/S subscriptions are confirmed at once: locally nobody sends a SubscriptionConfirmation to confirm.
  *
@@ -28,6 +29,7 @@ import {
   type DeliveredProtocol,
 } from './checks.ts';
 import { snsErrors } from './errors.ts';
+import { SNS_RECORD_VERSION, type SnsRecord, upgradeSnsRecord } from './journal-records.ts';
 import {
   type MessageAttributeValue,
   type Notification,
@@ -96,15 +98,6 @@ export interface SnsLogger {
   error(message: string, cause?: unknown): void;
 }
 
-type SnsRecord =
-  | { readonly t: 'topic'; readonly topic: Topic }
-  | { readonly t: 'topic-deleted'; readonly topicArn: string }
-  | { readonly t: 'subscription'; readonly subscription: Subscription }
-  | { readonly t: 'unsubscribed'; readonly subscriptionArn: string }
-  /** `owed`: the subscriptions the message is still to be delivered to. */
-  | { readonly t: 'published'; readonly message: PublishedMessage; readonly owed?: readonly string[] }
-  | { readonly t: 'delivered'; readonly messageId: string; readonly subscriptionArn: string };
-
 /** One delivery being attempted: a message to a subscription. */
 interface Attempts {
   failures: number;
@@ -150,6 +143,8 @@ export class SnsEngine {
     engine.#journal = await openJournal<SnsRecord>({
       dir: options.dataDir,
       name: 'sns',
+      recordVersion: SNS_RECORD_VERSION,
+      upgrade: upgradeSnsRecord,
       replay: (record) => engine.#apply(record),
       snapshot: () => engine.#snapshot(),
     });
@@ -191,14 +186,14 @@ export class SnsEngine {
       attributes: { ...attributes },
       tags: { ...tags },
     };
-    this.#write({ t: 'topic', topic });
+    this.#write({ kind: 'topicSaved', topic });
     return topic;
   }
 
   /** Deleting a topic that does not exist is not an error, as on SNS; its subscriptions go with it. */
   deleteTopic(topicArn: string): void {
     checkSnsArn(topicArn, 'TopicArn');
-    if (this.#topics.has(topicArn)) this.#write({ t: 'topic-deleted', topicArn });
+    if (this.#topics.has(topicArn)) this.#write({ kind: 'topicDeleted', topicArn });
   }
 
   topics(): Topic[] {
@@ -229,7 +224,10 @@ export class SnsEngine {
   setTopicAttribute(topicArn: string, name: string, value: string): void {
     const topic = this.topic(topicArn);
     checkTopicAttribute(name, value);
-    this.#write({ t: 'topic', topic: { ...topic, attributes: { ...topic.attributes, [name]: value } } });
+    this.#write({
+      kind: 'topicSaved',
+      topic: { ...topic, attributes: { ...topic.attributes, [name]: value } },
+    });
   }
 
   // ─── Subscriptions ─────────────────────────────────────────────────────────────────────────────────────
@@ -269,14 +267,14 @@ export class SnsEngine {
       attributes: kept,
       createdAt: Date.now(),
     };
-    this.#write({ t: 'subscription', subscription });
+    this.#write({ kind: 'subscriptionSaved', subscription });
     return subscription;
   }
 
   /** Unsubscribing twice is not an error; deliveries it still owes are dropped. */
   unsubscribe(subscriptionArn: string): void {
     checkSnsArn(subscriptionArn, 'SubscriptionArn');
-    if (this.#subscriptions.has(subscriptionArn)) this.#write({ t: 'unsubscribed', subscriptionArn });
+    if (this.#subscriptions.has(subscriptionArn)) this.#write({ kind: 'unsubscribed', subscriptionArn });
   }
 
   /** Every subscription, or a topic's, oldest first. */
@@ -310,7 +308,7 @@ export class SnsEngine {
     const subscription = this.subscription(subscriptionArn);
     const kept = checkSubscriptionAttribute(name, value);
     this.#write({
-      t: 'subscription',
+      kind: 'subscriptionSaved',
       subscription: { ...subscription, attributes: { ...subscription.attributes, [name]: kept } },
     });
   }
@@ -335,7 +333,7 @@ export class SnsEngine {
       publishedAt: Date.now(),
     };
     const owed = this.subscriptions(checked.topicArn).map((s) => s.subscriptionArn);
-    this.#write({ t: 'published', message, ...(owed.length > 0 ? { owed } : {}) });
+    this.#write({ kind: 'messagePublished', message, ...(owed.length > 0 ? { owedTo: owed } : {}) });
     for (const subscriptionArn of owed) this.#schedule(message.messageId, subscriptionArn, 0);
     for (const listener of this.#listeners) this.#tell(listener, message);
     return { MessageId: message.messageId };
@@ -459,7 +457,9 @@ export class SnsEngine {
         `SNS delivered message ${messageId} to ${subscription.endpoint} after ${attempts.failures + 1} attempts`,
       );
     }
-    if (this.#owes(messageId, subscriptionArn)) this.#write({ t: 'delivered', messageId, subscriptionArn });
+    if (this.#owes(messageId, subscriptionArn)) {
+      this.#write({ kind: 'messageDelivered', messageId, subscriptionArn });
+    }
   }
 
   #owes(messageId: string, subscriptionArn: string): boolean {
@@ -482,29 +482,29 @@ export class SnsEngine {
   }
 
   #apply(record: SnsRecord): void {
-    switch (record.t) {
-      case 'topic':
+    switch (record.kind) {
+      case 'topicSaved':
         this.#topics.set(record.topic.topicArn, record.topic);
         return;
-      case 'topic-deleted':
+      case 'topicDeleted':
         this.#topics.delete(record.topicArn);
         for (const subscription of this.subscriptions(record.topicArn))
           this.#unsubscribed(subscription.subscriptionArn);
         return;
-      case 'subscription':
+      case 'subscriptionSaved':
         this.#subscriptions.set(record.subscription.subscriptionArn, record.subscription);
         return;
       case 'unsubscribed':
         this.#unsubscribed(record.subscriptionArn);
         return;
-      case 'published':
+      case 'messagePublished':
         this.#published.push(record.message);
         this.#messages.set(record.message.messageId, record.message);
-        if (record.owed !== undefined && record.owed.length > 0) {
-          this.#owed.set(record.message.messageId, new Set(record.owed));
+        if (record.owedTo !== undefined && record.owedTo.length > 0) {
+          this.#owed.set(record.message.messageId, new Set(record.owedTo));
         }
         return;
-      case 'delivered': {
+      case 'messageDelivered': {
         const owed = this.#owed.get(record.messageId);
         owed?.delete(record.subscriptionArn);
         if (owed?.size === 0) this.#owed.delete(record.messageId);
@@ -522,11 +522,12 @@ export class SnsEngine {
   }
 
   *#snapshot(): Iterable<SnsRecord> {
-    for (const topic of this.#topics.values()) yield { t: 'topic', topic };
-    for (const subscription of this.#subscriptions.values()) yield { t: 'subscription', subscription };
+    for (const topic of this.#topics.values()) yield { kind: 'topicSaved', topic };
+    for (const subscription of this.#subscriptions.values())
+      yield { kind: 'subscriptionSaved', subscription };
     for (const message of this.#published) {
       const owed = this.#owed.get(message.messageId);
-      yield { t: 'published', message, ...(owed !== undefined ? { owed: [...owed] } : {}) };
+      yield { kind: 'messagePublished', message, ...(owed !== undefined ? { owedTo: [...owed] } : {}) };
     }
   }
 }

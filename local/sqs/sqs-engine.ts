@@ -10,8 +10,9 @@
  * Deadlines are absolute wall-clock times, so after a restart an unacknowledged message comes back exactly when
  * its visibility timeout ends, and never earlier: no message goes to two consumers inside its timeout.
  *
- * Every change is one journal record, applied to memory by `#apply` both live and on replay, so a replayed
- * journal rebuilds exactly the acknowledged state. Callers await `flushed()` before answering a client.
+ * Every change is one journal record (`journal-records.ts`), applied to memory by `#apply` both live and on
+ * replay, so a replayed journal rebuilds exactly the acknowledged state. Callers await `flushed()` before
+ * answering a client.
  *
  * Message move tasks (StartMessageMoveTask, dead-letter queue redrive) run in the background: each message
  * moved is one record (out of the dead-letter queue and into the destination as a new message, together), and
@@ -21,6 +22,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type Journal, openJournal } from '../durable/journal.ts';
 import { sqsErrors } from './errors.ts';
+import {
+  type MessageMoveTaskStatus,
+  type MessageState,
+  type MoveTaskBody,
+  type QueueRecordBody,
+  SQS_RECORD_VERSION,
+  type SqsRecord,
+  type StoredMessage,
+  upgradeSqsRecord,
+} from './journal-records.ts';
 import type { MessageAttributeValue } from './md5.ts';
 import { MinHeap } from './min-heap.ts';
 import {
@@ -47,35 +58,6 @@ export interface SqsEngineOptions {
   readonly enforceDeletedQueueCooldown?: boolean;
 }
 
-/** A message's state; 'gone' only while a new message is being placed or after it is removed. */
-type MessageState = 'ready' | 'inflight' | 'delayed' | 'gone';
-
-/** A stored message, exactly as journaled. */
-interface StoredMessage {
-  id: string;
-  body: string;
-  md5: string;
-  attrs?: Record<string, MessageAttributeValue>;
-  sys?: Record<string, MessageAttributeValue>;
-  md5Sys?: string;
-  /** Sent time (ms); retention counts from it, also after a move to a dead-letter queue. */
-  sentAt: number;
-  sender: string;
-  group?: string;
-  dedup?: string;
-  seq?: string;
-  receiveCount: number;
-  firstReceiveAt?: number;
-  receivedAt?: number;
-  /** The nonce of the latest receipt handle. */
-  handle?: string;
-  state: MessageState;
-  /** When a delayed or in-flight message becomes visible (ms). */
-  visibleAt: number;
-  /** A dead-lettered message's source queue (ARN): where a move task returns it by default. */
-  dlqSource?: string;
-}
-
 interface HiddenEntry {
   readonly at: number;
   readonly message: StoredMessage;
@@ -88,10 +70,14 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
+/** A FIFO deduplication id seen, and the message it stands for while its 5-minute window lasts. */
 interface DedupEntry {
-  readonly id: string;
-  readonly seq: string | undefined;
-  readonly at: number;
+  readonly deduplicationId: string;
+  /** Only when the id is per message group (DeduplicationScope messageGroup). */
+  readonly groupId: string | undefined;
+  readonly messageId: string;
+  readonly sequenceNumber: string | undefined;
+  readonly sentAt: number;
 }
 
 interface QueueState {
@@ -120,34 +106,7 @@ interface QueueState {
   wakeTimer: NodeJS.Timeout | undefined;
 }
 
-interface QueueRecordBody {
-  readonly name: string;
-  readonly fifo: boolean;
-  readonly attributes: readonly (readonly [string, string])[];
-  readonly createdAt: number;
-  readonly lastModifiedAt: number;
-  readonly tags: Record<string, string>;
-  readonly lastPurgeAt?: number;
-  readonly nextSeq?: string;
-}
-
-/** Status names as ListMessageMoveTasks reports them. */
-export type MessageMoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
-
-/** A message move task, exactly as journaled. */
-interface MoveTaskBody {
-  readonly id: string;
-  readonly sourceArn: string;
-  readonly destinationArn?: string;
-  readonly rate?: number;
-  readonly startedAt: number;
-  readonly toMove: number;
-  readonly moved: number;
-  readonly status: MessageMoveTaskStatus;
-  readonly failureReason?: string;
-  /** The messages still to move, oldest first; empty once the task has ended. */
-  readonly pending: readonly string[];
-}
+export type { MessageMoveTaskStatus };
 
 interface MoveTaskState {
   readonly id: string;
@@ -162,48 +121,6 @@ interface MoveTaskState {
   /** Ids of the source queue's messages still to move, in the order they arrived there. */
   readonly pending: Set<string>;
 }
-
-/** One line of the SQS journal. */
-type SqsRecord =
-  | { readonly t: 'queue'; readonly queue: QueueRecordBody }
-  | { readonly t: 'queue-deleted'; readonly name: string; readonly at: number }
-  | { readonly t: 'msg'; readonly q: string; readonly m: StoredMessage }
-  | {
-      readonly t: 'recv';
-      readonly q: string;
-      readonly at: number;
-      /** [message id, receipt nonce, visible again at] */
-      readonly ms: readonly (readonly [string, string, number])[];
-    }
-  | { readonly t: 'del'; readonly q: string; readonly ids: readonly string[] }
-  | { readonly t: 'vis'; readonly q: string; readonly id: string; readonly at: number }
-  | { readonly t: 'purge'; readonly q: string; readonly at: number }
-  | {
-      readonly t: 'redrive';
-      readonly q: string;
-      readonly to: string;
-      readonly id: string;
-      readonly at: number;
-    }
-  | {
-      readonly t: 'dedup';
-      readonly q: string;
-      readonly k: string;
-      readonly id: string;
-      readonly seq?: string;
-      readonly at: number;
-    }
-  | { readonly t: 'task'; readonly task: MoveTaskBody }
-  | {
-      /** One message of a move task: out of queue `q`, into queue `to` as the new message `newId`. */
-      readonly t: 'moved';
-      readonly task: string;
-      readonly q: string;
-      readonly id: string;
-      readonly to: string;
-      readonly newId: string;
-      readonly at: number;
-    };
 
 /** What a SendMessage entry asks for, already checked for shape by the API layer. */
 export interface NewMessage {
@@ -317,6 +234,8 @@ export class SqsEngine {
     engine.#journal = await openJournal<SqsRecord>({
       dir: options.dataDir,
       name: 'sqs',
+      recordVersion: SQS_RECORD_VERSION,
+      upgrade: upgradeSqsRecord,
       replay: (record) => engine.#apply(record),
       snapshot: () => engine.#snapshot(),
     });
@@ -411,7 +330,7 @@ export class SqsEngine {
     }
     const now = this.#now();
     this.#write({
-      t: 'queue',
+      kind: 'queueSaved',
       queue: {
         name,
         fifo,
@@ -431,7 +350,7 @@ export class SqsEngine {
 
   deleteQueue(name: string): void {
     this.#queue(name);
-    this.#write({ t: 'queue-deleted', name, at: this.#now() });
+    this.#write({ kind: 'queueDeleted', queue: name, deletedAt: this.#now() });
   }
 
   /** Queue names, sorted, optionally only those starting with `prefix`. */
@@ -486,7 +405,7 @@ export class SqsEngine {
       else merged.set(key, value);
     }
     this.#write({
-      t: 'queue',
+      kind: 'queueSaved',
       queue: { ...this.#queueBody(queue), attributes: [...merged], lastModifiedAt: this.#now() },
     });
     // A shorter delay or visibility setting does not change messages already placed; nothing to wake.
@@ -500,7 +419,7 @@ export class SqsEngine {
     const queue = this.#queue(name);
     const tags = { ...queue.tags, ...add };
     for (const key of remove) delete tags[key];
-    this.#write({ t: 'queue', queue: { ...this.#queueBody(queue), tags } });
+    this.#write({ kind: 'queueSaved', queue: { ...this.#queueBody(queue), tags } });
   }
 
   purgeQueue(name: string): void {
@@ -511,7 +430,7 @@ export class SqsEngine {
         `Only one PurgeQueue operation on ${name} is allowed every 60 seconds.`,
       );
     }
-    this.#write({ t: 'purge', q: name, at: now });
+    this.#write({ kind: 'queuePurged', queue: name, purgedAt: now });
   }
 
   /** MaximumMessageSize and whether the queue is FIFO, for checks made before sending. */
@@ -534,7 +453,6 @@ export class SqsEngine {
         `One or more parameters are invalid. Reason: Message must be shorter than ${integerAttribute(queue.attributes, 'MaximumMessageSize')} bytes.`,
       );
     }
-    let dedupKey: string | undefined;
     let deduplicationId = message.deduplicationId;
     if (queue.fifo) {
       if (message.groupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
@@ -553,13 +471,14 @@ export class SqsEngine {
         }
         deduplicationId = sha256Hex(message.body);
       }
-      dedupKey =
-        queue.attributes.get('DeduplicationScope') === 'messageGroup'
-          ? `${message.groupId}\u0000${deduplicationId}`
-          : deduplicationId;
-      const seen = queue.dedup.get(dedupKey);
-      if (seen !== undefined && now - seen.at < DEDUP_WINDOW_MS) {
-        return { messageId: seen.id, ...(seen.seq === undefined ? {} : { sequenceNumber: seen.seq }) };
+      const seen = queue.dedup.get(
+        deduplicationKey({ deduplicationId, groupId: deduplicationGroup(queue, message.groupId) }),
+      );
+      if (seen !== undefined && now - seen.sentAt < DEDUP_WINDOW_MS) {
+        return {
+          messageId: seen.messageId,
+          ...(seen.sequenceNumber === undefined ? {} : { sequenceNumber: seen.sequenceNumber }),
+        };
       }
     } else if (deduplicationId !== undefined) {
       throw sqsErrors.invalidParameter(
@@ -574,22 +493,25 @@ export class SqsEngine {
     const stored: StoredMessage = {
       id,
       body: message.body,
-      md5: message.md5,
+      md5OfBody: message.md5,
       ...(message.attributes && Object.keys(message.attributes).length > 0
-        ? { attrs: message.attributes }
+        ? { messageAttributes: message.attributes }
         : {}),
       ...(message.systemAttributes && Object.keys(message.systemAttributes).length > 0
-        ? { sys: message.systemAttributes, md5Sys: message.md5OfSystemAttributes! }
+        ? {
+            systemAttributes: message.systemAttributes,
+            md5OfSystemAttributes: message.md5OfSystemAttributes!,
+          }
         : {}),
       sentAt: now,
-      sender: this.accountId,
-      ...(message.groupId === undefined ? {} : { group: message.groupId }),
-      ...(queue.fifo ? { dedup: deduplicationId!, seq: seq! } : {}),
+      senderId: this.accountId,
+      ...(message.groupId === undefined ? {} : { groupId: message.groupId }),
+      ...(queue.fifo ? { deduplicationId: deduplicationId!, sequenceNumber: seq! } : {}),
       receiveCount: 0,
       state: delay > 0 ? 'delayed' : 'ready',
       visibleAt: now + delay * 1000,
     };
-    this.#write({ t: 'msg', q: name, m: stored });
+    this.#write({ kind: 'messageStored', queue: name, message: stored });
     this.#wake(queue);
     return { messageId: id, ...(seq === undefined ? {} : { sequenceNumber: seq }) };
   }
@@ -627,8 +549,8 @@ export class SqsEngine {
     const queue = this.#queue(name);
     const handle = parseReceiptHandle(receiptHandle, name);
     const message = queue.messages.get(handle.id);
-    if (message === undefined || message.handle !== handle.nonce) return;
-    this.#write({ t: 'del', q: name, ids: [message.id] });
+    if (message === undefined || message.receiptNonce !== handle.nonce) return;
+    this.#write({ kind: 'messagesDeleted', queue: name, messageIds: [message.id] });
   }
 
   /** Sets a received message's remaining visibility timeout, counted from now. */
@@ -638,7 +560,7 @@ export class SqsEngine {
     const now = this.#now();
     this.#promote(queue, now);
     const message = queue.messages.get(handle.id);
-    if (message === undefined || message.handle !== handle.nonce) {
+    if (message === undefined || message.receiptNonce !== handle.nonce) {
       throw sqsErrors.invalidParameter(
         'ReceiptHandle',
         receiptHandle,
@@ -653,7 +575,12 @@ export class SqsEngine {
         `Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds]`,
       );
     }
-    this.#write({ t: 'vis', q: name, id: message.id, at: now + seconds * 1000 });
+    this.#write({
+      kind: 'visibilityChanged',
+      queue: name,
+      messageId: message.id,
+      visibleAgainAt: now + seconds * 1000,
+    });
     if (seconds === 0) this.#wake(queue);
   }
 
@@ -701,19 +628,19 @@ export class SqsEngine {
     const pending = [...source.messages.keys()];
     const id = randomUUID();
     this.#write({
-      t: 'task',
+      kind: 'moveTaskSaved',
       task: {
         id,
         sourceArn: source.arn,
         ...(request.destinationArn === undefined ? {} : { destinationArn: request.destinationArn }),
         ...(request.maxNumberOfMessagesPerSecond === undefined
           ? {}
-          : { rate: request.maxNumberOfMessagesPerSecond }),
+          : { maxMessagesPerSecond: request.maxNumberOfMessagesPerSecond }),
         startedAt: this.#now(),
-        toMove: pending.length,
-        moved: 0,
+        messagesToMove: pending.length,
+        messagesMoved: 0,
         status: 'RUNNING',
-        pending,
+        pendingMessageIds: pending,
       },
     });
     this.#scheduleMove(this.#moveTasks.get(id)!);
@@ -808,7 +735,7 @@ export class SqsEngine {
         continue;
       }
       if (message.state !== 'ready') continue;
-      const destinationArn = task.destinationArn ?? message.dlqSource;
+      const destinationArn = task.destinationArn ?? message.deadLetterSourceArn;
       const destination = destinationArn === undefined ? undefined : this.#queueByArn(destinationArn);
       if (destination === undefined) {
         this.#endMove(
@@ -822,13 +749,13 @@ export class SqsEngine {
         return;
       }
       this.#write({
-        t: 'moved',
-        task: task.id,
-        q: source.name,
-        id,
-        to: destination.name,
-        newId: randomUUID(),
-        at: now,
+        kind: 'messageMoved',
+        taskId: task.id,
+        fromQueue: source.name,
+        messageId: id,
+        toQueue: destination.name,
+        newMessageId: randomUUID(),
+        movedAt: now,
       });
       destinations.add(destination);
       budget--;
@@ -843,12 +770,12 @@ export class SqsEngine {
     if (timer !== undefined) clearTimeout(timer);
     this.#moveTimers.delete(task.id);
     this.#write({
-      t: 'task',
+      kind: 'moveTaskSaved',
       task: {
         ...this.#moveTaskBody(task),
         status,
         ...(failureReason === undefined ? {} : { failureReason }),
-        pending: [],
+        pendingMessageIds: [],
       },
     });
   }
@@ -858,13 +785,13 @@ export class SqsEngine {
       id: task.id,
       sourceArn: task.sourceArn,
       ...(task.destinationArn === undefined ? {} : { destinationArn: task.destinationArn }),
-      ...(task.rate === undefined ? {} : { rate: task.rate }),
+      ...(task.rate === undefined ? {} : { maxMessagesPerSecond: task.rate }),
       startedAt: task.startedAt,
-      toMove: task.toMove,
-      moved: task.moved,
+      messagesToMove: task.toMove,
+      messagesMoved: task.moved,
       status: task.status,
       ...(task.failureReason === undefined ? {} : { failureReason: task.failureReason }),
-      pending: [...task.pending],
+      pendingMessageIds: [...task.pending],
     };
   }
 
@@ -885,7 +812,13 @@ export class SqsEngine {
         expired.push(message.id);
       } else if (redrive && deadLetterQueue && message.receiveCount >= redrive.maxReceiveCount) {
         // The receive that would make ApproximateReceiveCount exceed maxReceiveCount moves it instead.
-        this.#write({ t: 'redrive', q: queue.name, to: deadLetterQueue.name, id: message.id, at: now });
+        this.#write({
+          kind: 'messageDeadLettered',
+          queue: queue.name,
+          deadLetterQueue: deadLetterQueue.name,
+          messageId: message.id,
+          deadLetteredAt: now,
+        });
         moved = true;
       } else {
         chosen.push(message);
@@ -906,38 +839,42 @@ export class SqsEngine {
         consider(message);
       }
     }
-    if (expired.length > 0) this.#write({ t: 'del', q: queue.name, ids: expired });
+    if (expired.length > 0) this.#write({ kind: 'messagesDeleted', queue: queue.name, messageIds: expired });
     if (moved && deadLetterQueue && deadLetterQueue !== queue) this.#wake(deadLetterQueue);
     if (chosen.length === 0) return [];
     const visibility = request.visibilityTimeout ?? integerAttribute(queue.attributes, 'VisibilityTimeout');
-    const entries = chosen.map(
-      (message) => [message.id, randomBytes(12).toString('hex'), now + visibility * 1000] as const,
-    );
-    this.#write({ t: 'recv', q: queue.name, at: now, ms: entries });
+    const receipts = chosen.map((message) => ({
+      messageId: message.id,
+      receiptNonce: randomBytes(12).toString('hex'),
+      visibleAgainAt: now + visibility * 1000,
+    }));
+    this.#write({ kind: 'messagesReceived', queue: queue.name, receivedAt: now, receipts });
     return chosen.map((message) => this.#received(queue, message));
   }
 
   #received(queue: QueueState, message: StoredMessage): ReceivedMessage {
     const system: Record<string, string> = {
-      SenderId: message.sender,
+      SenderId: message.senderId,
       SentTimestamp: String(message.sentAt),
       ApproximateReceiveCount: String(message.receiveCount),
       ApproximateFirstReceiveTimestamp: String(
-        message.firstReceiveAt ?? message.receivedAt ?? message.sentAt,
+        message.firstReceivedAt ?? message.receivedAt ?? message.sentAt,
       ),
     };
-    if (message.seq !== undefined) system.SequenceNumber = message.seq;
-    if (message.dedup !== undefined) system.MessageDeduplicationId = message.dedup;
-    if (message.group !== undefined) system.MessageGroupId = message.group;
-    const trace = message.sys?.AWSTraceHeader?.StringValue;
+    if (message.sequenceNumber !== undefined) system.SequenceNumber = message.sequenceNumber;
+    if (message.deduplicationId !== undefined) system.MessageDeduplicationId = message.deduplicationId;
+    if (message.groupId !== undefined) system.MessageGroupId = message.groupId;
+    const trace = message.systemAttributes?.AWSTraceHeader?.StringValue;
     if (trace !== undefined) system.AWSTraceHeader = trace;
-    if (message.dlqSource !== undefined) system.DeadLetterQueueSourceArn = message.dlqSource;
+    if (message.deadLetterSourceArn !== undefined) {
+      system.DeadLetterQueueSourceArn = message.deadLetterSourceArn;
+    }
     return {
       messageId: message.id,
-      receiptHandle: receiptHandleOf(queue.name, message.id, message.handle!),
+      receiptHandle: receiptHandleOf(queue.name, message.id, message.receiptNonce!),
       body: message.body,
-      md5OfBody: message.md5,
-      messageAttributes: message.attrs ?? {},
+      md5OfBody: message.md5OfBody,
+      messageAttributes: message.messageAttributes ?? {},
       systemAttributes: system,
     };
   }
@@ -1000,8 +937,8 @@ export class SqsEngine {
   }
 
   #apply(record: SqsRecord): void {
-    switch (record.t) {
-      case 'queue': {
+    switch (record.kind) {
+      case 'queueSaved': {
         const body = record.queue;
         const existing = this.#queues.get(body.name);
         if (existing) {
@@ -1009,7 +946,7 @@ export class SqsEngine {
           existing.lastModifiedAt = body.lastModifiedAt;
           existing.tags = { ...body.tags };
           existing.lastPurgeAt = body.lastPurgeAt;
-          if (body.nextSeq !== undefined) existing.nextSeq = BigInt(body.nextSeq);
+          if (body.nextSequenceCounter !== undefined) existing.nextSeq = BigInt(body.nextSequenceCounter);
           return;
         }
         this.#deletedAt.delete(body.name);
@@ -1022,7 +959,7 @@ export class SqsEngine {
           lastModifiedAt: body.lastModifiedAt,
           tags: { ...body.tags },
           lastPurgeAt: body.lastPurgeAt,
-          nextSeq: BigInt(body.nextSeq ?? 0),
+          nextSeq: BigInt(body.nextSequenceCounter ?? 0),
           messages: new Map(),
           ready: new Map(),
           groups: new Map(),
@@ -1037,13 +974,13 @@ export class SqsEngine {
         });
         return;
       }
-      case 'queue-deleted': {
-        const queue = this.#queues.get(record.name);
+      case 'queueDeleted': {
+        const queue = this.#queues.get(record.queue);
         if (queue) this.#endWaiters(queue);
-        this.#queues.delete(record.name);
-        this.#deletedAt.set(record.name, record.at);
+        this.#queues.delete(record.queue);
+        this.#deletedAt.set(record.queue, record.deletedAt);
         // A queue's move tasks go with it (a queue made again under the name starts with none).
-        const arn = this.queueArn(record.name);
+        const arn = this.queueArn(record.queue);
         for (const task of [...this.#moveTasks.values()]) {
           if (task.sourceArn !== arn) continue;
           const timer = this.#moveTimers.get(task.id);
@@ -1053,61 +990,64 @@ export class SqsEngine {
         }
         return;
       }
-      case 'msg': {
-        const queue = this.#queues.get(record.q);
+      case 'messageStored': {
+        const queue = this.#queues.get(record.queue);
         if (!queue) return;
-        const message: StoredMessage = { ...record.m };
+        const message: StoredMessage = { ...record.message };
         const state = message.state;
         message.state = 'gone';
         queue.messages.set(message.id, message);
         if (queue.fifo) {
-          const group = message.group ?? '';
+          const group = message.groupId ?? '';
           const list = queue.groups.get(group);
           if (list) list.push(message);
           else queue.groups.set(group, [message]);
-          if (message.seq !== undefined)
-            queue.nextSeq = maxBigInt(queue.nextSeq, counterOf(message.seq) + 1n);
-          if (message.dedup !== undefined) {
-            const key =
-              queue.attributes.get('DeduplicationScope') === 'messageGroup'
-                ? `${group}\u0000${message.dedup}`
-                : message.dedup;
-            if (!queue.dedup.has(key))
-              queue.dedup.set(key, { id: message.id, seq: message.seq, at: message.sentAt });
+          if (message.sequenceNumber !== undefined)
+            queue.nextSeq = maxBigInt(queue.nextSeq, counterOf(message.sequenceNumber) + 1n);
+          if (message.deduplicationId !== undefined) {
+            const entry: DedupEntry = {
+              deduplicationId: message.deduplicationId,
+              groupId: deduplicationGroup(queue, group),
+              messageId: message.id,
+              sequenceNumber: message.sequenceNumber,
+              sentAt: message.sentAt,
+            };
+            const key = deduplicationKey(entry);
+            if (!queue.dedup.has(key)) queue.dedup.set(key, entry);
           }
         }
         this.#place(queue, message, state === 'gone' ? 'ready' : state, message.visibleAt);
         return;
       }
-      case 'recv': {
-        const queue = this.#queues.get(record.q);
+      case 'messagesReceived': {
+        const queue = this.#queues.get(record.queue);
         if (!queue) return;
-        for (const [id, nonce, visibleAt] of record.ms) {
-          const message = queue.messages.get(id);
+        for (const receipt of record.receipts) {
+          const message = queue.messages.get(receipt.messageId);
           if (!message) continue;
           message.receiveCount += 1;
-          message.firstReceiveAt ??= record.at;
-          message.receivedAt = record.at;
-          message.handle = nonce;
-          this.#place(queue, message, 'inflight', visibleAt);
+          message.firstReceivedAt ??= record.receivedAt;
+          message.receivedAt = record.receivedAt;
+          message.receiptNonce = receipt.receiptNonce;
+          this.#place(queue, message, 'inflight', receipt.visibleAgainAt);
         }
         return;
       }
-      case 'del': {
-        const queue = this.#queues.get(record.q);
+      case 'messagesDeleted': {
+        const queue = this.#queues.get(record.queue);
         if (!queue) return;
-        for (const id of record.ids) this.#remove(queue, id);
+        for (const id of record.messageIds) this.#remove(queue, id);
         return;
       }
-      case 'vis': {
-        const queue = this.#queues.get(record.q);
-        const message = queue?.messages.get(record.id);
+      case 'visibilityChanged': {
+        const queue = this.#queues.get(record.queue);
+        const message = queue?.messages.get(record.messageId);
         if (!queue || !message) return;
-        this.#place(queue, message, 'inflight', record.at);
+        this.#place(queue, message, 'inflight', record.visibleAgainAt);
         return;
       }
-      case 'purge': {
-        const queue = this.#queues.get(record.q);
+      case 'queuePurged': {
+        const queue = this.#queues.get(record.queue);
         if (!queue) return;
         for (const message of queue.messages.values()) message.state = 'gone';
         queue.messages.clear();
@@ -1117,73 +1057,75 @@ export class SqsEngine {
         queue.hidden.clear();
         queue.inflight = 0;
         queue.delayed = 0;
-        queue.lastPurgeAt = record.at;
+        queue.lastPurgeAt = record.purgedAt;
         return;
       }
-      case 'redrive': {
-        const source = this.#queues.get(record.q);
-        const target = this.#queues.get(record.to);
-        const message = source?.messages.get(record.id);
+      case 'messageDeadLettered': {
+        const source = this.#queues.get(record.queue);
+        const target = this.#queues.get(record.deadLetterQueue);
+        const message = source?.messages.get(record.messageId);
         if (!source || !message) return;
-        this.#remove(source, record.id);
+        this.#remove(source, record.messageId);
         if (!target) return;
         const moved: StoredMessage = {
           id: message.id,
-          body: message.body,
-          md5: message.md5,
-          ...(message.attrs ? { attrs: message.attrs } : {}),
-          ...(message.sys ? { sys: message.sys, md5Sys: message.md5Sys! } : {}),
+          ...contentOf(message),
           sentAt: message.sentAt,
-          sender: message.sender,
-          ...(message.group === undefined ? {} : { group: message.group }),
-          ...(target.fifo && message.dedup !== undefined
-            ? { dedup: message.dedup, seq: sequenceNumber(target.nextSeq) }
+          senderId: message.senderId,
+          ...(message.groupId === undefined ? {} : { groupId: message.groupId }),
+          ...(target.fifo && message.deduplicationId !== undefined
+            ? { deduplicationId: message.deduplicationId, sequenceNumber: sequenceNumber(target.nextSeq) }
             : {}),
           receiveCount: 0,
           state: 'ready',
-          visibleAt: record.at,
-          dlqSource: source.arn,
+          visibleAt: record.deadLetteredAt,
+          deadLetterSourceArn: source.arn,
         };
-        this.#apply({ t: 'msg', q: target.name, m: moved });
+        this.#apply({ kind: 'messageStored', queue: target.name, message: moved });
         return;
       }
-      case 'dedup': {
-        const queue = this.#queues.get(record.q);
-        queue?.dedup.set(record.k, { id: record.id, seq: record.seq, at: record.at });
+      case 'deduplicationIdSeen': {
+        this.#queues.get(record.queue)?.dedup.set(deduplicationKey(record), {
+          deduplicationId: record.deduplicationId,
+          groupId: record.groupId,
+          messageId: record.messageId,
+          sequenceNumber: record.sequenceNumber,
+          sentAt: record.sentAt,
+        });
         return;
       }
-      case 'task': {
+      case 'moveTaskSaved': {
         this.#applyMoveTask(record.task);
         return;
       }
-      case 'moved': {
-        const source = this.#queues.get(record.q);
-        const target = this.#queues.get(record.to);
-        const message = source?.messages.get(record.id);
-        const task = this.#moveTasks.get(record.task);
-        task?.pending.delete(record.id);
+      case 'messageMoved': {
+        const source = this.#queues.get(record.fromQueue);
+        const target = this.#queues.get(record.toQueue);
+        const message = source?.messages.get(record.messageId);
+        const task = this.#moveTasks.get(record.taskId);
+        task?.pending.delete(record.messageId);
         if (!source || !message) return;
-        this.#remove(source, record.id);
+        this.#remove(source, record.messageId);
         if (!target) return;
         if (task) task.moved += 1;
         // A new message, as SQS redrives: new id, receive count 0, retention from now; no DLQ source any more.
         const moved: StoredMessage = {
-          id: record.newId,
-          body: message.body,
-          md5: message.md5,
-          ...(message.attrs ? { attrs: message.attrs } : {}),
-          ...(message.sys ? { sys: message.sys, md5Sys: message.md5Sys! } : {}),
-          sentAt: record.at,
-          sender: message.sender,
-          ...(target.fifo ? { group: message.group ?? '' } : {}),
+          id: record.newMessageId,
+          ...contentOf(message),
+          sentAt: record.movedAt,
+          senderId: message.senderId,
+          ...(target.fifo ? { groupId: message.groupId ?? '' } : {}),
           ...(target.fifo
-            ? { dedup: message.dedup ?? record.newId, seq: sequenceNumber(target.nextSeq) }
+            ? {
+                deduplicationId: message.deduplicationId ?? record.newMessageId,
+                sequenceNumber: sequenceNumber(target.nextSeq),
+              }
             : {}),
           receiveCount: 0,
           state: 'ready',
-          visibleAt: record.at,
+          visibleAt: record.movedAt,
         };
-        this.#apply({ t: 'msg', q: target.name, m: moved });
+        this.#apply({ kind: 'messageStored', queue: target.name, message: moved });
         return;
       }
     }
@@ -1193,24 +1135,24 @@ export class SqsEngine {
   #applyMoveTask(body: MoveTaskBody): void {
     const existing = this.#moveTasks.get(body.id);
     if (existing) {
-      existing.moved = body.moved;
+      existing.moved = body.messagesMoved;
       existing.status = body.status;
       existing.failureReason = body.failureReason;
       existing.pending.clear();
-      for (const id of body.pending) existing.pending.add(id);
+      for (const id of body.pendingMessageIds) existing.pending.add(id);
       return;
     }
     this.#moveTasks.set(body.id, {
       id: body.id,
       sourceArn: body.sourceArn,
       destinationArn: body.destinationArn,
-      rate: body.rate,
+      rate: body.maxMessagesPerSecond,
       startedAt: body.startedAt,
-      toMove: body.toMove,
-      moved: body.moved,
+      toMove: body.messagesToMove,
+      moved: body.messagesMoved,
       status: body.status,
       failureReason: body.failureReason,
-      pending: new Set(body.pending),
+      pending: new Set(body.pendingMessageIds),
     });
     const ofQueue = [...this.#moveTasks.values()].filter((task) => task.sourceArn === body.sourceArn);
     for (const old of ofQueue.slice(0, Math.max(0, ofQueue.length - MAX_MOVE_TASKS_KEPT))) {
@@ -1231,7 +1173,7 @@ export class SqsEngine {
     if (state === 'inflight') {
       queue.inflight++;
       if (queue.fifo) {
-        const group = message.group ?? '';
+        const group = message.groupId ?? '';
         queue.inflightByGroup.set(group, (queue.inflightByGroup.get(group) ?? 0) + 1);
       }
     } else {
@@ -1246,7 +1188,7 @@ export class SqsEngine {
     if (message.state === 'inflight') {
       queue.inflight--;
       if (queue.fifo) {
-        const group = message.group ?? '';
+        const group = message.groupId ?? '';
         const count = (queue.inflightByGroup.get(group) ?? 1) - 1;
         if (count > 0) queue.inflightByGroup.set(group, count);
         else queue.inflightByGroup.delete(group);
@@ -1265,7 +1207,7 @@ export class SqsEngine {
     this.#leave(queue, message);
     queue.messages.delete(id);
     if (queue.fifo) {
-      const group = message.group ?? '';
+      const group = message.groupId ?? '';
       const list = queue.groups.get(group);
       if (list) {
         const index = list.indexOf(message);
@@ -1279,24 +1221,30 @@ export class SqsEngine {
   *#snapshot(): Iterable<SqsRecord> {
     const now = this.#now();
     for (const [name, at] of this.#deletedAt) {
-      if (now - at < DELETE_COOLDOWN_MS) yield { t: 'queue-deleted', name, at };
+      if (now - at < DELETE_COOLDOWN_MS) yield { kind: 'queueDeleted', queue: name, deletedAt: at };
     }
-    for (const queue of this.#queues.values()) yield { t: 'queue', queue: this.#queueBody(queue) };
+    for (const queue of this.#queues.values()) yield { kind: 'queueSaved', queue: this.#queueBody(queue) };
     for (const queue of this.#queues.values()) {
-      for (const message of queue.messages.values()) yield { t: 'msg', q: queue.name, m: message };
-      for (const [key, entry] of queue.dedup) {
-        if (now - entry.at >= DEDUP_WINDOW_MS) continue;
+      for (const message of queue.messages.values()) {
+        yield { kind: 'messageStored', queue: queue.name, message };
+      }
+      // A deleted message's deduplication id still counts until its window ends; its message cannot bring it back.
+      for (const entry of queue.dedup.values()) {
+        if (now - entry.sentAt >= DEDUP_WINDOW_MS) continue;
         yield {
-          t: 'dedup',
-          q: queue.name,
-          k: key,
-          id: entry.id,
-          ...(entry.seq === undefined ? {} : { seq: entry.seq }),
-          at: entry.at,
+          kind: 'deduplicationIdSeen',
+          queue: queue.name,
+          deduplicationId: entry.deduplicationId,
+          ...(entry.groupId === undefined ? {} : { groupId: entry.groupId }),
+          messageId: entry.messageId,
+          ...(entry.sequenceNumber === undefined ? {} : { sequenceNumber: entry.sequenceNumber }),
+          sentAt: entry.sentAt,
         };
       }
     }
-    for (const task of this.#moveTasks.values()) yield { t: 'task', task: this.#moveTaskBody(task) };
+    for (const task of this.#moveTasks.values()) {
+      yield { kind: 'moveTaskSaved', task: this.#moveTaskBody(task) };
+    }
   }
 
   #queueBody(queue: QueueState): QueueRecordBody {
@@ -1308,7 +1256,7 @@ export class SqsEngine {
       lastModifiedAt: queue.lastModifiedAt,
       tags: queue.tags,
       ...(queue.lastPurgeAt === undefined ? {} : { lastPurgeAt: queue.lastPurgeAt }),
-      nextSeq: queue.nextSeq.toString(),
+      nextSequenceCounter: queue.nextSeq.toString(),
     };
   }
 
@@ -1322,6 +1270,38 @@ export class SqsEngine {
     const prefix = `arn:aws:sqs:${this.region}:${this.accountId}:`;
     return arn.startsWith(prefix) ? this.#queues.get(arn.slice(prefix.length)) : undefined;
   }
+}
+
+/** What a message takes with it to another queue: its body and attributes, with their checksums. */
+function contentOf(
+  message: StoredMessage,
+): Pick<
+  StoredMessage,
+  'body' | 'md5OfBody' | 'messageAttributes' | 'systemAttributes' | 'md5OfSystemAttributes'
+> {
+  return {
+    body: message.body,
+    md5OfBody: message.md5OfBody,
+    ...(message.messageAttributes ? { messageAttributes: message.messageAttributes } : {}),
+    ...(message.systemAttributes
+      ? { systemAttributes: message.systemAttributes, md5OfSystemAttributes: message.md5OfSystemAttributes! }
+      : {}),
+  };
+}
+
+// ─── FIFO deduplication ──────────────────────────────────────────────────────────────────────────────
+
+/** A deduplication id is per queue, or per message group under DeduplicationScope messageGroup. */
+function deduplicationGroup(queue: QueueState, groupId: string): string | undefined {
+  return queue.attributes.get('DeduplicationScope') === 'messageGroup' ? groupId : undefined;
+}
+
+/** The key of a queue's `dedup` map. Group ids are printable characters, so NUL cannot be part of one. */
+function deduplicationKey(seen: {
+  readonly deduplicationId: string;
+  readonly groupId?: string | undefined;
+}): string {
+  return seen.groupId === undefined ? seen.deduplicationId : `${seen.groupId}\u0000${seen.deduplicationId}`;
 }
 
 // ─── Task handles ──────────────────────────────────────────────────────────────────────────────────────
