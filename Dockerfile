@@ -3,7 +3,7 @@
 # build:        installs everything and bundles the front-end's own TypeScript into one ESM file with
 #               esbuild; its npm dependencies stay external (some, like @fastify/swagger-ui, read files
 #               from their package folders at run time).
-# dependencies: production dependencies only (no tsx, no esbuild, no test tools).
+# dependencies: production dependencies only (no tsx, no esbuild, no test tools, no embedded AWS).
 # runtime:      node + those dependencies + the bundle, run as the unprivileged `node` user.
 #
 # Build: docker build -t payment-to-vend-frontend .   Run: docker run -p 3000:3000 -e STATE_MACHINE_ARN=… …
@@ -14,7 +14,9 @@ ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# The workspace's package.json too: npm ci checks the lock file against every workspace.
 COPY package.json package-lock.json ./
+COPY packages/embedded-aws/package.json ./packages/embedded-aws/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx esbuild frontend-api/server.ts --bundle --platform=node --format=esm --target=node24 \
@@ -24,7 +26,9 @@ RUN npx esbuild frontend-api/server.ts --bundle --platform=node --format=esm --t
 FROM ${NODE_IMAGE} AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY packages/embedded-aws/package.json ./packages/embedded-aws/
+# --workspaces=false: the root's production dependencies only, not the embedded AWS's (PGlite and the rest).
+RUN npm ci --omit=dev --workspaces=false --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

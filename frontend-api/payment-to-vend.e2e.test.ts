@@ -8,7 +8,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { testMpan } from '../local/simulators/mpan.ts';
+import { testMpan } from '../simulators/mpan.ts';
 import { type PaymentSystem, startPaymentSystem } from '../system/payment-system.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { buildApp } from './app.ts';

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium } from '../frontend-api/testing/browser.ts';
-import { testMpan } from '../local/simulators/mpan.ts';
+import { testMpan } from '../simulators/mpan.ts';
 import {
   type ConsoleSystem,
   FINISH_TIMEOUT_MS,

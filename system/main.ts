@@ -14,13 +14,13 @@
  *
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
  * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts),
- * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (local/simulators/faults.ts),
+ * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (simulators/faults.ts),
  * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (true): let it decide, stop and redrive.
  */
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
-import { faultPlanFromEnv } from '../local/simulators/faults.ts';
 import { buildOpsConsole } from '../ops-console/app.ts';
+import { faultPlanFromEnv } from '../simulators/faults.ts';
 import { startLocalFrontEnd } from './local-front-end.ts';
 import { printOnCallAlerts } from './on-call-alerts.ts';
 import { startPaymentSystem } from './payment-system.ts';

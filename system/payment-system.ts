@@ -37,16 +37,16 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { FunctionDefinition } from '@payment-to-vend/embedded-aws';
+import { type EmbeddedAws, startEmbeddedAws } from '@payment-to-vend/embedded-aws';
 import { migrate } from '../database/migrate.ts';
 import type { ServiceRole } from '../database/service-roles.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';
-import { type EmbeddedAws, startEmbeddedAws } from '../local/embedded-aws.ts';
-import type { FunctionDefinition } from '../local/lambda/function-registry.ts';
 import {
   type RunningSimulators,
   type SimulatorsOptions,
   startSimulators,
-} from '../local/simulators/start-simulators.ts';
+} from '../simulators/start-simulators.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { type QueueSpec, type Topology, topologyFor } from './topology.ts';
 

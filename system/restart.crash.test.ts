@@ -8,10 +8,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type PublishedMessage, SnsEngine } from '@payment-to-vend/embedded-aws';
+import { ChildProcesses } from '@payment-to-vend/embedded-aws/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulators, startSimulators } from '../local/simulators/start-simulators.ts';
-import { type PublishedMessage, SnsEngine } from '../local/sns/sns-engine.ts';
-import { ChildProcesses } from '../local/testing/child-processes.ts';
+import { type RunningSimulators, startSimulators } from '../simulators/start-simulators.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import {
   type AcceptedPayment,

@@ -15,7 +15,7 @@ import {
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
-import { testMpan } from '../local/simulators/mpan.ts';
+import { testMpan } from '../simulators/mpan.ts';
 import { type PaymentSystem, startPaymentSystem } from '../system/payment-system.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 

@@ -20,11 +20,10 @@ import {
   SendTaskSuccessCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { Json } from '@payment-to-vend/embedded-aws';
+import { InProcessIntegrations, StatesError, type TaskInvocation } from '@payment-to-vend/embedded-aws';
+import { type EmbeddedStepFunctions, embeddedStepFunctions } from '@payment-to-vend/embedded-aws/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Json } from '../local/stepfunctions/definition/types.ts';
-import { InProcessIntegrations, type TaskInvocation } from '../local/stepfunctions/integrations.ts';
-import { StatesError } from '../local/stepfunctions/language/states-error.ts';
-import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../local/testing/step-functions.ts';
 import {
   type ChargeResult,
   ChargeTaskRequestSchema,

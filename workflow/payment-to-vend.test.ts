@@ -3,6 +3,7 @@
  * only what may succeed next time, the embedded Step Functions accepts it, and the CDK resources are right.
  */
 import { readFileSync } from 'node:fs';
+import { formatProblems, validateDefinition } from '@payment-to-vend/embedded-aws';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,7 +13,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatProblems, validateDefinition } from '../local/stepfunctions/definition/validate.ts';
 import { type LocalTuning, synthesizeLocalDefinition } from './local-definition.ts';
 import {
   PAYMENT_TO_VEND_DEFAULTS,

@@ -14,7 +14,7 @@ import {
   RDSDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
-import { type EmbeddedAws, startEmbeddedAws } from '../../local/embedded-aws.ts';
+import { type EmbeddedAws, startEmbeddedAws } from '@payment-to-vend/embedded-aws';
 import type { DataApiTarget } from '../data-api.ts';
 import { SERVICE_ROLES, type ServiceRoleKey } from '../service-roles.ts';
 

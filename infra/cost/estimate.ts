@@ -16,8 +16,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { errorMatches } from '@payment-to-vend/embedded-aws';
 import { SERVICE_ROLE_NAMES } from '../../database/service-roles.ts';
-import { errorMatches } from '../../local/stepfunctions/engine/retry-policy.ts';
 
 // ─── The definition and the walk ──────────────────────────────────────────────────────────────────
 

@@ -5,8 +5,8 @@
  */
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type EmbeddedAws, startEmbeddedAws } from '@payment-to-vend/embedded-aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedAws, startEmbeddedAws } from '../../local/embedded-aws.ts';
 import { pollUntil } from '../testing/console-system.ts';
 import { AlertsFeed, alertOf, paymentIdIn } from './alerts-feed.ts';
 

@@ -10,8 +10,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type EmbeddedAws, startEmbeddedAws } from '@payment-to-vend/embedded-aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedAws, startEmbeddedAws } from '../../local/embedded-aws.ts';
 import { pollUntil } from '../testing/console-system.ts';
 import { QueueMessages } from './queue-messages.ts';
 import { QueuesService } from './queues-service.ts';

@@ -16,7 +16,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../frontend-api/app.ts';
 import { freePort } from '../../frontend-api/testing/browser.ts';
-import { testMpan } from '../../local/simulators/mpan.ts';
+import { testMpan } from '../../simulators/mpan.ts';
 import { type PaymentSystem, startPaymentSystem } from '../../system/payment-system.ts';
 import { synthesizeLocalDefinition } from '../../workflow/local-definition.ts';
 import { buildOpsConsole } from '../app.ts';

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { findChromium } from '../../frontend-api/testing/browser.ts';
-import { testMpan } from '../../local/simulators/mpan.ts';
+import { testMpan } from '../../simulators/mpan.ts';
 import { type ConsoleSystem, freshVendorDownMeter, startConsoleSystem } from './console-system.ts';
 
 const USAGE = 'usage: npm run screenshots [-- --out <folder>]   (default docs/screenshots)';

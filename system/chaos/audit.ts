@@ -35,7 +35,7 @@
  * const { violations, outcomes } = auditChaos(records);
  * // violations: [{ paymentId: 'pay_…', rule: 'charged-twice', detail: '2 succeeded charges at the gateway: …' }]
  */
-import type { GatewayChargeRecord } from '../../local/simulators/payment-gateway.ts';
+import type { GatewayChargeRecord } from '../../simulators/payment-gateway.ts';
 import { NO_CHARGE_AT_GATEWAY } from '../../workflow/contracts.ts';
 import type { AlertRecord, ChaosRecords, CustomerEvent, DbDecision } from './records.ts';
 

@@ -3,7 +3,7 @@
  * catches what a broken system would leave behind, planted in a record set that is otherwise sound.
  */
 import { describe, expect, it } from 'vitest';
-import type { GatewayChargeRecord } from '../../local/simulators/payment-gateway.ts';
+import type { GatewayChargeRecord } from '../../simulators/payment-gateway.ts';
 import { auditChaos } from './audit.ts';
 import type { ChaosRecords, CustomerEvent } from './records.ts';
 import { formatReport } from './report.ts';

@@ -14,8 +14,8 @@
  * const plan = planChaos({ payments: 40, kills: 4, seed: 1 });
  * plan.payments[0]; // { index: 0, idempotencyKey: 'chaos-…', body: { meterId, amountPence, paymentToken }, ... }
  */
-import type { FaultPlanOptions, FaultRule } from '../../local/simulators/faults.ts';
-import { testMpan } from '../../local/simulators/mpan.ts';
+import type { FaultPlanOptions, FaultRule } from '../../simulators/faults.ts';
+import { testMpan } from '../../simulators/mpan.ts';
 import type { LocalTuning } from '../../workflow/local-definition.ts';
 import { type SeededRandom, seededRandom } from '../fuzz/seeded-random.ts';
 

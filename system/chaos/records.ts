@@ -5,8 +5,8 @@
  * the follow-up queues and the on-call alerts. Plain data: the auditor (audit.ts) is a pure function of it, so
  * its rules can be tested on a doctored record set without a system.
  */
-import type { GatewayChargeRecord, GatewayRefundRecord } from '../../local/simulators/payment-gateway.ts';
-import type { VendRecord } from '../../local/simulators/vending-vendor.ts';
+import type { GatewayChargeRecord, GatewayRefundRecord } from '../../simulators/payment-gateway.ts';
+import type { VendRecord } from '../../simulators/vending-vendor.ts';
 import type { CardPlacement, MeterScenario, TopUpBody } from './plan.ts';
 
 /** A top-up as its client saw it. */

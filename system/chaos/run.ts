@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import type { FaultKind } from '../../local/simulators/faults.ts';
+import type { FaultKind } from '../../simulators/faults.ts';
 import { synthesizeLocalDefinition } from '../../workflow/local-definition.ts';
 import type { SeededRandom } from '../fuzz/seeded-random.ts';
 import { type AuditResult, auditChaos } from './audit.ts';

@@ -17,16 +17,16 @@ import {
   FaultPlan,
   type FaultPlanOptions,
   type FaultTarget,
-} from '../../local/simulators/faults.ts';
-import { PaymentGatewaySimulator } from '../../local/simulators/payment-gateway.ts';
+} from '../../simulators/faults.ts';
+import { PaymentGatewaySimulator } from '../../simulators/payment-gateway.ts';
 import {
   type Simulator,
   type SimulatorRequest,
   type SimulatorResponse,
   startSimulatorServer,
-} from '../../local/simulators/server.ts';
-import { simulatorsJournalDir } from '../../local/simulators/start-simulators.ts';
-import { VendingVendorSimulator } from '../../local/simulators/vending-vendor.ts';
+} from '../../simulators/server.ts';
+import { simulatorsJournalDir } from '../../simulators/start-simulators.ts';
+import { VendingVendorSimulator } from '../../simulators/vending-vendor.ts';
 
 /** The POSTs the run watches: each keeps a promise (a charge, a refund, a vend). */
 export type WatchedRequest = 'charge' | 'refund' | 'vend';

@@ -10,18 +10,21 @@
  * await system.start();
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, createWriteStream, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ChaosSystemOptions, ChaosSystemReady } from './system-process.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
+/** Within the run's copy of the code. */
 const FIXTURE = 'system/chaos/system-process.ts';
 /** What the system's code is made of: copied once per run (see `snapshotCode`). */
-const CODE = ['local', 'workflow', 'database', 'tasks', 'frontend-api', 'system', 'infra', 'ops-console'];
+const CODE = ['packages', 'simulators', 'workflow', 'database', 'tasks', 'frontend-api', 'system', 'infra', 'ops-console'];
+/** The workspace packages: linked to their copies, not to the working tree's. */
+const WORKSPACE_SCOPE = '@payment-to-vend';
 const CODE_FILES = ['package.json', 'tsconfig.json'];
 
 /**
- * Copies the system's source into `dir` (with a link to node_modules), so that every start of the run runs the
+ * Copies the system's source into `dir` (with links to the installed packages), so that every start of the run runs the
  * same code: each start is a new process that compiles its TypeScript afresh, and on a machine shared with
  * other engineers a file half-way through an edit would otherwise break a restart, or change the system under
  * test in the middle of a run.
@@ -35,7 +38,16 @@ export function snapshotCode(dir: string): string {
     });
   }
   for (const file of CODE_FILES) cpSync(join(REPO_ROOT, file), join(dir, file));
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // The installed packages are shared, but a workspace package is code of this repository: the copy's node_modules
+  // links it to the copy of its folder, or a restart would run the working tree's version of it.
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, WORKSPACE_SCOPE), { recursive: true });
+  for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
+    if (entry !== WORKSPACE_SCOPE) symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(modules, entry));
+  }
+  for (const name of readdirSync(join(REPO_ROOT, 'node_modules', WORKSPACE_SCOPE))) {
+    symlinkSync(join(dir, 'packages', name), join(modules, WORKSPACE_SCOPE, name), 'dir');
+  }
   return dir;
 }
 /** A start on a busy two-core machine takes seconds; this bounds a start that hangs. */

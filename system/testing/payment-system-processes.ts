@@ -9,12 +9,14 @@
  * const accepted = await system.topUp({ meterId: '1200000000011', amountPence: 2000, paymentToken: 'tok_visa' });
  * await system.kill();
  */
-import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ChildProcesses } from '../../local/testing/child-processes.ts';
-import { sfnClient } from '../../local/testing/step-functions.ts';
 
-const FIXTURE = 'system/testing/payment-system-process.ts';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ChildProcesses } from '@payment-to-vend/embedded-aws/testing';
+import { sfnClient } from '@payment-to-vend/embedded-aws/testing';
+
+const FIXTURE = fileURLToPath(new URL('./payment-system-process.ts', import.meta.url));
 
 /** What the fixture prints, as one line of JSON after `ready `, once the front-end listens. */
 export interface PaymentSystemProcessReady {

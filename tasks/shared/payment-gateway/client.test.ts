@@ -3,7 +3,7 @@
  * reconciliation task's charge listing must tell apart.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RunningSimulators, startSimulators } from '../../../local/simulators/start-simulators.ts';
+import { type RunningSimulators, startSimulators } from '../../../simulators/start-simulators.ts';
 import { HttpPaymentGateway } from './client.ts';
 import {
   PaymentGatewayRefundRefusedError,

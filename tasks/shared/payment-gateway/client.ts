@@ -2,7 +2,7 @@
  * The payment gateway's charges and refunds API (`POST /v1/charges` and `POST /v1/refunds`, each with an
  * `Idempotency-Key`), as the charge task and the operators' refunds use it, and its charge listing
  * (`GET /v1/charges?created_after=…`), as the reconciliation task reads it. Locally `PAYMENT_GATEWAY_URL` points
- * at the gateway simulator (local/simulators/payment-gateway.ts).
+ * at the gateway simulator (simulators/payment-gateway.ts).
  *
  * @example
  * const gateway = new HttpPaymentGateway({ baseUrl: 'http://127.0.0.1:4100/gateway', timeoutMs: 10_000 });

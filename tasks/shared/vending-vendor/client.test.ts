@@ -1,7 +1,7 @@
 /** The vendor client against the vendor simulator: success, replay, outage and every kind of refusal. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testMpan } from '../../../local/simulators/mpan.ts';
-import { type RunningSimulators, startSimulators } from '../../../local/simulators/start-simulators.ts';
+import { testMpan } from '../../../simulators/mpan.ts';
+import { type RunningSimulators, startSimulators } from '../../../simulators/start-simulators.ts';
 import { HttpVendingVendor } from './client.ts';
 import { VendorUnavailableError, VendRejectedError, VendRequestRefusedError } from './errors.ts';
 

@@ -2,7 +2,7 @@
  * The vending vendor's API (`POST /v1/vends`, and `GET /v1/vends/{transactionId}` to learn what became of a
  * vend whose answer was lost), as the meter-vending task uses it. The transaction id is the vendor's idempotency
  * key: asked again, it returns the same UTRN and never vends twice. Locally
- * `VENDING_VENDOR_URL` points at the vendor simulator (local/simulators/vending-vendor.ts).
+ * `VENDING_VENDOR_URL` points at the vendor simulator (simulators/vending-vendor.ts).
  *
  * @example
  * const vendor = new HttpVendingVendor({ baseUrl: 'http://127.0.0.1:4100/vendor', timeoutMs: 20_000 });

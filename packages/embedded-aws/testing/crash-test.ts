@@ -1,0 +1,180 @@
+/**
+ * Crash-test fixture: the embedded AWS in a child process on a fresh data directory, killed with SIGKILL at
+ * chosen moments and started again on the same directory, with the Step Functions calls and waits a crash
+ * test makes in between. Whatever a test started is killed after it; the data directories are removed after
+ * the file.
+ *
+ * @example
+ * const aws = crashTest();
+ * it('finishes a Wait across a crash', async () => {
+ *   await aws.start();
+ *   const { executionArn } = await aws.runMachine(SLEEPS, { id: 'w' });
+ *   const beforeCrash = await aws.historyWith(executionArn, 'WaitStateEntered');
+ *   await aws.crashAndRestart();
+ *   const { execution, history } = await aws.outcomeOf(executionArn);
+ * });
+ */
+import type { DescribeExecutionCommandOutput, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, afterEach } from 'vitest';
+import { ChildProcesses, type RunningProcess } from './child-processes.ts';
+import { historyWith, pause, type WaitOptions, waitForEnd } from './execution-waits.ts';
+import { packagePath } from './package-path.ts';
+import { createStateMachine, executionHistory, sfnClient, startExecution } from './step-functions.ts';
+
+export interface CrashTestOptions {
+  /**
+   * The child to run, given the data directory; it prints `ready <endpoint>` once it listens. By default the
+   * embedded AWS with an in-process "echo" Lambda (`embedded-aws-process.ts`).
+   */
+  readonly fixture?: string;
+  /** How the data directories under the system's temp directory are named. */
+  readonly dataDirPrefix?: string;
+}
+
+/** The embedded AWS as it runs now: a client is good only as long as the process it speaks to. */
+interface Running {
+  readonly child: RunningProcess<string>;
+  readonly client: SFNClient;
+}
+
+export class CrashTest {
+  readonly #processes = new ChildProcesses();
+  readonly #fixture: string;
+  readonly #dataDirPrefix: string;
+  #dataDir: string | undefined;
+  #running: Running | undefined;
+
+  constructor(options: CrashTestOptions = {}) {
+    this.#fixture = options.fixture ?? packagePath('testing/embedded-aws-process.ts');
+    this.#dataDirPrefix = options.dataDirPrefix ?? 'crash-test-';
+  }
+
+  /** The data directory of this test, which every restart opens again. */
+  get dataDir(): string {
+    if (this.#dataDir === undefined) throw new Error('the crash test has not started: call start()');
+    return this.#dataDir;
+  }
+
+  get endpoint(): string {
+    return this.#current().child.value;
+  }
+
+  /**
+   * The client of the process running now, so `aws.client` keeps working across restarts. A client kept in a
+   * variable across a crash dies with the process it spoke to, as a real caller's connection would.
+   */
+  get client(): SFNClient {
+    return this.#current().client;
+  }
+
+  /** Starts the child on a fresh data directory. */
+  async start(): Promise<void> {
+    if (this.#dataDir !== undefined) throw new Error('the crash test has started already');
+    this.#dataDir = this.#processes.tempDir(this.#dataDirPrefix);
+    await this.restart();
+  }
+
+  /** SIGKILL: no shutdown code runs, as when the machine's process is killed -9. Resolves once it is gone. */
+  async kill(): Promise<void> {
+    const running = this.#running;
+    this.#running = undefined;
+    if (running === undefined) return;
+    running.client.destroy();
+    await running.child.kill();
+  }
+
+  /** Starts the child again on the same data directory, after a kill. */
+  async restart(): Promise<void> {
+    if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
+    const child = await this.#processes.start(this.#fixture, [this.dataDir]);
+    this.#running = { child, client: sfnClient(child.value) };
+  }
+
+  async crashAndRestart(): Promise<void> {
+    await this.kill();
+    await this.restart();
+  }
+
+  /** Starts the child on the same data directory and kills it after `delayMs`, whether it is ready or not. */
+  async killWhileStarting(delayMs: number): Promise<void> {
+    if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
+    const starting = this.#processes.start(this.#fixture, [this.dataDir]).catch(() => undefined);
+    await pause(delayMs);
+    this.#processes.killAll();
+    await (await starting)?.kill();
+  }
+
+  /** For afterEach: whatever the test left running dies, and the next test starts afresh. */
+  async stop(): Promise<void> {
+    await this.kill();
+    this.#processes.killAll();
+    this.#dataDir = undefined;
+  }
+
+  /** For afterAll. */
+  removeDataDirs(): void {
+    this.#processes.removeTempDirs();
+  }
+
+  createMachine(definition: object, options: { name?: string } = {}): Promise<string> {
+    return createStateMachine(this.client, definition, options);
+  }
+
+  /** Sent through the running process's client before any `await`: a crash cuts it short, never redirects it. */
+  startExecution(machineArn: string, input: unknown = {}, options: { name?: string } = {}): Promise<string> {
+    return startExecution(this.client, machineArn, input, options);
+  }
+
+  /** Creates a machine of `definition` and starts an execution of it with `input`. */
+  async runMachine(
+    definition: object,
+    input: unknown = {},
+    options: { name?: string; executionName?: string } = {},
+  ): Promise<{ machineArn: string; executionArn: string }> {
+    const machineArn = await this.createMachine(definition, { name: options.name });
+    const executionArn = await this.startExecution(machineArn, input, { name: options.executionName });
+    return { machineArn, executionArn };
+  }
+
+  historyOf(executionArn: string): Promise<HistoryEvent[]> {
+    return executionHistory(this.client, executionArn);
+  }
+
+  /** The history once it holds `count` events of `type`: the moment to pull the plug. */
+  historyWith(executionArn: string, type: string, count = 1, options?: WaitOptions): Promise<HistoryEvent[]> {
+    return historyWith(this.client, executionArn, type, count, options);
+  }
+
+  /** The execution once it has left RUNNING, or as it still is when the time is up. */
+  waitForEnd(executionArn: string, options?: WaitOptions): Promise<DescribeExecutionCommandOutput> {
+    return waitForEnd(this.client, executionArn, options);
+  }
+
+  /** How the execution ended, and its whole history. */
+  async outcomeOf(
+    executionArn: string,
+    options?: WaitOptions,
+  ): Promise<{ execution: DescribeExecutionCommandOutput; history: HistoryEvent[] }> {
+    const execution = await this.waitForEnd(executionArn, options);
+    return { execution, history: await this.historyOf(executionArn) };
+  }
+
+  #current(): Running {
+    if (this.#running === undefined) throw new Error('the embedded AWS is not running');
+    return this.#running;
+  }
+}
+
+/** A crash-test fixture for the tests of this file (or describe block), killed after each and cleaned after all. */
+export function crashTest(options: CrashTestOptions = {}): CrashTest {
+  const crash = new CrashTest(options);
+  afterEach(() => crash.stop());
+  afterAll(() => crash.removeDataDirs());
+  return crash;
+}
+
+/** The SDK adds `$metadata` (request ids differ per call): compare only what the service answered. */
+export function serviceAnswer<T extends { $metadata?: unknown }>(output: T): Omit<T, '$metadata'> {
+  const { $metadata: _, ...rest } = output;
+  return rest;
+}

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench:e2e`: payments/s and POST → `vended` latency of the whole payment-to-vend system, and the
+ * RDS Data API statements each payment costs.
+ *
+ * The system runs in this process as `npm start` runs it: `startPaymentSystem` DURABLE (a temporary data
+ * directory, removed afterwards), the gateway and vendor SIMULATORS at zero latency (`tok_visa`, meters that
+ * vend at the first attempt), and the front-end `buildApp` listening on a free 127.0.0.1 port. Two changes
+ * from `npm start`, both so the benchmark measures the system rather than its guards or the terminal: the
+ * front-end's `rateLimitMax` is raised to 1e9 requests/minute, and logging is off (Lambdas SILENT, Fastify
+ * logger off). The front-end's event poll interval stays at its default (150 ms) unless
+ * BENCH_EVENT_POLL_MS says otherwise. As in `npm start`, the event tail is woken by the embedded Data API's
+ * commits to `payment_events` (system/main.ts); BENCH_EVENT_WAKE=0 turns that off, so the tail only polls,
+ * as on AWS: run both to compare (see BENCHMARKS.md). The report also gives POST answered → first event on
+ * the socket (p50/p99), the customer's wait for the first timeline line.
+ *
+ * The load comes from a CHILD process (this file again, BENCH_ROLE=driver), so it has the second core to
+ * itself, over loopback HTTP: BENCH_CONCURRENCY lanes (default 16), each one payment at a time:
+ * POST /api/payments with a unique Idempotency-Key, then a WebSocket per payment on its `eventsUrl`, until
+ * the `vended` event arrives. Latency is from just before the POST to the `vended` frame. BENCH_RATE (per
+ * second, default unlimited) caps the starts across all lanes. After a warm-up (BENCH_WARMUP_SECONDS,
+ * default 3, not counted) it runs for BENCH_SECONDS (default 30); payments still in flight at the end are
+ * waited for (at most 30 s) and counted in the latencies but not in payments/s.
+ *
+ * Statements are counted by wrapping the embedded Data API's database (`aws.dataApi()`): every
+ * ExecuteStatement is one, every BatchExecuteStatement counts its parameter sets; Begin/Commit/Rollback are
+ * counted as calls. The front-end's event tail polls are included: they are part of what a payment costs.
+ *
+ * @example
+ * BENCH_SECONDS=30 npm run bench:e2e
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalFrontEnd } from '../local-front-end.ts';
+import { startPaymentSystem } from '../payment-system.ts';
+import { type DriverReport, type DriverSettings, runDriver } from './e2e-driver.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : null;
+const EVENT_POLL_MS = process.env.BENCH_EVENT_POLL_MS ? Number(process.env.BENCH_EVENT_POLL_MS) : undefined;
+const IN_MEMORY = process.env.BENCH_IN_MEMORY === '1';
+const EVENT_WAKE = process.env.BENCH_EVENT_WAKE !== '0';
+const TARGET_PAYMENTS_PER_SECOND = 1000;
+const TARGET_P99_MS = 100;
+
+interface StatementCounts {
+  statements: number;
+  calls: number;
+}
+
+/** Counts what reaches the embedded Data API's database, whichever client sent it. */
+function countStatements(database: object): StatementCounts {
+  const counts: StatementCounts = { statements: 0, calls: 0 };
+  const target = database as Record<string, unknown>;
+  const wrap = (method: string, statementsOf: (input: unknown) => number) => {
+    const original = target[method] as (input: unknown) => Promise<unknown>;
+    target[method] = (input: unknown) => {
+      counts.calls += 1;
+      counts.statements += statementsOf(input);
+      return original.call(database, input);
+    };
+  };
+  wrap('executeStatement', () => 1);
+  wrap(
+    'batchExecuteStatement',
+    (input) => (input as { parameterSets?: unknown[] }).parameterSets?.length ?? 0,
+  );
+  for (const method of ['beginTransaction', 'commitTransaction', 'rollbackTransaction'])
+    wrap(method, () => 0);
+  return counts;
+}
+
+async function main(): Promise<void> {
+  const dataDir = IN_MEMORY ? null : mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const system = await startPaymentSystem({ port: 0, dataDir, simulatorsPort: 0, logLevel: 'SILENT' });
+  const dataApi = await system.aws.dataApi();
+  const counts = countStatements(dataApi);
+  const { app: frontEnd, url: baseUrl } = await startLocalFrontEnd(system, {
+    port: 0,
+    config: {
+      rateLimitMax: 1_000_000_000,
+      ...(EVENT_POLL_MS === undefined ? {} : { eventPollIntervalMs: EVENT_POLL_MS }),
+    },
+    // EVENT_WAKE=0 measures the poll alone, as on AWS.
+    wakeOnCommit: EVENT_WAKE,
+    fastify: { logger: false },
+  });
+
+  const settings: DriverSettings = {
+    baseUrl,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    concurrency: CONCURRENCY,
+    rate: RATE,
+  };
+  console.error(
+    `bench:e2e: ${IN_MEMORY ? 'in memory' : `durable (${dataDir})`}, front-end ${baseUrl}, ` +
+      `${CONCURRENCY} lanes${RATE === null ? '' : ` at most ${RATE}/s`}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`,
+  );
+
+  let report: DriverReport;
+  let before: StatementCounts = { statements: 0, calls: 0 };
+  const cpuBefore = { usage: process.cpuUsage() };
+  try {
+    report = await new Promise<DriverReport>((resolve, reject) => {
+      const child = fork(fileURLToPath(import.meta.url), [], {
+        env: { ...process.env, BENCH_ROLE: 'driver', BENCH_SETTINGS: JSON.stringify(settings) },
+        execArgv: ['--import', 'tsx'],
+      });
+      let result: DriverReport | undefined;
+      child.on('message', (message: { kind: string; report?: DriverReport }) => {
+        if (message.kind === 'measuring') {
+          before = { ...counts };
+          cpuBefore.usage = process.cpuUsage();
+        } else if (message.kind === 'done') result = message.report;
+      });
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        result ? resolve(result) : reject(new Error(`the load driver exited with ${code}`)),
+      );
+    });
+  } finally {
+    await frontEnd.close();
+    await system.close();
+    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
+  }
+  const cpu = process.cpuUsage(cpuBefore.usage);
+
+  const finished = report.latenciesMs.length;
+  const statements = (counts.statements - before.statements) / Math.max(1, finished);
+  const calls = (counts.calls - before.calls) / Math.max(1, finished);
+  const perSecond = report.completedInWindow / report.windowSeconds;
+  const p50 = percentile(report.latenciesMs, 50);
+  const p99 = percentile(report.latenciesMs, 99);
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`;
+  const mode = IN_MEMORY ? 'in memory' : 'durable';
+  const poll = `${EVENT_POLL_MS ?? 150} ms${EVENT_WAKE ? ', woken by commits' : ', no wake-up'}`;
+  const firstP50 = percentile(report.firstEventMs, 50);
+  const firstP99 = percentile(report.firstEventMs, 99);
+
+  console.log(`
+payments vended in the ${report.windowSeconds.toFixed(1)} s window: ${report.completedInWindow} (${perSecond.toFixed(0)}/s)
+  plus ${finished - report.completedInWindow} in flight at the end, waited for; failed or timed out: ${report.failed}${report.firstFailure ? ` (first: ${report.firstFailure})` : ''}
+POST → vended latency over ${finished} payments: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(0, ...report.latenciesMs).toFixed(1)} ms
+POST answered → first event on the socket: p50 ${firstP50.toFixed(1)} ms, p99 ${firstP99.toFixed(1)} ms
+Data API per payment: ${statements.toFixed(2)} statements, ${calls.toFixed(2)} calls
+system process CPU per payment: ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(2)} ms (load average at the end ${loadavg()[0]?.toFixed(2)})
+target ${TARGET_PAYMENTS_PER_SECOND}/s with p99 < ${TARGET_P99_MS} ms: ${perSecond >= TARGET_PAYMENTS_PER_SECOND && p99 < TARGET_P99_MS ? 'MET' : 'NOT MET'}
+
+| system | lanes | payments/s | p50 POST→vended | p99 POST→vended | p50/p99 answer→first event | Data API statements per payment | CPU per payment | machine | Node |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
+| ${mode}, event poll ${poll}, WebSocket per payment | ${CONCURRENCY}${RATE === null ? '' : ` (≤ ${RATE}/s)`} | ${perSecond.toFixed(0)} | ${p50.toFixed(0)} ms | ${p99.toFixed(0)} ms | ${firstP50.toFixed(0)}/${firstP99.toFixed(0)} ms | ${statements.toFixed(1)} | ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(0)} ms | ${machine} | ${process.version} |`);
+}
+
+/** Nearest-rank percentile. */
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+if (process.env.BENCH_ROLE === 'driver') {
+  const settings = JSON.parse(process.env.BENCH_SETTINGS ?? '{}') as DriverSettings;
+  const report = await runDriver(settings, () => process.send?.({ kind: 'measuring' }));
+  process.send?.({ kind: 'done', report }, () => process.exit(0));
+} else {
+  await main();
+}
