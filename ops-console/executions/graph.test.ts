@@ -145,7 +145,11 @@ describe('layoutDefinition', () => {
     expect(edge('Decision', 'VendAgain', 'choice')?.label).toBe('$.decided.action == "revend"');
     expect(edge('VendAgain', 'Vend', 'next')).toBeDefined();
     expect(edge('Decision', 'RecordUtrnByHand', 'choice')?.label).toBe('$.decided.action == "record_utrn"');
-    expect(edge('Decision', 'Refund', 'choice')?.label).toBe('$.decided.action == "refund"');
+    // A refund asks the vendor first (ConfirmVend): a vend it made stands, and only otherwise is the money returned.
+    expect(edge('Decision', 'ConfirmVend', 'choice')?.label).toBe('$.decided.action == "refund"');
+    expect(edge('ConfirmVend', 'VendedBeforeRefund', 'next')).toBeDefined();
+    expect(edge('VendedBeforeRefund', 'Refund', 'default')).toBeDefined();
+    expect(edge('VendedBeforeRefund', 'AlertOnCallRefundNotMade', 'choice')).toBeDefined();
     // A long label is shortened on the graph; its title has it whole.
     const recheck = edge('Decision', 'RecheckCharge', 'choice');
     expect(recheck?.title ?? recheck?.label).toBe('$.decided.action == "recheck_charge"');
