@@ -18,7 +18,17 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 /** Within the run's copy of the code. */
 const FIXTURE = 'system/chaos/system-process.ts';
 /** What the system's code is made of: copied once per run (see `snapshotCode`). */
-const CODE = ['packages', 'simulators', 'workflow', 'database', 'tasks', 'frontend-api', 'system', 'infra', 'ops-console'];
+const CODE = [
+  'packages',
+  'simulators',
+  'workflow',
+  'database',
+  'tasks',
+  'frontend-api',
+  'system',
+  'infra',
+  'ops-console',
+];
 /** The workspace packages: linked to their copies, not to the working tree's. */
 const WORKSPACE_SCOPE = '@payment-to-vend';
 const CODE_FILES = ['package.json', 'tsconfig.json'];
