@@ -8,10 +8,10 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { buildApp } from '../frontend-api/app.ts';
 import { testMpan } from '../simulators/mpan.ts';
-import { type PaymentSystem, startPaymentSystem } from '../system/payment-system.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
-import { buildApp } from './app.ts';
+import { type PaymentSystem, startPaymentSystem } from './payment-system.ts';
 
 const MAX_VEND_ATTEMPTS = 3;
 const ORIGIN = 'http://127.0.0.1';

@@ -16,8 +16,8 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
 import { testMpan } from '../simulators/mpan.ts';
-import { type PaymentSystem, startPaymentSystem } from '../system/payment-system.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
+import { type PaymentSystem, startPaymentSystem } from './payment-system.ts';
 
 const MAX_VEND_ATTEMPTS = 3;
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
