@@ -14,9 +14,10 @@ ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# The workspace's package.json too: npm ci checks the lock file against every workspace.
+# The workspaces' package.json files too: npm ci checks the lock file against every workspace.
 COPY package.json package-lock.json ./
 COPY packages/embedded-aws/package.json ./packages/embedded-aws/
+COPY packages/postgres-lexer/package.json ./packages/postgres-lexer/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx esbuild frontend-api/server.ts --bundle --platform=node --format=esm --target=node24 \
@@ -27,6 +28,7 @@ FROM ${NODE_IMAGE} AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/embedded-aws/package.json ./packages/embedded-aws/
+COPY packages/postgres-lexer/package.json ./packages/postgres-lexer/
 # --workspaces=false: the root's production dependencies only, not the embedded AWS's (PGlite and the rest).
 RUN npm ci --omit=dev --workspaces=false --ignore-scripts --no-audit --no-fund && npm cache clean --force
 

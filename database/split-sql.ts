@@ -3,12 +3,12 @@
  * statements in one ExecuteStatement).
  *
  * Splits on semicolons outside string literals ('...', E'...' with backslash escapes), quoted identifiers
- * ("..."), dollar-quoted bodies ($$...$$, $tag$...$tag$) and comments. Comments are dropped: the Data API
- * reads `:name` as a parameter placeholder, and a colon in a comment must not turn into one.
+ * ("..."), dollar-quoted bodies ($$...$$, $tag$...$tag$) and comments, as @payment-to-vend/postgres-lexer
+ * reads them. Comments are dropped: the Data API reads `:name` as a parameter placeholder, and a colon in a
+ * comment must not turn into one.
  */
+import { type Token, tokenize } from '@payment-to-vend/postgres-lexer';
 import { MigrationSyntaxError } from './errors.ts';
-
-const DOLLAR_TAG = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
 
 /**
  * The statements of a SQL script, without comments, trimmed, empty ones left out.
@@ -20,120 +20,39 @@ const DOLLAR_TAG = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
 export function splitSqlStatements(sql: string): string[] {
   const statements: string[] = [];
   let current = '';
-  let index = 0;
   const finish = () => {
     const statement = current.trim();
     if (statement.length > 0) statements.push(statement);
     current = '';
   };
-  while (index < sql.length) {
-    const char = sql[index] as string;
-    const next = sql[index + 1];
-    if (char === '-' && next === '-') {
-      const end = sql.indexOf('\n', index);
-      index = end === -1 ? sql.length : end;
-      continue;
-    }
-    if (char === '/' && next === '*') {
-      index = endOfBlockComment(sql, index);
-      current += ' ';
-      continue;
-    }
-    if (char === "'") {
-      const end = endOfString(sql, index, backslashEscapes(current));
-      current += sql.slice(index, end);
-      index = end;
-      continue;
-    }
-    if (char === '"') {
-      const end = endOfQuoted(sql, index, '"', 'quoted identifier');
-      current += sql.slice(index, end);
-      index = end;
-      continue;
-    }
-    if (char === '$' && !isIdentifierChar(current.at(-1))) {
-      const tag = DOLLAR_TAG.exec(sql.slice(index, index + 64))?.[0];
-      if (tag !== undefined) {
-        const close = sql.indexOf(tag, index + tag.length);
-        if (close === -1)
-          throw new MigrationSyntaxError(`unterminated dollar-quoted string ${tag} at ${at(sql, index)}`);
-        current += sql.slice(index, close + tag.length);
-        index = close + tag.length;
-        continue;
-      }
-    }
-    if (char === ';') {
-      finish();
-      index += 1;
-      continue;
-    }
-    current += char;
-    index += 1;
+  for (const token of tokenize(sql)) {
+    if (!token.terminated)
+      throw new MigrationSyntaxError(`unterminated ${nameOf(token)} at ${at(sql, token)}`);
+    if (token.kind === 'semicolon') finish();
+    else if (token.kind === 'block-comment') current += ' ';
+    else if (token.kind !== 'line-comment') current += token.text;
   }
   finish();
   return statements;
 }
 
-/** An E'...' string: the E directly before the quote, not the end of a longer identifier. */
-function backslashEscapes(before: string): boolean {
-  const last = before.at(-1);
-  return (last === 'E' || last === 'e') && !isIdentifierChar(before.at(-2));
-}
-
-function isIdentifierChar(char: string | undefined): boolean {
-  return char !== undefined && /[A-Za-z0-9_$]/.test(char);
-}
-
-function endOfString(sql: string, start: number, escapes: boolean): number {
-  let index = start + 1;
-  while (index < sql.length) {
-    const char = sql[index];
-    if (escapes && char === '\\') {
-      index += 2;
-    } else if (char === "'") {
-      if (sql[index + 1] !== "'") return index + 1;
-      index += 2;
-    } else {
-      index += 1;
-    }
+/** What an unterminated token is, as the error says it. */
+function nameOf(token: Token): string {
+  switch (token.kind) {
+    case 'string':
+    case 'escape-string':
+      return 'string literal';
+    case 'quoted-identifier':
+      return 'quoted identifier';
+    case 'dollar-quoted':
+      return `dollar-quoted string ${token.text.slice(0, token.text.indexOf('$', 1) + 1)}`;
+    default:
+      return 'block comment';
   }
-  throw new MigrationSyntaxError(`unterminated string literal at ${at(sql, start)}`);
 }
 
-function endOfQuoted(sql: string, start: number, quote: string, what: string): number {
-  let index = start + 1;
-  while (index < sql.length) {
-    if (sql[index] === quote) {
-      if (sql[index + 1] !== quote) return index + 1;
-      index += 2;
-    } else {
-      index += 1;
-    }
-  }
-  throw new MigrationSyntaxError(`unterminated ${what} at ${at(sql, start)}`);
-}
-
-/** Block comments nest in PostgreSQL. */
-function endOfBlockComment(sql: string, start: number): number {
-  let depth = 0;
-  let index = start;
-  while (index < sql.length) {
-    if (sql[index] === '/' && sql[index + 1] === '*') {
-      depth += 1;
-      index += 2;
-    } else if (sql[index] === '*' && sql[index + 1] === '/') {
-      depth -= 1;
-      index += 2;
-      if (depth === 0) return index;
-    } else {
-      index += 1;
-    }
-  }
-  throw new MigrationSyntaxError(`unterminated block comment at ${at(sql, start)}`);
-}
-
-/** `line L, column C` of an offset, for error messages. */
-function at(sql: string, offset: number): string {
-  const before = sql.slice(0, offset).split('\n');
+/** `line L, column C` of where a token starts, for error messages. */
+function at(sql: string, token: Token): string {
+  const before = sql.slice(0, token.start).split('\n');
   return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }

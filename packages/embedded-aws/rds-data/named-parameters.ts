@@ -3,7 +3,8 @@
  * what the extended query protocol binds (a type OID and the value's text).
  *
  * A placeholder is `:` followed by a letter or `_` and then letters, digits or `_`, outside string literals
- * ('...', E'...', $tag$...$tag$), quoted identifiers ("..."), comments (-- and nested /* *\/) and `::` casts.
+ * ('...', E'...', $tag$...$tag$), quoted identifiers ("..."), comments (-- and nested /* *\/) and `::` casts, as
+ * @payment-to-vend/postgres-lexer reads them.
  * Only names the request supplies are replaced; any other `:name` stays in the SQL, so PostgreSQL reports
  * `syntax error at or near ":"` (guess: what the Data API shows for a missing parameter). Parameters the
  * SQL does not use are ignored (guess, as the JDBC-based Data API binds only the names it finds).
@@ -12,6 +13,7 @@
  * integer, uuid or jsonb column fails as on Aurora unless a typeHint or a cast says otherwise), longValue
  * `int8`, doubleValue `float8`, booleanValue `bool`, blobValue `bytea`, isNull untyped.
  */
+import { tokenize } from '@payment-to-vend/postgres-lexer';
 import { badRequest } from './errors.ts';
 
 /** A scanned SQL text: the literal pieces around each placeholder, cached per distinct SQL string. */
@@ -77,13 +79,10 @@ export function scanSql(sql: string): ScannedSql {
   return scanned;
 }
 
-function isNameStart(code: number): boolean {
-  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code > 127;
-}
-
-function isNamePart(code: number): boolean {
-  return isNameStart(code) || (code >= 48 && code <= 57);
-}
+/** `:` then a letter, `_` or non-ASCII character, then those or digits. */
+const PLACEHOLDER = /:([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)/g;
+/** Space, tab, line feed, carriage return, form feed. */
+const BLANK = /^[ \t\n\r\f]*$/;
 
 function scan(sql: string): ScannedSql {
   const pieces: string[] = [];
@@ -91,118 +90,26 @@ function scan(sql: string): ScannedSql {
   let pieceStart = 0;
   let statementEnded = false;
   let multipleStatements = false;
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql.charCodeAt(i);
-    const next = i + 1 < n ? sql.charCodeAt(i + 1) : -1;
-    // Whitespace and comments after a `;` do not make a second statement; anything else does.
-    if (c === 45 && next === 45) {
-      const end = sql.indexOf('\n', i + 2);
-      i = end === -1 ? n : end + 1;
-      continue;
-    }
-    if (c === 47 && next === 42) {
-      i = skipBlockComment(sql, i);
-      continue;
-    }
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
-      i += 1;
-      continue;
-    }
-    if (c === 59) {
+  for (const token of tokenize(sql)) {
+    // Blanks and comments after a `;` do not make a second statement; anything else does.
+    if (token.kind === 'semicolon') {
       statementEnded = true;
-      i += 1;
       continue;
     }
-    if (statementEnded) multipleStatements = true;
-    if (c === 39) {
-      const previous = i > 0 ? sql.charCodeAt(i - 1) : -1;
-      const escaped = (previous === 69 || previous === 101) && (i < 2 || !isNamePart(sql.charCodeAt(i - 2)));
-      i = skipQuoted(sql, i, 39, escaped);
-      continue;
+    if (token.kind === 'line-comment' || token.kind === 'block-comment') continue;
+    if (statementEnded && (token.kind !== 'code' || !BLANK.test(token.text))) multipleStatements = true;
+    if (token.kind !== 'code') continue;
+    // Placeholders are only in code: not in literals, quoted identifiers or comments, and `::` is a token
+    // of its own.
+    for (const placeholder of token.text.matchAll(PLACEHOLDER)) {
+      const colon = token.start + placeholder.index;
+      pieces.push(sql.slice(pieceStart, colon));
+      names.push(placeholder[1] as string);
+      pieceStart = colon + placeholder[0].length;
     }
-    if (c === 34) {
-      i = skipQuoted(sql, i, 34, false);
-      continue;
-    }
-    if (c === 36) {
-      const previous = i > 0 ? sql.charCodeAt(i - 1) : -1;
-      const tag = isNamePart(previous)
-        ? null
-        : /^\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64));
-      if (tag !== null) {
-        const close = sql.indexOf(tag[0], i + tag[0].length);
-        i = close === -1 ? n : close + tag[0].length;
-        continue;
-      }
-      i += 1;
-      continue;
-    }
-    if (c === 58) {
-      if (next === 58) {
-        i += 2;
-        continue;
-      }
-      if (next !== -1 && isNameStart(next)) {
-        let end = i + 2;
-        while (end < n && isNamePart(sql.charCodeAt(end))) end += 1;
-        pieces.push(sql.slice(pieceStart, i));
-        names.push(sql.slice(i + 1, end));
-        pieceStart = end;
-        i = end;
-        continue;
-      }
-      i += 1;
-      continue;
-    }
-    if (isNamePart(c)) {
-      // Skip a whole word at once so a `$` inside an identifier is not taken for a dollar quote.
-      i += 1;
-      while (i < n && (isNamePart(sql.charCodeAt(i)) || sql.charCodeAt(i) === 36)) i += 1;
-      continue;
-    }
-    i += 1;
   }
   pieces.push(sql.slice(pieceStart));
   return { pieces, names, multipleStatements };
-}
-
-function skipQuoted(sql: string, start: number, quote: number, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql.charCodeAt(i);
-    if (backslashEscapes && c === 92) {
-      i += 2;
-      continue;
-    }
-    if (c === quote) {
-      if (sql.charCodeAt(i + 1) === quote) {
-        i += 2;
-        continue;
-      }
-      return i + 1;
-    }
-    i += 1;
-  }
-  return sql.length;
-}
-
-function skipBlockComment(sql: string, start: number): number {
-  // PostgreSQL's block comments nest.
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql.startsWith('/*', i)) {
-      depth += 1;
-      i += 2;
-    } else if (sql.startsWith('*/', i)) {
-      depth -= 1;
-      i += 2;
-      if (depth === 0) return i;
-    } else i += 1;
-  }
-  return sql.length;
 }
 
 /**
