@@ -8,27 +8,12 @@ import type { Json, StateMachineDefinition } from '../definition/types.ts';
 import type { ServiceIntegrations } from '../integrations.ts';
 import { type ExecutionFinish, ExecutionRunner, type RunnerHost } from './execution-runner.ts';
 import { detailsKeyFor, type HistoryEvent } from './history.ts';
+import {
+  STEP_FUNCTIONS_RECORD_VERSION,
+  type StepFunctionsRecord,
+  upgradeStepFunctionsRecord,
+} from './journal-records.ts';
 import type { BranchCheckpoint, ExecutionRecord, StateMachineRecord } from './model.ts';
-
-/** One line of the Step Functions journal. */
-export type EngineRecord =
-  | { readonly t: 'machine'; readonly machine: StateMachineRecord }
-  | { readonly t: 'machine-deleted'; readonly arn: string }
-  | { readonly t: 'execution'; readonly execution: ExecutionRecord }
-  | {
-      readonly t: 'event';
-      readonly arn: string;
-      readonly event: HistoryEvent;
-      readonly key?: string;
-      readonly checkpoint?: BranchCheckpoint | null;
-      readonly finish?: ExecutionFinish;
-    }
-  | {
-      readonly t: 'checkpoint';
-      readonly arn: string;
-      readonly key: string;
-      readonly checkpoint: BranchCheckpoint | null;
-    };
 
 export interface EngineOptions {
   /** Folder for the journal, or null to keep everything in memory (tests). */
@@ -64,7 +49,7 @@ export class StepFunctionsEngine implements RunnerHost {
   readonly #executions = new Map<string, ExecutionState>();
   readonly #tokens = new Map<string, ExecutionRunner>();
   readonly #parsedDefinitions = new Map<string, StateMachineDefinition>();
-  #journal: Journal<EngineRecord> | undefined;
+  #journal: Journal<StepFunctionsRecord> | undefined;
   #closed = false;
 
   private constructor(options: EngineOptions) {
@@ -78,11 +63,13 @@ export class StepFunctionsEngine implements RunnerHost {
   /** Opens (or creates) the engine's journal, rebuilds its state and resumes running executions. */
   static async open(options: EngineOptions): Promise<StepFunctionsEngine> {
     const engine = new StepFunctionsEngine(options);
-    engine.#journal = await openJournal<EngineRecord>({
+    engine.#journal = await openJournal<StepFunctionsRecord>({
       dir: options.dataDir,
       name: 'stepfunctions',
       replay: (record) => engine.#apply(record),
       snapshot: () => engine.#snapshot(),
+      recordVersion: STEP_FUNCTIONS_RECORD_VERSION,
+      upgrade: upgradeStepFunctionsRecord,
     });
     for (const state of engine.#executions.values()) {
       if (state.record.status === 'RUNNING') engine.#launch(state);
@@ -117,11 +104,11 @@ export class StepFunctionsEngine implements RunnerHost {
   }
 
   putMachine(machine: StateMachineRecord): void {
-    this.#write({ t: 'machine', machine });
+    this.#write({ kind: 'stateMachineSaved', stateMachine: machine });
   }
 
   deleteMachine(arn: string): void {
-    this.#write({ t: 'machine-deleted', arn });
+    this.#write({ kind: 'stateMachineDeleted', stateMachineArn: arn });
   }
 
   // ─── Executions ────────────────────────────────────────────────────────────────────────────────────
@@ -170,7 +157,7 @@ export class StepFunctionsEngine implements RunnerHost {
     };
     const state: ExecutionState = { record, events: [], checkpoints: new Map(), durable: execution.durable };
     this.#executions.set(record.arn, state);
-    if (state.durable) this.#journal!.append({ t: 'execution', execution: { ...record } });
+    if (state.durable) this.#journal!.append({ kind: 'executionStarted', execution: { ...record } });
     const runner = this.#runnerFor(state);
     runner.begin(execution.variables);
     this.#launch(state);
@@ -203,24 +190,14 @@ export class StepFunctionsEngine implements RunnerHost {
     const state = this.#executions.get(arn)!;
     const root = state.checkpoints.get(ROOT);
     if (root === undefined) throw new Error(`execution ${arn} has no checkpoint to redrive from`);
-    const record = state.record;
-    const redriven: ExecutionRecord = {
-      ...record,
-      status: 'RUNNING',
-      redriveCount: record.redriveCount + 1,
-      redriveDate: this.#now(),
-      stopDate: undefined,
-      output: undefined,
-      error: undefined,
-      cause: undefined,
-    };
-    this.#write({ t: 'execution', execution: redriven });
+    const redriveCount = state.record.redriveCount + 1;
+    this.#write({ kind: 'executionRedriven', executionArn: arn, redriveCount, redriveDate: this.#now() });
     this.appendEvent(
       state.record,
       {
         type: 'ExecutionRedriven',
         previousEventId: this.lastEventId(state.record),
-        details: { redriveCount: redriven.redriveCount },
+        details: { redriveCount },
       },
       {
         key: ROOT,
@@ -270,7 +247,7 @@ export class StepFunctionsEngine implements RunnerHost {
   appendEvent(
     execution: ExecutionRecord,
     event: { type: string; previousEventId: number; details?: object },
-    checkpoint?: { key: string; value: BranchCheckpoint | null },
+    checkpoint?: { key: string; value: BranchCheckpoint },
     finish?: ExecutionFinish,
   ): number {
     const state = this.#executions.get(execution.arn)!;
@@ -283,12 +260,12 @@ export class StepFunctionsEngine implements RunnerHost {
     };
     const key = detailsKeyFor(event.type);
     if (key !== undefined && event.details !== undefined) historyEvent[key] = event.details;
-    const record: EngineRecord = {
-      t: 'event',
-      arn: execution.arn,
+    const record: StepFunctionsRecord = {
+      kind: 'eventAppended',
+      executionArn: execution.arn,
       event: historyEvent as unknown as HistoryEvent,
-      ...(checkpoint ? { key: checkpoint.key, checkpoint: checkpoint.value } : {}),
-      ...(finish ? { finish: { ...finish } } : {}),
+      ...(checkpoint ? { branch: checkpoint.key, checkpoint: checkpoint.value } : {}),
+      ...(finish ? { executionEnded: { ...finish } } : {}),
     };
     if (state.durable) this.#write(record);
     else this.#apply(record);
@@ -297,7 +274,10 @@ export class StepFunctionsEngine implements RunnerHost {
 
   saveCheckpoint(execution: ExecutionRecord, key: string, value: BranchCheckpoint | null): void {
     const state = this.#executions.get(execution.arn)!;
-    const record: EngineRecord = { t: 'checkpoint', arn: execution.arn, key, checkpoint: value };
+    const record: StepFunctionsRecord =
+      value === null
+        ? { kind: 'checkpointRemoved', executionArn: execution.arn, branch: key }
+        : { kind: 'checkpointSaved', executionArn: execution.arn, branch: key, checkpoint: value };
     if (state.durable) this.#write(record);
     else this.#apply(record);
   }
@@ -336,27 +316,27 @@ export class StepFunctionsEngine implements RunnerHost {
   }
 
   /** Applies a record to memory and appends it to the journal. */
-  #write(record: EngineRecord): void {
+  #write(record: StepFunctionsRecord): void {
     // After close, a halted runner may still unwind; what it would write is redone on reopen.
     if (this.#closed) return;
     this.#apply(record);
     this.#journal!.append(record);
   }
 
-  #apply(record: EngineRecord): void {
-    switch (record.t) {
-      case 'machine':
-        this.#machines.set(record.machine.arn, record.machine);
+  #apply(record: StepFunctionsRecord): void {
+    switch (record.kind) {
+      case 'stateMachineSaved':
+        this.#machines.set(record.stateMachine.arn, record.stateMachine);
         return;
-      case 'machine-deleted':
-        this.#machines.delete(record.arn);
+      case 'stateMachineDeleted':
+        this.#machines.delete(record.stateMachineArn);
         return;
-      case 'execution': {
+      case 'executionStarted':
+      case 'executionSaved': {
         const existing = this.#executions.get(record.execution.arn);
         if (existing) {
           // Mutate in place: the runner holds this object. Fields absent from the record are cleared.
-          const target = existing.record as unknown as Record<string, unknown>;
-          for (const field of ['stopDate', 'output', 'error', 'cause', 'redriveDate']) delete target[field];
+          clearFields(existing.record, [...OUTCOME_FIELDS, 'redriveDate']);
           Object.assign(existing.record, record.execution);
         } else {
           this.#executions.set(record.execution.arn, {
@@ -368,17 +348,28 @@ export class StepFunctionsEngine implements RunnerHost {
         }
         return;
       }
-      case 'event': {
-        const state = this.#executions.get(record.arn);
-        if (state === undefined) return;
-        state.events.push(record.event);
-        if (record.key !== undefined) this.#setCheckpoint(state, record.key, record.checkpoint ?? null);
-        if (record.finish) this.#applyFinish(state, record.finish, record.event.timestamp);
+      case 'executionRedriven': {
+        const execution = this.#executions.get(record.executionArn)?.record;
+        if (execution === undefined) return;
+        clearFields(execution, OUTCOME_FIELDS);
+        execution.status = 'RUNNING';
+        execution.redriveCount = record.redriveCount;
+        execution.redriveDate = record.redriveDate;
         return;
       }
-      case 'checkpoint': {
-        const state = this.#executions.get(record.arn);
-        if (state) this.#setCheckpoint(state, record.key, record.checkpoint);
+      case 'eventAppended': {
+        const state = this.#executions.get(record.executionArn);
+        if (state === undefined) return;
+        state.events.push(record.event);
+        if (record.branch !== undefined) this.#setCheckpoint(state, record.branch, record.checkpoint ?? null);
+        if (record.executionEnded) this.#applyFinish(state, record.executionEnded, record.event.timestamp);
+        return;
+      }
+      case 'checkpointSaved':
+      case 'checkpointRemoved': {
+        const state = this.#executions.get(record.executionArn);
+        const checkpoint = record.kind === 'checkpointSaved' ? record.checkpoint : null;
+        if (state) this.#setCheckpoint(state, record.branch, checkpoint);
         return;
       }
     }
@@ -401,14 +392,15 @@ export class StepFunctionsEngine implements RunnerHost {
   }
 
   /** Everything needed to rebuild the current state: machines, then each execution with its history. */
-  *#snapshot(): Iterable<EngineRecord> {
-    for (const machine of this.#machines.values()) yield { t: 'machine', machine };
+  *#snapshot(): Iterable<StepFunctionsRecord> {
+    for (const stateMachine of this.#machines.values()) yield { kind: 'stateMachineSaved', stateMachine };
     for (const state of this.#executions.values()) {
       if (!state.durable) continue;
-      yield { t: 'execution', execution: { ...state.record } };
-      for (const event of state.events) yield { t: 'event', arn: state.record.arn, event };
-      for (const [key, checkpoint] of state.checkpoints) {
-        yield { t: 'checkpoint', arn: state.record.arn, key, checkpoint };
+      const executionArn = state.record.arn;
+      yield { kind: 'executionSaved', execution: { ...state.record } };
+      for (const event of state.events) yield { kind: 'eventAppended', executionArn, event };
+      for (const [branch, checkpoint] of state.checkpoints) {
+        yield { kind: 'checkpointSaved', executionArn, branch, checkpoint };
       }
     }
   }
@@ -431,4 +423,13 @@ export function executionOfTaskToken(token: string): string | undefined {
 
 export function newRevisionId(): string {
   return randomUUID();
+}
+
+type OptionalField = 'stopDate' | 'output' | 'error' | 'cause' | 'redriveDate';
+
+/** What only an ended execution has, and a redrive clears. */
+const OUTCOME_FIELDS: readonly OptionalField[] = ['stopDate', 'output', 'error', 'cause'];
+
+function clearFields(execution: ExecutionRecord, fields: readonly OptionalField[]): void {
+  for (const field of fields) delete execution[field];
 }

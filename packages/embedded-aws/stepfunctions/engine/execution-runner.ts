@@ -39,7 +39,7 @@ export interface RunnerHost {
   appendEvent(
     execution: ExecutionRecord,
     event: { type: string; previousEventId: number; details?: object },
-    checkpoint?: { key: string; value: BranchCheckpoint | null },
+    checkpoint?: { key: string; value: BranchCheckpoint },
     finish?: ExecutionFinish,
   ): number;
   saveCheckpoint(execution: ExecutionRecord, key: string, value: BranchCheckpoint | null): void;
