@@ -15,7 +15,10 @@
  * Environment: PORT (3000), LOCAL_AWS_PORT (4566), SIMULATORS_PORT (4100), DATA_DIR (.data), LOCAL_ENVIRONMENT
  * (dev): whose settings to run (functions, queues, the event source mapping, the workflow: system/topology.ts),
  * SIMULATOR_FAULTS (off): faults the simulators inject, `seed:<n>` or JSON (simulators/faults.ts),
- * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (true): let it decide, stop and redrive.
+ * OPS_PORT (3001): the operator console's port, OPS_ENABLE_ACTIONS (true): let it decide, stop and redrive,
+ * LOCAL_AWS_IN_PROCESS (1): the task Lambdas' and the SQS poller's AWS calls reach the embedded AWS in this process
+ * without a socket; 0 sends them over HTTP to its endpoint. The front-end and the operator console always use the
+ * endpoint (BENCHMARKS.md: the front-end in-process made the customer's first event slower).
  */
 import { frontendLoggerOptions } from '../frontend-api/logging.ts';
 import { type EnvironmentName, environmentNamed } from '../infra/lib/environments.ts';

@@ -17,6 +17,13 @@
  * never credited.
  * Idempotent over a kept data directory: a second start finds everything in place.
  *
+ * The task Lambdas, the event source mapping's SQS poller and the set-up here run in the embedded AWS's process,
+ * so their SDK clients reach it in-process (`aws.requestHandler`: the same protocols and SigV4 signing, no
+ * socket); the task Lambdas get it through tasks/shared/aws-client-config.ts. `inProcessAws: false` or
+ * LOCAL_AWS_IN_PROCESS=0 makes them call the endpoint over HTTP instead, to measure the difference. The front-end
+ * (in-process, its customers' first events came later: BENCHMARKS.md) and anything in another process (the AWS
+ * CLI, `npm run console`, child-process tests) reach the endpoint over HTTP either way.
+ *
  * @example
  * const system = await startPaymentSystem({ port: 0, dataDir: null, simulatorsPort: 0 });
  * await sfn.send(new StartExecutionCommand({ stateMachineArn: system.stateMachineArn, name: paymentId, input }));
@@ -37,7 +44,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { FunctionDefinition } from '@payment-to-vend/embedded-aws';
+import type { FunctionDefinition, InProcessRequestHandler } from '@payment-to-vend/embedded-aws';
 import { type EmbeddedAws, startEmbeddedAws } from '@payment-to-vend/embedded-aws';
 import { migrate } from '../database/migrate.ts';
 import type { ServiceRole } from '../database/service-roles.ts';
@@ -47,6 +54,7 @@ import {
   type SimulatorsOptions,
   startSimulators,
 } from '../simulators/start-simulators.ts';
+import { registerLocalRequestHandler } from '../tasks/shared/aws-client-config.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { type QueueSpec, type Topology, topologyFor } from './topology.ts';
 
@@ -69,6 +77,11 @@ export interface PaymentSystemOptions {
    * keep the simulators in their own process, so that what they remember survives the system's kill -9.
    */
   readonly providers?: ProviderUrls;
+  /**
+   * Whether this process's SDK clients (the task Lambdas', the SQS poller's, the front-end's) reach the embedded
+   * AWS in-process rather than over HTTP; default true unless LOCAL_AWS_IN_PROCESS=0.
+   */
+  readonly inProcessAws?: boolean;
 }
 
 /** Base URLs of the payment gateway and the vending vendor, as the task Lambdas reach them. */
@@ -82,6 +95,11 @@ export interface ProviderUrls {
 /** The system, reaching the providers it was given. */
 export interface PaymentSystemWithProviders {
   readonly aws: EmbeddedAws;
+  /**
+   * The request handler for SDK clients in this process, `aws.requestHandler`; undefined when they call the
+   * endpoint over HTTP (`inProcessAws: false`, LOCAL_AWS_IN_PROCESS=0).
+   */
+  readonly awsRequestHandler: InProcessRequestHandler | undefined;
   readonly providers: ProviderUrls;
   readonly stateMachineArn: string;
   /** The front-end's Data API target: its own secret, run as its database role. */
@@ -152,6 +170,8 @@ export async function startPaymentSystem(
   const topology = topologyFor(environmentNamed(options.environment ?? 'dev'));
   const queueUrls: Record<string, string> = {};
   let onCallTopicArn = '';
+  const inProcess = options.inProcessAws ?? process.env.LOCAL_AWS_IN_PROCESS !== '0';
+  let unregisterHandler = () => {};
   let aws: EmbeddedAws;
   try {
     aws = await startEmbeddedAws({
@@ -164,10 +184,15 @@ export async function startPaymentSystem(
         ),
       ),
       functions: (endpoint) => taskFunctions(topology, endpoint, providers, options.logLevel ?? 'INFO'),
+      inProcessPollers: inProcess,
       // What a resumed execution reaches: the database its tasks write, the queues, the topic.
-      beforeResume: async ({ endpoint, sns }) => {
-        const rds = new RDSDataClient({ endpoint, region: REGION, credentials: CREDENTIALS });
-        const sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+      beforeResume: async ({ endpoint, requestHandler, sns }) => {
+        // Before any task Lambda can start (the first ones are resumed executions'): their clients are built
+        // at their cold start.
+        if (inProcess) unregisterHandler = registerLocalRequestHandler(endpoint, requestHandler);
+        const client = clientConfig(endpoint, inProcess ? requestHandler : undefined);
+        const rds = new RDSDataClient(client);
+        const sqs = new SQSClient(client);
         try {
           await migrate({ client: rds, ...DATABASE });
           Object.assign(queueUrls, await createQueues(sqs, topology));
@@ -179,11 +204,13 @@ export async function startPaymentSystem(
       },
     });
   } catch (error) {
+    unregisterHandler();
     await simulators?.close();
     throw error;
   }
 
-  const sfn = new SFNClient({ endpoint: aws.endpoint, region: REGION, credentials: CREDENTIALS });
+  const awsRequestHandler = inProcess ? aws.requestHandler : undefined;
+  const sfn = new SFNClient(clientConfig(aws.endpoint, awsRequestHandler));
   try {
     await mapPaymentSuccess(aws, topology);
 
@@ -206,6 +233,7 @@ export async function startPaymentSystem(
 
     const system: PaymentSystemWithProviders = {
       aws,
+      awsRequestHandler,
       providers,
       stateMachineArn,
       database: databaseTargetOf(topology.frontEnd.databaseUser),
@@ -216,17 +244,29 @@ export async function startPaymentSystem(
       topology,
       async close() {
         await aws.close();
+        unregisterHandler();
         await simulators?.close();
       },
     };
     return simulators === undefined ? system : { ...system, simulators };
   } catch (error) {
     await aws.close();
+    unregisterHandler();
     await simulators?.close();
     throw error;
   } finally {
     sfn.destroy();
   }
+}
+
+/** This wiring's own SDK clients' configuration: the embedded AWS at `endpoint`, in-process when given. */
+function clientConfig(endpoint: string, requestHandler: InProcessRequestHandler | undefined) {
+  return {
+    endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    ...(requestHandler === undefined ? {} : { requestHandler }),
+  };
 }
 
 /** The task Lambdas, reaching the embedded AWS at `endpoint` and the providers at theirs. */

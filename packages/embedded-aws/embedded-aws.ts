@@ -7,11 +7,14 @@
  * @example
  * const aws = await startEmbeddedAws({ port: 0, dataDir: null, functions: [{ name: 'charge', handler: 'tasks/charge/handler.ts#handler' }] });
  * const sfn = new SFNClient({ endpoint: aws.endpoint, ... });
+ * // In this same process, without a socket: the same client, the same protocol, the same signature.
+ * const inProcess = new SFNClient({ endpoint: aws.endpoint, requestHandler: aws.requestHandler, ... });
  * await aws.close();
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { UnknownOperationException } from './aws/errors.ts';
+import { InProcessRequestHandler } from './aws/in-process-handler.ts';
 import { createAwsServer, type JsonProtocolService } from './aws/server.ts';
 import { EventSourceMappings } from './lambda/event-source-mappings.ts';
 import type { FunctionDefinition } from './lambda/function-registry.ts';
@@ -64,17 +67,27 @@ export interface EmbeddedAwsOptions {
   readonly dataApiRoles?: Readonly<Record<string, string>>;
   /** Refuse to re-create a deleted queue's name for 60 s, as SQS does (default true). */
   readonly enforceDeletedQueueCooldown?: boolean;
+  /**
+   * Whether the event source mappings' SQS pollers reach SQS through `requestHandler` (default true) or over
+   * HTTP at the endpoint, as pollers in another process would; false only to measure what the socket costs.
+   */
+  readonly inProcessPollers?: boolean;
 }
 
 /** What `beforeResume` can use: everything but Step Functions and the event source mappings. */
 export type StartingEmbeddedAws = Pick<
   EmbeddedAws,
-  'endpoint' | 'port' | 'sqs' | 'lambda' | 'sns' | 'dataApi'
+  'endpoint' | 'port' | 'requestHandler' | 'sqs' | 'lambda' | 'sns' | 'dataApi'
 >;
 
 export interface EmbeddedAws {
   readonly endpoint: string;
   readonly port: number;
+  /**
+   * For AWS SDK clients in this process (`requestHandler` in their configuration, with `endpoint` as usual):
+   * their requests reach this endpoint's server without a socket, through the same protocols and signing.
+   */
+  readonly requestHandler: InProcessRequestHandler;
   readonly stepFunctions: StepFunctionsEngine;
   readonly sqs: SqsEngine;
   readonly lambda: LambdaRunner;
@@ -129,6 +142,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     accountId,
     maxBodyBytes: MAX_REQUEST_BYTES,
   });
+  const requestHandler = new InProcessRequestHandler(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -180,7 +194,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     opened.push(() => sns.close());
     snsReady.resolve(sns);
 
-    await options.beforeResume?.({ endpoint, port, sqs, lambda, sns, dataApi });
+    await options.beforeResume?.({ endpoint, port, requestHandler, sqs, lambda, sns, dataApi });
 
     const integrations =
       options.integrations ??
@@ -201,11 +215,13 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
       runner: lambda,
       sqsEndpoint: endpoint,
       region,
+      ...(options.inProcessPollers === false ? {} : { requestHandler }),
     });
 
     return {
       endpoint,
       port,
+      requestHandler,
       stepFunctions,
       sqs,
       lambda,

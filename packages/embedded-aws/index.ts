@@ -4,6 +4,7 @@
  * application on it may use; tests and fixtures have theirs in `@payment-to-vend/embedded-aws/testing`.
  */
 
+export { InProcessRequestHandler } from './aws/in-process-handler.ts';
 export {
   type Journal,
   JournalCorruptError,

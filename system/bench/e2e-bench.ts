@@ -13,6 +13,10 @@
  * as on AWS: run both to compare (see BENCHMARKS.md). The report also gives POST answered → first event on
  * the socket (p50/p99), the customer's wait for the first timeline line.
  *
+ * As in `npm start`, the task Lambdas' and the SQS poller's SDK clients reach the embedded AWS in-process
+ * (system/payment-system.ts; the front-end uses its endpoint); LOCAL_AWS_IN_PROCESS=0 makes them call the
+ * endpoint over HTTP, to compare. The report counts the TCP connections the embedded AWS accepted, to show which way it ran.
+ *
  * The load comes from a CHILD process (this file again, BENCH_ROLE=driver), so it has the second core to
  * itself, over loopback HTTP: BENCH_CONCURRENCY lanes (default 16), each one payment at a time:
  * POST /api/payments with a unique Idempotency-Key, then a WebSocket per payment on its `eventsUrl`, until
@@ -29,7 +33,9 @@
  * BENCH_SECONDS=30 npm run bench:e2e
  */
 import { fork } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +83,10 @@ function countStatements(database: object): StatementCounts {
 async function main(): Promise<void> {
   const dataDir = IN_MEMORY ? null : mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const system = await startPaymentSystem({ port: 0, dataDir, simulatorsPort: 0, logLevel: 'SILENT' });
+  let awsConnections = 0;
+  subscribe('net.server.socket', (message) => {
+    if ((message as { socket: Socket }).socket.localPort === system.aws.port) awsConnections += 1;
+  });
   const dataApi = await system.aws.dataApi();
   const counts = countStatements(dataApi);
   const { app: frontEnd, url: baseUrl } = await startLocalFrontEnd(system, {
@@ -139,6 +149,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`;
   const mode = IN_MEMORY ? 'in memory' : 'durable';
   const poll = `${EVENT_POLL_MS ?? 150} ms${EVENT_WAKE ? ', woken by commits' : ', no wake-up'}`;
+  const awsCalls = system.awsRequestHandler === undefined ? 'AWS calls over HTTP' : 'AWS calls in-process';
   const firstP50 = percentile(report.firstEventMs, 50);
   const firstP99 = percentile(report.firstEventMs, 99);
 
@@ -148,12 +159,13 @@ payments vended in the ${report.windowSeconds.toFixed(1)} s window: ${report.com
 POST → vended latency over ${finished} payments: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(0, ...report.latenciesMs).toFixed(1)} ms
 POST answered → first event on the socket: p50 ${firstP50.toFixed(1)} ms, p99 ${firstP99.toFixed(1)} ms
 Data API per payment: ${statements.toFixed(2)} statements, ${calls.toFixed(2)} calls
+embedded AWS: ${awsCalls} (LOCAL_AWS_IN_PROCESS), ${awsConnections} TCP connections accepted
 system process CPU per payment: ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(2)} ms (load average at the end ${loadavg()[0]?.toFixed(2)})
 target ${TARGET_PAYMENTS_PER_SECOND}/s with p99 < ${TARGET_P99_MS} ms: ${perSecond >= TARGET_PAYMENTS_PER_SECOND && p99 < TARGET_P99_MS ? 'MET' : 'NOT MET'}
 
 | system | lanes | payments/s | p50 POST→vended | p99 POST→vended | p50/p99 answer→first event | Data API statements per payment | CPU per payment | machine | Node |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
-| ${mode}, event poll ${poll}, WebSocket per payment | ${CONCURRENCY}${RATE === null ? '' : ` (≤ ${RATE}/s)`} | ${perSecond.toFixed(0)} | ${p50.toFixed(0)} ms | ${p99.toFixed(0)} ms | ${firstP50.toFixed(0)}/${firstP99.toFixed(0)} ms | ${statements.toFixed(1)} | ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(0)} ms | ${machine} | ${process.version} |`);
+| ${mode}, ${awsCalls}, event poll ${poll}, WebSocket per payment | ${CONCURRENCY}${RATE === null ? '' : ` (≤ ${RATE}/s)`} | ${perSecond.toFixed(0)} | ${p50.toFixed(0)} ms | ${p99.toFixed(0)} ms | ${firstP50.toFixed(0)}/${firstP99.toFixed(0)} ms | ${statements.toFixed(1)} | ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(0)} ms | ${machine} | ${process.version} |`);
 }
 
 /** Nearest-rank percentile. */

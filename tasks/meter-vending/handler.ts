@@ -5,6 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsClientConfig } from '../shared/aws-client-config.ts';
 import { vendingVendorConfig } from '../shared/config.ts';
 import { paymentsRepositoryFrom } from '../shared/payments-repository.ts';
 import { HttpVendingVendor } from '../shared/vending-vendor/client.ts';
@@ -23,7 +24,7 @@ const vendor = new HttpVendingVendor(vendingVendorConfig(process.env));
 const consume = createMeterVending({
   vendor,
   payments,
-  tokens: new StepFunctionsTaskTokens(new SFNClient({})),
+  tokens: new StepFunctionsTaskTokens(new SFNClient(awsClientConfig(process.env))),
   logger,
 });
 const recordVendFailed = createRecordVendFailed({ vendor, payments, logger });

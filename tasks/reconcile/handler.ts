@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DataApi } from '../../database/data-api.ts';
 import { DataApiReconciliationRecords } from '../../database/reconciliation.ts';
+import { awsClientConfig } from '../shared/aws-client-config.ts';
 import { databaseConfig, paymentGatewayConfig } from '../shared/config.ts';
 import { HttpPaymentGateway } from '../shared/payment-gateway/client.ts';
 import { createReconcile } from './reconcile.ts';
@@ -15,7 +16,9 @@ import { createReconcile } from './reconcile.ts';
 const logger = new Logger({ serviceName: 'reconcile' });
 const reconcile = createReconcile({
   gateway: new HttpPaymentGateway(paymentGatewayConfig(process.env)),
-  records: new DataApiReconciliationRecords(new DataApi(new RDSDataClient({}), databaseConfig(process.env))),
+  records: new DataApiReconciliationRecords(
+    new DataApi(new RDSDataClient(awsClientConfig(process.env)), databaseConfig(process.env)),
+  ),
   logger,
 });
 

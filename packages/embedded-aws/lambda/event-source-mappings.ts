@@ -1,7 +1,8 @@
 /**
  * SQS event source mappings: durable records of "poll this queue for that function", each with its
  * pollers running while it is enabled (see `sqs-poller.ts`). The pollers reach SQS through the real
- * `@aws-sdk/client-sqs` at `sqsEndpoint`, exactly as Lambda's pollers are SQS clients.
+ * `@aws-sdk/client-sqs` at `sqsEndpoint`, exactly as Lambda's pollers are SQS clients: over HTTP, or, when
+ * the SQS they poll is in this process, through `requestHandler` without a socket.
  *
  * Durability: a mapping is journaled before `create` returns, so it survives kill -9 and polling resumes
  * when the mappings are opened again. Messages in flight at a crash are not lost either: they were never
@@ -10,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsError } from '../aws/errors.ts';
+import type { InProcessRequestHandler } from '../aws/in-process-handler.ts';
 import { type Journal, openJournal } from '../durable/journal.ts';
 import { invalidParameterValue, resourceConflict, resourceNotFound, validationError } from './errors.ts';
 import type { LambdaRunner } from './lambda-runner.ts';
@@ -99,6 +101,11 @@ export interface EventSourceMappingsOptions {
   readonly runner: LambdaRunner;
   /** Where the pollers find SQS, e.g. the embedded AWS's own endpoint. */
   readonly sqsEndpoint: string;
+  /**
+   * The SQS client's request handler; default the SDK's, over HTTP. The embedded AWS gives its
+   * `InProcessRequestHandler`, so its pollers do not call their own server through a socket.
+   */
+  readonly requestHandler?: InProcessRequestHandler;
   /** The SQS client's region; default the runner's. */
   readonly region?: string;
   /** Concurrent pollers per mapping; default 5, the number Lambda starts an SQS mapping with. */
@@ -136,6 +143,7 @@ export class EventSourceMappings {
       region: options.region ?? options.runner.registry.region,
       // The embedded SQS accepts any credentials; the host's are not needed or wanted here.
       credentials: { accessKeyId: 'embedded-lambda', secretAccessKey: 'embedded-lambda' },
+      ...(options.requestHandler === undefined ? {} : { requestHandler: options.requestHandler }),
     });
   }
 
