@@ -74,27 +74,11 @@ export class HttpVendingVendor implements VendingVendor {
   }
 
   async vend(request: VendRequest): Promise<VendReceipt> {
-    let response: Response;
-    let body: unknown;
-    try {
-      // Inside the try: a key that cannot be read now (Secrets Manager unreachable) is retried like an outage.
-      const apiKey = await this.#apiKey();
-      response = await this.#fetch(this.#vendsUrl, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          ...(apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` }),
-        },
-        body: JSON.stringify(request),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      body = await response.json().catch(() => undefined);
-    } catch (error) {
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : String(error);
-      throw new VendorUnavailableError(`the vending vendor could not be reached: ${reason}`, {
-        cause: error,
-      });
-    }
+    const { response, body } = await this.#request(this.#vendsUrl, 'ask for a vend', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    });
     if (response.status === 200) {
       const receipt = VendReceiptSchema.safeParse(body);
       if (receipt.success) return receipt.data;
@@ -115,21 +99,8 @@ export class HttpVendingVendor implements VendingVendor {
   }
 
   async lookUp(transactionId: string): Promise<VendLookup> {
-    let response: Response;
-    let body: unknown;
-    try {
-      const apiKey = await this.#apiKey();
-      response = await this.#fetch(`${this.#vendsUrl}/${encodeURIComponent(transactionId)}`, {
-        headers: apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      body = await response.json().catch(() => undefined);
-    } catch (error) {
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : String(error);
-      throw new VendorUnavailableError(`the vending vendor could not be asked about a vend: ${reason}`, {
-        cause: error,
-      });
-    }
+    const url = `${this.#vendsUrl}/${encodeURIComponent(transactionId)}`;
+    const { response, body } = await this.#request(url, 'ask about a vend', {});
     const { errorCode, message } = vendorErrorOf(body);
     if (response.status === 404 && errorCode === 'TRANSACTION_NOT_FOUND') {
       return { status: 'not_vended', rejectionCode: null };
@@ -149,6 +120,31 @@ export class HttpVendingVendor implements VendingVendor {
     throw new VendorUnavailableError(
       `the vending vendor answered ${response.status} ${errorCode} to a vend lookup: ${message}`,
     );
+  }
+
+  /**
+   * One call to the vendor, with its API key; not reaching it (a refused connection, a timeout, a key that
+   * cannot be read now because Secrets Manager is unreachable) is VendorUnavailable, retried like an outage.
+   */
+  async #request(
+    url: string,
+    what: string,
+    init: RequestInit & { headers?: Record<string, string> },
+  ): Promise<{ response: Response; body: unknown }> {
+    try {
+      const apiKey = await this.#apiKey();
+      const response = await this.#fetch(url, {
+        ...init,
+        headers: { ...init.headers, ...(apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` }) },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      return { response, body: await response.json().catch(() => undefined) };
+    } catch (error) {
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : String(error);
+      throw new VendorUnavailableError(`the vending vendor could not be reached to ${what}: ${reason}`, {
+        cause: error,
+      });
+    }
   }
 }
 
