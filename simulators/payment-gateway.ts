@@ -46,18 +46,35 @@
  * keep a key locked for a request that died with its server.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type Journal, openJournal } from '@payment-to-vend/embedded-aws';
-import { z } from 'zod';
 import {
-  delay,
+  type ChargeRequest,
+  carriesCardData,
+  DEFAULT_LIST_LIMIT,
+  invalidRequest,
+  LIST_CHARGES_PARAMETERS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_LIST_LIMIT,
+  parseChargeRequest,
+  parseRefundRequest,
+  REFUND_REASONS,
+  type RefundReason,
+  refundRefusal,
+  timeOf,
+} from './gateway-requests.ts';
+import { PAYMENT_TEST_TOKENS, type TokenBehaviour } from './gateway-test-tokens.ts';
+import { JournaledSimulator } from './journaled-simulator.ts';
+import {
   jsonResponse,
   type KeptResponse,
   keepResponse,
   keptResponse,
-  type Simulator,
   type SimulatorRequest,
   type SimulatorResponse,
+  withHeaders,
 } from './server.ts';
+
+export { REFUND_REASONS, type RefundReason } from './gateway-requests.ts';
+export { PAYMENT_TEST_TOKENS } from './gateway-test-tokens.ts';
 
 /** A charge as the gateway returns it. */
 export interface GatewayCharge {
@@ -86,10 +103,6 @@ export interface GatewayChargeRecord extends GatewayCharge {
   readonly idempotencyKey: string;
 }
 
-/** Why a charge is refunded; `vend_failed`: the customer paid but the meter could not be credited. */
-export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'vend_failed'] as const;
-export type RefundReason = (typeof REFUND_REASONS)[number];
-
 /** A refund as the gateway returns it. The simulator's refunds succeed at once, or are refused. */
 export interface GatewayRefund {
   readonly id: string;
@@ -114,117 +127,6 @@ export interface PaymentGatewayOptions {
   /** How many attempts per idempotency key `tok_gatewayOutage` answers 503 before charging; default 2. */
   readonly outageFailures?: number;
 }
-
-type TokenBehaviour =
-  | { readonly kind: 'charge' }
-  | { readonly kind: 'slow' }
-  | { readonly kind: 'outage' }
-  | { readonly kind: 'down' }
-  | { readonly kind: 'answerLost' }
-  | {
-      readonly kind: 'decline';
-      readonly failureCode: 'card_declined' | 'expired_card';
-      readonly declineCode: string;
-      readonly message: string;
-    };
-
-/** The test tokens. Anything else that starts `tok_` is an unknown token (400 resource_missing). */
-export const PAYMENT_TEST_TOKENS: Readonly<
-  Record<string, TokenBehaviour & { readonly description: string }>
-> = {
-  tok_visa: { kind: 'charge', description: 'charged' },
-  tok_mastercard: { kind: 'charge', description: 'charged' },
-  tok_chargeDeclined: {
-    kind: 'decline',
-    failureCode: 'card_declined',
-    declineCode: 'generic_decline',
-    message: 'Your card was declined.',
-    description: '402 card_declined, declineCode generic_decline',
-  },
-  tok_insufficientFunds: {
-    kind: 'decline',
-    failureCode: 'card_declined',
-    declineCode: 'insufficient_funds',
-    message: 'Your card has insufficient funds.',
-    description: '402 card_declined, declineCode insufficient_funds',
-  },
-  // Issuers ask merchants not to tell the customer a card is reported lost or stolen.
-  tok_lostCard: {
-    kind: 'decline',
-    failureCode: 'card_declined',
-    declineCode: 'lost_card',
-    message: 'Your card was declined.',
-    description: '402 card_declined, declineCode lost_card',
-  },
-  tok_stolenCard: {
-    kind: 'decline',
-    failureCode: 'card_declined',
-    declineCode: 'stolen_card',
-    message: 'Your card was declined.',
-    description: '402 card_declined, declineCode stolen_card',
-  },
-  tok_expiredCard: {
-    kind: 'decline',
-    failureCode: 'expired_card',
-    declineCode: 'expired_card',
-    message: 'Your card has expired.',
-    description: '402 expired_card',
-  },
-  tok_gatewayOutage: {
-    kind: 'outage',
-    description:
-      '503 gateway_unavailable for the first attempts per idempotency key (default 2), then charged',
-  },
-  tok_gatewayDown: {
-    kind: 'down',
-    description: '503 gateway_unavailable on every attempt: the gateway never confirms the charge',
-  },
-  tok_slow: { kind: 'slow', description: 'charged, answering after a delay (default 2 s)' },
-  tok_answerLost: {
-    kind: 'answerLost',
-    description:
-      'charged, but every answer to the charge request is lost (503 gateway_timeout): the charge is found only by its reference',
-  },
-};
-
-/** Smallest and largest amounts a UK card gateway takes in one charge (Stripe: £0.30 and 8 digits). */
-const MIN_AMOUNT_PENCE = 30;
-const MAX_AMOUNT_PENCE = 99_999_999;
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
-/** Field names that only card data would use: refused, whatever their value. */
-const CARD_DATA_FIELDS =
-  /^(pan|cvv2?|cvc2?|cardnumber|card_number|securitycode|security_code|expiry|exp_?month|exp_?year)$/i;
-/** 12–19 digits, optionally grouped by spaces or hyphens, as a card number is printed. */
-const PAN_LIKE = /(?:\d[ -]?){11,18}\d/;
-
-const ChargeRequestSchema = z.strictObject({
-  amountPence: z.number().int(),
-  currency: z.string(),
-  paymentToken: z.string().min(1).max(255),
-  reference: z.string().min(1).max(255),
-});
-
-/** What `GET /v1/charges` takes; any other query parameter is refused, as Stripe refuses one. */
-const LIST_CHARGES_PARAMETERS = new Set([
-  'reference',
-  'created_after',
-  'created_before',
-  'limit',
-  'starting_after',
-]);
-/** A page of charges: Stripe's default and largest page sizes. */
-const DEFAULT_LIST_LIMIT = 10;
-const MAX_LIST_LIMIT = 100;
-/** A time as Unix seconds, or as ISO 8601 with its offset (`Z` or `+01:00`): a time without a zone is ambiguous. */
-const UNIX_SECONDS = /^\d{1,12}$/;
-const ISO_8601_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-const RefundRequestSchema = z.strictObject({
-  charge: z.string().min(1).max(255),
-  amountPence: z.number().int().positive().optional(),
-  reason: z.enum(REFUND_REASONS).optional(),
-});
 
 /** The first completed answer for an idempotency key, replayed to every retry. */
 interface KeptAnswer {
@@ -278,12 +180,9 @@ interface ClaimedKey {
  * // POST {url}/gateway/v1/refunds ... then:
  * expect(gateway.refundCount(chargeId)).toBe(1);
  */
-export class PaymentGatewaySimulator implements Simulator {
+export class PaymentGatewaySimulator extends JournaledSimulator<GatewayRecord> {
   readonly name = 'payment-gateway';
-  private readonly slowDelayMs: number;
   private readonly outageFailures: number;
-  private readonly durable: boolean;
-  private readonly closing = new AbortController();
   private readonly chargesById = new Map<string, GatewayChargeRecord>();
   private readonly refundsById = new Map<string, GatewayRefundRecord>();
   private readonly answers = new Map<string, KeptAnswer>();
@@ -291,12 +190,10 @@ export class PaymentGatewaySimulator implements Simulator {
   private readonly inFlight = new Map<string, string>();
   private readonly requestsByKey = new Map<string, number>();
   private readonly outageAttemptsByKey = new Map<string, number>();
-  private journal: Journal<GatewayRecord> | undefined;
 
-  private constructor(options: PaymentGatewayOptions, durable: boolean) {
-    this.slowDelayMs = options.slowDelayMs ?? 2000;
+  private constructor(options: PaymentGatewayOptions) {
+    super(options.slowDelayMs);
     this.outageFailures = options.outageFailures ?? 2;
-    this.durable = durable;
   }
 
   /**
@@ -306,14 +203,8 @@ export class PaymentGatewaySimulator implements Simulator {
   static async open(
     options: PaymentGatewayOptions & { readonly journalDir?: string | null } = {},
   ): Promise<PaymentGatewaySimulator> {
-    const journalDir = options.journalDir ?? null;
-    const gateway = new PaymentGatewaySimulator(options, journalDir !== null);
-    gateway.journal = await openJournal<GatewayRecord>({
-      dir: journalDir,
-      name: 'payment-gateway',
-      replay: (record) => gateway.apply(record),
-      snapshot: () => gateway.snapshot(),
-    });
+    const gateway = new PaymentGatewaySimulator(options);
+    await gateway.openJournal(options.journalDir ?? null);
     return gateway;
   }
 
@@ -348,16 +239,6 @@ export class PaymentGatewaySimulator implements Simulator {
     this.record({ kind: 'reset' });
   }
 
-  /** Ends pending slow answers. */
-  close(): void {
-    this.closing.abort();
-  }
-
-  /** Writes what is pending and closes the journal; call after the server stopped serving. */
-  async closeJournal(): Promise<void> {
-    await this.journal?.close();
-  }
-
   errorResponse(status: number, code: string, message: string): SimulatorResponse {
     return status >= 500
       ? jsonResponse(status, { error: { type: 'api_error', code, message } }, { 'Should-Retry': 'true' })
@@ -378,15 +259,7 @@ export class PaymentGatewaySimulator implements Simulator {
     );
   }
 
-  async handle(request: SimulatorRequest): Promise<SimulatorResponse> {
-    const response = await this.route(request);
-    // Even a replay or a read waits: what it shows may have been recorded in this same turn, and must not be
-    // told to a client before a kill -9 could no longer take it back.
-    await this.journal!.flushed();
-    return response;
-  }
-
-  private async route(request: SimulatorRequest): Promise<SimulatorResponse> {
+  protected async route(request: SimulatorRequest): Promise<SimulatorResponse> {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/charges') return this.createCharge(request);
@@ -533,7 +406,7 @@ export class PaymentGatewaySimulator implements Simulator {
 
     return this.runOnce(claimed, request.requestId, async (commit) => {
       // The charge completes even if the caller gave up waiting: a retry then gets it replayed.
-      if (behaviour.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
+      if (behaviour.kind === 'slow') await this.slowAnswer();
       const { record, response: charged } = newCharge(key, charge, behaviour, keyHeaders);
       // The charge is made; what the caller gets (then and on every retry) is the gateway's front door timing out.
       const response =
@@ -580,7 +453,7 @@ export class PaymentGatewaySimulator implements Simulator {
     }
 
     return this.runOnce(claimed, request.requestId, async (commit) => {
-      if (behaviour?.kind === 'slow') await delay(this.slowDelayMs, this.closing.signal);
+      if (behaviour?.kind === 'slow') await this.slowAnswer();
       // Checked only now, after any delay, and committed in the same turn: two refunds of one charge under
       // different keys must not both take its last pence.
       const charge = this.chargesById.get(wanted.charge)!;
@@ -711,14 +584,7 @@ export class PaymentGatewaySimulator implements Simulator {
     }
   }
 
-  /** Changes the state and journals the change; `handle` waits for the journal before answering. */
-  private record(record: GatewayRecord): void {
-    this.apply(record);
-    this.journal!.append(record);
-  }
-
-  /** One change, made live or replayed from the journal. */
-  private apply(record: GatewayRecord): void {
+  protected apply(record: GatewayRecord): void {
     switch (record.kind) {
       case 'commit':
         if (record.charge) this.chargesById.set(record.charge.id, record.charge);
@@ -744,8 +610,7 @@ export class PaymentGatewaySimulator implements Simulator {
     }
   }
 
-  /** The records that rebuild the state, for the journal's snapshot. */
-  private *snapshot(): Iterable<GatewayRecord> {
+  protected *snapshot(): Iterable<GatewayRecord> {
     for (const charge of this.chargesById.values()) yield { kind: 'commit', charge };
     for (const refund of this.refundsById.values()) yield { kind: 'commit', refund };
     for (const [key, { fingerprint, requestId, response }] of this.answers)
@@ -811,9 +676,6 @@ export class PaymentGatewaySimulator implements Simulator {
   }
 }
 
-type ChargeRequest = z.infer<typeof ChargeRequestSchema>;
-type RefundRequest = z.infer<typeof RefundRequestSchema>;
-
 /** A new charge (succeeded, or failed for a decline token) and the gateway's answer to it; nothing is kept yet. */
 function newCharge(
   key: string,
@@ -856,99 +718,6 @@ function newCharge(
   return { record, response };
 }
 
-/** The 400 for the first thing a schema found wrong in a body, naming the parameter. */
-function schemaRefusal(issue: z.core.$ZodIssue, body: Record<string, unknown>): SimulatorResponse {
-  if (issue.code === 'unrecognized_keys') {
-    const param = issue.keys[0] ?? '';
-    return invalidRequest(400, 'parameter_unknown', `Received unknown parameter: ${param}`, param);
-  }
-  const param = String(issue.path[0] ?? '');
-  return body[param] === undefined
-    ? invalidRequest(400, 'parameter_missing', `Missing required param: ${param}.`, param)
-    : invalidRequest(400, 'parameter_invalid', `Invalid ${param}: ${issue.message}`, param);
-}
-
-function parseRefundRequest(body: unknown): { refund: RefundRequest } | { refusal: SimulatorResponse } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return { refusal: invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.') };
-  const result = RefundRequestSchema.safeParse(body);
-  if (!result.success)
-    return { refusal: schemaRefusal(result.error.issues[0]!, body as Record<string, unknown>) };
-  return { refund: result.data };
-}
-
-/** Why a charge cannot be refunded this amount now, or undefined when it can. */
-function refundRefusal(
-  charge: GatewayCharge,
-  amountPence: number | undefined,
-): SimulatorResponse | undefined {
-  if (charge.status !== 'succeeded')
-    return invalidRequest(
-      400,
-      'charge_not_refundable',
-      `Charge ${charge.id} was not paid (it failed), so there is nothing to refund.`,
-      'charge',
-    );
-  const left = charge.amountPence - charge.amountRefundedPence;
-  if (left <= 0)
-    return invalidRequest(
-      400,
-      'charge_already_refunded',
-      `Charge ${charge.id} has already been refunded.`,
-      'charge',
-    );
-  if (amountPence !== undefined && amountPence > left)
-    return invalidRequest(
-      400,
-      'amount_too_large',
-      `Refund amount (${amountPence} pence) is greater than the unrefunded amount on the charge (${left} pence).`,
-      'amountPence',
-    );
-  return undefined;
-}
-
-function parseChargeRequest(body: unknown): { charge: ChargeRequest } | { refusal: SimulatorResponse } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return { refusal: invalidRequest(400, 'body_not_json', 'The request body must be a JSON object.') };
-  const result = ChargeRequestSchema.safeParse(body);
-  if (!result.success)
-    return { refusal: schemaRefusal(result.error.issues[0]!, body as Record<string, unknown>) };
-  const charge = result.data;
-  if (charge.currency.toUpperCase() !== 'GBP')
-    return {
-      refusal: invalidRequest(400, 'parameter_invalid', 'This account can only charge in GBP.', 'currency'),
-    };
-  if (charge.amountPence < MIN_AMOUNT_PENCE)
-    return {
-      refusal: invalidRequest(
-        400,
-        'amount_too_small',
-        `Amount must be at least ${MIN_AMOUNT_PENCE} pence.`,
-        'amountPence',
-      ),
-    };
-  if (charge.amountPence > MAX_AMOUNT_PENCE)
-    return {
-      refusal: invalidRequest(
-        400,
-        'amount_too_large',
-        `Amount must be no more than ${MAX_AMOUNT_PENCE} pence.`,
-        'amountPence',
-      ),
-    };
-  return { charge: { ...charge, currency: 'GBP' } };
-}
-
-/** A PAN-looking payment token, or any field only card data would use, anywhere in the body. */
-function carriesCardData(body: unknown): boolean {
-  if (typeof body !== 'object' || body === null) return false;
-  const token = (body as Record<string, unknown>).paymentToken;
-  if (typeof token === 'string' && PAN_LIKE.test(token)) return true;
-  return Object.entries(body).some(
-    ([field, value]) => CARD_DATA_FIELDS.test(field) || (typeof value === 'object' && carriesCardData(value)),
-  );
-}
-
 /** Same parameters, whatever the key order or whitespace: what "the same request" means for a retry. */
 function fingerprintOf(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
@@ -964,24 +733,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** A listing's time parameter in milliseconds since the epoch; NaN unless Unix seconds or ISO 8601 with a zone. */
-function timeOf(value: string): number {
-  if (UNIX_SECONDS.test(value)) return Number(value) * 1000;
-  if (ISO_8601_WITH_ZONE.test(value)) return Date.parse(value);
-  return Number.NaN;
-}
-
 function headerValue(request: SimulatorRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function invalidRequest(status: number, code: string, message: string, param?: string): SimulatorResponse {
-  return jsonResponse(
-    status,
-    { error: { type: 'invalid_request_error', code, message, ...(param === undefined ? {} : { param }) } },
-    { 'Should-Retry': 'false' },
-  );
 }
 
 function idempotencyError(
@@ -996,11 +750,4 @@ function idempotencyError(
     { error: { type: 'idempotency_error', code, message } },
     { ...keyHeaders, 'Should-Retry': String(retry), ...(retry ? { 'Retry-After': '1' } : {}) },
   );
-}
-
-function withHeaders(
-  response: SimulatorResponse,
-  headers: Readonly<Record<string, string>>,
-): SimulatorResponse {
-  return { ...response, headers: { ...response.headers, ...headers } };
 }

@@ -108,6 +108,14 @@ export function jsonResponse(
   };
 }
 
+/** The same answer with more headers (an idempotency key's, say). */
+export function withHeaders(
+  response: SimulatorResponse,
+  headers: Readonly<Record<string, string>>,
+): SimulatorResponse {
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
+
 /**
  * Waits `ms` milliseconds, or rejects as soon as `signal` aborts (the simulator is closing).
  *

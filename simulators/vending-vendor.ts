@@ -51,18 +51,17 @@
  * once.
  */
 
-import { type Journal, openJournal } from '@payment-to-vend/embedded-aws';
 import { z } from 'zod';
+import { JournaledSimulator } from './journaled-simulator.ts';
 import { isValidMpanCore } from './mpan.ts';
 import {
-  delay,
   jsonResponse,
   type KeptResponse,
   keepResponse,
   keptResponse,
-  type Simulator,
   type SimulatorRequest,
   type SimulatorResponse,
+  withHeaders,
 } from './server.ts';
 import { utrnFor } from './utrn.ts';
 
@@ -204,12 +203,9 @@ type VendorRecord =
  * // POST {url}/vendor/v1/vends { transactionId: paymentId, meterId: testMpan('01'), amountPence: 2000 } ...
  * expect(vendor.vendCount(paymentId)).toBe(1);
  */
-export class VendingVendorSimulator implements Simulator {
+export class VendingVendorSimulator extends JournaledSimulator<VendorRecord> {
   readonly name = 'vending-vendor';
-  private readonly slowDelayMs: number;
   private readonly transientFailures: number;
-  private readonly durable: boolean;
-  private readonly closing = new AbortController();
   /** Never journaled: an attempt cut short by a crash vended nothing, and a retry runs afresh. */
   private readonly inProgress = new Map<string, AttemptInProgress>();
   private readonly finalOutcomes = new Map<string, FinalOutcome>();
@@ -218,12 +214,10 @@ export class VendingVendorSimulator implements Simulator {
   private readonly transientAttemptsByTransaction = new Map<string, number>();
   /** `9902…` meters whose outage has ended: they vend. */
   private readonly outagesEnded = new Set<string>();
-  private journal: Journal<VendorRecord> | undefined;
 
-  private constructor(options: VendingVendorOptions, durable: boolean) {
-    this.slowDelayMs = options.slowDelayMs ?? 2000;
+  private constructor(options: VendingVendorOptions) {
+    super(options.slowDelayMs);
     this.transientFailures = options.transientFailures ?? 2;
-    this.durable = durable;
   }
 
   /**
@@ -233,14 +227,8 @@ export class VendingVendorSimulator implements Simulator {
   static async open(
     options: VendingVendorOptions & { readonly journalDir?: string | null } = {},
   ): Promise<VendingVendorSimulator> {
-    const journalDir = options.journalDir ?? null;
-    const vendor = new VendingVendorSimulator(options, journalDir !== null);
-    vendor.journal = await openJournal<VendorRecord>({
-      dir: journalDir,
-      name: 'vending-vendor',
-      replay: (record) => vendor.apply(record),
-      snapshot: () => vendor.snapshot(),
-    });
+    const vendor = new VendingVendorSimulator(options);
+    await vendor.openJournal(options.journalDir ?? null);
     return vendor;
   }
 
@@ -270,16 +258,6 @@ export class VendingVendorSimulator implements Simulator {
     this.record({ kind: 'reset' });
   }
 
-  /** Ends pending slow answers. */
-  close(): void {
-    this.closing.abort();
-  }
-
-  /** Writes what is pending and closes the journal; call after the server stopped serving. */
-  async closeJournal(): Promise<void> {
-    await this.journal?.close();
-  }
-
   errorResponse(status: number, code: string, message: string): SimulatorResponse {
     return vendorError(status, { errorCode: code.toUpperCase(), message, retryable: status >= 500 });
   }
@@ -296,15 +274,7 @@ export class VendingVendorSimulator implements Simulator {
     );
   }
 
-  async handle(request: SimulatorRequest): Promise<SimulatorResponse> {
-    const response = await this.route(request);
-    // Even a replay waits: what it shows may have been recorded in this same turn, and must not be told to a
-    // client before a kill -9 could no longer take it back.
-    await this.journal!.flushed();
-    return response;
-  }
-
-  private async route(request: SimulatorRequest): Promise<SimulatorResponse> {
+  protected async route(request: SimulatorRequest): Promise<SimulatorResponse> {
     if (request.method === 'GET' && (request.path === '/' || request.path === ''))
       return jsonResponse(200, this.describe());
     if (request.method === 'POST' && request.path === '/v1/vends') return this.vend(request);
@@ -412,14 +382,7 @@ export class VendingVendorSimulator implements Simulator {
     return { final: true, response };
   }
 
-  /** Changes the state and journals the change; `handle` waits for the journal before answering. */
-  private record(record: VendorRecord): void {
-    this.apply(record);
-    this.journal!.append(record);
-  }
-
-  /** One change, made live or replayed from the journal. */
-  private apply(record: VendorRecord): void {
+  protected apply(record: VendorRecord): void {
     switch (record.kind) {
       case 'outcome':
         this.finalOutcomes.set(record.transactionId, {
@@ -447,8 +410,7 @@ export class VendingVendorSimulator implements Simulator {
     }
   }
 
-  /** The records that rebuild the state, for the journal's snapshot. */
-  private *snapshot(): Iterable<VendorRecord> {
+  protected *snapshot(): Iterable<VendorRecord> {
     for (const [transactionId, { fingerprint, response }] of this.finalOutcomes) {
       const vend = this.vendsByTransaction.get(transactionId);
       yield {
@@ -494,7 +456,7 @@ export class VendingVendorSimulator implements Simulator {
           }),
         );
       case 'slow':
-        await delay(this.slowDelayMs, this.closing.signal);
+        await this.slowAnswer();
         return this.credit(vend);
       default:
         return this.credit(vend);
@@ -613,11 +575,4 @@ function vendorError(
   headers: Readonly<Record<string, string>> = {},
 ): SimulatorResponse {
   return jsonResponse(status, body, headers);
-}
-
-function withHeaders(
-  response: SimulatorResponse,
-  headers: Readonly<Record<string, string>>,
-): SimulatorResponse {
-  return { ...response, headers: { ...response.headers, ...headers } };
 }
