@@ -60,6 +60,8 @@ const ROOT = 'root';
 const NO_ATTEMPTS: readonly number[] = Object.freeze([]);
 /** The state types with Retry and Catch. */
 const RETRYING_TYPES: ReadonlySet<string> = new Set(['Task', 'Parallel', 'Map']);
+/** The states that wait on something outside the branch: a Map iteration reaching one lets the next start. */
+const WAITING_TYPES: ReadonlySet<string> = new Set(['Task', 'Wait', 'Parallel', 'Map']);
 
 export class ExecutionRunner {
   readonly #host: RunnerHost;
@@ -225,7 +227,13 @@ export class ExecutionRunner {
       const state = run.branch.States[run.checkpoint.state];
       if (state === undefined)
         throw new StatesError('States.Runtime', `The state '${run.checkpoint.state}' does not exist`);
-      if (run.checkpoint.entered === undefined) this.#enter(run, state);
+      if (run.checkpoint.entered === undefined) {
+        if (run.beforeWaiting !== undefined && WAITING_TYPES.has(state.Type)) {
+          await run.beforeWaiting();
+          if (run.signal.aborted) throw new AbortedError('aborted');
+        }
+        this.#enter(run, state);
+      }
       let result: StepResult;
       try {
         result = await this.#runState(run, state);

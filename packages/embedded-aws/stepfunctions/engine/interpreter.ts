@@ -18,6 +18,11 @@ export interface BranchRun {
   readonly signal: AbortSignal;
   /** Distributed Map children run as their own executions: their steps are not in this history. */
   readonly silent: boolean;
+  /**
+   * Awaited before the branch enters a state that waits on something outside it (Task, Wait, a nested
+   * Parallel or Map): a Map iteration lets the next iteration start first.
+   */
+  readonly beforeWaiting?: () => Promise<void>;
   /** The last checkpoint recorded; replaced, never changed, as the branch moves on. */
   checkpoint: BranchCheckpoint;
 }

@@ -69,6 +69,11 @@ export interface BranchCheckpoint {
   readonly done?: boolean;
   /** The branch failed with this error (a Parallel branch or Map iteration). */
   readonly failed?: { readonly error: string; readonly cause: string };
+  /**
+   * A Map iteration's MapIterationStarted: its id, and the event it chained on. While the iteration has
+   * written no state event, the next iteration chains where this one did.
+   */
+  readonly iterationStarted?: { readonly eventId: number; readonly from: number };
   /** The Map iteration's MapIterationSucceeded/Failed event is written. */
   readonly ended?: boolean;
   /**

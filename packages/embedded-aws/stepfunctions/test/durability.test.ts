@@ -337,16 +337,30 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(historyText(history.slice(0, beforeCrash.length))).toBe(historyText(beforeCrash));
     const branches = expectWellFormedHistory(history);
     expect(new Set(branches.values()).size).toBe(21); // the top level and 20 iterations
-    // The first ten iterations start from MapStateStarted; each later one, after the crash as before it,
-    // from the last state event (Double's PassStateExited) of the iteration whose end freed its slot.
-    const typeOf = new Map(history.map((event) => [event.id, event.type]));
-    const startedFrom = history
-      .filter((event) => event.type === 'MapIterationStarted')
-      .map((event) => typeOf.get(event.previousEventId));
-    expect(startedFrom).toEqual([
-      ...Array.from({ length: 10 }, () => 'MapStateStarted'),
-      ...Array.from({ length: 10 }, () => 'PassStateExited'),
-    ]);
+    // As AWS links them, after the crash as before it: each iteration starts where the iteration before it
+    // stood (its last state event; where that one started from, while it had none): the first ten from
+    // MapStateStarted, each later one from a state event of an earlier iteration.
+    const byId = new Map(history.map((event) => [event.id!, event]));
+    const starts = history.filter((event) => event.type === 'MapIterationStarted');
+    const indexOf = (event: HistoryEvent) => event.mapIterationStartedEventDetails!.index!;
+    const startOf = new Map(starts.map((event) => [indexOf(event), event]));
+    for (const start of starts.filter((event) => indexOf(event) > 0)) {
+      const before = startOf.get(indexOf(start) - 1)!;
+      if (start.previousEventId === before.previousEventId) continue;
+      // Back along its chain, the event leads to the start of the iteration it belongs to.
+      let iterationStart = byId.get(start.previousEventId!)!;
+      expect(iterationStart.type).toMatch(/^(Wait|Pass)State(Entered|Exited)$/);
+      while (iterationStart.type !== 'MapIterationStarted') {
+        iterationStart = byId.get(iterationStart.previousEventId!)!;
+      }
+      expect(indexOf(iterationStart)).toBe(indexOf(start) - 1);
+    }
+    expect(starts.slice(0, 10).map((event) => byId.get(event.previousEventId!)!.type)).toEqual(
+      Array(10).fill('MapStateStarted'),
+    );
+    expect(starts.slice(10).map((event) => byId.get(event.previousEventId!)!.type)).not.toContain(
+      'MapStateStarted',
+    );
   });
 
   it('finishes a Parallel state killed while its branches wait, running each branch once', async () => {

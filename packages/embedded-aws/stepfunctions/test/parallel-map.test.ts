@@ -555,7 +555,13 @@ describe('Map inline', () => {
       { name: 'Each meter', index: 1 },
       { name: 'Each meter', index: 2 },
     ]);
-    for (const event of iterationStarts) expect(event.previousEventId).toBe(started.id);
+    // Iterations of Pass states run one after the other, as AWS records them (test_map_state_item_selector):
+    // each MapIterationStarted chains on the previous iteration's PassStateExited.
+    expect(iterationStarts.map((event) => history[event.previousEventId! - 1]!.type)).toEqual([
+      'MapStateStarted',
+      'PassStateExited',
+      'PassStateExited',
+    ]);
     // Each iteration: MapIterationStarted → PassStateEntered → PassStateExited → MapIterationSucceeded.
     const succeeded = all(history, 'MapIterationSucceeded');
     expect(
@@ -566,7 +572,8 @@ describe('Map inline', () => {
       { name: 'Each meter', index: 2 },
     ]);
     for (const event of succeeded) {
-      expect(chainBack(history, event, started.id!)).toEqual([
+      const index = event.mapIterationSucceededEventDetails!.index!;
+      expect(chainBack(history, event, iterationStarts[index]!.previousEventId!)).toEqual([
         'MapIterationStarted',
         'PassStateEntered',
         'PassStateExited',
@@ -764,14 +771,18 @@ describe('Map inline', () => {
   });
 
   it('chains MapStateSucceeded and MapStateExited on the last iteration event when iterations run at once', async () => {
-    // Act
+    // Act: three iterations whose tasks answer only once all three have been called.
+    const group = unique('together');
     const { history } = await sfn.run(
       {
         StartAt: 'Each',
         States: {
           Each: {
             Type: 'Map',
-            ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+            ItemProcessor: {
+              StartAt: 'Wait for all',
+              States: { 'Wait for all': call({ job: 'barrier', group, size: 3 }) },
+            },
             End: true,
           },
         },
@@ -779,13 +790,103 @@ describe('Map inline', () => {
       [1, 2, 3],
     );
 
-    // Assess: every iteration starts from MapStateStarted (test_service_lambda_map_timeout), and the Map's
-    // own closing events follow the last MapIterationSucceeded written.
+    // Assess: iterations that wait on tasks all start from MapStateStarted, before any enters its task
+    // (test_service_lambda_map_timeout), and the Map's own closing events follow the last
+    // MapIterationSucceeded written.
     const started = only(history, 'MapStateStarted');
-    for (const event of all(history, 'MapIterationStarted')) expect(event.previousEventId).toBe(started.id);
+    const iterationStarts = all(history, 'MapIterationStarted');
+    for (const event of iterationStarts) expect(event.previousEventId).toBe(started.id);
+    expect(iterationStarts.map((event) => event.id)).toEqual([
+      started.id! + 1,
+      started.id! + 2,
+      started.id! + 3,
+    ]);
+    expect(
+      all(history, 'TaskSucceeded').map((event) => parsed(event.taskSucceededEventDetails?.output)),
+    ).toEqual(Array(3).fill({ Payload: { allTogether: true } }));
     const lastIteration = Math.max(...all(history, 'MapIterationSucceeded').map((event) => event.id!));
     expect(only(history, 'MapStateSucceeded').previousEventId).toBe(lastIteration);
     expect(only(history, 'MapStateExited').previousEventId).toBe(lastIteration);
+  });
+
+  it('runs iterations of Pass states one after another, linked as AWS records them, without MaxConcurrency', async () => {
+    // Prepare: the shape of AWS's recorded test_map_state_item_selector (five items, one Pass each).
+    const definition = {
+      StartAt: 'MapState',
+      States: {
+        MapState: {
+          Type: 'Map',
+          ItemProcessor: { StartAt: 'HandleItem', States: { HandleItem: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { history } = await sfn.run(definition, ['R31', 'S39', 'R31', 'R40', 'R40']);
+
+    // Assess
+    const iteration = (first: number, previous: number) => [
+      `${first} ← ${previous} MapIterationStarted`,
+      `${first + 1} ← ${first} PassStateEntered`,
+      `${first + 2} ← ${first + 1} PassStateExited`,
+      `${first + 3} ← ${first + 2} MapIterationSucceeded`,
+    ];
+    expect(links(history)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      ...iteration(4, 3),
+      ...iteration(8, 6),
+      ...iteration(12, 10),
+      ...iteration(16, 14),
+      ...iteration(20, 18),
+      '24 ← 23 MapStateSucceeded',
+      '25 ← 23 MapStateExited',
+      '26 ← 25 ExecutionSucceeded',
+    ]);
+  });
+
+  it('links iterations waiting on tasks as AWS records them: every iteration started, then each task entered', async () => {
+    // Prepare: the machine of AWS's recorded test_service_lambda_map_timeout: four iterations whose
+    // Lambda task never answers within its one-second timeout.
+    const definition = {
+      StartAt: 'MapWait',
+      States: {
+        MapWait: {
+          Type: 'Map',
+          ItemsPath: '$.Inputs',
+          ItemProcessor: {
+            StartAt: 'Hang',
+            States: { Hang: call({ job: 'hang' }, { TimeoutSeconds: 1 }) },
+          },
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition, { Inputs: [1, 2, 3, 4] });
+
+    // Assess: the links AWS recorded: every iteration started from MapStateStarted before any entered its
+    // task, then each task entered from its own iteration's start. (Which task times out first, and so
+    // the ids of what follows, is a race on AWS as here.)
+    expect(execution.error).toBe('States.Timeout');
+    expect(links(history).slice(0, 8)).toEqual([
+      '1 ← 0 ExecutionStarted',
+      '2 ← 0 MapStateEntered',
+      '3 ← 2 MapStateStarted',
+      '4 ← 3 MapIterationStarted',
+      '5 ← 3 MapIterationStarted',
+      '6 ← 3 MapIterationStarted',
+      '7 ← 3 MapIterationStarted',
+      '8 ← 4 TaskStateEntered',
+    ]);
+    expect(all(history, 'TaskStateEntered').map((event) => event.previousEventId)).toEqual([4, 5, 6, 7]);
+    const timedOut = all(history, 'TaskTimedOut')[0]!;
+    expect(only(history, 'MapIterationFailed').previousEventId).toBe(timedOut.id);
+    expect(only(history, 'MapStateFailed').previousEventId).toBe(timedOut.id);
+    expect(eventTypes(history).slice(-2)).toEqual(['MapStateFailed', 'ExecutionFailed']);
   });
 
   it('chains MapIterationFailed and MapStateFailed on the failing iteration last state event', async () => {

@@ -64,9 +64,47 @@ export async function fanOut(
   const mapName = run.checkpoint.state;
 
   // Each branch keeps its own result in its checkpoint, so the parent's is not rewritten per iteration
-  // (that would make a large Map's journal grow with the square of its items). Returns the branch's last
-  // event on its own chain.
-  const runOne = async (index: number, chainOn: number): Promise<number> => {
+  // (that would make a large Map's journal grow with the square of its items).
+  //
+  // AWS starts a Map's iterations in index order, each once the one before has ended or reached a state
+  // that waits (a Task, which AWS enters only after the next iterations have started; a Wait): an
+  // iteration of Pass and Choice states has recorded all its events before the next one starts, while
+  // iterations waiting on tasks start together. Iteration n's MapIterationStarted chains on the last state event iteration n−1 had recorded
+  // by then (what n−1 chained on, if none), the first one on MapStateStarted; a Parallel's branches all
+  // chain on ParallelStateStarted.
+  const running: (BranchRun | undefined)[] = new Array(step.inputs.length);
+  const chainFor = (index: number): number => {
+    if (!options.onIteration || index === 0) return step.startedEventId;
+    const before =
+      running[index - 1]?.checkpoint ?? host.readCheckpoint(execution, branchKey(run, step, index - 1));
+    if (before === undefined) return step.startedEventId;
+    const started = before.iterationStarted;
+    return started !== undefined && before.previousEventId === started.eventId
+      ? started.from
+      : before.previousEventId;
+  };
+  const letNextStart: (() => void)[] = [];
+  const mayStart: Promise<void>[] = step.inputs.map((_, index) =>
+    index === 0 || !options.onIteration
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => letNextStart.push(resolve)),
+  );
+  const startNext = (index: number): void => letNextStart[index]?.();
+  // The next iterations start, up to their own waiting state, before this one enters its own; those that
+  // reached one meanwhile enter theirs together, in index order, before any of their tasks can end.
+  let tasksEntered: Promise<void> | undefined;
+  const beforeWaiting = (index: number) => (): Promise<void> => {
+    startNext(index);
+    tasksEntered ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        tasksEntered = undefined;
+        resolve();
+      }),
+    );
+    return tasksEntered;
+  };
+
+  const runOne = async (index: number): Promise<void> => {
     const key = branchKey(run, step, index);
     const branch = options.branchFor(index);
     const saved = host.readCheckpoint(execution, key);
@@ -76,13 +114,20 @@ export async function fanOut(
       queryLanguage: branch.QueryLanguage ?? run.queryLanguage,
       signal: cancel.signal,
       silent: options.silent || run.silent,
+      ...(options.onIteration ? { beforeWaiting: beforeWaiting(index) } : {}),
       checkpoint:
-        saved ?? startingCheckpoint(branch.StartAt, step.inputs[index]!, run.checkpoint.variables, chainOn),
+        saved ??
+        startingCheckpoint(branch.StartAt, step.inputs[index]!, run.checkpoint.variables, chainFor(index)),
     };
+    running[index] = child;
     if (!child.checkpoint.done && child.checkpoint.failed === undefined) {
       // An iteration's checkpoint is first written with its MapIterationStarted: without one, it never started.
       if (options.onIteration && saved === undefined) {
-        interpreter.record(child, 'MapIterationStarted', { name: mapName, index });
+        const iterationStarted = {
+          eventId: interpreter.nextEventId(child),
+          from: child.checkpoint.previousEventId,
+        };
+        interpreter.record(child, 'MapIterationStarted', { name: mapName, index }, { iterationStarted });
       }
       try {
         await interpreter.runBranch(child);
@@ -123,15 +168,19 @@ export async function fanOut(
       failed = true;
       cancel.abort(ABORTED);
     }
-    return ended.previousEventId;
   };
 
-  // An iteration that waits for a free slot chains its MapIterationStarted on the last state event of the
-  // iteration whose end freed the slot (with MaxConcurrency 1: the previous iteration), as AWS records it;
-  // the first ones chain on MapStateStarted.
   const worker = async (): Promise<void> => {
-    let chainOn = step.startedEventId;
-    while (!failed && nextIndex < step.inputs.length) chainOn = await runOne(nextIndex++, chainOn);
+    while (!failed && nextIndex < step.inputs.length) {
+      const index = nextIndex++;
+      try {
+        await mayStart[index];
+        if (failed || cancel.signal.aborted) return;
+        await runOne(index);
+      } finally {
+        startNext(index);
+      }
+    }
   };
   const workers = Array.from(
     { length: Math.max(1, Math.min(options.concurrency, step.inputs.length)) },
