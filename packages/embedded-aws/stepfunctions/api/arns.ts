@@ -6,6 +6,8 @@
  * - STANDARD execution: `arn:aws:states:<region>:<account>:execution:<machine>:<execution>`;
  * - EXPRESS execution: `arn:aws:states:<region>:<account>:express:<machine>:<execution>:<id>` (real
  *   StartSyncExecution answers carry that trailing id, so reusing an Express name never collides).
+ * - Map Run: `arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<uuid>`; its Standard children are
+ *   executions `…:execution:<machine>/<label>:<uuid>` of the state machine `…:stateMachine:<machine>/<label>`.
  *
  * Names (of machines and executions) are 1 to 80 characters without whitespace, brackets, wildcards,
  * special or control characters; a bad character is InvalidName, a bad length a ValidationException
@@ -145,6 +147,55 @@ export function parseExecutionArn(arn: string): ExecutionArnParts | undefined {
   };
 }
 
+export interface MapRunArnParts {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** The machine whose execution started the Map Run. */
+  readonly stateMachineName: string;
+  /** The Map state's Label, or the id AWS gave a Map without one. */
+  readonly label: string;
+  readonly id: string;
+}
+
+/**
+ * The parts of a Map Run ARN, or undefined if it is not one.
+ *
+ * @example
+ * parseMapRunArn('arn:aws:states:us-east-1:000000000000:mapRun:pay/Meters:5b7f')?.label; // 'Meters'
+ */
+export function parseMapRunArn(arn: string): MapRunArnParts | undefined {
+  const parts = statesArnParts(arn);
+  if (parts === undefined || parts.resourceType !== 'mapRun') return undefined;
+  const [machineAndLabel, id, ...rest] = parts.resource;
+  if (machineAndLabel === undefined || id === undefined || rest.length > 0 || !isValidName(id))
+    return undefined;
+  const [stateMachineName, label, ...more] = machineAndLabel.split('/');
+  if (stateMachineName === undefined || !isValidName(stateMachineName)) return undefined;
+  if (label === undefined || !isValidName(label) || more.length > 0) return undefined;
+  return {
+    partition: parts.partition,
+    region: parts.region,
+    accountId: parts.accountId,
+    stateMachineName,
+    label,
+    id,
+  };
+}
+
+/**
+ * Parses a Map Run ARN or throws InvalidArn with AWS's message.
+ *
+ * @example
+ * requireMapRunArn('arn:aws:states:us-east-1:000000000000:execution:pay:run-1');
+ * // throws InvalidArn "Invalid Arn: 'Resource type not valid in this context: execution'"
+ */
+export function requireMapRunArn(arn: string): MapRunArnParts {
+  const parsed = parseMapRunArn(arn);
+  if (parsed === undefined) throw invalidArn(arn, 'mapRun');
+  return parsed;
+}
+
 /**
  * Parses a state machine ARN or throws InvalidArn with AWS's message.
  *
@@ -178,10 +229,10 @@ export function requireExecutionArn(arn: string): ExecutionArnParts {
  * @example
  * invalidArn('abc', 'stateMachine').message; // "Invalid Arn: 'Invalid ARN prefix: abc'"
  */
-export function invalidArn(arn: string, expected: 'stateMachine' | 'execution'): InvalidArn {
+export function invalidArn(arn: string, expected: 'stateMachine' | 'execution' | 'mapRun'): InvalidArn {
   const parts = statesArnParts(arn);
   if (parts === undefined) return new InvalidArn(`Invalid Arn: 'Invalid ARN prefix: ${arn}'`);
-  const types = expected === 'stateMachine' ? ['stateMachine'] : ['execution', 'express'];
+  const types = expected === 'execution' ? ['execution', 'express'] : [expected];
   return new InvalidArn(
     types.includes(parts.resourceType)
       ? `Invalid Arn: 'Invalid ARN: ${arn}'`

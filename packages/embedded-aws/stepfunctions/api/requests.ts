@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { SerializationException, ValidationException } from '../../aws/errors.ts';
-import { assertValidName, requireExecutionArn, requireStateMachineArn } from './arns.ts';
+import { assertValidName, requireExecutionArn, requireMapRunArn, requireStateMachineArn } from './arns.ts';
 import { InvalidArn, InvalidExecutionInput, MissingRequiredParameter } from './errors.ts';
 
 /** A string member: `max` counts UTF-16 units, `maxBytes` UTF-8 bytes (the model's SensitiveData). */
@@ -63,6 +63,13 @@ function integer(constraints: { min?: number; max?: number }) {
     });
   }
   return schema;
+}
+
+function number(constraints: { min: number; max: number }) {
+  return z
+    .number()
+    .min(constraints.min, { error: `Member must have value greater than or equal to ${constraints.min}` })
+    .max(constraints.max, { error: `Member must have value less than or equal to ${constraints.max}` });
 }
 
 function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
@@ -211,6 +218,18 @@ export const requestSchemas = {
       .optional(),
   }),
   DescribeStateMachineForExecution: z.object({ executionArn: Arn, includedData: IncludedData.optional() }),
+  DescribeMapRun: z.object({ mapRunArn: LongArn }),
+  ListMapRuns: z.object({
+    executionArn: Arn,
+    maxResults: PageSize.optional(),
+    nextToken: PageToken.optional(),
+  }),
+  UpdateMapRun: z.object({
+    mapRunArn: LongArn,
+    maxConcurrency: integer({ min: 0 }).optional(),
+    toleratedFailurePercentage: number({ min: 0, max: 100 }).optional(),
+    toleratedFailureCount: integer({ min: 0 }).optional(),
+  }),
 } as const;
 
 export type Schemas = typeof requestSchemas;
@@ -233,6 +252,9 @@ export type SendTaskHeartbeatInput = z.infer<Schemas['SendTaskHeartbeat']>;
 export type RedriveExecutionInput = z.infer<Schemas['RedriveExecution']>;
 export type TestStateInput = z.infer<Schemas['TestState']>;
 export type DescribeStateMachineForExecutionInput = z.infer<Schemas['DescribeStateMachineForExecution']>;
+export type DescribeMapRunInput = z.infer<Schemas['DescribeMapRun']>;
+export type ListMapRunsInput = z.infer<Schemas['ListMapRuns']>;
+export type UpdateMapRunInput = z.infer<Schemas['UpdateMapRun']>;
 
 /** Members the model marks sensitive: AWS leaves their values out of validation messages. */
 const SENSITIVE_MEMBERS = new Set([
@@ -265,6 +287,13 @@ const EXECUTION_ARN_ACTIONS = new Set<StepFunctionsAction>([
   'StopExecution',
   'RedriveExecution',
   'DescribeStateMachineForExecution',
+  'ListMapRuns',
+]);
+/** The actions whose `mapRunArn` names a Map Run (ListExecutions' too, when given). */
+const MAP_RUN_ARN_ACTIONS = new Set<StepFunctionsAction>([
+  'DescribeMapRun',
+  'UpdateMapRun',
+  'ListExecutions',
 ]);
 
 /**
@@ -297,6 +326,8 @@ function checkServiceRules(action: StepFunctionsAction, request: Record<string, 
   const executionArn = request.executionArn;
   if (EXECUTION_ARN_ACTIONS.has(action) && typeof executionArn === 'string')
     requireExecutionArn(executionArn);
+  const mapRunArn = request.mapRunArn;
+  if (MAP_RUN_ARN_ACTIONS.has(action) && typeof mapRunArn === 'string') requireMapRunArn(mapRunArn);
   const roleArn = request.roleArn;
   // Only the shape of an ARN is checked: IAM does not exist here. (AWS also checks it names a role.)
   if (typeof roleArn === 'string' && !/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/.test(roleArn)) {

@@ -5,17 +5,19 @@
  * what it changed is in the journal, so an acknowledged request survives a crash.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { ValidationException } from '../../aws/errors.ts';
 import type { JsonProtocolService, RequestContext } from '../../aws/server.ts';
 import type { Json, State } from '../definition/types.ts';
 import { formatProblems, validateDefinition, validateStateDefinition } from '../definition/validate.ts';
 import { executionOfTaskToken, newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
 import { renderHistoryEvent, withoutExecutionData } from '../engine/history.ts';
-import type { ExecutionRecord, StateMachineRecord } from '../engine/model.ts';
+import type { ExecutionRecord, MapRunRecord, StateMachineRecord } from '../engine/model.ts';
 import { runTestState } from '../engine/test-state.ts';
 import {
   assertValidName,
   executionArnFor,
   requireExecutionArn,
+  requireMapRunArn,
   requireStateMachineArn,
   stateMachineArnFor,
 } from './arns.ts';
@@ -29,6 +31,7 @@ import {
   InvalidOutput,
   InvalidToken,
   MissingRequiredParameter,
+  ResourceNotFound,
   StateMachineAlreadyExists,
   StateMachineDoesNotExist,
   StateMachineTypeNotSupported,
@@ -69,6 +72,12 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
     const execution = engine.execution(arn);
     if (execution === undefined) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
     return execution;
+  };
+  const mapRunOrThrow = (arn: string): MapRunRecord => {
+    requireMapRunArn(arn);
+    const mapRun = engine.mapRun(arn);
+    if (mapRun === undefined) throw new ResourceNotFound(`Map Run Does Not Exist: '${arn}'`, arn);
+    return mapRun;
   };
   const checkDefinition = (definition: string, type: 'STANDARD' | 'EXPRESS') => {
     const result = validateDefinition(definition, { type });
@@ -276,6 +285,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
           : {}),
         ...(execution.error !== undefined ? { error: execution.error } : {}),
         ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+        ...(execution.mapRunArn !== undefined ? { mapRunArn: execution.mapRunArn } : {}),
         redriveCount: execution.redriveCount,
         ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
         ...redriveStatus(execution, engine.now()),
@@ -284,22 +294,32 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
 
     async ListExecutions(raw) {
       const input = parseRequest('ListExecutions', raw);
-      if (input.stateMachineArn === undefined) {
-        throw new InvalidArn('Invalid Arn: a stateMachineArn or a mapRunArn is required');
+      if ((input.stateMachineArn === undefined) === (input.mapRunArn === undefined)) {
+        throw new InvalidArn('Invalid Arn: a stateMachineArn or a mapRunArn is required, and not both');
       }
-      const machine = machineOrThrow(input.stateMachineArn);
-      if (machine.type === 'EXPRESS') {
-        throw new StateMachineTypeNotSupported(
-          'This operation is not supported by this type of state machine',
-        );
+      let executions: ExecutionRecord[];
+      let scope: string;
+      if (input.mapRunArn !== undefined) {
+        // A Map Run's Standard children; an Express Map Run keeps no executions to list.
+        const mapRun = mapRunOrThrow(input.mapRunArn);
+        executions = engine.childExecutionsOf(mapRun.arn);
+        scope = mapRun.arn;
+      } else {
+        const machine = machineOrThrow(input.stateMachineArn!);
+        if (machine.type === 'EXPRESS') {
+          throw new StateMachineTypeNotSupported(
+            'This operation is not supported by this type of state machine',
+          );
+        }
+        executions = engine.executionsOf(machine.arn);
+        scope = machine.arn;
       }
-      let executions = engine.executionsOf(machine.arn);
       if (input.statusFilter !== undefined)
         executions = executions.filter((e) => e.status === input.statusFilter);
       if (input.redriveFilter === 'REDRIVEN') executions = executions.filter((e) => e.redriveCount > 0);
       if (input.redriveFilter === 'NOT_REDRIVEN') executions = executions.filter((e) => e.redriveCount === 0);
       executions.sort((a, b) => b.startDate - a.startDate || b.name.localeCompare(a.name));
-      const page = pageOf(executions, input.maxResults, input.nextToken, `ListExecutions:${machine.arn}`);
+      const page = pageOf(executions, input.maxResults, input.nextToken, `ListExecutions:${scope}`);
       return {
         executions: page.items.map((execution) => ({
           executionArn: execution.arn,
@@ -308,11 +328,75 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
           status: execution.status,
           startDate: new Date(execution.startDate),
           ...(execution.stopDate !== undefined ? { stopDate: new Date(execution.stopDate) } : {}),
+          ...(execution.mapRunArn !== undefined ? { mapRunArn: execution.mapRunArn } : {}),
           redriveCount: execution.redriveCount,
           ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
         })),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
       };
+    },
+
+    async DescribeMapRun(raw) {
+      const input = parseRequest('DescribeMapRun', raw);
+      const mapRun = mapRunOrThrow(input.mapRunArn);
+      return {
+        mapRunArn: mapRun.arn,
+        executionArn: mapRun.executionArn,
+        status: mapRun.status,
+        startDate: new Date(mapRun.startDate),
+        ...(mapRun.stopDate !== undefined ? { stopDate: new Date(mapRun.stopDate) } : {}),
+        maxConcurrency: mapRun.maxConcurrency,
+        toleratedFailurePercentage: mapRun.toleratedFailurePercentage ?? 0,
+        toleratedFailureCount: mapRun.toleratedFailureCount ?? 0,
+        ...engine.mapRunCounts(mapRun),
+        redriveCount: mapRun.redriveCount,
+        ...(mapRun.redriveDate !== undefined ? { redriveDate: new Date(mapRun.redriveDate) } : {}),
+      };
+    },
+
+    async ListMapRuns(raw) {
+      const input = parseRequest('ListMapRuns', raw);
+      const execution = executionOrThrow(input.executionArn);
+      const page = pageOf(
+        engine.mapRunsOf(execution.arn),
+        input.maxResults,
+        input.nextToken,
+        `ListMapRuns:${execution.arn}`,
+      );
+      return {
+        mapRuns: page.items.map((mapRun) => ({
+          executionArn: mapRun.executionArn,
+          mapRunArn: mapRun.arn,
+          stateMachineArn: mapRun.stateMachineArn,
+          startDate: new Date(mapRun.startDate),
+          ...(mapRun.stopDate !== undefined ? { stopDate: new Date(mapRun.stopDate) } : {}),
+        })),
+        ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+      };
+    },
+
+    async UpdateMapRun(raw) {
+      const input = parseRequest('UpdateMapRun', raw);
+      const mapRun = mapRunOrThrow(input.mapRunArn);
+      const { maxConcurrency, toleratedFailureCount, toleratedFailurePercentage } = input;
+      if (
+        maxConcurrency === undefined &&
+        toleratedFailureCount === undefined &&
+        toleratedFailurePercentage === undefined
+      ) {
+        throw new ValidationException(
+          'At least one of the parameters maxConcurrency, toleratedFailurePercentage or toleratedFailureCount must be provided',
+        );
+      }
+      if (mapRun.status !== 'RUNNING') {
+        throw new ValidationException(`Map Run is not running: ${mapRun.arn}`);
+      }
+      engine.updateMapRun(mapRun.arn, {
+        ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+        ...(toleratedFailureCount !== undefined ? { toleratedFailureCount } : {}),
+        ...(toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage } : {}),
+      });
+      return {};
     },
 
     async GetExecutionHistory(raw) {

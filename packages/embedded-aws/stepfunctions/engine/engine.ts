@@ -8,12 +8,23 @@ import type { Json, StateMachineDefinition } from '../definition/types.ts';
 import type { ServiceIntegrations } from '../integrations.ts';
 import { type ExecutionFinish, ExecutionRunner, type RunnerHost } from './execution-runner.ts';
 import { detailsKeyFor, type HistoryEvent } from './history.ts';
+import type { MapRunChildOutcome } from './journal-records.ts';
 import {
   STEP_FUNCTIONS_RECORD_VERSION,
   type StepFunctionsRecord,
   upgradeStepFunctionsRecord,
 } from './journal-records.ts';
-import type { BranchCheckpoint, ExecutionRecord, StateMachineRecord } from './model.ts';
+import {
+  childExecutionArn,
+  isMapRunRecord,
+  type MapRunChild,
+  type MapRunCounts,
+  type MapRunHost,
+  MapRuns,
+  mapRunMachineName,
+  outcomeOf,
+} from './map-runs.ts';
+import type { BranchCheckpoint, ExecutionRecord, MapRunRecord, StateMachineRecord } from './model.ts';
 
 export interface EngineOptions {
   /** Folder for the journal, or null to keep everything in memory (tests). */
@@ -49,6 +60,7 @@ export class StepFunctionsEngine implements RunnerHost {
   readonly #executions = new Map<string, ExecutionState>();
   readonly #tokens = new Map<string, ExecutionRunner>();
   readonly #parsedDefinitions = new Map<string, StateMachineDefinition>();
+  readonly #mapRuns = new MapRuns();
   #journal: Journal<StepFunctionsRecord> | undefined;
   #closed = false;
 
@@ -113,6 +125,16 @@ export class StepFunctionsEngine implements RunnerHost {
 
   // ─── Executions ────────────────────────────────────────────────────────────────────────────────────
 
+  /** The Standard children a Map Run started (Express ones keep no record), in the order they started. */
+  childExecutionsOf(mapRunArn: string): ExecutionRecord[] {
+    const found: ExecutionRecord[] = [];
+    for (const arn of this.#mapRuns.childArns(mapRunArn)) {
+      const state = this.#executions.get(arn);
+      if (state?.durable) found.push(state.record);
+    }
+    return found;
+  }
+
   execution(arn: string): ExecutionRecord | undefined {
     return this.#executions.get(arn)?.record;
   }
@@ -155,13 +177,19 @@ export class StepFunctionsEngine implements RunnerHost {
       status: 'RUNNING',
       redriveCount: 0,
     };
-    const state: ExecutionState = { record, events: [], checkpoints: new Map(), durable: execution.durable };
+    this.#begin(record, execution.durable, execution.variables);
+    return record;
+  }
+
+  /** Records a new execution, writes its ExecutionStarted and runs it. */
+  #begin(record: ExecutionRecord, durable: boolean, variables?: Record<string, Json>): void {
+    const state: ExecutionState = { record, events: [], checkpoints: new Map(), durable };
     this.#executions.set(record.arn, state);
+    this.#mapRuns.addChild(record);
     if (state.durable) this.#journal!.append({ kind: 'executionStarted', execution: { ...record } });
     const runner = this.#runnerFor(state);
-    runner.begin(execution.variables);
+    runner.begin(variables);
     this.#launch(state);
-    return record;
   }
 
   /** Resolves when the execution has ended (for StartSyncExecution and tests). */
@@ -213,6 +241,92 @@ export class StepFunctionsEngine implements RunnerHost {
     );
     this.#launch(state);
     return state.record;
+  }
+
+  // ─── Map Runs ──────────────────────────────────────────────────────────────────────────────────────
+
+  mapRun(arn: string): MapRunRecord | undefined {
+    return this.#mapRuns.get(arn);
+  }
+
+  mapRunsOf(executionArn: string): MapRunRecord[] {
+    return this.#mapRuns.of(executionArn);
+  }
+
+  mapRunCounts(mapRun: MapRunRecord): { itemCounts: MapRunCounts; executionCounts: MapRunCounts } {
+    return this.#mapRuns.counts(mapRun, (arn) => this.#executions.get(arn)?.record);
+  }
+
+  /** UpdateMapRun: the running Map Run takes the new settings for the children it has yet to start. */
+  updateMapRun(
+    arn: string,
+    update: { maxConcurrency?: number; toleratedFailureCount?: number; toleratedFailurePercentage?: number },
+  ): void {
+    this.#write({ kind: 'mapRunUpdated', mapRunArn: arn, ...update });
+  }
+
+  /** What a distributed Map step asks of the engine: its Map Run and children, kept here. */
+  readonly mapRuns: MapRunHost = {
+    mapRun: (arn) => this.#mapRuns.get(arn),
+    startMapRun: (mapRun) => this.#write({ kind: 'mapRunSaved', mapRun }),
+    child: (mapRunArn, index) => this.#mapRunChild(mapRunArn, index),
+    startChild: (mapRun, index, input, definition) => this.#startChild(mapRun, index, input, definition),
+    childEnded: (mapRunArn, index, arn) => this.#childEnded(mapRunArn, index, arn),
+    stopChild: (arn) => this.stop(arn),
+    endMapRun: (arn, status) =>
+      this.#write({ kind: 'mapRunEnded', mapRunArn: arn, status, stopDate: this.#now() }),
+    onUpdate: (arn, listener) => this.#mapRuns.onUpdate(arn, listener),
+  };
+
+  #mapRunChild(mapRunArn: string, index: number): MapRunChild {
+    const recorded = this.#mapRuns.expressOutcome(mapRunArn, index);
+    if (recorded !== undefined) return { kind: 'ended', outcome: recorded };
+    const arn = this.#mapRuns.childArn(mapRunArn, index);
+    const state = arn === undefined ? undefined : this.#executions.get(arn);
+    if (state === undefined) return { kind: 'unstarted' };
+    const outcome = outcomeOf(state.record);
+    return outcome === undefined ? { kind: 'running', arn: state.record.arn } : { kind: 'ended', outcome };
+  }
+
+  /** A child runs the Map's ItemProcessor as an execution of its own, with the parent's role. */
+  #startChild(mapRun: MapRunRecord, index: number, input: string, definition: string): string {
+    const parent = this.#executions.get(mapRun.executionArn)!.record;
+    const name = randomUUID();
+    const record: ExecutionRecord = {
+      arn: childExecutionArn(mapRun.arn, name, mapRun.childType, randomUUID()),
+      name,
+      stateMachineArn: mapRun.stateMachineArn,
+      stateMachineName: mapRunMachineName(mapRun.arn),
+      type: mapRun.childType,
+      definition,
+      ...(parent.revisionId !== undefined ? { revisionId: parent.revisionId } : {}),
+      revisionDate: parent.revisionDate,
+      roleArn: parent.roleArn,
+      input,
+      startDate: this.#now(),
+      status: 'RUNNING',
+      redriveCount: 0,
+      mapRunArn: mapRun.arn,
+      mapRunIndex: index,
+    };
+    this.#begin(record, mapRun.childType === 'STANDARD');
+    return record.arn;
+  }
+
+  /**
+   * Waits for a child's end. An Express child's outcome is then recorded in its Map Run (it has no
+   * record of its own to keep it) and the child leaves memory. Undefined: the engine shut down first.
+   */
+  async #childEnded(mapRunArn: string, index: number, arn: string): Promise<MapRunChildOutcome | undefined> {
+    const state = this.#executions.get(arn);
+    if (state === undefined) return undefined;
+    await state.done;
+    const outcome = outcomeOf(state.record);
+    if (outcome === undefined || state.durable) return outcome;
+    this.#write({ kind: 'mapRunChildEnded', mapRunArn, index, outcome });
+    this.#executions.delete(arn);
+    this.#mapRuns.dropChild(state.record);
+    return outcome;
   }
 
   /** The runner waiting on a task token, or why there is none. */
@@ -324,6 +438,10 @@ export class StepFunctionsEngine implements RunnerHost {
   }
 
   #apply(record: StepFunctionsRecord): void {
+    if (isMapRunRecord(record)) {
+      this.#mapRuns.apply(record);
+      return;
+    }
     switch (record.kind) {
       case 'stateMachineSaved':
         this.#machines.set(record.stateMachine.arn, record.stateMachine);
@@ -345,6 +463,7 @@ export class StepFunctionsEngine implements RunnerHost {
             checkpoints: new Map(),
             durable: true,
           });
+          this.#mapRuns.addChild(record.execution);
         }
         return;
       }
@@ -394,6 +513,7 @@ export class StepFunctionsEngine implements RunnerHost {
   /** Everything needed to rebuild the current state: machines, then each execution with its history. */
   *#snapshot(): Iterable<StepFunctionsRecord> {
     for (const stateMachine of this.#machines.values()) yield { kind: 'stateMachineSaved', stateMachine };
+    yield* this.#mapRuns.snapshot();
     for (const state of this.#executions.values()) {
       if (!state.durable) continue;
       const executionArn = state.record.arn;

@@ -9,16 +9,27 @@
  * A branch is the top level of an execution (`root`), a Parallel branch or a Map iteration; a nested one is
  * named by its parent, the id of the event its fan-out started with and its index: `root>3.0`.
  *
- * Version 2 (current): `kind` names the change. Version 1 used a terse `t` and bare `arn`/`key` fields
+ * Version 3 (current): version 2 and the Map Run records (`mapRun*`): a distributed Map's run, its settings,
+ * its end, and how each Express child ended (Standard children are executions, with `mapRunArn`). Code of
+ * version 2 would skip those records unseen, so version 3 files are refused by it rather than misread;
+ * version 2 records are version 3 records as they are.
+ * Version 2: `kind` names the change. Version 1 used a terse `t` and bare `arn`/`key` fields
  * (`{ t: 'event', arn, event, key, checkpoint, finish }`); `upgradeStepFunctionsRecord` turns those into
  * version 2 when a data directory written by that code is opened, and the compaction that follows rewrites them.
  */
 import type { ExecutionFinish } from './execution-runner.ts';
 import type { HistoryEvent } from './history.ts';
-import type { BranchCheckpoint, ExecutionRecord, StateMachineRecord } from './model.ts';
+import type {
+  BranchCheckpoint,
+  ExecutionRecord,
+  ExecutionStatus,
+  MapRunRecord,
+  MapRunStatus,
+  StateMachineRecord,
+} from './model.ts';
 
 /** The version of the records below; bump it, and extend `upgradeStepFunctionsRecord`, when one changes shape. */
-export const STEP_FUNCTIONS_RECORD_VERSION = 2;
+export const STEP_FUNCTIONS_RECORD_VERSION = 3;
 
 /** One line of the Step Functions journal. */
 export type StepFunctionsRecord =
@@ -63,7 +74,38 @@ export type StepFunctionsRecord =
       readonly checkpoint: BranchCheckpoint;
     }
   /** A Parallel or Map state has its outcome: its branches' checkpoints are no longer needed. */
-  | { readonly kind: 'checkpointRemoved'; readonly executionArn: string; readonly branch: string };
+  | { readonly kind: 'checkpointRemoved'; readonly executionArn: string; readonly branch: string }
+  /** A distributed Map started a Map Run; in snapshots, the Map Run as it stands. Replaces what was known. */
+  | { readonly kind: 'mapRunSaved'; readonly mapRun: MapRunRecord }
+  /** UpdateMapRun: the settings it changed. */
+  | {
+      readonly kind: 'mapRunUpdated';
+      readonly mapRunArn: string;
+      readonly maxConcurrency?: number;
+      readonly toleratedFailureCount?: number;
+      readonly toleratedFailurePercentage?: number;
+    }
+  | {
+      readonly kind: 'mapRunEnded';
+      readonly mapRunArn: string;
+      readonly status: Exclude<MapRunStatus, 'RUNNING'>;
+      readonly stopDate: number;
+    }
+  /** An Express child ended: AWS keeps no history of it, only its outcome counts (and gives its output). */
+  | {
+      readonly kind: 'mapRunChildEnded';
+      readonly mapRunArn: string;
+      readonly index: number;
+      readonly outcome: MapRunChildOutcome;
+    };
+
+/** How a child of a Map Run ended. */
+export interface MapRunChildOutcome {
+  readonly status: Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
 
 /**
  * Turns a record of an older version into the current shape (`JournalOptions.upgrade`).
@@ -73,6 +115,8 @@ export type StepFunctionsRecord =
  * // { kind: 'stateMachineDeleted', stateMachineArn: 'arn:aws:states:us-east-1:0:stateMachine:m' }
  */
 export function upgradeStepFunctionsRecord(record: unknown, fromVersion: number): StepFunctionsRecord {
+  // Version 3 only added record kinds: a version 2 record is one of version 3 as it is.
+  if (fromVersion === 2) return record as StepFunctionsRecord;
   if (fromVersion !== 1) {
     throw new Error(`No upgrade of Step Functions journal records from version ${fromVersion}`);
   }

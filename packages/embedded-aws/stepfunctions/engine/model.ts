@@ -46,6 +46,38 @@ export interface ExecutionRecord {
   cause?: string;
   redriveCount: number;
   redriveDate?: number;
+  /** A child workflow execution of a distributed Map: the Map Run that started it. */
+  readonly mapRunArn?: string;
+  /** Which of the Map Run's children it is (the item's, or the batch's, index). */
+  readonly mapRunIndex?: number;
+}
+
+export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+/**
+ * A distributed Map's run: the child workflow executions one Map state started, and the settings that
+ * govern them (DescribeMapRun). Its children are executions of their own (`ExecutionRecord.mapRunArn`).
+ */
+export interface MapRunRecord {
+  readonly arn: string;
+  /** The execution whose Map state started it. */
+  readonly executionArn: string;
+  /** `…:stateMachine:<machine>/<label>`: what its children run. */
+  readonly stateMachineArn: string;
+  readonly childType: StateMachineType;
+  readonly startDate: number;
+  /** Children to start (items, or batches of them). */
+  readonly childCount: number;
+  /** With an ItemBatcher: how many items each child gets; without one, each gets one. */
+  readonly batchSizes?: readonly number[];
+  status: MapRunStatus;
+  stopDate?: number;
+  /** 0: as many at once as the service allows. */
+  maxConcurrency: number;
+  toleratedFailureCount?: number;
+  toleratedFailurePercentage?: number;
+  redriveCount: number;
+  redriveDate?: number;
 }
 
 /** Where one branch (the top level, a Parallel branch or a Map iteration) stands, durably. */

@@ -10,9 +10,11 @@
  */
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   DescribeStateMachineCommand,
   type HistoryEvent,
   ListExecutionsCommand,
+  ListMapRunsCommand,
   ListStateMachinesCommand,
   RedriveExecutionCommand,
   SendTaskSuccessCommand,
@@ -361,6 +363,63 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(starts.slice(10).map((event) => byId.get(event.previousEventId!)!.type)).not.toContain(
       'MapStateStarted',
     );
+  });
+
+  it('finishes a distributed Map killed mid-run with each item run by exactly one child execution', async () => {
+    // Prepare: six children, two at a time, each sleeping a second.
+    await aws.start();
+    const items = Array.from({ length: 6 }, (_, n) => n);
+    const { executionArn } = await aws.runMachine(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            Label: 'Items',
+            MaxConcurrency: 2,
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Sleep',
+              States: {
+                Sleep: { Type: 'Wait', Seconds: 1, Next: 'Double' },
+                Double: { Type: 'Pass', Parameters: { 'twice.$': 'States.MathAdd($, $)' }, End: true },
+              },
+            },
+            End: true,
+          },
+        },
+      },
+      items,
+    );
+    await aws.historyWith(executionArn, 'MapRunStarted');
+
+    // Act
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output!)).toEqual(items.map((n) => ({ twice: 2 * n })));
+    expect(eventTypes(history).filter((type) => type.startsWith('MapRun'))).toEqual([
+      'MapRunStarted',
+      'MapRunSucceeded',
+    ]);
+    const { mapRuns } = await aws.client.send(new ListMapRunsCommand({ executionArn }));
+    const mapRunArn = mapRuns![0]!.mapRunArn!;
+    const mapRun = await aws.client.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(mapRun.status).toBe('SUCCEEDED');
+    expect(mapRun.executionCounts).toMatchObject({ succeeded: 6, total: 6 });
+    const { executions } = await aws.client.send(new ListExecutionsCommand({ mapRunArn }));
+    expect(executions).toHaveLength(6);
+    const inputs: number[] = [];
+    for (const child of executions!) {
+      const described = await aws.client.send(
+        new DescribeExecutionCommand({ executionArn: child.executionArn }),
+      );
+      inputs.push(JSON.parse(described.input!) as number);
+      expect(described.status).toBe('SUCCEEDED');
+    }
+    expect(inputs.sort()).toEqual(items);
   });
 
   it('finishes a Parallel state killed while its branches wait, running each branch once', async () => {

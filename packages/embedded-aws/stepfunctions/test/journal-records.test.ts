@@ -54,3 +54,15 @@ describe('upgradeStepFunctionsRecord from version 1', () => {
     expect(upgrading).toThrow('Unknown Step Functions journal record of version 1');
   });
 });
+
+describe('upgradeStepFunctionsRecord from version 2', () => {
+  it('reads a version 2 record as it is: version 3 only added the Map Run records', () => {
+    const record = {
+      kind: 'checkpointSaved',
+      executionArn: EXECUTION_ARN,
+      branch: 'root',
+      checkpoint: CHECKPOINT,
+    };
+    expect(upgradeStepFunctionsRecord(record, 2)).toEqual(record);
+  });
+});

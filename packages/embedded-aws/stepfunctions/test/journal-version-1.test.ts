@@ -34,6 +34,7 @@ import { expectWellFormedHistory } from '../../testing/history-checks.ts';
 import { eventTypes, executionHistory, sfnClient } from '../../testing/step-functions.ts';
 import { createStepFunctionsService } from '../api/service.ts';
 import { StepFunctionsEngine } from '../engine/engine.ts';
+import { STEP_FUNCTIONS_RECORD_VERSION } from '../engine/journal-records.ts';
 import { InProcessIntegrations } from '../integrations.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/data-v1', import.meta.url));
@@ -282,8 +283,13 @@ describe('Step Functions on a data directory written with record version 1', () 
 
     // Assess
     expect(files).toEqual(['stepfunctions.3.log.jsonl', 'stepfunctions.3.snapshot.jsonl']);
-    expect(JSON.parse(contents[0]!.split('\n')[0]!)).toEqual({ $journal: 'log', recordVersion: 2 });
-    expect(JSON.parse(contents[1]!.split('\n')[0]!)).toMatchObject({ recordVersion: 2 });
+    expect(JSON.parse(contents[0]!.split('\n')[0]!)).toEqual({
+      $journal: 'log',
+      recordVersion: STEP_FUNCTIONS_RECORD_VERSION,
+    });
+    expect(JSON.parse(contents[1]!.split('\n')[0]!)).toMatchObject({
+      recordVersion: STEP_FUNCTIONS_RECORD_VERSION,
+    });
     expect(contents.join('')).not.toMatch(/"t":/);
     expect(after).toEqual(before);
     expect(asRecorded(greeting)).toEqual(ANSWERS.executions['greet-1']!.described);

@@ -18,10 +18,13 @@ import {
 } from '../data-flow.ts';
 import { errorDetails } from '../history.ts';
 import type { BranchRun, Interpreter } from '../interpreter.ts';
-import type { BranchResult, FanOutStep } from '../model.ts';
+import { mapRunHostOf } from '../map-runs.ts';
+import type { BranchResult, FanOutStep, MapRunRecord } from '../model.ts';
 import { BranchError, DataFlowError } from '../state-failures.ts';
 import { dataFlowFailure } from './data-flow-failure.ts';
+import { runMapRun } from './distributed-map.ts';
 import { endFanOut, fanOut, fanOutFailed, forgetBranches, startFanOut } from './fan-out.ts';
+import { batchItems } from './item-batcher.ts';
 
 /** AWS runs at most 40 inline Map iterations at once, whatever MaxConcurrency says. */
 const INLINE_MAP_CONCURRENCY = 40;
@@ -52,7 +55,13 @@ export async function mapStep(
     for (const [index, value] of items.entries()) {
       inputs.push(await selectItem(interpreter, run, state, index, value, input, raw));
     }
-    step = startFanOut(interpreter, run, 'MapStateStarted', { length: items.length }, inputs);
+    let batches: Json[] | undefined;
+    try {
+      batches = distributed ? (await batchItems(state, inputs, input, raw, scope))?.inputs : undefined;
+    } catch (error) {
+      throw mapItemsFailed(interpreter, run, state, error);
+    }
+    step = startFanOut(interpreter, run, 'MapStateStarted', { length: items.length }, batches ?? inputs);
   }
   // Read once the Map has started: AWS fails a tolerated-failure threshold it cannot use after
   // MapStateStarted, before the Map Run starts, with no MapStateFailed.
@@ -61,6 +70,24 @@ export async function mapStep(
     const mapRunArn = mapRunArnOf(interpreter, state);
     step = { ...step, mapRunArn };
     interpreter.record(run, 'MapRunStarted', { mapRunArn }, { step });
+  }
+  const mapRuns = distributed ? mapRunHostOf(interpreter.host) : undefined;
+  if (mapRuns !== undefined && tolerance !== undefined) {
+    // Children as executions of their own, on an engine that keeps them (TestState's does not).
+    const { results, mapRun } = await runMapRun(interpreter, run, step, {
+      host: mapRuns,
+      processor,
+      maxConcurrency,
+      ...(tolerance.count !== undefined ? { toleratedFailureCount: tolerance.count } : {}),
+      ...(tolerance.percentage !== undefined ? { toleratedFailurePercentage: tolerance.percentage } : {}),
+      ...(state.ItemBatcher !== undefined ? { batchSizes: step.inputs.map(batchSize) } : {}),
+      exceeds: (current, sofar) => exceedsToleratedFailures(toleranceOf(current), sofar),
+    });
+    // Ended in the journal before its events, so a crash between them resumes to the same end.
+    const current = toleranceOf(mapRun);
+    mapRuns.endMapRun(mapRun.arn, exceedsToleratedFailures(current, results) ? 'FAILED' : 'SUCCEEDED');
+    endMapRun(interpreter, run, state, step, current, results);
+    return { rawResult: mapRunOutput(results) };
   }
   const limit = distributed
     ? maxConcurrency || 1000
@@ -74,16 +101,37 @@ export async function mapStep(
   });
   if (tolerance === undefined) endFanOut(interpreter, run, state, step, outcome);
   else endMapRun(interpreter, run, state, step, tolerance, outcome.results);
-  // A Map Run that tolerated failures gives each failed child's error in its place.
+  return { rawResult: mapRunOutput(outcome.results) };
+}
+
+/**
+ * The Map's output: each iteration's or child's output in item order. A Map Run that tolerated failures
+ * gives each failed child's error in its place. (Where a ResultWriter writes the results instead.)
+ */
+function mapRunOutput(results: readonly (BranchResult | undefined)[]): Json {
+  return results.map((result) =>
+    result === undefined
+      ? null
+      : 'output' in result
+        ? result.output
+        : { Error: result.error, Cause: result.cause },
+  );
+}
+
+/** The thresholds a Map Run has now (UpdateMapRun may have changed those it started with). */
+function toleranceOf(mapRun: MapRunRecord): ToleratedFailures {
   return {
-    rawResult: outcome.results.map((result) =>
-      result === undefined
-        ? null
-        : 'output' in result
-          ? result.output
-          : { Error: result.error, Cause: result.cause },
-    ),
+    ...(mapRun.toleratedFailureCount !== undefined ? { count: mapRun.toleratedFailureCount } : {}),
+    ...(mapRun.toleratedFailurePercentage !== undefined
+      ? { percentage: mapRun.toleratedFailurePercentage }
+      : {}),
   };
+}
+
+/** How many items a child's input holds: a batch's `Items`. */
+function batchSize(input: Json): number {
+  const items = (input as { Items?: unknown } | null)?.Items;
+  return Array.isArray(items) ? items.length : 1;
 }
 
 /** A Map Run ends on its tolerated failures, not on its first: it records its own end, then the Map's. */
