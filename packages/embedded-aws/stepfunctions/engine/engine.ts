@@ -25,6 +25,7 @@ import {
   outcomeOf,
 } from './map-runs.ts';
 import type { BranchCheckpoint, ExecutionRecord, MapRunRecord, StateMachineRecord } from './model.ts';
+import { keepSucceededBranches } from './states/fan-out.ts';
 
 export interface EngineOptions {
   /** Folder for the journal, or null to keep everything in memory (tests). */
@@ -506,7 +507,15 @@ export class StepFunctionsEngine implements RunnerHost {
     record.output = finish.output;
     record.error = finish.error;
     record.cause = finish.cause;
-    // Only the root checkpoint is worth keeping: a redrive resumes from it.
+    // Only the root checkpoint is worth keeping: a redrive resumes from it (with what its Parallel or Map
+    // state's branches had finished).
+    const root = state.checkpoints.get(ROOT);
+    if (root !== undefined && finish.status !== 'SUCCEEDED') {
+      state.checkpoints.set(
+        ROOT,
+        keepSucceededBranches(ROOT, root, (key) => state.checkpoints.get(key)),
+      );
+    }
     for (const key of [...state.checkpoints.keys()]) if (key !== ROOT) state.checkpoints.delete(key);
   }
 

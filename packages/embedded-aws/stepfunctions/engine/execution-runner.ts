@@ -297,6 +297,7 @@ export class ExecutionRunner {
     this.#record(run, type, details, {
       entered: undefined,
       step: undefined,
+      keptOutputs: undefined,
       retryCount: 0,
       retrierAttempts: NO_ATTEMPTS,
       input: result.output,

@@ -106,6 +106,11 @@ export interface BranchCheckpoint {
    * written no state event, the next iteration chains where this one did.
    */
   readonly iterationStarted?: { readonly eventId: number; readonly from: number };
+  /**
+   * A Parallel or inline Map state that failed: the outputs of its branches (iterations) that had
+   * succeeded, by index. A redrive of the execution runs only the others, as RedriveExecution does on AWS.
+   */
+  readonly keptOutputs?: Readonly<Record<string, Json>>;
   /** The Map iteration's MapIterationSucceeded/Failed event is written. */
   readonly ended?: boolean;
   /**

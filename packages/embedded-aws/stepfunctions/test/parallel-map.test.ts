@@ -26,7 +26,12 @@
  * failing branch's last (state) event; a retried Parallel or Map records no Failed event, its next Started
  * event chaining where the Failed one would have; a caught one's StateExited chains on the Failed event.
  */
-import { type HistoryEvent, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  type HistoryEvent,
+  RedriveExecutionCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type EmbeddedStepFunctions,
@@ -1411,6 +1416,157 @@ describe('Map settings read through paths', () => {
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.output).toBe('[0]');
+  });
+});
+
+// ─── Redrive ─────────────────────────────────────────────────────────────────────────────────────────
+
+// RedriveExecution's API reference: "For workflows that include an Inline Map or Parallel state,
+// RedriveExecution API action reschedules and redrives only the iterations and branches that failed or
+// aborted."
+describe('RedriveExecution of a failed Parallel or Map', () => {
+  const flaky = (id: string, failures: number) => ({ job: 'flaky', id, failures });
+
+  async function redriven(executionArn: string) {
+    await sfn.client.send(new RedriveExecutionCommand({ executionArn }));
+    await sfn.aws.stepFunctions.finished(executionArn);
+    return { execution: await sfn.waitForEnd(executionArn), history: await sfn.historyOf(executionArn) };
+  }
+
+  it('runs again only the Parallel branch that failed', async () => {
+    // Prepare: the first branch succeeds; the second fails on its first call only.
+    const [good, bad] = [unique('good'), unique('bad')];
+    const definition = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Good', States: { Good: call(flaky(good, 0)) } },
+            { StartAt: 'Bad', States: { Bad: call(flaky(bad, 1)) } },
+          ],
+          End: true,
+        },
+      },
+    };
+    const first = await sfn.run(definition);
+    expect(first.execution.status).toBe('FAILED');
+
+    // Act
+    const { execution, history } = await redriven(first.executionArn);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(parsed(execution.output)).toEqual([{ attempt: 1 }, { attempt: 2 }]);
+    expect(attempts.get(good)).toBe(1);
+    const afterRedrive = eventTypes(history).slice(eventTypes(history).indexOf('ExecutionRedriven'));
+    expect(afterRedrive.filter((type) => type === 'TaskScheduled')).toHaveLength(1);
+  });
+
+  it('runs again only the Map iterations that failed, with the others output as before', async () => {
+    // Prepare
+    const ids = [unique('first'), unique('second'), unique('third')];
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemSelector: { 'job.$': '$$.Map.Item.Value' },
+          ItemProcessor: {
+            StartAt: 'Call',
+            States: {
+              Call: call({ job: 'flaky', 'id.$': '$.job.id', 'failures.$': '$.job.failures' }),
+            },
+          },
+          End: true,
+        },
+      },
+    };
+    const first = await sfn.run(definition, [
+      { id: ids[0], failures: 0 },
+      { id: ids[1], failures: 1 },
+      { id: ids[2], failures: 0 },
+    ]);
+    expect(first.execution.status).toBe('FAILED');
+    const succeededBefore = all(first.history, 'MapIterationSucceeded').map(
+      (event) => event.mapIterationSucceededEventDetails!.index!,
+    );
+    expect(succeededBefore).toContain(0);
+
+    // Act
+    const { execution, history } = await redriven(first.executionArn);
+
+    // Assess: the item that had succeeded was not called again; the one that failed was. (The third was
+    // aborted by the failure, its call made or not: it runs again too.)
+    expect(execution.status).toBe('SUCCEEDED');
+    const output = parsed(execution.output) as Json[];
+    expect(output.slice(0, 2)).toEqual([{ attempt: 1 }, { attempt: 2 }]);
+    expect(output[2]).toEqual({ attempt: attempts.get(ids[2]!) });
+    expect(ids.slice(0, 2).map((id) => attempts.get(id))).toEqual([1, 2]);
+    const redrive = history.findIndex((event) => event.type === 'ExecutionRedriven');
+    const restarted = all(history.slice(redrive), 'MapIterationStarted').map(
+      (event) => event.mapIterationStartedEventDetails!.index!,
+    );
+    expect(restarted).not.toContain(0);
+    expect(restarted).toContain(1);
+  });
+
+  it('keeps the iterations that had succeeded when the execution was stopped mid-Map', async () => {
+    // Prepare: the first item answers at once, the second hangs until the execution is stopped.
+    const id = unique('done');
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            StartAt: 'Route',
+            States: {
+              Route: {
+                Type: 'Choice',
+                Choices: [{ Variable: '$.hang', BooleanEquals: true, Next: 'Hang' }],
+                Default: 'Call',
+              },
+              Call: call({ job: 'flaky', id, failures: 0 }),
+              Hang: call({ job: 'hang' }),
+            },
+          },
+          End: true,
+        },
+      },
+    };
+    const stateMachineArn = await sfn.createMachine(definition);
+    const { executionArn } = await sfn.client.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        input: JSON.stringify([{ hang: false }, { hang: true }]),
+      }),
+    );
+    for (let tries = 0; tries < 300; tries += 1) {
+      if (all(await sfn.historyOf(executionArn!), 'TaskStarted').length === 2) break;
+      await sleep(10);
+    }
+    await sfn.client.send(new StopExecutionCommand({ executionArn }));
+    expect((await sfn.waitForEnd(executionArn!)).status).toBe('ABORTED');
+
+    // Act: redriven, the hanging item is told not to hang by nothing but its own input; it hangs again, so
+    // stop it once more and look at what ran.
+    await sfn.client.send(new RedriveExecutionCommand({ executionArn }));
+    for (let tries = 0; tries < 300; tries += 1) {
+      if (all(await sfn.historyOf(executionArn!), 'TaskStarted').length === 3) break;
+      await sleep(10);
+    }
+    await sfn.client.send(new StopExecutionCommand({ executionArn }));
+    await sfn.waitForEnd(executionArn!);
+
+    // Assess: the item that had succeeded was not called again.
+    expect(attempts.get(id)).toBe(1);
+    const history = await sfn.historyOf(executionArn!);
+    const redrive = history.findIndex((event) => event.type === 'ExecutionRedriven');
+    expect(
+      all(history.slice(redrive), 'MapIterationStarted').map((e) => e.mapIterationStartedEventDetails!.index),
+    ).toEqual([1]);
   });
 });
 

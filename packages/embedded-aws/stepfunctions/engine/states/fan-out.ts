@@ -6,7 +6,7 @@ import type { Branch, Json, MapState, ParallelState } from '../../definition/typ
 import { StatesError } from '../../language/states-error.ts';
 import { ABORTED, AbortedError, childController } from '../abortable.ts';
 import { type BranchRun, type Interpreter, startingCheckpoint } from '../interpreter.ts';
-import type { BranchResult, FanOutStep } from '../model.ts';
+import type { BranchCheckpoint, BranchResult, FanOutStep } from '../model.ts';
 import { BranchError } from '../state-failures.ts';
 import { retrierFor } from './retry-catch.ts';
 
@@ -104,8 +104,15 @@ export async function fanOut(
     return tasksEntered;
   };
 
+  // A redrive runs again only the branches that did not succeed before (see fanOutFailed).
+  const kept = run.checkpoint.keptOutputs;
   const runOne = async (index: number): Promise<void> => {
     const key = branchKey(run, step, index);
+    const keptOutput = kept?.[index];
+    if (keptOutput !== undefined && host.readCheckpoint(execution, key) === undefined) {
+      results[index] = { output: keptOutput };
+      return;
+    }
     const branch = options.branchFor(index);
     const saved = host.readCheckpoint(execution, key);
     const child: BranchRun = {
@@ -213,7 +220,7 @@ export function endFanOut(
   if (failed !== undefined) {
     const failure = results[failed] as Failure;
     const failedEvent = `${state.Type}StateFailed`;
-    fanOutFailed(interpreter, run, state, failedEvent, failure.error, lastEvents[failed]!, step);
+    fanOutFailed(interpreter, run, state, failedEvent, failure.error, lastEvents[failed]!, step, results);
     throw new BranchError(failure.error, failure.cause);
   }
   const succeeded = `${state.Type}StateSucceeded`;
@@ -240,10 +247,34 @@ export function fanOutFailed(
   error: string,
   previousEventId: number,
   step?: FanOutStep,
+  results?: readonly (BranchResult | undefined)[],
 ): void {
-  if (retrierFor(run, state, [error]) >= 0) interpreter.save(run, { step: undefined, previousEventId });
-  else interpreter.record(run, failedEvent, undefined, { step: undefined }, { from: previousEventId });
+  if (retrierFor(run, state, [error]) >= 0) {
+    interpreter.save(run, { step: undefined, previousEventId });
+  } else {
+    const keptOutputs = succeededOutputs(results ?? []);
+    interpreter.record(
+      run,
+      failedEvent,
+      undefined,
+      { step: undefined, keptOutputs },
+      { from: previousEventId },
+    );
+  }
   if (step !== undefined) forgetBranches(interpreter, run, step);
+}
+
+/** The outputs of the branches that succeeded, by index; undefined when none did. */
+function succeededOutputs(results: readonly (BranchResult | undefined)[]): Record<string, Json> | undefined {
+  const outputs: Record<string, Json> = {};
+  let any = false;
+  results.forEach((result, index) => {
+    if (result !== undefined && 'output' in result) {
+      outputs[index] = result.output;
+      any = true;
+    }
+  });
+  return any ? outputs : undefined;
 }
 
 /** Once the Parallel/Map state has recorded its outcome, its branches' checkpoints are no longer needed. */
@@ -263,4 +294,24 @@ function firstFailureIndex(results: readonly (BranchResult | undefined)[]): numb
 
 function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
   return `${run.key}>${step.startedEventId}.${index}`;
+}
+
+/**
+ * An execution stopped (or timed out) while this branch was in a Parallel or inline Map state: that
+ * state's checkpoint with the outputs of the branches that had already succeeded kept, so that a redrive
+ * runs only the others. Unchanged when the branch was not fanning out.
+ */
+export function keepSucceededBranches(
+  key: string,
+  checkpoint: BranchCheckpoint,
+  read: (key: string) => BranchCheckpoint | undefined,
+): BranchCheckpoint {
+  const step = checkpoint.step;
+  if (step?.kind !== 'fan-out' || step.mapRunArn !== undefined) return checkpoint;
+  const results = step.inputs.map((_, index): BranchResult | undefined => {
+    const branch = read(`${key}>${step.startedEventId}.${index}`);
+    return branch?.done && branch.failed === undefined ? { output: branch.input } : undefined;
+  });
+  const keptOutputs = { ...checkpoint.keptOutputs, ...succeededOutputs(results) };
+  return Object.keys(keptOutputs).length === 0 ? checkpoint : Object.freeze({ ...checkpoint, keptOutputs });
 }
