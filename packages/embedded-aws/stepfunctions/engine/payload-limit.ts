@@ -27,6 +27,18 @@ export function dataLimitCause(stateOrTask: string): string {
   return `The state/task '${stateOrTask}' returned a result with a size exceeding the maximum number of bytes service limit.`;
 }
 
+/**
+ * A Task whose Parameters or Arguments come to more than the quota: it fails before it is scheduled, as the
+ * quota covers a task's input too. No recorded AWS history shows this case; the cause follows the shape of
+ * the recorded one for results.
+ */
+export function inputLimitExceeded(state: string): StateFailure {
+  return new StateFailure(
+    'States.DataLimitExceeded',
+    `The state/task '${state}' has an input with a size exceeding the maximum number of bytes service limit.`,
+  );
+}
+
 /** The failure, final as it is (no data-flow prefix is added to its cause). */
 export function dataLimitExceeded(stateOrTask: string): StateFailure {
   return new StateFailure('States.DataLimitExceeded', dataLimitCause(stateOrTask));

@@ -253,3 +253,38 @@ describe('TestState', () => {
     expect(refusal?.name).toBe('InvalidDefinition');
   });
 });
+
+// The 256 KiB payload quota holds in TestState as in an execution (payload-limit.test.ts).
+describe('TestState and the payload quota', () => {
+  const big = 'x'.repeat(262_144);
+
+  it('fails a state whose output is over 262,144 bytes with States.DataLimitExceeded', async () => {
+    const result = await testState({
+      definition: { Type: 'Pass', Parameters: { 'copy.$': '$.text', 'again.$': '$.text' }, End: true },
+      input: JSON.stringify({ text: 'y'.repeat(140_000) }),
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(result.output).toBeUndefined();
+  });
+
+  it('fails a task whose selected result is over the quota with States.DataLimitExceeded', async () => {
+    const result = await testState({
+      definition: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: 'f' },
+        ResultSelector: { 'copy.$': '$.Payload', 'again.$': '$.Payload' },
+        End: true,
+      },
+      input: '{}',
+      mock: { result: JSON.stringify({ Payload: 'y'.repeat(140_000) }) },
+    });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+  });
+
+  it('refuses an input over the quota with ValidationException', async () => {
+    await expect(
+      testState({ definition: { Type: 'Pass', End: true }, input: JSON.stringify(big) }),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+});

@@ -214,6 +214,54 @@ describe("a Task's result over 256 KiB", () => {
   });
 });
 
+describe("a Task's Parameters over 256 KiB", () => {
+  const definition = (Catch?: object[]) => ({
+    StartAt: 'Report',
+    States: {
+      Report: {
+        Type: 'Task',
+        Resource: LAMBDA_INVOKE,
+        // The input's text twice over: 2 × 140,000 bytes.
+        Parameters: { FunctionName: FUNCTION, Payload: { size: 1, 'copy.$': '$.text', 'again.$': '$.text' } },
+        ...(Catch ? { Catch } : {}),
+        End: true,
+      },
+      ...(Catch ? { Recover: { Type: 'Pass', End: true } } : {}),
+    },
+  });
+  const input = { text: 't'.repeat(140_000) };
+
+  it('fails the task with States.DataLimitExceeded before it is scheduled', async () => {
+    // Act
+    const { execution, history } = await sfn.run(definition(), input);
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.DataLimitExceeded');
+    expect(execution.cause).toBe(
+      "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
+    );
+    expect(eventTypes(history)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+  });
+
+  it('is caught by a Catcher naming States.DataLimitExceeded', async () => {
+    // Act
+    const { execution, history } = await sfn.run(
+      definition([{ ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.error', Next: 'Recover' }]),
+      input,
+    );
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output!).error).toEqual({
+      Error: 'States.DataLimitExceeded',
+      Cause:
+        "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
+    });
+    expect(eventTypes(history)).not.toContain('TaskScheduled');
+  });
+});
+
 describe('StartExecution and SendTaskSuccess', () => {
   const echo = { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } };
 

@@ -10,7 +10,7 @@ import { effectiveInput, evaluateNumberField, parametersFor } from '../data-flow
 import { errorDetails, jsonPayload, NOT_TRUNCATED } from '../history.ts';
 import type { BranchRun, Interpreter } from '../interpreter.ts';
 import type { TaskStep } from '../model.ts';
-import { dataLimitExceeded, exceedsPayloadLimit } from '../payload-limit.ts';
+import { dataLimitExceeded, exceedsPayloadLimit, inputLimitExceeded } from '../payload-limit.ts';
 import { TaskError } from '../state-failures.ts';
 import { taskEventNames } from '../task-events.ts';
 import { taskOutcome } from './task-invocation.ts';
@@ -40,6 +40,7 @@ export async function taskStep(
     );
     const input = effectiveInput(state, raw, scope);
     const parameters = await parametersFor(state.Parameters ?? state.Arguments, input, raw, scope);
+    if (exceedsPayloadLimit(parameters)) throw inputLimitExceeded(run.checkpoint.state);
     const timeoutSeconds = await evaluateNumberField(state, 'TimeoutSeconds', input, raw, scope);
     const heartbeatSeconds = await evaluateNumberField(state, 'HeartbeatSeconds', input, raw, scope);
     const scheduled = names.scheduled(resource, parameters, timeoutSeconds, heartbeatSeconds, host.region);
