@@ -66,12 +66,9 @@ export async function fanOut(
   // Each branch keeps its own result in its checkpoint, so the parent's is not rewritten per iteration
   // (that would make a large Map's journal grow with the square of its items).
   //
-  // AWS starts a Map's iterations in index order, each once the one before has ended or reached a state
-  // that waits (a Task, which AWS enters only after the next iterations have started; a Wait): an
-  // iteration of Pass and Choice states has recorded all its events before the next one starts, while
-  // iterations waiting on tasks start together. Iteration n's MapIterationStarted chains on the last state event iteration n−1 had recorded
-  // by then (what n−1 chained on, if none), the first one on MapStateStarted; a Parallel's branches all
-  // chain on ParallelStateStarted.
+  // Iteration n's MapIterationStarted chains, as AWS records it, on the last state event iteration n−1 had
+  // recorded by then (where n−1 started from, if none), the first one on MapStateStarted; a Parallel's
+  // branches all chain on ParallelStateStarted.
   const running: (BranchRun | undefined)[] = new Array(step.inputs.length);
   const chainFor = (index: number): number => {
     if (!options.onIteration || index === 0) return step.startedEventId;
@@ -83,26 +80,7 @@ export async function fanOut(
       ? started.from
       : before.previousEventId;
   };
-  const letNextStart: (() => void)[] = [];
-  const mayStart: Promise<void>[] = step.inputs.map((_, index) =>
-    index === 0 || !options.onIteration
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => letNextStart.push(resolve)),
-  );
-  const startNext = (index: number): void => letNextStart[index]?.();
-  // The next iterations start, up to their own waiting state, before this one enters its own; those that
-  // reached one meanwhile enter theirs together, in index order, before any of their tasks can end.
-  let tasksEntered: Promise<void> | undefined;
-  const beforeWaiting = (index: number) => (): Promise<void> => {
-    startNext(index);
-    tasksEntered ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        tasksEntered = undefined;
-        resolve();
-      }),
-    );
-    return tasksEntered;
-  };
+  const order = options.onIteration ? iterationOrder(step.inputs.length) : undefined;
 
   // A redrive runs again only the branches that did not succeed before (see fanOutFailed).
   const kept = run.checkpoint.keptOutputs;
@@ -121,7 +99,7 @@ export async function fanOut(
       queryLanguage: branch.QueryLanguage ?? run.queryLanguage,
       signal: cancel.signal,
       silent: options.silent || run.silent,
-      ...(options.onIteration ? { beforeWaiting: beforeWaiting(index) } : {}),
+      ...(order ? { beforeWaiting: order.beforeWaiting(index) } : {}),
       checkpoint:
         saved ??
         startingCheckpoint(branch.StartAt, step.inputs[index]!, run.checkpoint.variables, chainFor(index)),
@@ -181,11 +159,11 @@ export async function fanOut(
     while (!failed && nextIndex < step.inputs.length) {
       const index = nextIndex++;
       try {
-        await mayStart[index];
+        await order?.mayStart(index);
         if (failed || cancel.signal.aborted) return;
         await runOne(index);
       } finally {
-        startNext(index);
+        order?.letNextStart(index);
       }
     }
   };
@@ -201,6 +179,36 @@ export async function fanOut(
   }
   // Branches cancelled by a failing sibling have no result: the state fails with the sibling's error.
   return { results, lastEvents, lastEventId };
+}
+
+/**
+ * The order in which a Map's iterations start, as AWS's histories show it: in index order, each once the one
+ * before has ended or is about to enter a state that waits on something outside it (a Task, a Wait, a nested
+ * Parallel or Map). So an iteration of Pass and Choice states has recorded all its events before the next one
+ * starts, while iterations that call tasks all start before any enters its Task; those enter theirs together,
+ * in index order, before any of their tasks can end (one turn of the event loop later).
+ */
+function iterationOrder(count: number) {
+  const releases: (() => void)[] = [];
+  const gates = Array.from({ length: count }, (_, index) =>
+    index === 0 ? Promise.resolve() : new Promise<void>((resolve) => releases.push(resolve)),
+  );
+  const letNextStart = (index: number): void => releases[index]?.();
+  let waitingStates: Promise<void> | undefined;
+  return {
+    mayStart: (index: number): Promise<void> => gates[index]!,
+    letNextStart,
+    beforeWaiting: (index: number) => (): Promise<void> => {
+      letNextStart(index);
+      waitingStates ??= new Promise<void>((resolve) =>
+        setImmediate(() => {
+          waitingStates = undefined;
+          resolve();
+        }),
+      );
+      return waitingStates;
+    },
+  };
 }
 
 /**
