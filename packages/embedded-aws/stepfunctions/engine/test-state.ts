@@ -2,8 +2,10 @@
  * TestState: runs one state once, as the console's "Test state" does, without creating a state machine.
  *
  * The state runs inside a throwaway in-memory engine. Its transitions are pointed at stand-in terminal
- * states so we can tell which state would come next; its Retry is taken out (TestState never waits to
- * retry: it reports RETRIABLE instead), and a mock, when given, answers the task instead of the service.
+ * states so we can tell which state would come next; its Retry and Catch are taken out, so that every failure
+ * ends the run with its error and cause, even one no history event records (Parameters over the payload
+ * quota fail the state before anything is scheduled), and TestState then applies them itself (TestState never
+ * waits to retry: it reports RETRIABLE instead). A mock, when given, answers the task instead of the service.
  */
 import type { Json, JsonObject, State, StateMachineDefinition } from '../definition/types.ts';
 import type { ServiceIntegrations } from '../integrations.ts';
@@ -11,7 +13,8 @@ import { StatesError } from '../language/states-error.ts';
 import { completeState, effectiveInput, parametersFor, type StateScope } from './data-flow.ts';
 import { StepFunctionsEngine } from './engine.ts';
 import { type HistoryEvent, payloadText } from './history.ts';
-import { findRetrier, maxAttemptsOf } from './retry-policy.ts';
+import { dataLimitExceeded, exceedsPayloadLimit } from './payload-limit.ts';
+import { findCatcher, findRetrier, isCatchable, maxAttemptsOf } from './retry-policy.ts';
 
 export interface TestStateRequest {
   readonly state: State;
@@ -67,64 +70,79 @@ export async function runTestState(
     });
     const finished = await engine.finished(execution.arn);
     const history = engine.history(finished.arn);
-    const taskFailure = history.find((event) => FAILURE_EVENTS.has(event.type));
-    const nextEntered = history.find(
-      (event) => event.type.endsWith('StateEntered') && stateNameOf(event).startsWith(NEXT_PREFIX),
-    );
     const inspectionData =
       request.inspectionLevel === 'INFO' ? undefined : await inspect(request, history, finished.output);
 
-    if (taskFailure !== undefined) {
-      const { error, cause } = failureOf(taskFailure);
-      const retrierIndex = findRetrier(retriersOf(request.state), error);
-      const retrier = retriersOf(request.state)?.[retrierIndex];
-      if (retrier !== undefined && request.retrierRetryCount < maxAttemptsOf(retrier)) {
-        return withInspection({ status: 'RETRIABLE', error, cause }, inspectionData);
-      }
-      if (nextEntered !== undefined) {
-        return withInspection(
-          {
-            status: 'CAUGHT_ERROR',
-            error,
-            cause,
-            output: finished.output,
-            nextState: targets.get(stateNameOf(nextEntered)),
-          },
-          inspectionData,
-        );
-      }
-    }
-    if (finished.status === 'SUCCEEDED') {
+    if (finished.status !== 'SUCCEEDED') {
       return withInspection(
-        {
-          status: 'SUCCEEDED',
-          output: finished.output,
-          ...(nextEntered !== undefined ? { nextState: targets.get(stateNameOf(nextEntered)) } : {}),
-        },
+        await afterFailure(request, finished.error ?? '', finished.cause ?? ''),
         inspectionData,
       );
     }
-    return withInspection({ status: 'FAILED', error: finished.error, cause: finished.cause }, inspectionData);
+    const nextEntered = history.find(
+      (event) => event.type.endsWith('StateEntered') && stateNameOf(event).startsWith(NEXT_PREFIX),
+    );
+    return withInspection(
+      {
+        status: 'SUCCEEDED',
+        output: finished.output,
+        ...(nextEntered !== undefined ? { nextState: targets.get(stateNameOf(nextEntered)) } : {}),
+      },
+      inspectionData,
+    );
   } finally {
     await engine.close();
   }
 }
 
-const FAILURE_EVENTS = new Set([
-  'TaskFailed',
-  'TaskTimedOut',
-  'LambdaFunctionFailed',
-  'LambdaFunctionTimedOut',
-  'ParallelStateFailed',
-  'MapStateFailed',
-]);
+/**
+ * The answer for the state's failure, handled as an execution handles it (`retry-catch.ts`): a Retrier with
+ * attempts left makes it RETRIABLE, else a Catcher makes it CAUGHT_ERROR with the Catcher's output and Next,
+ * else it is FAILED.
+ */
+async function afterFailure(
+  request: TestStateRequest,
+  error: string,
+  cause: string,
+): Promise<TestStateResult> {
+  if (!isCatchable(error)) return { status: 'FAILED', error, cause };
+  const retriers = 'Retry' in request.state ? request.state.Retry : undefined;
+  const retrier = retriers?.[findRetrier(retriers, error)];
+  if (retrier !== undefined && request.retrierRetryCount < maxAttemptsOf(retrier)) {
+    return { status: 'RETRIABLE', error, cause };
+  }
+  const catcher = findCatcher('Catch' in request.state ? request.state.Catch : undefined, error);
+  if (catcher === undefined) return { status: 'FAILED', error, cause };
+  const errorOutput = { Error: error, Cause: cause };
+  try {
+    const { output } = await completeState(
+      { ResultPath: catcher.ResultPath, Output: catcher.Output, Assign: catcher.Assign },
+      { rawInput: request.input, result: errorOutput, errorOutput },
+      scopeOf(request),
+    );
+    // The Catcher's output is the state's output, so the quota holds for it too.
+    if (exceedsPayloadLimit(output)) throw dataLimitExceeded(request.stateName);
+    return { status: 'CAUGHT_ERROR', error, cause, output: JSON.stringify(output), nextState: catcher.Next };
+  } catch (failure) {
+    if (!(failure instanceof StatesError)) throw failure;
+    return { status: 'FAILED', error: failure.error, cause: failure.cause };
+  }
+}
+
+function scopeOf(request: TestStateRequest): StateScope {
+  return {
+    queryLanguage: request.state.QueryLanguage ?? request.queryLanguage,
+    variables: request.variables,
+    context: {},
+  };
+}
 
 function mockOutcome(mock: NonNullable<TestStateRequest['mock']>): Json {
   if ('result' in mock) return mock.result;
   throw new StatesError(mock.error, mock.cause);
 }
 
-/** The state alone, its transitions redirected to named stand-ins, its Retry removed. */
+/** The state alone, its transitions redirected to named stand-ins, its Retry and Catch removed. */
 function isolate(request: TestStateRequest): {
   definition: StateMachineDefinition;
   targets: Map<string, string>;
@@ -137,13 +155,11 @@ function isolate(request: TestStateRequest): {
   };
   const state = JSON.parse(JSON.stringify(request.state)) as Record<string, unknown>;
   delete state.Retry;
+  delete state.Catch;
   if (typeof state.Next === 'string') state.Next = redirect(state.Next);
   if (typeof state.Default === 'string') state.Default = redirect(state.Default);
   for (const rule of (state.Choices as JsonObject[] | undefined) ?? []) {
     if (typeof rule.Next === 'string') rule.Next = redirect(rule.Next);
-  }
-  for (const catcher of (state.Catch as JsonObject[] | undefined) ?? []) {
-    if (typeof catcher.Next === 'string') catcher.Next = redirect(catcher.Next);
   }
   // TestState reports a Wait's outcome without waiting.
   if (state.Type === 'Wait') {
@@ -158,23 +174,9 @@ function isolate(request: TestStateRequest): {
   };
 }
 
-function retriersOf(state: State) {
-  return 'Retry' in state ? state.Retry : undefined;
-}
-
 function stateNameOf(event: HistoryEvent): string {
   const details = event.stateEnteredEventDetails as { name?: string } | undefined;
   return details?.name ?? '';
-}
-
-function failureOf(event: HistoryEvent): { error: string; cause: string } {
-  for (const [key, value] of Object.entries(event)) {
-    if (key.endsWith('EventDetails') && value !== null && typeof value === 'object') {
-      const details = value as { error?: string; cause?: string };
-      return { error: details.error ?? '', cause: details.cause ?? '' };
-    }
-  }
-  return { error: '', cause: '' };
 }
 
 function withInspection(
@@ -191,11 +193,7 @@ async function inspect(
   output: string | undefined,
 ): Promise<Record<string, unknown>> {
   const data: Record<string, unknown> = { input: JSON.stringify(request.input) };
-  const scope: StateScope = {
-    queryLanguage: request.state.QueryLanguage ?? request.queryLanguage,
-    variables: request.variables,
-    context: {},
-  };
+  const scope = scopeOf(request);
   data.variables = JSON.stringify(request.variables);
   try {
     if (scope.queryLanguage === 'JSONPath') {

@@ -254,37 +254,175 @@ describe('TestState', () => {
   });
 });
 
-// The 256 KiB payload quota holds in TestState as in an execution (payload-limit.test.ts).
+// The 256 KiB payload quota holds in TestState as in an execution (payload-limit.test.ts): a state over it
+// fails with States.DataLimitExceeded, which its Retry and Catch see, and an input over it is refused as
+// StartExecution's is (the API reference gives TestState's `input` the same 262,144-byte constraint).
 describe('TestState and the payload quota', () => {
-  const big = 'x'.repeat(262_144);
-
-  it('fails a state whose output is over 262,144 bytes with States.DataLimitExceeded', async () => {
-    const result = await testState({
-      definition: { Type: 'Pass', Parameters: { 'copy.$': '$.text', 'again.$': '$.text' }, End: true },
-      input: JSON.stringify({ text: 'y'.repeat(140_000) }),
+  const LIMIT = 262_144;
+  const inputTooLarge = (state: string) =>
+    `The state/task '${state}' has an input with a size exceeding the maximum number of bytes service limit.`;
+  const resultTooLarge = (state: string) =>
+    `The state/task '${state}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+  /**
+   * `state` tested as `Report` in a machine (so the cause names it), on an input holding 140,000 bytes of text;
+   * the machine has the `Refund` its Next or Catch goes to, if any (a state nothing reaches is refused).
+   */
+  const testReport = (state: object, extra: Omit<TestStateCommandInput, 'definition'> = {}) =>
+    testState({
+      definition: {
+        StartAt: 'Report',
+        States: {
+          Report: state,
+          ...('Next' in state || 'Catch' in state ? { Refund: { Type: 'Succeed' } } : {}),
+        },
+      },
+      stateName: 'Report',
+      input: JSON.stringify({ id: 7, text: 't'.repeat(140_000) }),
+      ...extra,
     });
-    expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
-    expect(result.output).toBeUndefined();
+  /** A Task whose Parameters hold the input's text twice: 280,000 bytes. */
+  const BIG_PARAMETERS = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: 'vend', Payload: { 'copy.$': '$.text', 'again.$': '$.text' } },
+    End: true,
+  };
+  const mock = { result: JSON.stringify({ Payload: 'ok' }) };
+
+  it("fails a Pass whose output is over the quota: FAILED with AWS's cause, no output", async () => {
+    // Act
+    const result = await testReport({
+      Type: 'Pass',
+      Parameters: { 'a.$': '$.text', 'b.$': '$.text' },
+      End: true,
+    });
+
+    // Assess
+    expect(withoutMetadata(result)).toEqual({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: resultTooLarge('Report'),
+    });
   });
 
-  it('fails a task whose selected result is over the quota with States.DataLimitExceeded', async () => {
-    const result = await testState({
-      definition: {
+  it('fails a Pass whose Parameters are over the quota though its OutputPath keeps little', async () => {
+    // Act
+    const result = await testReport({
+      Type: 'Pass',
+      Parameters: { 'a.$': '$.text', 'b.$': '$.text' },
+      ResultPath: '$.shaped',
+      OutputPath: '$.id',
+      Next: 'Refund',
+    });
+
+    // Assess
+    expect(withoutMetadata(result)).toEqual({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: resultTooLarge('Report'),
+    });
+  });
+
+  it('fails a Task whose Parameters are over the quota: FAILED, the mock never answers', async () => {
+    // Act
+    const result = await testReport(BIG_PARAMETERS, { mock });
+
+    // Assess
+    expect(withoutMetadata(result)).toEqual({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: inputTooLarge('Report'),
+    });
+  });
+
+  it("reports a Catch of that failure as CAUGHT_ERROR with the catcher's output and next state", async () => {
+    // Prepare
+    const definition = {
+      ...BIG_PARAMETERS,
+      Catch: [{ ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.text', Next: 'Refund' }],
+    };
+
+    // Act
+    const result = await testReport(definition, { mock });
+
+    // Assess
+    const failure = { Error: 'States.DataLimitExceeded', Cause: inputTooLarge('Report') };
+    expect(withoutMetadata(result)).toEqual({
+      status: 'CAUGHT_ERROR',
+      error: failure.Error,
+      cause: failure.Cause,
+      output: JSON.stringify({ id: 7, text: failure }),
+      nextState: 'Refund',
+    });
+  });
+
+  it('reports a Retry matching that failure as RETRIABLE', async () => {
+    // Prepare
+    const definition = {
+      ...BIG_PARAMETERS,
+      Retry: [{ ErrorEquals: ['States.DataLimitExceeded'], MaxAttempts: 1 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Refund' }],
+    };
+
+    // Act
+    const result = await testReport(definition, { mock });
+
+    // Assess
+    expect(withoutMetadata(result)).toEqual({
+      status: 'RETRIABLE',
+      error: 'States.DataLimitExceeded',
+      cause: inputTooLarge('Report'),
+    });
+  });
+
+  it('fails a Task whose selected result is over the quota, naming the state', async () => {
+    // Act
+    const result = await testReport(
+      {
         Type: 'Task',
         Resource: 'arn:aws:states:::lambda:invoke',
-        Parameters: { FunctionName: 'f' },
+        Parameters: { FunctionName: 'vend' },
         ResultSelector: { 'copy.$': '$.Payload', 'again.$': '$.Payload' },
         End: true,
       },
-      input: '{}',
-      mock: { result: JSON.stringify({ Payload: 'y'.repeat(140_000) }) },
+      { mock: { result: JSON.stringify({ Payload: 'y'.repeat(140_000) }) } },
+    );
+
+    // Assess
+    expect(withoutMetadata(result)).toEqual({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: resultTooLarge('Report'),
     });
-    expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
   });
 
-  it('refuses an input over the quota with ValidationException', async () => {
-    await expect(
-      testState({ definition: { Type: 'Pass', End: true }, input: JSON.stringify(big) }),
-    ).rejects.toMatchObject({ name: 'ValidationException' });
+  it("refuses an input over the quota as StartExecution's is, counting UTF-8 bytes", async () => {
+    // Prepare: 131,072 two-byte characters and the quotes make 262,146 bytes (131,074 characters).
+    const input = JSON.stringify('é'.repeat(131_072));
+
+    // Act
+    const refusal = await testState({ definition: { Type: 'Pass', End: true }, input }).then(
+      () => undefined,
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => error,
+    );
+
+    // Assess
+    expect(refusal?.name).toBe('ValidationException');
+    expect(refusal?.$metadata?.httpStatusCode).toBe(400);
+    expect(refusal?.message).toBe(
+      "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to 262144 bytes in UTF-8 encoding",
+    );
+  });
+
+  it('accepts an input of exactly 262,144 bytes and passes it on', async () => {
+    // Prepare
+    const input = JSON.stringify('x'.repeat(LIMIT - 2));
+    expect(Buffer.byteLength(input, 'utf8')).toBe(LIMIT);
+
+    // Act
+    const result = await testState({ definition: { Type: 'Pass', End: true }, input });
+
+    // Assess
+    expect(withoutMetadata(result)).toEqual({ status: 'SUCCEEDED', output: input });
   });
 });

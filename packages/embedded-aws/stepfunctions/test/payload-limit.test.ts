@@ -152,7 +152,7 @@ describe("a Task's result over 256 KiB", () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(JSON.parse(execution.output!)).toEqual({
       id: 7,
-      error: { Error: 'States.DataLimitExceeded', Cause: tooLarge(FUNCTION) },
+      error: { Error: 'States.DataLimitExceeded', Cause: tooLarge('lambda') },
     });
     expect(eventTypes(history)).toEqual([
       'ExecutionStarted',
@@ -169,7 +169,7 @@ describe("a Task's result over 256 KiB", () => {
       resourceType: 'lambda',
       resource: 'invoke',
       error: 'States.DataLimitExceeded',
-      cause: tooLarge(FUNCTION),
+      cause: tooLarge('lambda'),
     });
   });
 
@@ -184,7 +184,7 @@ describe("a Task's result over 256 KiB", () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(JSON.parse(execution.output!)).toEqual({
       Error: 'States.DataLimitExceeded',
-      Cause: tooLarge(FUNCTION),
+      Cause: tooLarge('lambda'),
     });
   });
 
@@ -200,7 +200,7 @@ describe("a Task's result over 256 KiB", () => {
     expect(eventTypes(history).slice(-2)).toEqual(['TaskFailed', 'ExecutionFailed']);
     expect(failedEvent(history)?.executionFailedEventDetails).toEqual({
       error: 'States.DataLimitExceeded',
-      cause: tooLarge(FUNCTION),
+      cause: tooLarge('lambda'),
     });
   });
 
@@ -259,6 +259,115 @@ describe("a Task's Parameters over 256 KiB", () => {
         "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
     });
     expect(eventTypes(history)).not.toContain('TaskScheduled');
+  });
+});
+
+describe("a Task's Arguments (JSONata) over 256 KiB", () => {
+  /** A JSONata Task whose Arguments repeat the input's text `$copies` times (0 on a retry, with `retried`). */
+  const definition = (extra: object = {}, retried = false) => ({
+    QueryLanguage: 'JSONata',
+    StartAt: 'Report',
+    States: {
+      Report: {
+        Type: 'Task',
+        Resource: LAMBDA_INVOKE,
+        Arguments: {
+          FunctionName: FUNCTION,
+          Payload: {
+            size: 1,
+            copies: retried
+              ? '{% $states.context.State.RetryCount = 0 ? [$states.input.text, $states.input.text] : [] %}'
+              : '{% [$states.input.text, $states.input.text] %}',
+          },
+        },
+        ...extra,
+        End: true,
+      },
+    },
+  });
+  const input = { text: 't'.repeat(140_000) };
+
+  it('fails the task with States.DataLimitExceeded before it is scheduled', async () => {
+    // Act
+    const { execution, history } = await sfn.run(definition(), input);
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.DataLimitExceeded');
+    expect(execution.cause).toBe(
+      "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
+    );
+    expect(eventTypes(history)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+  });
+
+  it('is retried by a Retrier naming States.DataLimitExceeded: the retry, under the quota, is scheduled', async () => {
+    // Prepare: the first attempt's Arguments hold the text twice; the retry's (RetryCount 1) hold none of it.
+    const retry = {
+      Retry: [{ ErrorEquals: ['States.DataLimitExceeded'], IntervalSeconds: 1, MaxAttempts: 1 }],
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition(retry, true), input);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(eventTypes(history)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+    const scheduled = history.find((event) => event.type === 'TaskScheduled')?.taskScheduledEventDetails;
+    expect(JSON.parse(scheduled?.parameters ?? '{}').Payload).toEqual({ size: 1, copies: [] });
+  });
+});
+
+describe("a Pass state's Parameters over 256 KiB", () => {
+  // The quota covers a state's input after Parameters even when ResultPath and OutputPath would leave less.
+  const definition = {
+    StartAt: 'Shape',
+    States: {
+      Shape: {
+        Type: 'Pass',
+        Parameters: { 'copy.$': '$.text', 'again.$': '$.text' },
+        ResultPath: '$.shaped',
+        OutputPath: '$.id',
+        End: true,
+      },
+    },
+  };
+
+  it('fails the execution with States.DataLimitExceeded though its output would be small', async () => {
+    // Act
+    const { execution, history } = await sfn.run(definition, { id: 7, text: 't'.repeat(140_000) });
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.DataLimitExceeded');
+    expect(execution.cause).toBe(tooLarge('Shape'));
+    expect(eventTypes(history)).toEqual(['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed']);
+  });
+
+  it('passes Parameters of exactly 262,144 bytes', async () => {
+    // Prepare: {"copy":"…"} is 11 bytes besides the text.
+    const text = 't'.repeat(LIMIT - 11);
+    expect(Buffer.byteLength(JSON.stringify({ copy: text }), 'utf8')).toBe(LIMIT);
+    const exact = {
+      StartAt: 'Shape',
+      States: {
+        Shape: { Type: 'Pass', Parameters: { 'copy.$': '$.text' }, OutputPath: '$.copy', End: true },
+      },
+    };
+
+    // Act
+    const { execution } = await sfn.run(exact, { text });
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toBe(JSON.stringify(text));
   });
 });
 

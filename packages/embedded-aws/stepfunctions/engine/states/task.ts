@@ -63,7 +63,7 @@ export async function taskStep(
   let outcome = await taskOutcome(interpreter, run, resource, step);
   // A result over the quota fails the task like a failure of its own, which Catch sees.
   if ('output' in outcome && exceedsPayloadLimit(outcome.output)) {
-    const failure = dataLimitExceeded(taskNameInCause(resource, step.parameters));
+    const failure = dataLimitExceeded(taskNameInCause(resource));
     outcome = { error: failure.error, cause: failure.cause };
   }
   if ('output' in outcome) {
@@ -87,20 +87,10 @@ export async function taskStep(
 }
 
 /**
- * What a DataLimitExceeded cause names for a Task's result: recorded causes name the Lambda function's ARN
- * (`The state/task 'arn:aws:lambda:…:function:Name' returned …`), so a `lambda:invoke` names its FunctionName;
- * any other task names its Resource. (Which name AWS gives for other integrations is not recorded: a guess.)
+ * What a DataLimitExceeded cause names for a Task's result, as recorded on AWS: a bare Lambda function ARN
+ * Resource is named itself (`The state/task 'arn:aws:lambda:…:function:Name' returned …`), a `lambda:invoke`
+ * integration by its service, `'lambda'`. (Other integrations are not recorded: their resourceType, a guess.)
  */
-function taskNameInCause(resource: TaskResource, parameters: Json): string {
-  if (
-    resource.service === 'lambda' &&
-    resource.action === 'invoke' &&
-    typeof parameters === 'object' &&
-    parameters !== null &&
-    !Array.isArray(parameters)
-  ) {
-    const name = parameters.FunctionName;
-    if (typeof name === 'string') return name;
-  }
-  return resource.arn;
+function taskNameInCause(resource: TaskResource): string {
+  return resource.service === 'lambda-function' ? resource.arn : resource.resourceType;
 }
