@@ -1,7 +1,7 @@
 /**
  * The embedded AWS in one call: Step Functions, SQS, Lambda (with SQS event source mappings), the RDS Data
- * API over PGlite and SNS (delivering to SQS queues and HTTP/S endpoints) behind one HTTP endpoint, with all
- * their state in one data directory.
+ * API over PGlite, SNS (delivering to SQS queues and HTTP/S endpoints) and S3 (path-style) behind one HTTP
+ * endpoint, with all their state in one data directory.
  * `npm start` uses it with a data directory; tests use it in memory on a free port.
  *
  * @example
@@ -22,6 +22,8 @@ import { lambdaRoutes } from './lambda/invoke-route.ts';
 import { LambdaRunner } from './lambda/lambda-runner.ts';
 import { dataApiRoutes } from './rds-data/data-api-routes.ts';
 import { DataApiDatabase } from './rds-data/database.ts';
+import { createS3Service } from './s3/rest-protocol.ts';
+import { S3Engine } from './s3/s3-engine.ts';
 import { postNotification, queueDelivery } from './sns/notifications.ts';
 import { attachSnsQueryProtocol } from './sns/query-protocol.ts';
 import { SnsEngine } from './sns/sns-engine.ts';
@@ -77,7 +79,7 @@ export interface EmbeddedAwsOptions {
 /** What `beforeResume` can use: everything but Step Functions and the event source mappings. */
 export type StartingEmbeddedAws = Pick<
   EmbeddedAws,
-  'endpoint' | 'port' | 'requestHandler' | 'sqs' | 'lambda' | 'sns' | 'dataApi'
+  'endpoint' | 'port' | 'requestHandler' | 'sqs' | 'lambda' | 'sns' | 's3' | 'dataApi'
 >;
 
 export interface EmbeddedAws {
@@ -93,6 +95,11 @@ export interface EmbeddedAws {
   readonly lambda: LambdaRunner;
   readonly eventSourceMappings: EventSourceMappings;
   readonly sns: SnsEngine;
+  /**
+   * S3, path-style: clients set `forcePathStyle: true`. Other embedded services call it in-process
+   * (`getObject`, `putObject`, `listObjects`).
+   */
+  readonly s3: S3Engine;
   /** The database behind the Data API; opened on first use (PGlite takes seconds to start). */
   dataApi(): Promise<DataApiDatabase>;
   close(): Promise<void>;
@@ -117,6 +124,12 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
 
   const lambda = await LambdaRunner.open({ dataDir, region, accountId });
   opened.push(() => lambda.close());
+  // S3 needs nothing else, so it is open before the server answers its first request.
+  const s3 = await S3Engine.open({ dataDir, region, accountId }).catch(async (error: unknown) => {
+    await lambda.close().catch(() => {});
+    throw error;
+  });
+  opened.push(() => s3.close());
 
   let database: Promise<DataApiDatabase> | undefined;
   const dataApi = (): Promise<DataApiDatabase> => {
@@ -138,6 +151,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
       deferred('AmazonSQS', SQS_ACTIONS, sqsReady.promise),
     ],
     routes: [...lambdaRoutes(lambda), ...dataApiRoutes(dataApi)],
+    signedServices: [createS3Service(s3)],
     region,
     accountId,
     maxBodyBytes: MAX_REQUEST_BYTES,
@@ -194,7 +208,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     opened.push(() => sns.close());
     snsReady.resolve(sns);
 
-    await options.beforeResume?.({ endpoint, port, requestHandler, sqs, lambda, sns, dataApi });
+    await options.beforeResume?.({ endpoint, port, requestHandler, sqs, lambda, sns, s3, dataApi });
 
     const integrations =
       options.integrations ??
@@ -227,6 +241,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
       lambda,
       eventSourceMappings,
       sns,
+      s3,
       dataApi,
       async close() {
         // Pollers first, so a batch in flight can still delete its messages; then stop taking requests.
@@ -239,6 +254,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
         // SNS before SQS: a delivery under way may still be sending to a queue.
         await sns.close();
         await sqs.close();
+        await s3.close();
         await lambda.close();
         if (database !== undefined) await (await database).close();
       },

@@ -6,6 +6,10 @@
  * - AWS JSON 1.0/1.1 (Step Functions, SQS): `POST /`, `X-Amz-Target: <prefix>.<Action>`, a JSON object body;
  * - REST-JSON routes (the RDS Data API's `POST /Execute`, ...): method and path pick the handler.
  *
+ * Services with a protocol of their own (S3's REST-XML: any method, the bucket and key in the path, binary
+ * bodies, metadata in headers) are given whole requests instead, picked by the service their SigV4 credential
+ * scope names (`Credential=<key>/<date>/<region>/s3/aws4_request`); see `SignedHttpService`.
+ *
  * Clients sign requests with SigV4; any credentials are accepted, and only the region is read from the
  * signature's credential scope.
  *
@@ -29,6 +33,7 @@ import {
   SerializationException,
   UnknownOperationException,
 } from './errors.ts';
+import { ClientGone, drain, readBody } from './request-body.ts';
 
 /** Who is asking, as a handler needs to know it to build ARNs. */
 export interface RequestContext {
@@ -93,9 +98,23 @@ export class RawResponse {
   ) {}
 }
 
+/**
+ * A service that reads and answers whole HTTP requests itself: every request whose SigV4 credential scope
+ * names `signingName` (in the Authorization header, or a presigned URL's `X-Amz-Credential` parameter) goes to
+ * `handle`, before any JSON-protocol or REST-JSON dispatch and without the server reading its body. `handle`
+ * answers every request, errors included; a rejection only hangs up on the client.
+ */
+export interface SignedHttpService {
+  /** The service name in the credential scope, e.g. 's3'. */
+  readonly signingName: string;
+  handle(req: IncomingMessage, res: ServerResponse, context: RequestContext): Promise<void>;
+}
+
 export interface AwsServerOptions {
   readonly services: readonly JsonProtocolService[];
   readonly routes?: readonly RestJsonRoute[];
+  /** Services answering whole requests, by the service their signature names (S3). */
+  readonly signedServices?: readonly SignedHttpService[];
   /** Default 'us-east-1'; a SigV4 Authorization header's credential scope overrides it per request. */
   readonly region?: string;
   /** Default '000000000000'. */
@@ -110,6 +129,10 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** After refusing an oversized body, read (and drop) at most this much more before hanging up. */
 const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 
+function drainBytesFor(maxBytes: number): number {
+  return Math.max(maxBytes * 8, DRAIN_LIMIT_BYTES);
+}
+
 /**
  * Creates (does not start) the HTTP server; call `listen` on it.
  *
@@ -122,12 +145,19 @@ export function createAwsServer(options: AwsServerOptions): Server {
   const settings: Settings = {
     services: new Map(options.services.map((service) => [service.targetPrefix, service])),
     routes: options.routes ?? [],
+    signedServices: new Map((options.signedServices ?? []).map((service) => [service.signingName, service])),
     region: options.region ?? 'us-east-1',
     accountId: options.accountId ?? '000000000000',
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     log: safeLogger(options.logger ?? logServerFaults),
   };
   const server = createServer((req, res) => {
+    const scope = settings.signedServices.size > 0 ? credentialScopeOf(req) : undefined;
+    const signed = scope === undefined ? undefined : settings.signedServices.get(scope.service);
+    if (signed !== undefined) {
+      serveSigned(signed, scope!.region, req, res, settings);
+      return;
+    }
     handleRequest(req, res, settings).catch((error: unknown) => {
       // handleRequest answers every failure itself; reaching here means even that failed.
       settings.log({ level: 'error', message: 'request handling failed', error: describe(error) });
@@ -147,6 +177,7 @@ export function createAwsServer(options: AwsServerOptions): Server {
 interface Settings {
   readonly services: ReadonlyMap<string, JsonProtocolService>;
   readonly routes: readonly RestJsonRoute[];
+  readonly signedServices: ReadonlyMap<string, SignedHttpService>;
   readonly region: string;
   readonly accountId: string;
   readonly maxBodyBytes: number;
@@ -207,12 +238,16 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, settings
             bytes: settings.maxBodyBytes,
             error: () => new RequestEntityTooLargeException(settings.maxBodyBytes),
           };
-    const body = await readBody(req, limit.bytes, limit.error);
+    const body = await readBody(req, {
+      maxBytes: limit.bytes,
+      tooLarge: limit.error,
+      drainBytes: drainBytesFor(limit.bytes),
+    });
     const rawBody = dispatch.kind === 'rest' && dispatch.route.rawBody === true;
     const input = rawBody ? undefined : parseBody(body);
     const context: RequestContext = {
       requestId,
-      region: regionOf(req) ?? settings.region,
+      region: credentialScopeOf(req)?.region ?? settings.region,
       accountId: settings.accountId,
     };
     const output =
@@ -240,7 +275,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, settings
       return;
     }
     // Refused before its body was read: let the body go by, boundedly, so the answer can be read.
-    if (!reading) drain(req, settings.maxBodyBytes);
+    if (!reading) drain(req, drainBytesFor(settings.maxBodyBytes));
     fail(error);
   }
 }
@@ -286,9 +321,6 @@ function dispatchOf(
   });
 }
 
-/** The client hung up before its request was complete; there is no one to answer. */
-class ClientGone extends Error {}
-
 /**
  * The labels of a `{Label}` path template matched against a request path, or undefined when it does not
  * match. A literal path matches only itself; a segment that is not valid percent-encoding matches nothing.
@@ -314,56 +346,6 @@ function matchPath(template: string, path: string): Record<string, string> | und
     }
   }
   return labels;
-}
-
-function readBody(req: IncomingMessage, maxBytes: number, tooLarge: () => AwsError): Promise<Buffer> {
-  const declared = Number(headerOf(req, 'content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    drain(req, maxBytes);
-    return Promise.reject(tooLarge());
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      req.off('data', onData);
-      action();
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        settle(() => {
-          chunks.length = 0;
-          drain(req, maxBytes);
-          reject(tooLarge());
-        });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => settle(() => resolve(Buffer.concat(chunks, size))));
-    req.once('close', () => {
-      if (!req.complete) settle(() => reject(new ClientGone()));
-    });
-    req.once('error', () => settle(() => reject(new ClientGone())));
-  });
-}
-
-/**
- * Keeps reading an oversized body so the client can read the 413 (hanging up mid-upload would reset the
- * connection before it sees the answer), but only up to a bound: then the socket is dropped.
- */
-function drain(req: IncomingMessage, maxBytes: number): void {
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > Math.max(maxBytes * 8, DRAIN_LIMIT_BYTES)) req.socket.destroy();
-  });
-  req.resume();
 }
 
 function parseBody(body: Buffer): unknown {
@@ -446,11 +428,51 @@ function responseContentType(req: IncomingMessage, target: string | undefined): 
   return 'application/json';
 }
 
-/** The region from `Authorization: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ...`. */
-function regionOf(req: IncomingMessage): string | undefined {
-  const authorization = headerOf(req, 'authorization');
-  const match = authorization?.match(/Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/[^/,\s]+\/aws4_request/);
-  return match?.[1];
+/** Hands a request to a service that answers it whole; it is logged like the others once answered. */
+function serveSigned(
+  service: SignedHttpService,
+  region: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  settings: Settings,
+): void {
+  const started = performance.now();
+  const requestId = randomUUID();
+  const context: RequestContext = { requestId, region, accountId: settings.accountId };
+  res.on('error', () => {});
+  req.on('error', () => {});
+  res.once('finish', () => {
+    settings.log({
+      level: res.statusCode >= 500 ? 'error' : 'info',
+      requestId,
+      method: req.method,
+      path: pathOf(req.url),
+      service: service.signingName,
+      status: res.statusCode,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+  service.handle(req, res, context).catch((error: unknown) => {
+    settings.log({ level: 'error', message: 'request handling failed', requestId, error: describe(error) });
+    res.destroy();
+  });
+}
+
+/**
+ * The region and service a request is signed for, from its credential scope
+ * `<key>/<date>/<region>/<service>/aws4_request`: in the Authorization header, or a presigned URL's
+ * `X-Amz-Credential` parameter.
+ */
+function credentialScopeOf(req: IncomingMessage): { region: string; service: string } | undefined {
+  const pattern = /\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
+  let credential = headerOf(req, 'authorization');
+  if (credential === undefined) {
+    const query = queryOf(req.url);
+    if (!query.includes('X-Amz-Credential=')) return undefined;
+    credential = new URLSearchParams(query).get('X-Amz-Credential') ?? '';
+  }
+  const match = pattern.exec(credential);
+  return match === null ? undefined : { region: match[1]!, service: match[2]! };
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
