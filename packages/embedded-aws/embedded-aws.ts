@@ -217,6 +217,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
         accountId,
         lambda,
         sns,
+        s3,
         services: { sqs: { ...sqsService, flushed: () => sqs.flushed() } },
       });
     // Step Functions opens last but for the pollers: executions it resumes may call everything above at once.

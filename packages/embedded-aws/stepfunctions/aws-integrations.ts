@@ -12,6 +12,7 @@
  * `<Service>.<Exception>` (e.g. `Sqs.QueueDoesNotExist`).
  */
 import { randomUUID } from 'node:crypto';
+import { AwsError } from '../aws/errors.ts';
 import type { JsonProtocolService, RequestContext } from '../aws/server.ts';
 import type { Json, JsonObject } from './definition/types.ts';
 import type { ServiceIntegrations, TaskInvocation } from './integrations.ts';
@@ -35,6 +36,24 @@ export interface SnsPublisher {
   flushed(): Promise<void>;
 }
 
+/**
+ * What the distributed Map's ItemReader and ResultWriter need of the embedded S3 (`../s3/s3-engine.ts`):
+ * `arn:aws:states:::s3:getObject`, `s3:listObjectsV2` and `s3:putObject`.
+ */
+export interface S3Objects {
+  getObject(bucket: string, key: string): { readonly body: Buffer };
+  putObject(input: { bucket: string; key: string; body: string; contentType?: string }): Promise<unknown>;
+  listObjects(input: { bucket: string; prefix?: string; continuationToken?: string }): {
+    readonly contents: readonly {
+      readonly key: string;
+      readonly size: number;
+      readonly etag: string;
+      readonly lastModified: Date;
+    }[];
+    readonly nextContinuationToken?: string;
+  };
+}
+
 export interface AwsIntegrationsOptions {
   readonly region: string;
   readonly accountId: string;
@@ -42,6 +61,7 @@ export interface AwsIntegrationsOptions {
   /** AWS JSON protocol services by the service name used in resources: `sqs` → the SQS service. */
   readonly services?: Readonly<Record<string, JsonProtocolService & { flushed?: () => Promise<void> }>>;
   readonly sns?: SnsPublisher;
+  readonly s3?: S3Objects;
 }
 
 export class AwsServiceIntegrations implements ServiceIntegrations {
@@ -57,11 +77,63 @@ export class AwsServiceIntegrations implements ServiceIntegrations {
     if (service === 'lambda' && action === 'invoke') return this.#lambdaInvoke(task.parameters);
     if (service === 'sqs' && action === 'sendMessage') return this.#sqsSendMessage(task);
     if (service === 'sns' && action === 'publish') return this.#snsPublish(task.parameters, 'SNS');
+    if (service === 's3') return this.#s3(action, task);
     if (service.startsWith('aws-sdk:')) return this.#sdkCall(service.slice('aws-sdk:'.length), action, task);
     throw new StatesError(
       'States.Runtime',
       `The resource '${task.resource.arn}' is not supported by the embedded AWS`,
     );
+  }
+
+  // ─── S3 (a distributed Map's ItemReader and ResultWriter) ──────────────────────────────────────────
+
+  async #s3(action: string, task: TaskInvocation): Promise<Json> {
+    const s3 = this.#options.s3;
+    if (s3 === undefined || !['getObject', 'listObjectsV2', 'putObject'].includes(action)) {
+      throw new StatesError(
+        'States.Runtime',
+        `The resource '${task.resource.arn}' is not supported by the embedded AWS`,
+      );
+    }
+    const input = asObject(task.parameters, `s3:${action}`);
+    const text = (field: string): string | undefined =>
+      typeof input[field] === 'string' ? (input[field] as string) : undefined;
+    const bucket = text('Bucket');
+    if (bucket === undefined)
+      throw new StatesError('States.Runtime', `The field 'Bucket' is required by s3:${action}`);
+    try {
+      if (action === 'listObjectsV2') {
+        const page = s3.listObjects({
+          bucket,
+          ...(text('Prefix') !== undefined ? { prefix: text('Prefix') } : {}),
+          ...(text('ContinuationToken') !== undefined
+            ? { continuationToken: text('ContinuationToken') }
+            : {}),
+        });
+        return {
+          Contents: page.contents.map((object) => ({
+            Etag: object.etag,
+            LastModified: object.lastModified.toISOString(),
+            Key: object.key,
+            Size: object.size,
+            StorageClass: 'STANDARD',
+          })),
+          ...(page.nextContinuationToken !== undefined
+            ? { NextContinuationToken: page.nextContinuationToken }
+            : {}),
+        };
+      }
+      const key = text('Key');
+      if (key === undefined)
+        throw new StatesError('States.Runtime', `The field 'Key' is required by s3:${action}`);
+      if (action === 'getObject') return { Body: s3.getObject(bucket, key).body.toString('utf8') };
+      await s3.putObject({ bucket, key, body: text('Body') ?? '', contentType: 'application/json' });
+      return {};
+    } catch (error) {
+      // As Step Functions names an S3 error: `S3.NoSuchKey`, `S3.NoSuchBucket`.
+      if (error instanceof AwsError) throw new StatesError(`S3.${error.name}`, error.message);
+      throw error;
+    }
   }
 
   // ─── Lambda ────────────────────────────────────────────────────────────────────────────────────────

@@ -25,6 +25,8 @@ import { dataFlowFailure } from './data-flow-failure.ts';
 import { runMapRun } from './distributed-map.ts';
 import { endFanOut, fanOut, fanOutFailed, forgetBranches, startFanOut } from './fan-out.ts';
 import { batchItems } from './item-batcher.ts';
+import { readItems } from './item-reader.ts';
+import { writeResults } from './result-writer.ts';
 
 /** AWS runs at most 40 inline Map iterations at once, whatever MaxConcurrency says. */
 const INLINE_MAP_CONCURRENCY = 40;
@@ -47,7 +49,9 @@ export async function mapStep(
     const input = effectiveInput(state, raw, scope);
     let items: Json[];
     try {
-      items = await mapItems(state, input, raw, scope);
+      items = state.ItemReader
+        ? await readItems(interpreter, run.checkpoint.state, state, input, raw, scope)
+        : await mapItems(state, input, raw, scope);
     } catch (error) {
       throw mapItemsFailed(interpreter, run, state, error);
     }
@@ -61,7 +65,9 @@ export async function mapStep(
     } catch (error) {
       throw mapItemsFailed(interpreter, run, state, error);
     }
-    step = startFanOut(interpreter, run, 'MapStateStarted', { length: items.length }, batches ?? inputs);
+    // AWS records a length of 0 for items an ItemReader reads (its recorded histories show it).
+    const length = state.ItemReader ? 0 : items.length;
+    step = startFanOut(interpreter, run, 'MapStateStarted', { length }, batches ?? inputs);
   }
   // Read once the Map has started: AWS fails a tolerated-failure threshold it cannot use after
   // MapStateStarted, before the Map Run starts, with no MapStateFailed.
@@ -83,11 +89,24 @@ export async function mapStep(
       ...(state.ItemBatcher !== undefined ? { batchSizes: step.inputs.map(batchSize) } : {}),
       exceeds: (current, sofar) => exceedsToleratedFailures(toleranceOf(current), sofar),
     });
+    // Written before the Map Run ends: after a crash in between, the same files are written again.
+    const rawResult = state.ResultWriter
+      ? await writeResults(
+          interpreter,
+          run.checkpoint.state,
+          state,
+          mapRun.arn,
+          step.inputs,
+          results,
+          raw,
+          scope,
+        )
+      : mapRunOutput(results);
     // Ended in the journal before its events, so a crash between them resumes to the same end.
     const current = toleranceOf(mapRun);
     mapRuns.endMapRun(mapRun.arn, exceedsToleratedFailures(current, results) ? 'FAILED' : 'SUCCEEDED');
     endMapRun(interpreter, run, state, step, current, results);
-    return { rawResult: mapRunOutput(results) };
+    return { rawResult };
   }
   const limit = distributed
     ? maxConcurrency || 1000
