@@ -15,6 +15,7 @@ import { parseTaskResource, type TaskResource } from '../../integrations.ts';
 import { StatesError } from '../../language/states-error.ts';
 import { evaluateNumberField, parametersFor, type StateScope } from '../data-flow.ts';
 import type { Interpreter } from '../interpreter.ts';
+import { invokeIntegration } from './task-invocation.ts';
 
 /** The items the Map's ItemReader reads. */
 export async function readItems(
@@ -57,23 +58,14 @@ export async function readItems(
   return maxItems === undefined || maxItems === 0 ? items : items.slice(0, maxItems);
 }
 
-/** Calls S3 as the Map state named `stateName`, through the engine's service integrations. */
+/** Calls S3 for the Map state named `stateName`, through the engine's service integrations. */
 export function callS3(
   interpreter: Interpreter,
   stateName: string,
   resource: TaskResource,
   parameters: Json,
 ): Promise<Json> {
-  const { host, execution } = interpreter;
-  return host.integrations.invoke({
-    resource,
-    parameters,
-    execution: { arn: execution.arn, name: execution.name, stateMachineArn: execution.stateMachineArn },
-    stateName,
-    region: host.region,
-    accountId: host.accountId,
-    signal: new AbortController().signal,
-  });
+  return invokeIntegration(interpreter, stateName, resource, parameters, new AbortController().signal);
 }
 
 function parseObject(body: string, config: JsonObject): Json[] {

@@ -138,13 +138,25 @@ function invoke(
   step: TaskStep,
   signal: AbortSignal,
 ): Promise<Json> {
+  return invokeIntegration(interpreter, run.checkpoint.state, resource, step.parameters, signal, step.token);
+}
+
+/** Calls a service integration for the state `stateName` of this execution. */
+export function invokeIntegration(
+  interpreter: Interpreter,
+  stateName: string,
+  resource: TaskResource,
+  parameters: Json,
+  signal: AbortSignal,
+  taskToken?: string,
+): Promise<Json> {
   const { host, execution } = interpreter;
   return host.integrations.invoke({
     resource,
-    parameters: step.parameters,
-    ...(step.token !== undefined ? { taskToken: step.token } : {}),
+    parameters,
+    ...(taskToken !== undefined ? { taskToken } : {}),
     execution: { arn: execution.arn, name: execution.name, stateMachineArn: execution.stateMachineArn },
-    stateName: run.checkpoint.state,
+    stateName,
     region: host.region,
     accountId: host.accountId,
     signal,
