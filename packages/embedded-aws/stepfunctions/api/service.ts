@@ -272,12 +272,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
       const input = parseRequest('DescribeExecution', raw);
       const execution = executionOrThrow(input.executionArn);
       return {
-        executionArn: execution.arn,
-        stateMachineArn: execution.stateMachineArn,
-        name: execution.name,
-        status: execution.status,
-        startDate: new Date(execution.startDate),
-        ...(execution.stopDate !== undefined ? { stopDate: new Date(execution.stopDate) } : {}),
+        ...executionSummary(execution),
         input: execution.input,
         inputDetails: { included: true },
         ...(execution.output !== undefined
@@ -285,9 +280,6 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
           : {}),
         ...(execution.error !== undefined ? { error: execution.error } : {}),
         ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
-        ...(execution.mapRunArn !== undefined ? { mapRunArn: execution.mapRunArn } : {}),
-        redriveCount: execution.redriveCount,
-        ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
         ...redriveStatus(execution, engine.now()),
       };
     },
@@ -321,17 +313,7 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
       executions.sort((a, b) => b.startDate - a.startDate || b.name.localeCompare(a.name));
       const page = pageOf(executions, input.maxResults, input.nextToken, `ListExecutions:${scope}`);
       return {
-        executions: page.items.map((execution) => ({
-          executionArn: execution.arn,
-          stateMachineArn: execution.stateMachineArn,
-          name: execution.name,
-          status: execution.status,
-          startDate: new Date(execution.startDate),
-          ...(execution.stopDate !== undefined ? { stopDate: new Date(execution.stopDate) } : {}),
-          ...(execution.mapRunArn !== undefined ? { mapRunArn: execution.mapRunArn } : {}),
-          redriveCount: execution.redriveCount,
-          ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
-        })),
+        executions: page.items.map(executionSummary),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
       };
     },
@@ -613,4 +595,19 @@ function testedState(
   const lone = validateStateDefinition(definitionText);
   if (!lone.ok) throw new InvalidDefinition(formatProblems(lone.problems));
   return { state: lone.state, stateName: 'TestState', queryLanguage: lone.state.QueryLanguage ?? 'JSONPath' };
+}
+
+/** An execution as ListExecutions lists it; DescribeExecution tells this and more. */
+function executionSummary(execution: ExecutionRecord) {
+  return {
+    executionArn: execution.arn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: new Date(execution.startDate),
+    ...(execution.stopDate !== undefined ? { stopDate: new Date(execution.stopDate) } : {}),
+    ...(execution.mapRunArn !== undefined ? { mapRunArn: execution.mapRunArn } : {}),
+    redriveCount: execution.redriveCount,
+    ...(execution.redriveDate !== undefined ? { redriveDate: new Date(execution.redriveDate) } : {}),
+  };
 }

@@ -32,6 +32,11 @@ function tooLarge(name: string): string {
   return `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`;
 }
 
+/** The cause given for a state whose input (after Parameters or Arguments) is over the quota: our wording. */
+function inputTooLarge(name: string): string {
+  return `The state/task '${name}' has an input with a size exceeding the maximum number of bytes service limit.`;
+}
+
 /** `Payload: { size }` answers a Payload holding a string of `size` ASCII characters. */
 let lastToken: string | undefined;
 const integrations = new InProcessIntegrations()
@@ -238,9 +243,7 @@ describe("a Task's Parameters over 256 KiB", () => {
     // Assess
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('States.DataLimitExceeded');
-    expect(execution.cause).toBe(
-      "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
-    );
+    expect(execution.cause).toBe(inputTooLarge('Report'));
     expect(eventTypes(history)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
   });
 
@@ -255,8 +258,7 @@ describe("a Task's Parameters over 256 KiB", () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(JSON.parse(execution.output!).error).toEqual({
       Error: 'States.DataLimitExceeded',
-      Cause:
-        "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
+      Cause: inputTooLarge('Report'),
     });
     expect(eventTypes(history)).not.toContain('TaskScheduled');
   });
@@ -294,9 +296,7 @@ describe("a Task's Arguments (JSONata) over 256 KiB", () => {
     // Assess
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('States.DataLimitExceeded');
-    expect(execution.cause).toBe(
-      "The state/task 'Report' has an input with a size exceeding the maximum number of bytes service limit.",
-    );
+    expect(execution.cause).toBe(inputTooLarge('Report'));
     expect(eventTypes(history)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
   });
 
