@@ -12,6 +12,7 @@ import { formatProblems, validateDefinition, validateStateDefinition } from '../
 import { executionOfTaskToken, newRevisionId, type StepFunctionsEngine } from '../engine/engine.ts';
 import { renderHistoryEvent, withoutExecutionData } from '../engine/history.ts';
 import type { ExecutionRecord, MapRunRecord, StateMachineRecord } from '../engine/model.ts';
+import { redriveStatus } from '../engine/redrive-status.ts';
 import { runTestState } from '../engine/test-state.ts';
 import {
   assertValidName,
@@ -41,7 +42,6 @@ import {
 import { decodePageToken, encodePageToken } from './paging.ts';
 import { parseRequest } from './requests.ts';
 
-const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
 const DEFAULT_LOGGING = { level: 'OFF', includeExecutionData: false };
 const DEFAULT_TRACING = { enabled: false };
 
@@ -418,6 +418,12 @@ function stepFunctionsActions(engine: StepFunctionsEngine): Record<string, Handl
       const input = parseRequest('RedriveExecution', raw);
       const execution = executionOrThrow(input.executionArn);
       const status = redriveStatus(execution, engine.now());
+      if (status.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') {
+        // Our wording: no AWS recording shows this refusal.
+        throw new ExecutionNotRedrivable(
+          'Execution is not redrivable: it is a child of a Map Run, redriven when its parent execution is',
+        );
+      }
       if (status.redriveStatus !== 'REDRIVABLE') {
         throw new ExecutionNotRedrivable(`Execution is not redrivable: ${status.redriveStatusReason}`);
       }
@@ -491,40 +497,6 @@ function describeMachine(machine: StateMachineRecord) {
     ...(machine.revisionId !== undefined ? { revisionId: machine.revisionId } : {}),
     ...(machine.description !== undefined ? { description: machine.description } : {}),
   };
-}
-
-function redriveStatus(
-  execution: ExecutionRecord,
-  now: number,
-): { redriveStatus: string; redriveStatusReason?: string } {
-  if (execution.type === 'EXPRESS') {
-    return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is an Express execution' };
-  }
-  if (execution.status === 'RUNNING') {
-    return {
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: 'Execution is RUNNING and cannot be redriven',
-    };
-  }
-  if (execution.status === 'SUCCEEDED') {
-    return {
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
-    };
-  }
-  if (execution.stopDate !== undefined && now - execution.stopDate > REDRIVE_WINDOW_MS) {
-    return {
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: 'Execution can only be redriven within 14 days of its close',
-    };
-  }
-  if (execution.redriveCount >= 1000) {
-    return {
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: 'Execution has been redriven the maximum number of times',
-    };
-  }
-  return { redriveStatus: 'REDRIVABLE' };
 }
 
 function pageOf<T>(

@@ -215,12 +215,18 @@ export class StepFunctionsEngine implements RunnerHost {
    * RedriveExecution: restarts a FAILED, ABORTED or TIMED_OUT execution at the state where it stopped, with
    * the input and variables that state had.
    */
-  redrive(arn: string): ExecutionRecord {
+  redrive(arn: string, mapRunAttempt?: number): ExecutionRecord {
     const state = this.#executions.get(arn)!;
     const root = state.checkpoints.get(ROOT);
     if (root === undefined) throw new Error(`execution ${arn} has no checkpoint to redrive from`);
     const redriveCount = state.record.redriveCount + 1;
-    this.#write({ kind: 'executionRedriven', executionArn: arn, redriveCount, redriveDate: this.#now() });
+    this.#write({
+      kind: 'executionRedriven',
+      executionArn: arn,
+      redriveCount,
+      redriveDate: this.#now(),
+      ...(mapRunAttempt !== undefined ? { mapRunAttempt } : {}),
+    });
     this.appendEvent(
       state.record,
       {
@@ -272,6 +278,9 @@ export class StepFunctionsEngine implements RunnerHost {
     startMapRun: (mapRun) => this.#write({ kind: 'mapRunSaved', mapRun }),
     child: (mapRunArn, index) => this.#mapRunChild(mapRunArn, index),
     startChild: (mapRun, index, input, definition) => this.#startChild(mapRun, index, input, definition),
+    redriveMapRun: (arn) => this.#redriveMapRun(arn),
+    redriveChild: (mapRun, arn) => this.redrive(arn, mapRun.redriveCount).arn,
+    childExecution: (arn) => this.#executions.get(arn)?.record,
     childEnded: (mapRunArn, index, arn) => this.#childEnded(mapRunArn, index, arn),
     stopChild: (arn) => this.stop(arn),
     endMapRun: (arn, status) =>
@@ -286,7 +295,30 @@ export class StepFunctionsEngine implements RunnerHost {
     const state = arn === undefined ? undefined : this.#executions.get(arn);
     if (state === undefined) return { kind: 'unstarted' };
     const outcome = outcomeOf(state.record);
-    return outcome === undefined ? { kind: 'running', arn: state.record.arn } : { kind: 'ended', outcome };
+    if (outcome === undefined) return { kind: 'running', arn: state.record.arn };
+    // Failed in an earlier attempt of a Map Run that has since been redriven: redriven with it.
+    const attempt = this.#mapRuns.get(mapRunArn)?.redriveCount ?? 0;
+    if (outcome.status !== 'SUCCEEDED' && (state.record.mapRunAttempt ?? 0) < attempt) {
+      return { kind: 'redrivable', arn: state.record.arn };
+    }
+    return { kind: 'ended', outcome };
+  }
+
+  /**
+   * A redrive of the parent reached its failed distributed Map: the Map Run runs again, one redrive more.
+   * Already RUNNING: a crash came between this and the MapRunRedriven event, and it is not counted twice.
+   */
+  #redriveMapRun(arn: string): MapRunRecord {
+    const mapRun = this.#mapRuns.get(arn)!;
+    if (mapRun.status !== 'RUNNING') {
+      this.#write({
+        kind: 'mapRunRedriven',
+        mapRunArn: arn,
+        redriveCount: mapRun.redriveCount + 1,
+        redriveDate: this.#now(),
+      });
+    }
+    return mapRun;
   }
 
   /** A child runs the Map's ItemProcessor as an execution of its own, with the parent's role. */
@@ -309,6 +341,7 @@ export class StepFunctionsEngine implements RunnerHost {
       redriveCount: 0,
       mapRunArn: mapRun.arn,
       mapRunIndex: index,
+      ...(mapRun.redriveCount > 0 ? { mapRunAttempt: mapRun.redriveCount } : {}),
     };
     this.#begin(record, mapRun.childType === 'STANDARD');
     return record.arn;
@@ -475,6 +508,7 @@ export class StepFunctionsEngine implements RunnerHost {
         execution.status = 'RUNNING';
         execution.redriveCount = record.redriveCount;
         execution.redriveDate = record.redriveDate;
+        if (record.mapRunAttempt !== undefined) execution.mapRunAttempt = record.mapRunAttempt;
         return;
       }
       case 'eventAppended': {

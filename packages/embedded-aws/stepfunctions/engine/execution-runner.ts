@@ -298,6 +298,7 @@ export class ExecutionRunner {
       entered: undefined,
       step: undefined,
       keptOutputs: undefined,
+      keptMapRun: undefined,
       retryCount: 0,
       retrierAttempts: NO_ATTEMPTS,
       input: result.output,

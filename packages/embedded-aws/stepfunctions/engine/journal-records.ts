@@ -9,7 +9,9 @@
  * A branch is the top level of an execution (`root`), a Parallel branch or a Map iteration; a nested one is
  * named by its parent, the id of the event its fan-out started with and its index: `root>3.0`.
  *
- * Version 3 (current): version 2 and the Map Run records (`mapRun*`): a distributed Map's run, its settings,
+ * Version 4 (current): version 3 and `mapRunRedriven` (a redrive of the execution redrives a failed Map
+ * Run); version 3 records are version 4 records as they are.
+ * Version 3: version 2 and the Map Run records (`mapRun*`): a distributed Map's run, its settings,
  * its end, and how each Express child ended (Standard children are executions, with `mapRunArn`). Code of
  * version 2 would skip those records unseen, so version 3 files are refused by it rather than misread;
  * version 2 records are version 3 records as they are.
@@ -29,7 +31,7 @@ import type {
 } from './model.ts';
 
 /** The version of the records below; bump it, and extend `upgradeStepFunctionsRecord`, when one changes shape. */
-export const STEP_FUNCTIONS_RECORD_VERSION = 3;
+export const STEP_FUNCTIONS_RECORD_VERSION = 4;
 
 /** One line of the Step Functions journal. */
 export type StepFunctionsRecord =
@@ -44,6 +46,8 @@ export type StepFunctionsRecord =
       readonly executionArn: string;
       readonly redriveCount: number;
       readonly redriveDate: number;
+      /** A Map Run's child, redriven with its Map Run: the Map Run's redriveCount. */
+      readonly mapRunAttempt?: number;
     }
   /**
    * Snapshots (and version 1's execution records): the execution as it stands, its status, stop date and
@@ -91,6 +95,16 @@ export type StepFunctionsRecord =
       readonly status: Exclude<MapRunStatus, 'RUNNING'>;
       readonly stopDate: number;
     }
+  /**
+   * RedriveExecution reached a failed distributed Map: its Map Run runs again (RUNNING, one more redrive),
+   * and the Express children that did not succeed are forgotten, to be started again.
+   */
+  | {
+      readonly kind: 'mapRunRedriven';
+      readonly mapRunArn: string;
+      readonly redriveCount: number;
+      readonly redriveDate: number;
+    }
   /** An Express child ended: AWS keeps no history of it, only its outcome counts (and gives its output). */
   | {
       readonly kind: 'mapRunChildEnded';
@@ -99,12 +113,16 @@ export type StepFunctionsRecord =
       readonly outcome: MapRunChildOutcome;
     };
 
-/** How a child of a Map Run ended. */
+/** How a child of a Map Run ended, and which execution it was (absent in records before version 4). */
 export interface MapRunChildOutcome {
   readonly status: Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>;
   readonly output?: string;
   readonly error?: string;
   readonly cause?: string;
+  readonly executionArn?: string;
+  readonly name?: string;
+  readonly startDate?: number;
+  readonly stopDate?: number;
 }
 
 /**
@@ -115,8 +133,8 @@ export interface MapRunChildOutcome {
  * // { kind: 'stateMachineDeleted', stateMachineArn: 'arn:aws:states:us-east-1:0:stateMachine:m' }
  */
 export function upgradeStepFunctionsRecord(record: unknown, fromVersion: number): StepFunctionsRecord {
-  // Version 3 only added record kinds: a version 2 record is one of version 3 as it is.
-  if (fromVersion === 2) return record as StepFunctionsRecord;
+  // Versions 3 and 4 only added record kinds: a version 2 or 3 record is one of version 4 as it is.
+  if (fromVersion === 2 || fromVersion === 3) return record as StepFunctionsRecord;
   if (fromVersion !== 1) {
     throw new Error(`No upgrade of Step Functions journal records from version ${fromVersion}`);
   }

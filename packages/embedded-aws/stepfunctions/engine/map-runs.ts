@@ -17,7 +17,9 @@ import type { ExecutionRecord, MapRunRecord, MapRunStatus, StateMachineType } fr
 export type MapRunChild =
   | { readonly kind: 'unstarted' }
   | { readonly kind: 'running'; readonly arn: string }
-  | { readonly kind: 'ended'; readonly outcome: MapRunChildOutcome };
+  | { readonly kind: 'ended'; readonly outcome: MapRunChildOutcome }
+  /** A Standard child that failed before its Map Run was redriven: to be redriven too. */
+  | { readonly kind: 'redrivable'; readonly arn: string };
 
 /** What a distributed Map step may ask of the engine around it. */
 export interface MapRunHost {
@@ -27,6 +29,12 @@ export interface MapRunHost {
   child(mapRunArn: string, index: number): MapRunChild;
   /** Starts child `index` of the Map Run on `input` (JSON text), running `definition`; gives its ARN. */
   startChild(mapRun: MapRunRecord, index: number, input: string, definition: string): string;
+  /** RedriveExecution of the parent reached this Map Run: it runs again (once per redrive). */
+  redriveMapRun(arn: string): MapRunRecord;
+  /** Redrives a `redrivable` child with its Map Run; gives its ARN. */
+  redriveChild(mapRun: MapRunRecord, arn: string): string;
+  /** A Standard child's execution, for the ResultWriter to name. */
+  childExecution(arn: string): ExecutionRecord | undefined;
   /** How the child ended, once it has; undefined when the engine is shutting down instead. */
   childEnded(mapRunArn: string, index: number, arn: string): Promise<MapRunChildOutcome | undefined>;
   /** Stops a running child (it ends ABORTED). */
@@ -57,7 +65,7 @@ export interface MapRunCounts {
 
 type MapRunRecordKind = Extract<
   StepFunctionsRecord,
-  { kind: 'mapRunSaved' | 'mapRunUpdated' | 'mapRunEnded' | 'mapRunChildEnded' }
+  { kind: 'mapRunSaved' | 'mapRunUpdated' | 'mapRunEnded' | 'mapRunRedriven' | 'mapRunChildEnded' }
 >;
 
 export function isMapRunRecord(record: StepFunctionsRecord): record is MapRunRecordKind {
@@ -96,6 +104,10 @@ export function outcomeOf(execution: ExecutionRecord): MapRunChildOutcome | unde
   if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') return undefined;
   return {
     status: execution.status,
+    executionArn: execution.arn,
+    name: execution.name,
+    startDate: execution.startDate,
+    ...(execution.stopDate !== undefined ? { stopDate: execution.stopDate } : {}),
     ...(execution.output !== undefined ? { output: execution.output } : {}),
     ...(execution.error !== undefined ? { error: execution.error } : {}),
     ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
@@ -183,6 +195,20 @@ export class MapRuns {
         if (run === undefined) return;
         run.status = record.status;
         run.stopDate = record.stopDate;
+        return;
+      }
+      case 'mapRunRedriven': {
+        const run = this.#runs.get(record.mapRunArn);
+        if (run === undefined) return;
+        run.status = 'RUNNING';
+        delete run.stopDate;
+        run.redriveCount = record.redriveCount;
+        run.redriveDate = record.redriveDate;
+        // Express children cannot be redriven: those that did not succeed are started again.
+        const outcomes = this.#expressOutcomes.get(record.mapRunArn);
+        for (const [index, outcome] of outcomes ?? []) {
+          if (outcome.status !== 'SUCCEEDED') outcomes!.delete(index);
+        }
         return;
       }
       case 'mapRunChildEnded': {

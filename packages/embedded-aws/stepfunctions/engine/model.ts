@@ -50,6 +50,11 @@ export interface ExecutionRecord {
   readonly mapRunArn?: string;
   /** Which of the Map Run's children it is (the item's, or the batch's, index). */
   readonly mapRunIndex?: number;
+  /**
+   * The Map Run's redriveCount when this child last ran (started, or redriven with its Map Run; absent: 0),
+   * so that a redriven Map Run redrives each child that failed before it once, and only once.
+   */
+  mapRunAttempt?: number;
 }
 
 export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
@@ -111,6 +116,12 @@ export interface BranchCheckpoint {
    * succeeded, by index. A redrive of the execution runs only the others, as RedriveExecution does on AWS.
    */
   readonly keptOutputs?: Readonly<Record<string, Json>>;
+  /**
+   * A distributed Map state that failed (or was stopped) once its Map Run had started: its step, so that a
+   * redrive of the execution redrives that Map Run (its children that did not succeed) instead of starting
+   * another, as AWS does.
+   */
+  readonly keptMapRun?: FanOutStep;
   /** The Map iteration's MapIterationSucceeded/Failed event is written. */
   readonly ended?: boolean;
   /**

@@ -422,6 +422,85 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(inputs.sort()).toEqual(items);
   });
 
+  it('redrives a failed Map Run across a crash, redriving each failed child once and no other', async () => {
+    // Prepare: three children, one at a time; the second fails unless redriven ($$.Execution.RedriveCount).
+    await aws.start();
+    const items = [{ n: 0 }, { n: 1, fails: true }, { n: 2 }];
+    const { executionArn } = await aws.runMachine(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            Label: 'Items',
+            MaxConcurrency: 1,
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Check',
+              States: {
+                Check: {
+                  Type: 'Choice',
+                  Choices: [{ Variable: '$.fails', IsPresent: true, Next: 'Call' }],
+                  Default: 'Sleep',
+                },
+                // Fails in the child's first run only; a redrive starts again here, the state that failed.
+                Call: {
+                  ...echoCall({
+                    id: 'map-run-redrive',
+                    'failTimes.$': 'States.ArrayGetItem(States.Array(1, 0), $$.Execution.RedriveCount)',
+                  }),
+                  ResultPath: null,
+                  Next: 'Sleep',
+                },
+                Sleep: { Type: 'Wait', Seconds: 1, Next: 'Done' },
+                Done: { Type: 'Pass', Parameters: { 'n.$': '$.n' }, End: true },
+              },
+            },
+            End: true,
+          },
+        },
+      },
+      items,
+    );
+    expect((await aws.waitForEnd(executionArn)).status).toBe('FAILED');
+
+    // Act: redrive, and crash while the redriven child sleeps.
+    await aws.client.send(new RedriveExecutionCommand({ executionArn }));
+    await aws.historyWith(executionArn, 'MapRunRedriven');
+    await aws.crashAndRestart();
+    const { execution, history } = await aws.outcomeOf(executionArn);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output!)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    expect(eventTypes(history).filter((type) => type.startsWith('MapRun'))).toEqual([
+      'MapRunStarted',
+      'MapRunFailed',
+      'MapRunRedriven',
+      'MapRunSucceeded',
+    ]);
+    const { mapRuns } = await aws.client.send(new ListMapRunsCommand({ executionArn }));
+    expect(mapRuns).toHaveLength(1);
+    const mapRunArn = mapRuns![0]!.mapRunArn!;
+    const mapRun = await aws.client.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(mapRun).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
+    expect(mapRun.executionCounts).toMatchObject({ succeeded: 3, total: 3 });
+    const { executions } = await aws.client.send(new ListExecutionsCommand({ mapRunArn }));
+    expect(executions).toHaveLength(3);
+    const redrivesByItem: Record<number, number> = {};
+    for (const child of executions!) {
+      const described = await aws.client.send(
+        new DescribeExecutionCommand({ executionArn: child.executionArn }),
+      );
+      const types = eventTypes(await aws.historyOf(child.executionArn!));
+      expect(types.filter((type) => type === 'ExecutionRedriven')).toHaveLength(described.redriveCount!);
+      expect(types.filter((type) => type === 'ExecutionSucceeded')).toHaveLength(1);
+      redrivesByItem[(JSON.parse(described.input!) as { n: number }).n] = described.redriveCount!;
+    }
+    expect(redrivesByItem).toEqual({ 0: 0, 1: 1, 2: 0 });
+    expectWellFormedHistory(history);
+  });
+
   it('finishes a Parallel state killed while its branches wait, running each branch once', async () => {
     // Prepare
     await aws.start();

@@ -8,7 +8,7 @@
  * ResultWriter the Map outputs `{ MapRunArn, ResultWriterDetails: { Bucket, Key } }`, Key naming
  * `<Prefix>/<Map Run id>/manifest.json`.
  */
-import { DescribeMapRunCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeMapRunCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedAws, startEmbeddedAws } from '../../embedded-aws.ts';
 import {
@@ -260,12 +260,68 @@ describe('ResultWriter', () => {
         PENDING: [],
       },
     });
-    expect(read(succeededKey)).toEqual([
-      { Input: '{"n":1}', Output: '{"n":1}', Status: 'SUCCEEDED' },
-      { Input: '{"n":3}', Output: '{"n":3}', Status: 'SUCCEEDED' },
+    // Each child named as DescribeExecution describes it, in the order AWS writes the fields.
+    const machineArn = MapRunArn.slice(0, MapRunArn.lastIndexOf(':')).replace(':mapRun:', ':stateMachine:');
+    const child = (fields: Record<string, unknown>) => ({
+      ...fields,
+      ExecutionArn: expect.stringMatching(/^arn:aws:states:[^:]+:\d+:execution:[^:]+\/Items:[0-9a-f-]{36}$/),
+      InputDetails: { Included: true },
+      Name: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      RedriveCount: 0,
+      StartDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      StateMachineArn: machineArn,
+      StopDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    const succeeded = read(succeededKey) as Record<string, unknown>[];
+    expect(succeeded).toEqual([
+      child({
+        Input: '{"n":1}',
+        Output: '{"n":1}',
+        OutputDetails: { Included: true },
+        RedriveStatus: 'NOT_REDRIVABLE',
+        RedriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+        Status: 'SUCCEEDED',
+      }),
+      child({
+        Input: '{"n":3}',
+        Output: '{"n":3}',
+        OutputDetails: { Included: true },
+        RedriveStatus: 'NOT_REDRIVABLE',
+        RedriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+        Status: 'SUCCEEDED',
+      }),
+    ]);
+    expect(Object.keys(succeeded[0]!)).toEqual([
+      'ExecutionArn',
+      'Input',
+      'InputDetails',
+      'Name',
+      'Output',
+      'OutputDetails',
+      'RedriveCount',
+      'RedriveStatus',
+      'RedriveStatusReason',
+      'StartDate',
+      'StateMachineArn',
+      'Status',
+      'StopDate',
     ]);
     expect(read(failedKey)).toEqual([
-      { Input: '{"fail":true}', Error: 'Item.Broken', Cause: 'this item fails', Status: 'FAILED' },
+      child({
+        Cause: 'this item fails',
+        Error: 'Item.Broken',
+        Input: '{"fail":true}',
+        RedriveStatus: 'REDRIVABLE_BY_MAP_RUN',
+        Status: 'FAILED',
+      }),
     ]);
+    // The ARNs name the children the Map Run lists.
+    const { executions } = await client.send(new ListExecutionsCommand({ mapRunArn: MapRunArn }));
+    expect(succeeded.map((entry) => entry.ExecutionArn).sort()).toEqual(
+      executions!
+        .filter((execution) => execution.status === 'SUCCEEDED')
+        .map((execution) => execution.executionArn)
+        .sort(),
+    );
   });
 });

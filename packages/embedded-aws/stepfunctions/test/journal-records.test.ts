@@ -65,4 +65,14 @@ describe('upgradeStepFunctionsRecord from version 2', () => {
     };
     expect(upgradeStepFunctionsRecord(record, 2)).toEqual(record);
   });
+
+  it('reads a version 3 record as it is: version 4 only added mapRunRedriven', () => {
+    const record = {
+      kind: 'mapRunEnded',
+      mapRunArn: 'arn:aws:states:us-east-1:0:mapRun:m/L:1',
+      status: 'FAILED',
+      stopDate: 1,
+    };
+    expect(upgradeStepFunctionsRecord(record, 3)).toEqual(record);
+  });
 });

@@ -11,6 +11,7 @@ import {
   DescribeMapRunCommand,
   ListExecutionsCommand,
   ListMapRunsCommand,
+  RedriveExecutionCommand,
   ResourceNotFound,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -32,12 +33,18 @@ const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 /** Children that wait here until a test lets them go. */
 const held: Array<() => void> = [];
 
+/** Meters whose `flaky` child fails while they are here; and how often each was called. */
+const offline = new Set<string>();
+const calls = new Map<string, number>();
+
 const integrations = new InProcessIntegrations().handle(
   LAMBDA_INVOKE,
   async ({ parameters, signal }): Promise<Json> => {
     const payload = (parameters as { Payload: { job: string; value?: Json } }).Payload;
-    if (payload.job === 'fail')
-      throw new StatesError('MeterOffline', `meter ${String(payload.value)} is offline`);
+    const meter = String(payload.value);
+    calls.set(meter, (calls.get(meter) ?? 0) + 1);
+    if (payload.job === 'fail' || (payload.job === 'flaky' && offline.has(meter)))
+      throw new StatesError('MeterOffline', `meter ${meter} is offline`);
     if (payload.job === 'hold') {
       await new Promise<void>((resolve, reject) => {
         held.push(resolve);
@@ -58,7 +65,10 @@ afterAll(async () => {
   await sfn.close();
 });
 
-/** A distributed Map labelled Meters: items starting `bad` fail in their child, `hold` ones wait. */
+/**
+ * A distributed Map labelled Meters: items starting `bad` fail in their child, `hold` ones wait, `flaky` ones
+ * fail while `offline` holds them.
+ */
 function meters(settings: object = {}, executionType: 'STANDARD' | 'EXPRESS' = 'STANDARD'): object {
   return {
     StartAt: 'Each meter',
@@ -75,12 +85,14 @@ function meters(settings: object = {}, executionType: 'STANDARD' | 'EXPRESS' = '
               Choices: [
                 { Variable: '$', StringMatches: 'bad*', Next: 'Broken' },
                 { Variable: '$', StringMatches: 'hold*', Next: 'Held' },
+                { Variable: '$', StringMatches: 'flaky*', Next: 'Flaky' },
               ],
               Default: 'Fine',
             },
             Fine: { Type: 'Pass', End: true },
             Broken: task({ job: 'fail', 'value.$': '$' }),
             Held: task({ job: 'hold', 'value.$': '$' }),
+            Flaky: task({ job: 'flaky', 'value.$': '$' }),
           },
         },
         ...settings,
@@ -314,6 +326,121 @@ describe('a distributed Map run', () => {
     expect(described.status).toBe('ABORTED');
     const statuses = (await childrenOf(mapRunArn)).map((child) => child.status).sort();
     expect(statuses).toEqual(['ABORTED', 'SUCCEEDED']);
+  });
+});
+
+describe('a redrive of the parent', () => {
+  // The developer guide's "Redriving Map Runs": redriving the parent redrives its failed Map Run, the same
+  // one, whose children that did not succeed run again (Standard ones redriven, Express ones started anew)
+  // while those that succeeded keep their results.
+  it('redrives the Map Run it failed in: only its Standard children that failed run again, redriven', async () => {
+    // Prepare: one child of three fails, so the Map Run and the parent fail.
+    offline.add('flaky-b');
+    const { executionArn } = await start(meters({ MaxConcurrency: 1 }), ['flaky-a', 'flaky-b', 'flaky-c']);
+    expect((await sfn.waitForEnd(executionArn)).status).toBe('FAILED');
+    const mapRunArn = await onlyMapRunOf(executionArn);
+    const [failedChild] = (await childrenOf(mapRunArn)).filter((child) => child.status === 'FAILED');
+    const failed = await sfn.client.send(
+      new DescribeExecutionCommand({ executionArn: failedChild!.executionArn }),
+    );
+    expect(failed.redriveStatus).toBe('REDRIVABLE_BY_MAP_RUN');
+    await expect(
+      sfn.client.send(new RedriveExecutionCommand({ executionArn: failedChild!.executionArn })),
+    ).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });
+    const before = eventTypes(await sfn.historyOf(executionArn)).length;
+
+    // Act
+    offline.delete('flaky-b');
+    await sfn.client.send(new RedriveExecutionCommand({ executionArn }));
+    const parent = await sfn.waitForEnd(executionArn);
+
+    // Assess: the same Map Run, redriven once, ends with every child's result in item order.
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(JSON.parse(parent.output!)).toEqual(['flaky-a', 'flaky-b', 'flaky-c']);
+    expect(await onlyMapRunOf(executionArn)).toBe(mapRunArn);
+    const described = await sfn.client.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(described).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 1,
+      executionCounts: counts({ succeeded: 3, total: 3, resultsWritten: 3 }),
+    });
+    expect(described.redriveDate).toBeInstanceOf(Date);
+    const history = await sfn.historyOf(executionArn);
+    expect(eventTypes(history).slice(before)).toEqual([
+      'ExecutionRedriven',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapRunRedriven',
+      'MapRunSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(history.find((event) => event.type === 'MapRunRedriven')).toMatchObject({
+      mapRunRedrivenEventDetails: { mapRunArn, redriveCount: 1 },
+    });
+    // flaky-a succeeded the first time and is not run again; flaky-b is redriven; flaky-c, which the failure
+    // stopped before it started, runs for the first time.
+    expect(calls.get('flaky-a')).toBe(1);
+    expect(calls.get('flaky-b')).toBe(2);
+    expect(calls.get('flaky-c')).toBe(1);
+    const children = await childrenOf(mapRunArn);
+    expect(children).toHaveLength(3);
+    const redriven = await sfn.client.send(
+      new DescribeExecutionCommand({ executionArn: failedChild!.executionArn }),
+    );
+    expect(redriven).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
+    expect(eventTypes(await sfn.historyOf(failedChild!.executionArn!))).toContain('ExecutionRedriven');
+  });
+
+  it('starts its Express children that failed again, and no other', async () => {
+    // Prepare
+    offline.add('flaky-x2');
+    const { executionArn } = await start(meters({}, 'EXPRESS'), ['flaky-x1', 'flaky-x2']);
+    expect((await sfn.waitForEnd(executionArn)).status).toBe('FAILED');
+    const mapRunArn = await onlyMapRunOf(executionArn);
+
+    // Act
+    offline.delete('flaky-x2');
+    await sfn.client.send(new RedriveExecutionCommand({ executionArn }));
+    const parent = await sfn.waitForEnd(executionArn);
+
+    // Assess
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(JSON.parse(parent.output!)).toEqual(['flaky-x1', 'flaky-x2']);
+    expect(calls.get('flaky-x1')).toBe(1);
+    expect(calls.get('flaky-x2')).toBe(2);
+    const described = await sfn.client.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(described).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 1,
+      executionCounts: counts({ succeeded: 2, total: 2, resultsWritten: 2 }),
+    });
+  });
+
+  it('redrives a Map Run that a stop aborted, running only the children the stop cut short', async () => {
+    // Prepare
+    const { executionArn } = await start(meters(), ['flaky-s1', 'hold-s2']);
+    await until(async () => held.length === 1);
+    await sfn.client.send(new StopExecutionCommand({ executionArn }));
+    held.splice(0);
+    const mapRunArn = await onlyMapRunOf(executionArn);
+    await until(
+      async () => (await sfn.client.send(new DescribeMapRunCommand({ mapRunArn }))).status === 'ABORTED',
+    );
+
+    // Act: the held child holds no longer once redriven.
+    await sfn.client.send(new RedriveExecutionCommand({ executionArn }));
+    await until(async () => held.length === 1);
+    for (const release of held.splice(0)) release();
+    const parent = await sfn.waitForEnd(executionArn);
+
+    // Assess
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(JSON.parse(parent.output!)).toEqual(['flaky-s1', 'hold-s2']);
+    expect(calls.get('flaky-s1')).toBe(1);
+    expect(calls.get('hold-s2')).toBe(2);
+    expect(await onlyMapRunOf(executionArn)).toBe(mapRunArn);
   });
 });
 

@@ -371,6 +371,73 @@ describe("a Pass state's Parameters over 256 KiB", () => {
   });
 });
 
+describe("a Parallel's Parameters or a Map's ItemSelector over 256 KiB", () => {
+  // The input's text twice over: 2 × 140,000 bytes, for each branch or iteration.
+  const twice = { 'copy.$': '$.text', 'again.$': '$.text' };
+  const input = { text: 't'.repeat(140_000), items: [1, 2] };
+  const parallel = (Catch?: object[]) => ({
+    StartAt: 'Both',
+    States: {
+      Both: {
+        Type: 'Parallel',
+        Parameters: twice,
+        Branches: [{ StartAt: 'Echo', States: { Echo: { Type: 'Pass', Result: 'ok', End: true } } }],
+        ...(Catch ? { Catch } : {}),
+        End: true,
+      },
+      ...(Catch ? { Recover: { Type: 'Pass', Result: 'recovered', End: true } } : {}),
+    },
+  });
+
+  it('fails a Parallel with States.DataLimitExceeded before any branch starts', async () => {
+    // Act
+    const { execution, history } = await sfn.run(parallel(), input);
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.DataLimitExceeded');
+    expect(execution.cause).toBe(inputTooLarge('Both'));
+    expect(eventTypes(history)).not.toContain('ParallelStateStarted');
+  });
+
+  it("is caught by the Parallel's Catcher naming States.DataLimitExceeded", async () => {
+    // Act
+    const { execution } = await sfn.run(
+      parallel([{ ErrorEquals: ['States.DataLimitExceeded'], Next: 'Recover' }]),
+      input,
+    );
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output!)).toBe('recovered');
+  });
+
+  it('fails a Map with States.DataLimitExceeded before any iteration starts', async () => {
+    // Act
+    const { execution, history } = await sfn.run(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemSelector: twice,
+            ItemProcessor: { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      input,
+    );
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.DataLimitExceeded');
+    expect(execution.cause).toBe(inputTooLarge('Each'));
+    expect(eventTypes(history)).not.toContain('MapIterationStarted');
+  });
+});
+
 describe('StartExecution and SendTaskSuccess', () => {
   const echo = { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } };
 

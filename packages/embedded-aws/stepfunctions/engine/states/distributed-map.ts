@@ -39,6 +39,8 @@ export interface MapRunSettings {
 export interface MapRunOutcome {
   /** Each child's output, or its error; undefined for one never run (the run stopped first). */
   readonly results: (BranchResult | undefined)[];
+  /** How each child ended, and which execution it was (for a ResultWriter to name). */
+  readonly children: (MapRunChildOutcome | undefined)[];
   /** The Map Run as it ended, with the thresholds UpdateMapRun may have changed. */
   readonly mapRun: MapRunRecord;
 }
@@ -54,8 +56,14 @@ export async function runMapRun(
   const mapRun = host.mapRun(step.mapRunArn!) ?? newMapRun(interpreter, step, settings);
   const definition = childDefinition(settings.processor, run.queryLanguage);
   const results: (BranchResult | undefined)[] = new Array(step.inputs.length);
+  const children: (MapRunChildOutcome | undefined)[] = new Array(step.inputs.length);
+  const ended = (index: number, outcome: MapRunChildOutcome) => {
+    children[index] = outcome;
+    results[index] = resultOf(outcome);
+  };
   const running = new Map<number, string>();
-  const unstarted: number[] = [];
+  // Children to start, by index; or to redrive, by ARN (a redriven Map Run's children that failed before).
+  const unstarted: { readonly index: number; readonly redrive?: string }[] = [];
   let halted = false;
   let wake: () => void = () => {};
   const watch = (index: number, arn: string) => {
@@ -63,15 +71,16 @@ export async function runMapRun(
     void host.childEnded(mapRun.arn, index, arn).then((outcome) => {
       running.delete(index);
       if (outcome === undefined) halted = true;
-      else results[index] = resultOf(outcome);
+      else ended(index, outcome);
       wake();
     });
   };
   for (let index = 0; index < step.inputs.length; index += 1) {
     const child = host.child(mapRun.arn, index);
-    if (child.kind === 'ended') results[index] = resultOf(child.outcome);
+    if (child.kind === 'ended') ended(index, child.outcome);
     else if (child.kind === 'running') watch(index, child.arn);
-    else unstarted.push(index);
+    else if (child.kind === 'redrivable') unstarted.push({ index, redrive: child.arn });
+    else unstarted.push({ index });
   }
   const stopListening = host.onUpdate(mapRun.arn, () => wake());
   const onAbort = () => wake();
@@ -94,8 +103,12 @@ export async function runMapRun(
       }
       const limit = mapRun.maxConcurrency || UNLIMITED_CONCURRENCY;
       while (unstarted.length > 0 && running.size < limit) {
-        const index = unstarted.shift()!;
-        watch(index, host.startChild(mapRun, index, JSON.stringify(step.inputs[index]), definition));
+        const { index, redrive } = unstarted.shift()!;
+        const arn =
+          redrive !== undefined
+            ? host.redriveChild(mapRun, redrive)
+            : host.startChild(mapRun, index, JSON.stringify(step.inputs[index]), definition);
+        watch(index, arn);
       }
       if (running.size === 0 && unstarted.length === 0) break;
       await woken;
@@ -104,7 +117,7 @@ export async function runMapRun(
     stopListening();
     run.signal.removeEventListener('abort', onAbort);
   }
-  return { results, mapRun };
+  return { results, children, mapRun };
 }
 
 /** Records the Map Run its MapRunStarted named: with the settings it starts with. */

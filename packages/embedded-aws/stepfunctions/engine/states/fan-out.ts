@@ -260,14 +260,10 @@ export function fanOutFailed(
   if (retrierFor(run, state, [error]) >= 0) {
     interpreter.save(run, { step: undefined, previousEventId });
   } else {
-    const keptOutputs = succeededOutputs(results ?? []);
-    interpreter.record(
-      run,
-      failedEvent,
-      undefined,
-      { step: undefined, keptOutputs },
-      { from: previousEventId },
-    );
+    // What a redrive keeps: a distributed Map's Map Run, or the branches that succeeded.
+    const kept =
+      step?.mapRunArn !== undefined ? { keptMapRun: step } : { keptOutputs: succeededOutputs(results ?? []) };
+    interpreter.record(run, failedEvent, undefined, { step: undefined, ...kept }, { from: previousEventId });
   }
   if (step !== undefined) forgetBranches(interpreter, run, step);
 }
@@ -305,9 +301,9 @@ function branchKey(run: BranchRun, step: FanOutStep, index: number): string {
 }
 
 /**
- * An execution stopped (or timed out) while this branch was in a Parallel or inline Map state: that
- * state's checkpoint with the outputs of the branches that had already succeeded kept, so that a redrive
- * runs only the others. Unchanged when the branch was not fanning out.
+ * An execution stopped (or timed out) while this branch was in a Parallel or Map state: that state's
+ * checkpoint with the outputs of the branches that had already succeeded kept (a distributed Map's Map
+ * Run), so that a redrive runs only the others. Unchanged when the branch was not fanning out.
  */
 export function keepSucceededBranches(
   key: string,
@@ -315,7 +311,8 @@ export function keepSucceededBranches(
   read: (key: string) => BranchCheckpoint | undefined,
 ): BranchCheckpoint {
   const step = checkpoint.step;
-  if (step?.kind !== 'fan-out' || step.mapRunArn !== undefined) return checkpoint;
+  if (step?.kind !== 'fan-out') return checkpoint;
+  if (step.mapRunArn !== undefined) return Object.freeze({ ...checkpoint, keptMapRun: step });
   const results = step.inputs.map((_, index): BranchResult | undefined => {
     const branch = read(`${key}>${step.startedEventId}.${index}`);
     return branch?.done && branch.failed === undefined ? { output: branch.input } : undefined;

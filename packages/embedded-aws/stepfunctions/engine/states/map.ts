@@ -20,6 +20,7 @@ import { errorDetails } from '../history.ts';
 import type { BranchRun, Interpreter } from '../interpreter.ts';
 import { mapRunHostOf } from '../map-runs.ts';
 import type { BranchResult, FanOutStep, MapRunRecord } from '../model.ts';
+import { exceedsPayloadLimit, inputLimitExceeded } from '../payload-limit.ts';
 import { BranchError, DataFlowError } from '../state-failures.ts';
 import { dataFlowFailure } from './data-flow-failure.ts';
 import { runMapRun } from './distributed-map.ts';
@@ -45,6 +46,17 @@ export async function mapStep(
   // MapStateEntered, with neither MapStateStarted nor MapStateFailed.
   const maxConcurrency = (await evaluateMapSetting(state, 'MaxConcurrency', raw, scope)) ?? 0;
   let step = run.checkpoint.step?.kind === 'fan-out' ? run.checkpoint.step : undefined;
+  // A redrive of the execution redrives the Map Run this state failed in, on the items it had.
+  const mapRuns = distributed ? mapRunHostOf(interpreter.host) : undefined;
+  const redriven = mapRuns !== undefined ? run.checkpoint.keptMapRun : undefined;
+  if (step === undefined && redriven !== undefined) {
+    const length = state.ItemReader
+      ? 0
+      : state.ItemBatcher
+        ? redriven.inputs.reduce<number>((sum, input) => sum + batchSize(input), 0)
+        : redriven.inputs.length;
+    step = startFanOut(interpreter, run, 'MapStateStarted', { length }, [...redriven.inputs]);
+  }
   if (step === undefined) {
     const input = effectiveInput(state, raw, scope);
     let items: Json[];
@@ -72,15 +84,20 @@ export async function mapStep(
   // Read once the Map has started: AWS fails a tolerated-failure threshold it cannot use after
   // MapStateStarted, before the Map Run starts, with no MapStateFailed.
   const tolerance = distributed ? await toleratedFailures(state, raw, scope) : undefined;
-  if (distributed && step.mapRunArn === undefined) {
+  if (distributed && step.mapRunArn === undefined && redriven?.mapRunArn !== undefined) {
+    // MapRunRedriven, an event type AWS documents, takes MapRunStarted's place; no recorded history shows
+    // where AWS writes it, so its place here is ours.
+    const { arn: mapRunArn, redriveCount } = mapRuns!.redriveMapRun(redriven.mapRunArn);
+    step = { ...step, mapRunArn };
+    interpreter.record(run, 'MapRunRedriven', { mapRunArn, redriveCount }, { step, keptMapRun: undefined });
+  } else if (distributed && step.mapRunArn === undefined) {
     const mapRunArn = mapRunArnOf(interpreter, state);
     step = { ...step, mapRunArn };
     interpreter.record(run, 'MapRunStarted', { mapRunArn }, { step });
   }
-  const mapRuns = distributed ? mapRunHostOf(interpreter.host) : undefined;
   if (mapRuns !== undefined && tolerance !== undefined) {
     // Children as executions of their own, on an engine that keeps them (TestState's does not).
-    const { results, mapRun } = await runMapRun(interpreter, run, step, {
+    const { results, children, mapRun } = await runMapRun(interpreter, run, step, {
       host: mapRuns,
       processor,
       maxConcurrency,
@@ -91,16 +108,14 @@ export async function mapStep(
     });
     // Written before the Map Run ends: after a crash in between, the same files are written again.
     const rawResult = state.ResultWriter
-      ? await writeResults(
-          interpreter,
-          run.checkpoint.state,
-          state,
-          mapRun.arn,
-          step.inputs,
-          results,
+      ? await writeResults(interpreter, run.checkpoint.state, state, {
+          mapRun,
+          inputs: step.inputs,
+          children,
+          execution: mapRuns.childExecution,
           raw,
           scope,
-        )
+        })
       : mapRunOutput(results);
     // Ended in the journal before its events, so a crash between them resumes to the same end.
     const current = toleranceOf(mapRun);
@@ -231,10 +246,13 @@ async function selectItem(
   const selector = state.ItemSelector ?? state.Parameters;
   if (selector === undefined) return value;
   const scope = stateScope(interpreter, run, state, { Map: { Item: { Index: index, Value: value } } });
-  if (scope.queryLanguage === 'JSONata') {
-    return evaluateJsonataTemplate(selector, jsonataScope(scope, { input: raw }), 'ItemSelector');
-  }
-  return applyPayloadTemplate(selector, jsonPathScope(input, scope));
+  const selected =
+    scope.queryLanguage === 'JSONata'
+      ? await evaluateJsonataTemplate(selector, jsonataScope(scope, { input: raw }), 'ItemSelector')
+      : applyPayloadTemplate(selector, jsonPathScope(input, scope));
+  // An iteration's input is held to the quota as a Task's Parameters are.
+  if (exceedsPayloadLimit(selected)) throw inputLimitExceeded(run.checkpoint.state);
+  return selected;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Json, ParallelState } from '../../definition/types.ts';
 import { stateScope } from '../context-object.ts';
 import { effectiveInput, parametersFor } from '../data-flow.ts';
 import type { BranchRun, Interpreter } from '../interpreter.ts';
+import { exceedsPayloadLimit, inputLimitExceeded } from '../payload-limit.ts';
 import { endFanOut, fanOut, startFanOut } from './fan-out.ts';
 
 export async function parallelStep(
@@ -16,6 +17,8 @@ export async function parallelStep(
     const scope = stateScope(interpreter, run, state);
     const input = effectiveInput(state, raw, scope);
     const branchInput = await parametersFor(state.Parameters ?? state.Arguments, input, raw, scope);
+    // Each branch's input is held to the quota as a Task's Parameters are.
+    if (exceedsPayloadLimit(branchInput)) throw inputLimitExceeded(run.checkpoint.state);
     step = startFanOut(
       interpreter,
       run,
