@@ -50,7 +50,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { PGlite, protocol } from '@electric-sql/pglite';
+import { type PGlite, protocol } from '@electric-sql/pglite';
 import type { AwsError } from '../aws/errors.ts';
 import {
   badRequest,
@@ -61,6 +61,7 @@ import {
   serviceUnavailable,
   transactionNotFound,
 } from './errors.ts';
+import { openCluster } from './fresh-cluster.ts';
 import { type BoundStatement, bindParameters, type SqlParameterInput, scanSql } from './named-parameters.ts';
 import {
   columnKey,
@@ -256,8 +257,7 @@ export class DataApiDatabase {
       Object.entries(options.roles ?? {}).map(([secretArn, role]) => [secretArn, quoteIdentifier(role)]),
     );
     if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
-    const pg =
-      options.dataDir === null ? await PGlite.create() : await PGlite.create({ dataDir: options.dataDir });
+    const pg = await openCluster(options.dataDir);
     const database = new DataApiDatabase(pg, new TypeCatalog(), roles, options);
     // Aurora's default time zone is UTC; timestamptz values print in it.
     const setup = await database.#simple("SET TimeZone = 'UTC'");

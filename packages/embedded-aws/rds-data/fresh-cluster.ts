@@ -1,0 +1,98 @@
+/**
+ * Starting PGlite on a new database without running initdb each time. A new PostgreSQL cluster costs PGlite
+ * 2–3 s here (initdb inside WebAssembly, most of it CPU); loading the files of one made earlier costs about
+ * 0.6 s. Every new embedded database (the test suite starts dozens, `npm start` one on a fresh data folder)
+ * is therefore a copy of a cluster that PGlite made once on this machine: right after initdb, before anything
+ * was written to it, so each copy is what initdb would have made.
+ *
+ * That cluster is kept, as PGlite's own dump of its files (a tar), in the machine's temporary folder, named
+ * by the PGlite version that made it, and written by rename so that processes starting together never read
+ * half a file. A copy that cannot be read is made again. An existing data directory is opened as it is.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+
+/**
+ * PGlite on `dataDir` (null: in memory): the cluster the directory holds, or else a copy of the kept new
+ * cluster. `keptIn` is where that copy is kept (the temporary folder unless a test says otherwise).
+ */
+export async function openCluster(dataDir: string | null, keptIn: string = tmpdir()): Promise<PGlite> {
+  if (dataDir !== null && existsSync(join(dataDir, 'PG_VERSION'))) return PGlite.create({ dataDir });
+  const empty = dataDir === null || !existsSync(dataDir) || readdirSync(dataDir).length === 0;
+  const path = keptPath(keptIn);
+  try {
+    return await PGlite.create({
+      ...(dataDir !== null ? { dataDir } : {}),
+      loadDataDir: await newClusterFiles(path),
+    });
+  } catch (error) {
+    // A kept copy PGlite cannot load: made again by the next start; this one runs initdb itself, in the
+    // directory the failed load may have half filled (it was empty before, so nothing else is lost).
+    rmSync(path, { force: true });
+    kept.delete(path);
+    if (!empty) throw error;
+    if (dataDir === null) return PGlite.create();
+    for (const entry of readdirSync(dataDir)) rmSync(join(dataDir, entry), { recursive: true, force: true });
+    return PGlite.create({ dataDir });
+  }
+}
+
+/** The new cluster's files, by where they are kept: read or made once per process. */
+const kept = new Map<string, Promise<Blob>>();
+
+/** The files of a new cluster: read from `path`, or made once and put there. */
+function newClusterFiles(path: string): Promise<Blob> {
+  let files = kept.get(path);
+  if (files === undefined) {
+    files = readOrMake(path);
+    kept.set(path, files);
+  }
+  return files;
+}
+
+async function readOrMake(path: string): Promise<Blob> {
+  try {
+    const blob = new Blob([readFileSync(path)]);
+    if (blob.size > 0) return blob;
+  } catch {
+    // Not there yet (or unreadable): made below.
+  }
+  const pg = await PGlite.create();
+  const files = await pg.dumpDataDir('none');
+  await pg.close();
+  const partial = `${path}.${process.pid}.partial`;
+  try {
+    writeFileSync(partial, Buffer.from(await files.arrayBuffer()));
+    renameSync(partial, path);
+  } catch {
+    // A read-only temporary folder costs only the next process the initdb.
+    rmSync(partial, { force: true });
+  }
+  return files;
+}
+
+/** Where the copy of a new cluster is kept in `folder`. */
+export function keptPath(folder: string): string {
+  return join(folder, `embedded-aws-pglite-${pgliteVersion()}-new-cluster.tar`);
+}
+
+/** The installed PGlite's version, from its package.json (which its exports do not expose). */
+function pgliteVersion(): string {
+  let folder = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  for (;;) {
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (name === '@electric-sql/pglite') return version;
+    }
+    const parent = dirname(folder);
+    if (parent === folder) return 'unknown';
+    folder = parent;
+  }
+}
