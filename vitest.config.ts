@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 // Vitest's default is one worker fewer than the cores: one worker on the 2-core machines we run on. Most test
 // files wait (on child processes, timers, sockets, a browser) more than they compute, so one worker more than
-// the cores keeps them busy: `npm test` took 573 s with one worker and 329 s with three here (BENCHMARKS.md),
+// the cores keeps them busy: `npm test` took 573 s with one worker and 339 s with three here (BENCHMARKS.md),
 // and passed at a load average of 8.
 const workers = availableParallelism() + 1;
 
@@ -21,6 +21,7 @@ export default defineConfig({
           exclude: ['node_modules/**', 'packages/**', '.data/**', 'cdk.out/**'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
+          isolate: false, // see packages/embedded-aws/vitest.config.ts
         },
       },
     ],

@@ -10,5 +10,9 @@ export default defineConfig({
     exclude: ['node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // A worker imports the SDK, Fastify, CDK and our modules once for all the test files it runs instead of
+    // once per file (each test file is still a module of its own, with its own state): about a third less
+    // CPU. So a test file puts back what it changes of the process (environment variables, fake timers).
+    isolate: false,
   },
 });
