@@ -179,6 +179,18 @@ export function historyProblems(
       } else if (FAN_OUT_EXIT.has(type)) {
         fanOut.exited = true;
       }
+    } else if (
+      type === 'MapIterationAborted' &&
+      enclosingFork !== undefined &&
+      byId.get(enclosingFork)!.type === 'MapStateStarted'
+    ) {
+      // AWS chains the iterations a failing one aborts on the event it failed with: an aborted iteration's
+      // end belongs to the iteration its index names, wherever it is chained.
+      const index = event.mapIterationAbortedEventDetails?.index;
+      branchOf.set(
+        id,
+        index === undefined ? previousBranch : `${branchOf.get(enclosingFork)}>${enclosingFork}.${index}`,
+      );
     } else if (FORK.has(previous.type!)) {
       // The first event of a Parallel branch (or of a Map iteration written without MapIterationStarted).
       const ordinal = branchesOfFork.get(previous.id!) ?? 0;

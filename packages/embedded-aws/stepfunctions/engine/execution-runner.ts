@@ -256,16 +256,18 @@ export class ExecutionRunner {
   }
 
   /**
-   * A state cancelled because a sibling branch failed records `<Type>StateAborted`, as real histories show.
-   * (Stopping or halting the whole execution records nothing per state.)
+   * A state cancelled because a sibling branch failed records `<Type>StateAborted`, chained on the event the
+   * sibling failed with, as real histories show. (Stopping or halting the whole execution records nothing
+   * per state.)
    */
   #aborted(run: BranchRun, state: State): void {
     if (run.silent || run.key === ROOT || this.#abort.signal.aborted) return;
     const id = this.#host.appendEvent(this.#execution, {
       type: `${state.Type}StateAborted`,
-      previousEventId: run.checkpoint.previousEventId,
+      previousEventId: run.abortedFrom?.() ?? run.checkpoint.previousEventId,
     });
     run.checkpoint = Object.freeze({ ...run.checkpoint, previousEventId: id });
+    run.afterAborted?.();
   }
 
   #enter(run: BranchRun, state: State): void {

@@ -23,6 +23,13 @@ export interface BranchRun {
    * Parallel or Map): a Map iteration lets the next iteration start first.
    */
   readonly beforeWaiting?: () => Promise<void>;
+  /**
+   * Once a sibling branch has failed and this one is being aborted: the event its abort events chain on
+   * (the failing branch's last state event, as AWS records it).
+   */
+  readonly abortedFrom?: () => number | undefined;
+  /** Called once the state a sibling's failure aborted has recorded so (a Map iteration then records its end). */
+  readonly afterAborted?: () => void;
   /** The last checkpoint recorded; replaced, never changed, as the branch moves on. */
   checkpoint: BranchCheckpoint;
 }

@@ -169,6 +169,8 @@ export interface FanOutStep {
   readonly inputs: readonly Json[];
   /** A distributed Map's run, once its MapRunStarted is written. */
   readonly mapRunArn?: string;
+  /** The TaskStateAborted of the branch that failed the fan-out in a Task state is written. */
+  readonly failedTaskAborted?: boolean;
 }
 
 export type BranchResult = { readonly output: Json } | { readonly error: string; readonly cause: string };

@@ -889,6 +889,43 @@ describe('expectWellFormedHistory (the checker the crash tests rely on)', () => 
     expect([18, 19, 20].map((id) => branches.get(id))).toEqual(['root', 'root', 'root']);
   });
 
+  it('accepts a Map whose failing iteration aborts the others, as AWS records it', () => {
+    // Prepare: LocalStack's recording of test_service_lambda_map_timeout (four iterations, each a Lambda task
+    // that times out; the first to fail aborts the others), the events after the failure all chained on it.
+    const task = (index: number, enteredId: number) => [
+      entered(enteredId, 4 + index, 'Task', 'Lambda'),
+      event(enteredId + 1, enteredId, 'TaskScheduled'),
+    ];
+    const history = [
+      event(1, 0, 'ExecutionStarted'),
+      entered(2, 0, 'Map', 'MapWait'),
+      event(3, 2, 'MapStateStarted'),
+      ...[0, 1, 2, 3].map((index) => iteration(4 + index, 3, 'Started', index)),
+      ...[0, 1, 2, 3].flatMap((index) => task(index, 8 + 2 * index)),
+      ...[0, 1, 2, 3].map((index) => event(16 + index, 9 + 2 * index, 'TaskStarted')),
+      event(20, 16, 'TaskTimedOut'),
+      event(21, 18, 'TaskTimedOut'),
+      event(22, 17, 'TaskTimedOut'),
+      event(23, 19, 'TaskTimedOut'),
+      iteration(24, 20, 'Failed', 0),
+      event(25, 20, 'TaskStateAborted'),
+      iteration(26, 20, 'Aborted', 1),
+      event(27, 20, 'TaskStateAborted'),
+      iteration(28, 20, 'Aborted', 2),
+      event(29, 20, 'TaskStateAborted'),
+      iteration(30, 20, 'Aborted', 3),
+      event(31, 20, 'TaskStateAborted'),
+      event(32, 20, 'MapStateFailed'),
+      event(33, 32, 'ExecutionFailed'),
+    ];
+
+    // Act
+    const branches = expectWellFormedHistory(history);
+
+    // Assess: each MapIterationAborted is its own iteration's end.
+    expect([26, 28, 30].map((id) => branches.get(id))).toEqual(['root>3.1', 'root>3.2', 'root>3.3']);
+  });
+
   it('accepts a Parallel linked as AWS links it, and finds its two branches', () => {
     // Act
     const branches = expectWellFormedHistory(parallelHistory());

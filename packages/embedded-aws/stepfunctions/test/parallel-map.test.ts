@@ -33,6 +33,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectWellFormedHistory } from '../../testing/history-checks.ts';
 import {
   type EmbeddedStepFunctions,
   embeddedStepFunctions,
@@ -469,6 +470,19 @@ describe('Parallel', () => {
     expect(types).toContain('WaitStateAborted');
     expect(types).toContain('TaskStateAborted');
     expect(types.slice(-2)).toEqual(['ParallelStateFailed', 'ExecutionFailed']);
+    // Each abort (the failing task's own too, last) and ParallelStateFailed chain on the TaskFailed.
+    const failure = only(history, 'TaskFailed').id!;
+    expect(
+      history
+        .filter((event) => /StateAborted$|^ParallelStateFailed$/.test(event.type!))
+        .map((event) => `${event.type} ← ${event.previousEventId}`),
+    ).toEqual([
+      `WaitStateAborted ← ${failure}`,
+      `TaskStateAborted ← ${failure}`,
+      `TaskStateAborted ← ${failure}`,
+      `ParallelStateFailed ← ${failure}`,
+    ]);
+    expectWellFormedHistory(history);
   });
 
   // BUG: A Parallel or Map fails with States.Runtime when a branch fails while another still runs
@@ -1136,16 +1150,56 @@ describe('Map inline', () => {
     // Act
     const { history } = await sfn.run(definition, ['slow-1', 'bad', 'slow-2']);
 
-    // Assess
+    // Assess: as AWS records it (LocalStack's recording of test_service_lambda_map_timeout): everything after
+    // the failing task's TaskFailed chains on it: the iteration's MapIterationFailed, each other iteration's
+    // TaskStateAborted and MapIterationAborted, a TaskStateAborted for the failing task too, and MapStateFailed.
+    const failure = only(history, 'TaskFailed').id!;
+    const after = links(history).slice(failure);
+    const end = history.length;
+    expect(after).toEqual([
+      `${failure + 1} ← ${failure} MapIterationFailed`,
+      `${failure + 2} ← ${failure} TaskStateAborted`,
+      `${failure + 3} ← ${failure} MapIterationAborted`,
+      `${failure + 4} ← ${failure} TaskStateAborted`,
+      `${failure + 5} ← ${failure} MapIterationAborted`,
+      `${failure + 6} ← ${failure} TaskStateAborted`,
+      `${failure + 7} ← ${failure} MapStateFailed`,
+      `${end} ← ${end - 1} ExecutionFailed`,
+    ]);
     const aborted = all(history, 'MapIterationAborted').map((e) => e.mapIterationAbortedEventDetails);
-    expect(aborted).toEqual(
-      expect.arrayContaining([
-        { name: 'Each', index: 0 },
-        { name: 'Each', index: 2 },
-      ]),
-    );
-    expect(all(history, 'TaskStateAborted')).toHaveLength(2);
-    expect(eventTypes(history).slice(-2)).toEqual(['MapStateFailed', 'ExecutionFailed']);
+    expect(aborted).toEqual([
+      { name: 'Each', index: 0 },
+      { name: 'Each', index: 2 },
+    ]);
+    expectWellFormedHistory(history);
+  });
+
+  it('aborts the failing task of a one-branch Parallel too, as AWS records it', async () => {
+    // Prepare: LocalStack's recording of test_sqs_failure_in_wait_for_task_tok_no_error_field (a Parallel whose
+    // one branch's task fails): TaskFailed, then TaskStateAborted and ParallelStateFailed, both chained on it.
+    const definition = {
+      StartAt: 'One',
+      States: {
+        One: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'Broken', States: { Broken: call({ job: 'fail', value: 'M-9' }) } }],
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const { execution, history } = await sfn.run(definition);
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    const failure = only(history, 'TaskFailed').id!;
+    expect(links(history).slice(failure)).toEqual([
+      `${failure + 1} ← ${failure} TaskStateAborted`,
+      `${failure + 2} ← ${failure} ParallelStateFailed`,
+      `${failure + 3} ← ${failure + 2} ExecutionFailed`,
+    ]);
+    expectWellFormedHistory(history);
   });
 
   it('is caught by a Catch on the Map state: MapStateFailed, then MapStateExited and the catcher', async () => {

@@ -13,6 +13,8 @@ import { retrierFor } from './retry-catch.ts';
 /** A fan-out's branches as they ended, and where their events stand. */
 export interface FanOutOutcome {
   readonly results: (BranchResult | undefined)[];
+  /** Per branch that failed in a Task state: that state, aborted once the fan-out fails. */
+  readonly failedInTask: boolean[];
   /** Per branch, the last event on its own chain (a Map iteration's last state event). */
   readonly lastEvents: (number | undefined)[];
   /** The last event any branch wrote (a Map iteration's MapIterationSucceeded), or the Started event. */
@@ -56,7 +58,10 @@ export async function fanOut(
   const { host, execution } = interpreter;
   const cancel = childController(run.signal);
   const results: (BranchResult | undefined)[] = new Array(step.inputs.length);
+  const failedInTask: boolean[] = new Array(step.inputs.length).fill(false);
   const lastEvents: (number | undefined)[] = new Array(step.inputs.length);
+  // AWS chains the abort events of the branches a failing one stops on the event it failed with.
+  let abortedFrom: number | undefined;
   let lastEventId = step.startedEventId;
   const stopOnFailure = options.stopOnFailure ?? true;
   let nextIndex = 0;
@@ -93,6 +98,18 @@ export async function fanOut(
     }
     const branch = options.branchFor(index);
     const saved = host.readCheckpoint(execution, key);
+    // An iteration a sibling's failure aborts records MapIterationAborted right after its state's
+    // <Type>StateAborted (or, aborted between states, on its own), as AWS's recorded histories pair them.
+    let iterationAborted = false;
+    const abortIteration = (): void => {
+      if (iterationAborted || !options.onIteration || run.signal.aborted || child.silent) return;
+      iterationAborted = true;
+      host.appendEvent(execution, {
+        type: 'MapIterationAborted',
+        previousEventId: child.abortedFrom?.() ?? child.checkpoint.previousEventId,
+        details: { name: mapName, index },
+      });
+    };
     const child: BranchRun = {
       key,
       branch,
@@ -100,6 +117,8 @@ export async function fanOut(
       signal: cancel.signal,
       silent: options.silent || run.silent,
       ...(order ? { beforeWaiting: order.beforeWaiting(index) } : {}),
+      abortedFrom: () => abortedFrom ?? run.abortedFrom?.(),
+      afterAborted: abortIteration,
       checkpoint:
         saved ??
         startingCheckpoint(branch.StartAt, step.inputs[index]!, run.checkpoint.variables, chainFor(index)),
@@ -118,13 +137,7 @@ export async function fanOut(
         await interpreter.runBranch(child);
       } catch (error) {
         if (error instanceof AbortedError) {
-          if (options.onIteration && !run.signal.aborted && !child.silent) {
-            host.appendEvent(execution, {
-              type: 'MapIterationAborted',
-              previousEventId: child.checkpoint.previousEventId,
-              details: { name: mapName, index },
-            });
-          }
+          abortIteration();
           throw error;
         }
         if (!(error instanceof StatesError)) throw error;
@@ -147,10 +160,12 @@ export async function fanOut(
     const ended = child.checkpoint;
     const result: BranchResult = ended.failed ?? { output: ended.input };
     results[index] = result;
+    failedInTask[index] = ended.failed !== undefined && branch.States[ended.state]?.Type === 'Task';
     lastEvents[index] = ended.previousEventId;
     lastEventId = Math.max(lastEventId, ended.endedEventId ?? ended.previousEventId);
     if ('error' in result && stopOnFailure) {
       failed = true;
+      abortedFrom ??= ended.previousEventId;
       cancel.abort(ABORTED);
     }
   };
@@ -178,7 +193,7 @@ export async function fanOut(
     if (outcome.status === 'rejected' && !(outcome.reason instanceof AbortedError)) throw outcome.reason;
   }
   // Branches cancelled by a failing sibling have no result: the state fails with the sibling's error.
-  return { results, lastEvents, lastEventId };
+  return { results, failedInTask, lastEvents, lastEventId };
 }
 
 /**
@@ -213,21 +228,32 @@ function iterationOrder(count: number) {
 
 /**
  * Ends a fan-out that the first failing branch fails (a Parallel, an inline Map). AWS chains the state's
- * Failed event on the failing branch's last state event; and its Succeeded event on the last event of all
- * (the Started event when there were no branches), with the state's Exited event chained there too rather
- * than on Succeeded.
+ * Failed event on the failing branch's last state event, after a TaskStateAborted chained there too when
+ * that branch failed in a Task state (its recorded histories show both, for a Parallel and for a Map); and
+ * its Succeeded event on the last event of all (the Started event when there were no branches), with the
+ * state's Exited event chained there too rather than on Succeeded.
  */
 export function endFanOut(
   interpreter: Interpreter,
   run: BranchRun,
   state: ParallelState | MapState,
   step: FanOutStep,
-  { results, lastEvents, lastEventId }: FanOutOutcome,
+  { results, failedInTask, lastEvents, lastEventId }: FanOutOutcome,
 ): void {
   const failed = firstFailureIndex(results);
   if (failed !== undefined) {
     const failure = results[failed] as Failure;
     const failedEvent = `${state.Type}StateFailed`;
+    if (failedInTask[failed] && !step.failedTaskAborted) {
+      // Written with the step marked, so a resumed run does not write it again.
+      interpreter.record(
+        run,
+        'TaskStateAborted',
+        undefined,
+        { step: { ...step, failedTaskAborted: true } },
+        { from: lastEvents[failed]!, next: run.checkpoint.previousEventId },
+      );
+    }
     fanOutFailed(interpreter, run, state, failedEvent, failure.error, lastEvents[failed]!, step, results);
     throw new BranchError(failure.error, failure.cause);
   }
