@@ -324,4 +324,23 @@ describe('ResultWriter', () => {
         .sort(),
     );
   });
+
+  it('fails the Map, saying so, on a WriterConfig it does not write as (FLATTEN, JSONL)', async () => {
+    // Act
+    const { status, failure } = await run(
+      readingMap({
+        ResultWriter: {
+          Resource: 'arn:aws:states:::s3:putObject',
+          Parameters: { Bucket: BUCKET, Prefix: 'flat' },
+          WriterConfig: { Transformation: 'FLATTEN', OutputType: 'JSONL' },
+        },
+      }),
+      [{ n: 1 }],
+    );
+
+    // Assess
+    expect(status).toBe('ExecutionFailed');
+    expect(failure).toMatchObject({ error: 'States.Runtime' });
+    expect(failure?.cause).toContain('FLATTEN');
+  });
 });

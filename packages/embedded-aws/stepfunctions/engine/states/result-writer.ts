@@ -47,6 +47,14 @@ export async function writeResults(
       `The ResultWriter resource '${String(writer.Resource)}' is not supported`,
     );
   }
+  const config = (writer.WriterConfig ?? {}) as JsonObject;
+  if ((config.Transformation ?? 'NONE') !== 'NONE' || (config.OutputType ?? 'JSON') !== 'JSON') {
+    // Not written here rather than written otherwise than AWS would: the Map fails and says so.
+    throw new StatesError(
+      'States.Runtime',
+      `The embedded Step Functions writes results only as WriterConfig { Transformation: NONE, OutputType: JSON } does, not ${JSON.stringify(config)}`,
+    );
+  }
   const input = effectiveInput(state, raw, scope);
   const parameters = (await parametersFor(
     writer.Parameters ?? writer.Arguments ?? {},
