@@ -56,17 +56,25 @@ const TARGET_P99_MS = 100;
 interface StatementCounts {
   statements: number;
   calls: number;
+  /** Statements by the start of their SQL (whitespace folded), to see which ones a payment costs. */
+  bySql: Map<string, number>;
 }
 
 /** Counts what reaches the embedded Data API's database, whichever client sent it. */
 function countStatements(database: object): StatementCounts {
-  const counts: StatementCounts = { statements: 0, calls: 0 };
+  const counts: StatementCounts = { statements: 0, calls: 0, bySql: new Map() };
   const target = database as Record<string, unknown>;
   const wrap = (method: string, statementsOf: (input: unknown) => number) => {
     const original = target[method] as (input: unknown) => Promise<unknown>;
     target[method] = (input: unknown) => {
       counts.calls += 1;
-      counts.statements += statementsOf(input);
+      const statements = statementsOf(input);
+      counts.statements += statements;
+      const sql = (input as { sql?: string }).sql;
+      if (sql !== undefined && statements > 0) {
+        const key = sql.replace(/\s+/g, ' ').trim().slice(0, 90);
+        counts.bySql.set(key, (counts.bySql.get(key) ?? 0) + statements);
+      }
       return original.call(database, input);
     };
   };
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
   );
 
   let report: DriverReport;
-  let before: StatementCounts = { statements: 0, calls: 0 };
+  let before: StatementCounts = { statements: 0, calls: 0, bySql: new Map() };
   const cpuBefore = { usage: process.cpuUsage() };
   try {
     report = await new Promise<DriverReport>((resolve, reject) => {
@@ -124,7 +132,7 @@ async function main(): Promise<void> {
       let result: DriverReport | undefined;
       child.on('message', (message: { kind: string; report?: DriverReport }) => {
         if (message.kind === 'measuring') {
-          before = { ...counts };
+          before = { ...counts, bySql: new Map(counts.bySql) };
           cpuBefore.usage = process.cpuUsage();
         } else if (message.kind === 'done') result = message.report;
       });
@@ -152,6 +160,14 @@ async function main(): Promise<void> {
   const awsCalls = system.awsRequestHandler === undefined ? 'AWS calls over HTTP' : 'AWS calls in-process';
   const firstP50 = percentile(report.firstEventMs, 50);
   const firstP99 = percentile(report.firstEventMs, 99);
+
+  const bySql = [...counts.bySql]
+    .map(([sql, count]) => [sql, (count - (before.bySql.get(sql) ?? 0)) / Math.max(1, finished)] as const)
+    .filter(([, perPayment]) => perPayment > 0)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`
+Data API statements per payment, by statement:
+${bySql.map(([sql, perPayment]) => `  ${perPayment.toFixed(2)}  ${sql}`).join('\n')}`);
 
   console.log(`
 payments vended in the ${report.windowSeconds.toFixed(1)} s window: ${report.completedInWindow} (${perSecond.toFixed(0)}/s)
