@@ -230,7 +230,8 @@ export class MapRuns {
 
   /**
    * DescribeMapRun's itemCounts and executionCounts. `resultsWritten` counts the children whose result
-   * went into the Map's output (those that succeeded).
+   * went into the Map's output (those that succeeded); `pendingRedrive`, while a redriven Map Run runs, those
+   * that failed before it and wait their turn to be redriven (counted by their status too).
    */
   counts(
     mapRun: MapRunRecord,
@@ -241,6 +242,13 @@ export class MapRuns {
     for (let index = 0; index < mapRun.childCount; index += 1) {
       const status = this.#childStatus(mapRun.arn, index, executionOf);
       const items = mapRun.batchSizes?.[index] ?? 1;
+      const arn = this.childArn(mapRun.arn, index);
+      const child = arn === undefined ? undefined : executionOf(arn);
+      const awaitsRedrive =
+        mapRun.status === 'RUNNING' &&
+        child !== undefined &&
+        (status === 'failed' || status === 'timedOut' || status === 'aborted') &&
+        (child.mapRunAttempt ?? 0) < mapRun.redriveCount;
       for (const [counts, weight] of [
         [executionCounts, 1],
         [itemCounts, items],
@@ -248,6 +256,7 @@ export class MapRuns {
         counts.total += weight;
         counts[status] += weight;
         if (status === 'succeeded') counts.resultsWritten += weight;
+        if (awaitsRedrive) counts.pendingRedrive += weight;
       }
     }
     return { itemCounts, executionCounts };

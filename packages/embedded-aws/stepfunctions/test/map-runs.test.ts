@@ -33,8 +33,9 @@ const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 /** Children that wait here until a test lets them go. */
 const held: Array<() => void> = [];
 
-/** Meters whose `flaky` child fails while they are here; and how often each was called. */
+/** Meters whose `flaky` child fails while they are here, `hold` ones that fail instead of waiting; calls. */
 const offline = new Set<string>();
+const failFast = new Set<string>();
 const calls = new Map<string, number>();
 
 const integrations = new InProcessIntegrations().handle(
@@ -44,6 +45,8 @@ const integrations = new InProcessIntegrations().handle(
     const meter = String(payload.value);
     calls.set(meter, (calls.get(meter) ?? 0) + 1);
     if (payload.job === 'fail' || (payload.job === 'flaky' && offline.has(meter)))
+      throw new StatesError('MeterOffline', `meter ${meter} is offline`);
+    if (payload.job === 'hold' && failFast.has(meter))
       throw new StatesError('MeterOffline', `meter ${meter} is offline`);
     if (payload.job === 'hold') {
       await new Promise<void>((resolve, reject) => {
@@ -416,6 +419,38 @@ describe('a redrive of the parent', () => {
       redriveCount: 1,
       executionCounts: counts({ succeeded: 2, total: 2, resultsWritten: 2 }),
     });
+  });
+
+  it('counts the failed children that wait their turn to be redriven as pendingRedrive', async () => {
+    // Prepare: one child at a time; the first two fail, which is one more than tolerated.
+    failFast.add('hold-r1');
+    offline.add('flaky-r2');
+    const { executionArn } = await start(meters({ MaxConcurrency: 1, ToleratedFailureCount: 1 }), [
+      'hold-r1',
+      'flaky-r2',
+      'flaky-r3',
+    ]);
+    expect((await sfn.waitForEnd(executionArn)).status).toBe('FAILED');
+    const mapRunArn = await onlyMapRunOf(executionArn);
+
+    // Act: the redriven first child now holds the only slot.
+    failFast.delete('hold-r1');
+    offline.delete('flaky-r2');
+    await sfn.client.send(new RedriveExecutionCommand({ executionArn }));
+    await until(async () => held.length === 1);
+    const whileHeld = await sfn.client.send(new DescribeMapRunCommand({ mapRunArn }));
+    for (const release of held.splice(0)) release();
+    const parent = await sfn.waitForEnd(executionArn);
+    const ended = await sfn.client.send(new DescribeMapRunCommand({ mapRunArn }));
+
+    // Assess: the second child waits to be redriven, the third (never started) waits to start.
+    expect(whileHeld.executionCounts).toEqual(
+      counts({ running: 1, failed: 1, pending: 1, pendingRedrive: 1, total: 3 }),
+    );
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(ended.executionCounts).toEqual(
+      counts({ succeeded: 3, total: 3, resultsWritten: 3, pendingRedrive: 0 }),
+    );
   });
 
   it('redrives a Map Run that a stop aborted, running only the children the stop cut short', async () => {
