@@ -77,6 +77,7 @@ describe('the whole embedded AWS survives kill -9', () => {
   const aws = crashTest({
     fixture: packagePath('testing/fixtures/full-aws-process.ts'),
     dataDirPrefix: 'embedded-aws-crash-',
+    typeScriptAtRunTime: true, // its Lambda functions' handlers
   });
 
   it('finishes every acknowledged execution through Lambda, SQS task tokens and SNS after repeated crashes', {

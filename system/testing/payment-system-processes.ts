@@ -95,6 +95,7 @@ export async function startPaymentSystemProcess(
     FIXTURE,
     [options.dataDir, options.providers.gatewayUrl, options.providers.vendorUrl, options.definitionFile],
     readyPaymentSystem,
+    { typeScriptAtRunTime: true }, // the task Lambdas' handlers
   );
   const ready = running.value;
   const sfn: SFNClient = sfnClient(ready.awsEndpoint);

@@ -1,6 +1,6 @@
 /**
- * Crash-test support: child processes running a fixture (`node --import tsx <fixture> ...`), killed with
- * SIGKILL as `kill -9` would, and the temporary data directories they used.
+ * Crash-test support: child processes running a fixture (a TypeScript file, run from its bundle: see
+ * fixture-bundles.ts), killed with SIGKILL as `kill -9` would, and the temporary data directories they used.
  *
  * @example
  * const processes = new ChildProcesses();
@@ -15,6 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { fixtureBundle } from './fixture-bundles.ts';
 
 export interface RunningProcess<T> {
   /** What `ready` read from the fixture's output (by default the endpoint of `ready <endpoint>`). */
@@ -29,6 +30,14 @@ export interface RunningProcess<T> {
 /** The default readiness line: `ready <endpoint>`. */
 export function readyEndpoint(stdout: string): string | undefined {
   return /^ready (\S+)$/m.exec(stdout)?.[1];
+}
+
+export interface StartOptions {
+  /**
+   * The fixture imports TypeScript by its path while it runs (the embedded Lambda loading a handler): run it
+   * through tsx, as `node --import tsx <fixture>`, rather than from its bundle.
+   */
+  readonly typeScriptAtRunTime?: boolean;
 }
 
 export class ChildProcesses {
@@ -49,9 +58,13 @@ export class ChildProcesses {
     fixture: string,
     args: readonly string[],
     ready: (stdout: string) => T | undefined = readyEndpoint as (stdout: string) => T | undefined,
+    options: StartOptions = {},
   ): Promise<RunningProcess<T>> {
     if (!isAbsolute(fixture)) throw new Error(`a fixture is started by its absolute path, not ${fixture}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
+    const command = options.typeScriptAtRunTime
+      ? ['--import', 'tsx', fixture]
+      : [await fixtureBundle(fixture)];
+    const child = spawn(process.execPath, [...command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#children.add(child);

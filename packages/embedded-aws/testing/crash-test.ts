@@ -16,7 +16,7 @@
  */
 import type { DescribeExecutionCommandOutput, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach } from 'vitest';
-import { ChildProcesses, type RunningProcess } from './child-processes.ts';
+import { ChildProcesses, type RunningProcess, readyEndpoint, type StartOptions } from './child-processes.ts';
 import { historyWith, pause, type WaitOptions, waitForEnd } from './execution-waits.ts';
 import { packagePath } from './package-path.ts';
 import { createStateMachine, executionHistory, sfnClient, startExecution } from './step-functions.ts';
@@ -29,6 +29,8 @@ export interface CrashTestOptions {
   readonly fixture?: string;
   /** How the data directories under the system's temp directory are named. */
   readonly dataDirPrefix?: string;
+  /** The fixture imports TypeScript while it runs (Lambda handlers by their path): see `StartOptions`. */
+  readonly typeScriptAtRunTime?: boolean;
 }
 
 /** The embedded AWS as it runs now: a client is good only as long as the process it speaks to. */
@@ -41,12 +43,14 @@ export class CrashTest {
   readonly #processes = new ChildProcesses();
   readonly #fixture: string;
   readonly #dataDirPrefix: string;
+  readonly #startOptions: StartOptions;
   #dataDir: string | undefined;
   #running: Running | undefined;
 
   constructor(options: CrashTestOptions = {}) {
     this.#fixture = options.fixture ?? packagePath('testing/embedded-aws-process.ts');
     this.#dataDirPrefix = options.dataDirPrefix ?? 'crash-test-';
+    this.#startOptions = { typeScriptAtRunTime: options.typeScriptAtRunTime };
   }
 
   /** The data directory of this test, which every restart opens again. */
@@ -86,7 +90,12 @@ export class CrashTest {
   /** Starts the child again on the same data directory, after a kill. */
   async restart(): Promise<void> {
     if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
-    const child = await this.#processes.start(this.#fixture, [this.dataDir]);
+    const child = await this.#processes.start(
+      this.#fixture,
+      [this.dataDir],
+      readyEndpoint,
+      this.#startOptions,
+    );
     this.#running = { child, client: sfnClient(child.value) };
   }
 
@@ -98,7 +107,9 @@ export class CrashTest {
   /** Starts the child on the same data directory and kills it after `delayMs`, whether it is ready or not. */
   async killWhileStarting(delayMs: number): Promise<void> {
     if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
-    const starting = this.#processes.start(this.#fixture, [this.dataDir]).catch(() => undefined);
+    const starting = this.#processes
+      .start(this.#fixture, [this.dataDir], readyEndpoint, this.#startOptions)
+      .catch(() => undefined);
     await pause(delayMs);
     this.#processes.killAll();
     await (await starting)?.kill();

@@ -679,10 +679,10 @@ describe('the embedded Step Functions survives kill -9', () => {
     const before = await histories();
     await aws.kill();
 
-    // Act: five start-ups cut short at a random moment (the fixture needs several hundred ms to boot)
+    // Act: five start-ups cut short at a random moment (the fixture, a bundle, needs about half a second to boot)
     const delays: number[] = [];
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const delay = 50 + Math.floor(random() * 900);
+      const delay = 50 + Math.floor(random() * 450);
       delays.push(delay);
       await aws.killWhileStarting(delay);
     }

@@ -1,0 +1,103 @@
+/**
+ * Crash-test fixtures run as one esbuild bundle each, by plain `node`, instead of through tsx: a child started
+ * with `node --import tsx` spent about 1.4 s here before its first line ran (tsx's loader hooks resolving and
+ * compiling our TypeScript module by module), and the crash tests start a child more than a hundred times.
+ *
+ * The bundle holds our own TypeScript (this repository's files and its workspace packages); npm packages stay
+ * outside it and load as Node loads them, so a package that finds its own files (PGlite's WebAssembly, say)
+ * still finds them. `import.meta.url`, `import.meta.dirname` and `import.meta.filename` in our files keep
+ * naming the file they are written in, so a module that reads a file beside it (migrations, static pages)
+ * reads the same file as it does under tsx.
+ *
+ * A fixture that imports TypeScript at run time, such as the embedded Lambda loading a handler by its path,
+ * still needs tsx: `ChildProcesses.start(..., { typeScriptAtRunTime: true })`.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { packagePath } from './package-path.ts';
+
+/**
+ * Beside the package's node_modules, so that the packages the bundle leaves out resolve from it as they do
+ * from the fixture (Node looks for node_modules in every folder above the bundle).
+ */
+const BUNDLES = packagePath('node_modules/.cache/crash-test-fixtures');
+
+/** One build per fixture per test worker: the files do not change while the tests run. */
+const bundles = new Map<string, Promise<string>>();
+
+/** The bundle's path, built on first use. */
+export function fixtureBundle(fixture: string): Promise<string> {
+  let bundle = bundles.get(fixture);
+  if (bundle === undefined) {
+    bundle = bundleFixture(fixture);
+    bundles.set(fixture, bundle);
+    bundle.catch(() => bundles.delete(fixture));
+  }
+  return bundle;
+}
+
+async function bundleFixture(fixture: string): Promise<string> {
+  const { outputFiles } = await build({
+    entryPoints: [fixture],
+    outfile: join(BUNDLES, `${basename(fixture, '.ts')}.mjs`),
+    write: false,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: `node${process.versions.node}`,
+    packages: 'external',
+    plugins: [workspacePackagesInside, importMetaOfTheSource],
+    logLevel: 'warning',
+  });
+  const bundle = outputFiles[0]!;
+  // Named by its content: test workers building the same fixture at once write the same file, and a run
+  // after a change to the code writes a new one instead of overwriting a bundle another run is starting.
+  const path = bundle.path.replace(/\.mjs$/, `-${bundle.hash}.mjs`);
+  if (!existsSync(path)) {
+    mkdirSync(BUNDLES, { recursive: true });
+    const partial = `${path}.${process.pid}.partial`;
+    writeFileSync(partial, bundle.contents);
+    renameSync(partial, path);
+    removeStaleBundles(basename(fixture, '.ts'));
+  }
+  return path;
+}
+
+/** Bundles of older code, which no run started today still uses. */
+function removeStaleBundles(name: string): void {
+  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
+  for (const file of readdirSync(BUNDLES)) {
+    const path = join(BUNDLES, file);
+    if (file.startsWith(`${name}-`) && statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
+  }
+}
+
+/** Our workspace packages (`@payment-to-vend/…`) are TypeScript that Node cannot load: they go in the bundle. */
+const workspacePackagesInside: Plugin = {
+  name: 'workspace-packages-inside',
+  setup(builder) {
+    builder.onResolve({ filter: /^@payment-to-vend\// }, ({ path, resolveDir }) => ({
+      path: createRequire(join(resolveDir, 'importer.ts')).resolve(path),
+    }));
+  },
+};
+
+const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
+
+const importMetaOfTheSource: Plugin = {
+  name: 'import-meta-of-the-source',
+  setup(builder) {
+    builder.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+      const source = await readFile(path, 'utf8');
+      const values = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
+      const contents = source.replace(IMPORT_META, (_, field: keyof typeof values) =>
+        JSON.stringify(values[field]),
+      );
+      return { contents, loader: 'ts' };
+    });
+  },
+};
