@@ -7,7 +7,8 @@ import { unsuppressedFindings, unusedAcknowledgements } from '../testing/nag.ts'
 import { accountsFromContext, buildPipelineApp } from './app.ts';
 
 describe('the app as `npm run synth` builds it', () => {
-  // The whole app, synthesized once: the pipeline with every environment inside it.
+  // The whole app, synthesized once: the pipeline with every environment inside it. The one test of CDK's
+  // built-in CloudFormation checks (every other test leaves them out: they cost seconds per synthesis).
   let app: App;
   let pipeline: PipelineStack;
   beforeAll(() => {

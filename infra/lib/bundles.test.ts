@@ -15,7 +15,7 @@ interface Bundle {
 
 let bundles: Bundle[];
 beforeAll(() => {
-  // Only dev's stacks are bundled; CDK's own CloudFormation checks are left to the stage tests.
+  // Only dev's stacks are bundled; CDK's own CloudFormation checks are left to bin/app.test.ts.
   const app = new App({
     context: { 'aws:cdk:bundling-stacks': ['dev/**'] },
     builtinCloudFormationValidation: false,

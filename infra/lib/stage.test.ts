@@ -1,9 +1,9 @@
-import { App, type Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UNTIMED_TASK_ATTEMPT_SECONDS } from '../../workflow/payment-to-vend.ts';
 import { buildStages } from '../bin/app.ts';
-import { NO_BUNDLING } from '../testing/bare-stack.ts';
+import { constructTestApp } from '../testing/bare-stack.ts';
 import {
   type NagAcknowledgement,
   type NagFinding,
@@ -13,12 +13,13 @@ import {
 import { environments } from './environments.ts';
 import type { PaymentPlatformStage } from './stage.ts';
 
-// The whole app, every environment, synthesized once (with CDK's CloudFormation checks and the nag packs).
+// Every environment, synthesized once, with the nag packs (CDK's own CloudFormation checks run once, on the
+// whole app, in bin/app.test.ts).
 let stages: PaymentPlatformStage[];
 let findings: NagFinding[];
 let unusedAcknowledgementsOfApp: NagAcknowledgement[];
 beforeAll(() => {
-  const app = new App({ context: { ...NO_BUNDLING } });
+  const app = constructTestApp();
   stages = buildStages(app, environments());
   findings = unsuppressedFindings(app);
   unusedAcknowledgementsOfApp = unusedAcknowledgements(app);

@@ -6,20 +6,19 @@
  */
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PaymentSystem, startPaymentSystem } from '../../system/payment-system.ts';
 import { type Topology, topologyFor } from '../../system/topology.ts';
 import { synthesizeLocalDefinition } from '../../workflow/local-definition.ts';
 import { buildStages } from '../bin/app.ts';
-import { NO_BUNDLING } from '../testing/bare-stack.ts';
+import { constructTestApp } from '../testing/bare-stack.ts';
 import { environments } from './environments.ts';
 import type { PaymentPlatformStage } from './stage.ts';
 
 let stages: PaymentPlatformStage[];
 beforeAll(() => {
-  stages = buildStages(new App({ context: { ...NO_BUNDLING } }), environments());
+  stages = buildStages(constructTestApp(), environments());
 });
 
 /** The parameters that name a resource: they differ between AWS and the embedded AWS, and only they may. */

@@ -20,8 +20,9 @@ export function settingsOf(name: EnvironmentName): EnvironmentSettings {
 }
 
 /**
- * An app for a construct test: no bundling, and without CDK's built-in CloudFormation schema validation, which
- * takes seconds per synthesis (the stage tests keep it, once per environment).
+ * An app for any test but the stage tests: no bundling, and without CDK's built-in CloudFormation schema
+ * validation, which costs seconds per synthesis (about 12 s of CPU for the four environments here). The test of
+ * the whole app (bin/app.test.ts) keeps it, once for every stack of every environment and the pipeline's.
  */
 export function constructTestApp(): App {
   return new App({ context: { ...NO_BUNDLING }, builtinCloudFormationValidation: false });

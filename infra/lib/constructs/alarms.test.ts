@@ -1,8 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_TO_VEND_DEFAULTS } from '../../../workflow/payment-to-vend.ts';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { monitoredResources, onCallTopic, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
@@ -46,7 +47,7 @@ describe('OperationalAlarms', () => {
   let app: App;
 
   beforeAll(() => {
-    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    app = constructTestApp();
     const stack = new Stack(app, 'Alarms', { env: TEST_ENV });
     new OperationalAlarms(stack, 'Alarms', {
       resources: monitoredResources(stack),

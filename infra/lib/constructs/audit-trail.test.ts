@@ -1,7 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { monitoredResources, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
@@ -12,7 +13,7 @@ describe('AuditTrail', () => {
   let template: Template;
 
   beforeAll(() => {
-    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    app = constructTestApp();
     const stack = new Stack(app, 'Audit', { env: TEST_ENV });
     const { queues, deadLetterQueues } = monitoredResources(stack);
     new AuditTrail(stack, 'AuditTrail', {
@@ -106,7 +107,7 @@ describe('AuditTrail', () => {
     'never expires a log file, current or not, while it is locked (%s), and keeps three months immediately available',
     (_, retention, keptDays) => {
       // Prepare
-      const stack = new Stack(new App(), 'Audit', { env: TEST_ENV });
+      const stack = new Stack(constructTestApp(), 'Audit', { env: TEST_ENV });
 
       // Act
       new AuditTrail(stack, 'AuditTrail', {

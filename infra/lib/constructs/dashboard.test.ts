@@ -1,6 +1,7 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { monitoredResources, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { FlowDashboard } from './dashboard.ts';
 
@@ -8,7 +9,7 @@ describe('FlowDashboard', () => {
   let body: string;
 
   beforeAll(() => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = constructTestApp();
     const stack = new Stack(app, 'Dashboard', { env: TEST_ENV });
     new FlowDashboard(stack, 'Dashboard', {
       resources: monitoredResources(stack),

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { monitoredResources, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
@@ -12,7 +13,7 @@ describe('EventLogging', () => {
   let template: Template;
 
   beforeAll(() => {
-    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    app = constructTestApp();
     const stack = new Stack(app, 'Events', { env: TEST_ENV });
     const resources = monitoredResources(stack);
     new EventLogging(stack, 'EventLogging', {

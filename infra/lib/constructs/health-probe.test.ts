@@ -1,8 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { importedVpc, monitoredResources, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
@@ -15,7 +16,7 @@ describe('HealthProbe', () => {
   let template: Template;
 
   beforeAll(() => {
-    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    app = constructTestApp();
     const stack = new Stack(app, 'Probe', { env: TEST_ENV });
     const { frontEnd } = monitoredResources(stack);
     new HealthProbe(stack, 'HealthProbe', {

@@ -1,6 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { importedVpc, monitoredResources, onCallTopic } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { applyCompliance } from '../compliance.ts';
@@ -15,7 +16,7 @@ describe('MonitoringStack (production)', () => {
   let template: Template;
 
   beforeAll(() => {
-    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    app = constructTestApp();
     // What is watched lives in the other stacks of the environment; imported here, so it adds no resources.
     const watched = new Stack(app, 'Watched', {
       env: { account: production.account, region: production.region },

@@ -1,11 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
+import { type App, CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecrassets from 'aws-cdk-lib/aws-ecr-assets';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { constructTestApp } from '../../testing/bare-stack.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { environments, PLACEHOLDER_ACCOUNTS, REGION } from '../environments.ts';
 import { PipelineStack, PLACEHOLDER_PIPELINE_SOURCE, pipelineSourceFromContext } from './pipeline-stack.ts';
@@ -26,7 +27,7 @@ describe('PipelineStack', () => {
     const assetDirectory = mkdtempSync(join(tmpdir(), 'pipeline-assets-'));
     writeFileSync(join(assetDirectory, 'Dockerfile'), 'FROM scratch\n');
     writeFileSync(join(assetDirectory, 'asset.txt'), 'asset\n');
-    app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    app = constructTestApp();
     new PipelineStack(app, 'Pipeline', {
       toolingAccount: PLACEHOLDER_ACCOUNTS.tooling,
       region: REGION,
