@@ -29,14 +29,19 @@ export async function openCluster(dataDir: string | null, keptIn: string = tmpdi
       loadDataDir: await newClusterFiles(path),
     });
   } catch (error) {
-    // A kept copy PGlite cannot load: made again by the next start; this one runs initdb itself, in the
+    // A kept copy PGlite cannot load: made again at once (initdb, as without a copy) and loaded, in the
     // directory the failed load may have half filled (it was empty before, so nothing else is lost).
     rmSync(path, { force: true });
     kept.delete(path);
     if (!empty) throw error;
-    if (dataDir === null) return PGlite.create();
-    for (const entry of readdirSync(dataDir)) rmSync(join(dataDir, entry), { recursive: true, force: true });
-    return PGlite.create({ dataDir });
+    if (dataDir !== null) {
+      for (const entry of readdirSync(dataDir))
+        rmSync(join(dataDir, entry), { recursive: true, force: true });
+    }
+    return PGlite.create({
+      ...(dataDir !== null ? { dataDir } : {}),
+      loadDataDir: await newClusterFiles(path),
+    });
   }
 }
 
