@@ -18,7 +18,8 @@
  *   the transaction's next call (see #turnAwayWaiters); their SDKs retry them.
  *
  * Statements go over PostgreSQL's extended query protocol in a single exchange (Parse, Bind, Describe,
- * Execute, Sync), with parameters typed as the Data API types them (see named-parameters.ts).
+ * Execute, Sync), with parameters typed as the Data API types them (see named-parameters.ts); a statement
+ * sent before is bound to the name it was prepared under instead of parsed again (prepared-statements.ts).
  *
  * Database users: on Aurora each secret signs in as its own user, and a statement its user may not run fails
  * (`ERROR: permission denied for table vends; SQLState: 42501`). Here the session is PGlite's superuser, and
@@ -63,6 +64,7 @@ import {
 } from './errors.ts';
 import { openCluster } from './fresh-cluster.ts';
 import { type BoundStatement, bindParameters, type SqlParameterInput, scanSql } from './named-parameters.ts';
+import { mayChangeSchema, PreparedStatements } from './prepared-statements.ts';
 import {
   columnKey,
   columnMetadataOf,
@@ -141,6 +143,8 @@ interface StatementResult {
 interface Exchange {
   readonly results: StatementResult[];
   readonly error: PostgresErrorFields | undefined;
+  /** How many Parse messages succeeded (ParseComplete). */
+  readonly parsed: number;
   /** ReadyForQuery's status: I idle, T in a transaction, E in a failed transaction. */
   readonly status: string;
 }
@@ -198,8 +202,6 @@ export type TablesChangedListener = (tables: ReadonlySet<string>) => void;
 
 const serialize = protocol.serialize;
 const SYNC = serialize.sync();
-const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
-const EXECUTE = serialize.execute({});
 
 /**
  * The PostgreSQL database the Data API routes talk to.
@@ -225,6 +227,7 @@ export class DataApiDatabase {
   readonly #owned = new JobQueue();
   /** Table columns for columnMetadata, by `tableID.columnID`; cleared after any DDL. */
   readonly #columns = new Map<string, TableColumn>();
+  readonly #prepared = new PreparedStatements();
   #owner: OpenTransaction | null = null;
   #running = false;
   #closed = false;
@@ -649,19 +652,18 @@ export class DataApiDatabase {
 
   // ─── The wire ───────────────────────────────────────────────────────────────────────────────────────
 
-  /** Statements over the extended protocol in one exchange, ending with one Sync. */
+  /** Statements over the extended protocol in one exchange, ending with one Sync (see prepared-statements.ts). */
   async #extended(statements: readonly BoundStatement[]): Promise<Exchange> {
-    const parts: Uint8Array[] = [];
-    for (const statement of statements) {
-      parts.push(
-        serialize.parse({ text: statement.text, types: statement.types }),
-        serialize.bind({ values: statement.values }),
-        DESCRIBE_PORTAL,
-        EXECUTE,
-      );
+    if (this.#prepared.stale) {
+      const dropped = await this.#simple('DEALLOCATE ALL');
+      // Names are never reused, so one left behind by a failed DEALLOCATE costs memory, not correctness.
+      if (dropped.error === undefined) this.#prepared.dropped();
     }
-    parts.push(SYNC);
-    return this.#exchange(parts);
+    const prepared = this.#prepared.messagesFor(statements);
+    const exchange = await this.#exchange([...prepared.parts, SYNC]);
+    const tags = exchange.results.map((result) => result.tag);
+    this.#prepared.settle(prepared, exchange.parsed, mayChangeSchema(tags, exchange.error));
+    return exchange;
   }
 
   /** One statement over the simple query protocol (transaction control, catalog queries). */
@@ -719,8 +721,12 @@ function collect(messages: readonly BackendMessage[]): Exchange {
   let current: StatementResult = { fields: null, rows: [], tag: '' };
   let error: PostgresErrorFields | undefined;
   let status = 'I';
+  let parsed = 0;
   for (const message of messages) {
     switch (message.name) {
+      case 'parseComplete':
+        parsed += 1;
+        break;
       case 'rowDescription':
         current.fields = message.fields as ResultField[];
         break;
@@ -744,7 +750,7 @@ function collect(messages: readonly BackendMessage[]): Exchange {
         break;
     }
   }
-  return { results, error, status };
+  return { results, error, parsed, status };
 }
 
 /** The row count of a command tag (`INSERT 0 3`, `UPDATE 2`, `DELETE 1`); 0 for tags without one. */
