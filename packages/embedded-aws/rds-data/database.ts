@@ -97,6 +97,11 @@ export interface DataApiDatabaseOptions {
    * uses them (the migrations create them).
    */
   readonly roles?: Readonly<Record<string, string>>;
+  /**
+   * Bind statements run before to a prepared name instead of parsing them again (prepared-statements.ts);
+   * default true. Off only to measure what it saves (packages/embedded-aws/bench/prepared-statements-bench.ts).
+   */
+  readonly prepareStatements?: boolean;
 }
 
 export interface ExecuteStatementInput {
@@ -227,7 +232,7 @@ export class DataApiDatabase {
   readonly #owned = new JobQueue();
   /** Table columns for columnMetadata, by `tableID.columnID`; cleared after any DDL. */
   readonly #columns = new Map<string, TableColumn>();
-  readonly #prepared = new PreparedStatements();
+  readonly #prepared: PreparedStatements;
   #owner: OpenTransaction | null = null;
   #running = false;
   #closed = false;
@@ -248,6 +253,7 @@ export class DataApiDatabase {
     this.#maxLifetimeMs = options.transactionMaxLifetimeMs ?? MAX_LIFETIME_MS;
     this.#connectionWaitLimitMs = options.connectionWaitLimitMs ?? CONNECTION_WAIT_LIMIT_MS;
     this.#roles = roles;
+    this.#prepared = new PreparedStatements({ enabled: options.prepareStatements ?? true });
   }
 
   /**

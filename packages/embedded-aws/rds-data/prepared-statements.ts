@@ -32,8 +32,14 @@ export interface PreparedExchange {
 export class PreparedStatements {
   /** `text \0 types` → the name it was prepared under. */
   readonly #names = new Map<string, string>();
+  /** At most this many names; 0: every statement unnamed, as the Data API sends it. */
+  readonly #capacity: number;
   #nextName = 0;
   #stale = false;
+
+  constructor(options: { readonly enabled: boolean }) {
+    this.#capacity = options.enabled ? MAX_PREPARED : 0;
+  }
 
   /** Names were forgotten: the caller sends DEALLOCATE ALL before the next exchange, then calls `dropped`. */
   get stale(): boolean {
@@ -52,7 +58,7 @@ export class PreparedStatements {
     for (const statement of statements) {
       const key = `${statement.text}\0${statement.types.join(',')}`;
       let name = this.#names.get(key) ?? inThisExchange.get(key);
-      if (name === undefined && this.#names.size + preparing.length < MAX_PREPARED) {
+      if (name === undefined && this.#names.size + preparing.length < this.#capacity) {
         name = `data_api_${this.#nextName++}`;
         inThisExchange.set(key, name);
         preparing.push({ key, name });
