@@ -12,6 +12,7 @@
  * A fixture that imports TypeScript at run time, such as the embedded Lambda loading a handler by its path,
  * still needs tsx: `ChildProcesses.start(..., { typeScriptAtRunTime: true })`.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -56,7 +57,8 @@ async function bundleFixture(fixture: string): Promise<string> {
   const bundle = outputFiles[0]!;
   // Named by its content: test workers building the same fixture at once write the same file, and a run
   // after a change to the code writes a new one instead of overwriting a bundle another run is starting.
-  const path = bundle.path.replace(/\.mjs$/, `-${bundle.hash}.mjs`);
+  const hash = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16);
+  const path = bundle.path.replace(/\.mjs$/, `-${hash}.mjs`);
   if (!existsSync(path)) {
     mkdirSync(BUNDLES, { recursive: true });
     const partial = `${path}.${process.pid}.partial`;
