@@ -100,7 +100,7 @@ export class DataApi {
     });
     const output = await this.#whileResuming(() => this.#client.send(command));
     if (output.formattedRecords === undefined) return [];
-    return z.array(row).parse(JSON.parse(output.formattedRecords));
+    return arrayOf(row).parse(JSON.parse(output.formattedRecords));
   }
 
   /** Runs `work` in one transaction: commits what it did, or rolls all of it back if it throws. */
@@ -181,4 +181,15 @@ function plainValueOf(field: Field): string | number | boolean | null {
  */
 export function isoTimestampOf(at: string): string {
   return new Date(`${at.replace(' ', 'T')}Z`).toISOString();
+}
+
+/** `z.array(row)`, built once per row schema: building one per call cost more than the parse itself. */
+const arrays = new WeakMap<z.ZodType, z.ZodArray<z.ZodType>>();
+function arrayOf<Row>(row: z.ZodType<Row>): z.ZodType<Row[]> {
+  let array = arrays.get(row);
+  if (array === undefined) {
+    array = z.array(row);
+    arrays.set(row, array);
+  }
+  return array as unknown as z.ZodType<Row[]>;
 }

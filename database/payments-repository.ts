@@ -238,6 +238,24 @@ const IdempotencyRowSchema = z.object({
   response: z.string(),
   status_code: z.number().int(),
 });
+// Built once: a zod schema costs far more to build (and compile on its first parse) than to run.
+const LastEventIdRowSchema = z.object({ last_id: z.number().int() });
+const VendAttemptRowSchema = z.object({ recorded: z.number().int(), status: z.string().nullable() });
+const AppendedEventRowSchema = z.object({ seq: z.number().int() }).loose();
+const EventSeqRowSchema = z.object({ exists: z.boolean(), seq: z.number().int().nullable() });
+const FollowUpRowSchema = z.object({
+  reason: z.enum(['vend_failed', 'charge_unconfirmed']),
+  escalations: z.number().int(),
+  deadline_at: z.string(),
+});
+const DecisionRowSchema = z.object({
+  recorded: z.number().int(),
+  closed: z.number().int(),
+  refund_decided: z.boolean(),
+  revends: z.number().int(),
+});
+const RecordedRowSchema = z.object({ recorded: z.number().int() });
+const VendedUtrnRowSchema = z.object({ status: z.enum(PAYMENT_STATUSES), utrn: z.string().nullable() });
 
 export class DataApiPaymentsRepository implements PaymentsRepository {
   readonly #db: DataApi;
@@ -302,7 +320,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
   }
 
   async lastEventId(): Promise<number> {
-    const [row] = await this.#db.query(LAST_EVENT_ID_SQL, {}, z.object({ last_id: z.number().int() }));
+    const [row] = await this.#db.query(LAST_EVENT_ID_SQL, {}, LastEventIdRowSchema);
     return row?.last_id ?? 0;
   }
 
@@ -347,7 +365,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
         rejectionCode: attempt.rejectionCode ?? null,
         endsVend: attempt.endsVend ?? false,
       },
-      z.object({ recorded: z.number().int(), status: z.string().nullable() }),
+      VendAttemptRowSchema,
     );
     return row !== undefined && row.recorded > 0 ? 'recorded' : 'already-recorded';
   }
@@ -363,7 +381,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     const [appended] = await this.#db.query(
       APPEND_PAYMENT_EVENT_SQL,
       { paymentId, type, body: { json: body } },
-      z.object({ seq: z.number().int() }).loose(),
+      AppendedEventRowSchema,
     );
     if (appended !== undefined) return { recorded: true, seq: appended.seq };
 
@@ -371,7 +389,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     const [found] = await this.#db.query(
       EVENT_SEQ_SQL,
       { paymentId, type, attempt: type === 'vend_retrying' ? String(body.attempt ?? '') : '' },
-      z.object({ exists: z.boolean(), seq: z.number().int().nullable() }),
+      EventSeqRowSchema,
     );
     if (found?.exists !== true) throw new PaymentNotFoundError(paymentId);
     if (found.seq === null) throw new PaymentsDatabaseError(`appending ${type} to ${paymentId} wrote no row`);
@@ -387,11 +405,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     const [row] = await this.#db.query(
       OPEN_FOLLOW_UP_SQL,
       { paymentId, taskToken, executionArn, deadlineSeconds },
-      z.object({
-        reason: z.enum(['vend_failed', 'charge_unconfirmed']),
-        escalations: z.number().int(),
-        deadline_at: z.string(),
-      }),
+      FollowUpRowSchema,
     );
     if (row !== undefined) {
       return {
@@ -416,12 +430,7 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
         utrn: decision.utrn ?? null,
         decidedAt: decision.decidedAt,
       },
-      z.object({
-        recorded: z.number().int(),
-        closed: z.number().int(),
-        refund_decided: z.boolean(),
-        revends: z.number().int(),
-      }),
+      DecisionRowSchema,
     );
     const refused = row?.refund_decided === true && decision.action !== 'refund';
     return {
@@ -465,18 +474,14 @@ export class DataApiPaymentsRepository implements PaymentsRepository {
     const [row] = await this.#db.query(
       RECORD_VEND_AFTER_THE_FACT_SQL,
       { paymentId, transactionId, utrn, byHand },
-      z.object({ recorded: z.number().int() }),
+      RecordedRowSchema,
     );
     return row !== undefined && row.recorded > 0;
   }
 
   /** The payment's status and the UTRN of its vend, if any. */
   async #vendedUtrn(paymentId: string): Promise<RecordedVendFailure> {
-    const [payment] = await this.#db.query(
-      VENDED_UTRN_SQL,
-      { paymentId },
-      z.object({ status: z.enum(PAYMENT_STATUSES), utrn: z.string().nullable() }),
-    );
+    const [payment] = await this.#db.query(VENDED_UTRN_SQL, { paymentId }, VendedUtrnRowSchema);
     if (payment === undefined) throw new PaymentNotFoundError(paymentId);
     return payment;
   }
