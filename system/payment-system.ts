@@ -55,7 +55,6 @@ import {
   startSimulators,
 } from '../simulators/start-simulators.ts';
 import { registerLocalRequestHandler } from '../tasks/shared/aws-client-config.ts';
-import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { type QueueSpec, type Topology, topologyFor } from './topology.ts';
 
 export interface PaymentSystemOptions {
@@ -214,9 +213,7 @@ export async function startPaymentSystem(
   try {
     await mapPaymentSuccess(aws, topology);
 
-    const definition = JSON.stringify(
-      options.definition ?? synthesizeLocalDefinition({ props: topology.workflow }),
-    );
+    const definition = JSON.stringify(options.definition ?? (await synthesizedDefinition(topology)));
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/PaymentToVend`;
     let stateMachineArn: string;
     try {
@@ -366,4 +363,14 @@ async function mapPaymentSuccess(aws: EmbeddedAws, topology: Topology): Promise<
   ) {
     await aws.eventSourceMappings.update(existing.uuid, settings);
   }
+}
+
+/**
+ * What the construct synthesizes for this environment. Imported when first needed: CDK is the largest
+ * thing the system would otherwise load, and a caller that passes its definition (a crash test restarting
+ * the system) never needs it.
+ */
+async function synthesizedDefinition(topology: Topology): Promise<Record<string, unknown>> {
+  const { synthesizeLocalDefinition } = await import('../workflow/local-definition.ts');
+  return synthesizeLocalDefinition({ props: topology.workflow });
 }

@@ -14,8 +14,6 @@
  * @example
  * for (const settings of ENVIRONMENTS) new PaymentPlatformStage(pipelineScope, settings.name, { settings, toolingAccount });
  */
-import { Duration } from 'aws-cdk-lib';
-
 export type EnvironmentName = 'dev' | 'staging' | 'nonlive' | 'production';
 
 export interface EnvironmentSettings {
@@ -39,7 +37,8 @@ export interface EnvironmentSettings {
     readonly maxCapacity: number;
     /** Readers besides the writer; production keeps one in another AZ for failover. */
     readonly readers: number;
-    readonly backupRetention: Duration;
+    /** Days of automated backups Aurora keeps (point-in-time recovery within them). */
+    readonly backupRetentionDays: number;
     readonly deletionProtection: boolean;
   };
   readonly frontEnd: {
@@ -116,7 +115,7 @@ export function environments(
         minCapacity: 0,
         maxCapacity: 2,
         readers: 0,
-        backupRetention: Duration.days(1),
+        backupRetentionDays: 1,
         deletionProtection: false,
       },
     },
@@ -131,7 +130,7 @@ export function environments(
         minCapacity: 0.5,
         maxCapacity: 4,
         readers: 0,
-        backupRetention: Duration.days(7),
+        backupRetentionDays: 7,
         deletionProtection: false,
       },
     },
@@ -148,7 +147,7 @@ export function environments(
         minCapacity: 0.5,
         maxCapacity: 16,
         readers: 1,
-        backupRetention: Duration.days(14),
+        backupRetentionDays: 14,
         deletionProtection: true,
       },
       logRetentionDays: 90,
@@ -165,7 +164,7 @@ export function environments(
         minCapacity: 0.5,
         maxCapacity: 16,
         readers: 1,
-        backupRetention: Duration.days(35),
+        backupRetentionDays: 35,
         deletionProtection: true,
       },
       frontEnd: { minTasks: 2, maxTasks: 10 },

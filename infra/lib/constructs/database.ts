@@ -124,7 +124,10 @@ export class PaymentsDatabase extends Construct {
       securityGroups: [this.securityGroup],
       storageEncrypted: true,
       storageEncryptionKey: this.key,
-      backup: { retention: settings.database.backupRetention, preferredWindow: '01:00-02:00' },
+      backup: {
+        retention: Duration.days(settings.database.backupRetentionDays),
+        preferredWindow: '01:00-02:00',
+      },
       preferredMaintenanceWindow: 'Sun:03:00-Sun:04:00',
       deletionProtection: protectedData,
       removalPolicy: protectedData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
