@@ -6,10 +6,10 @@
 import { DatabaseErrorException } from '@aws-sdk/client-rds-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataApi } from './data-api.ts';
-import { migrate } from './migrate.ts';
 import { type OPERATOR_VIEW_STATEMENTS, OperatorViews } from './operator-views.ts';
 import { DataApiPaymentsRepository } from './payments-repository.ts';
 import { type DataApiForTests, SERVICE_TARGETS, startDataApi } from './testing/data-api.ts';
+import { migratedSnapshot } from './testing/migrated-snapshot.ts';
 
 const PERMISSION_DENIED = /^ERROR: permission denied for table [a-z_]+; SQLState: 42501$/;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -29,8 +29,7 @@ const ids = {
 };
 
 beforeAll(async () => {
-  db = await startDataApi();
-  await migrate({ client: db.client, ...db.target });
+  db = await startDataApi({ snapshot: await migratedSnapshot() });
   const master = new DataApiPaymentsRepository(new DataApi(db.client, db.target));
   consoleDb = new DataApi(db.client, SERVICE_TARGETS.console);
   views = new OperatorViews(consoleDb);

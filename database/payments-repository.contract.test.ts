@@ -4,17 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataApi } from './data-api.ts';
-import { migrate } from './migrate.ts';
 import { PaymentChargeConflictError, PaymentNotFoundError, PaymentNotOpenError } from './payments-errors.ts';
 import { DataApiPaymentsRepository, type PaymentsRepository } from './payments-repository.ts';
 import { type DataApiForTests, startDataApi } from './testing/data-api.ts';
 import { InMemoryPaymentsRepository } from './testing/in-memory-payments-repository.ts';
+import { migratedSnapshot } from './testing/migrated-snapshot.ts';
 
 let db: DataApiForTests | undefined;
 
 beforeAll(async () => {
-  db = await startDataApi();
-  await migrate({ client: db.client, ...db.target });
+  db = await startDataApi({ snapshot: await migratedSnapshot() });
 }, 60_000);
 
 afterAll(async () => {

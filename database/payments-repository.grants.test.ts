@@ -16,6 +16,7 @@ import { DataApiPaymentsRepository, type PaymentsRepository } from './payments-r
 import { SERVICE_ROLES, type ServiceRoleKey } from './service-roles.ts';
 import { APPEND_PAYMENT_EVENT_SQL } from './statements.ts';
 import { type DataApiForTests, SERVICE_TARGETS, startDataApi } from './testing/data-api.ts';
+import { migratedSnapshot } from './testing/migrated-snapshot.ts';
 
 type Method = keyof PaymentsRepository;
 
@@ -88,8 +89,7 @@ let master: PaymentsRepository;
 let paymentCount = 0;
 
 beforeAll(async () => {
-  db = await startDataApi();
-  await migrate({ client: db.client, ...db.target });
+  db = await startDataApi({ snapshot: await migratedSnapshot() });
   master = repositoryOf(db.target);
 }, 60_000);
 

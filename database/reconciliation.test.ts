@@ -19,6 +19,7 @@ import {
 import type { PaymentStatus } from './schema.ts';
 import { SERVICE_ROLES, type ServiceRoleKey } from './service-roles.ts';
 import { type DataApiForTests, SERVICE_TARGETS, startDataApi } from './testing/data-api.ts';
+import { migratedSnapshot } from './testing/migrated-snapshot.ts';
 
 const PERMISSION_DENIED = /^ERROR: permission denied for table [a-z_]+; SQLState: 42501$/;
 
@@ -26,8 +27,7 @@ let db: DataApiForTests;
 let records: DataApiReconciliationRecords;
 
 beforeAll(async () => {
-  db = await startDataApi();
-  await migrate({ client: db.client, ...db.target });
+  db = await startDataApi({ snapshot: await migratedSnapshot() });
   records = new DataApiReconciliationRecords(new DataApi(db.client, SERVICE_TARGETS.reconcile));
 }, 60_000);
 

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migratedSnapshot } from '../database/testing/migrated-snapshot.ts';
 import { type PaymentSystem, startPaymentSystem } from './payment-system.ts';
 
 /** Ports of the embedded AWS started here, and the TCP connections each accepted. */
@@ -32,6 +33,7 @@ afterEach(async () => {
 async function start(inProcessAws: boolean): Promise<PaymentSystem> {
   system = await startPaymentSystem({
     port: 0,
+    databaseSnapshot: await migratedSnapshot(),
     dataDir: null,
     simulatorsPort: 0,
     logLevel: 'SILENT',

@@ -81,6 +81,12 @@ export interface PaymentSystemOptions {
    * AWS in-process rather than over HTTP; default true unless LOCAL_AWS_IN_PROCESS=0.
    */
   readonly inProcessAws?: boolean;
+  /**
+   * What a new database starts from, for tests: a snapshot of one already migrated
+   * (database/testing/migrated-snapshot.ts), so that starting does not run every migration again. The
+   * migrations still run, and find the ledger up to date.
+   */
+  readonly databaseSnapshot?: Blob;
 }
 
 /** Base URLs of the payment gateway and the vending vendor, as the task Lambdas reach them. */
@@ -176,6 +182,7 @@ export async function startPaymentSystem(
     aws = await startEmbeddedAws({
       port: options.port ?? 4566,
       dataDir: options.dataDir,
+      ...(options.databaseSnapshot === undefined ? {} : { databaseSnapshot: options.databaseSnapshot }),
       region: REGION,
       dataApiRoles: Object.fromEntries(
         [topology.frontEnd, topology.operatorConsole, ...Object.values(topology.functions)].map(

@@ -8,6 +8,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { migratedSnapshot } from '../database/testing/migrated-snapshot.ts';
 import { buildApp } from '../frontend-api/app.ts';
 import { testMpan } from '../simulators/mpan.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
@@ -24,6 +25,7 @@ let sqs: SQSClient;
 beforeAll(async () => {
   system = await startPaymentSystem({
     port: 0,
+    databaseSnapshot: await migratedSnapshot(),
     dataDir: null,
     simulatorsPort: 0,
     logLevel: 'SILENT',

@@ -15,6 +15,7 @@ import {
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
+import { migratedSnapshot } from '../database/testing/migrated-snapshot.ts';
 import { testMpan } from '../simulators/mpan.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { type PaymentSystem, startPaymentSystem } from './payment-system.ts';
@@ -33,6 +34,7 @@ const followUps = new Map<string, Map<string, unknown[]>>();
 beforeAll(async () => {
   system = await startPaymentSystem({
     port: 0,
+    databaseSnapshot: await migratedSnapshot(),
     dataDir: null,
     simulatorsPort: 0,
     logLevel: 'SILENT',

@@ -46,10 +46,12 @@ export interface DataApiForTests {
   close(): Promise<void>;
 }
 
-export async function startDataApi(): Promise<DataApiForTests> {
+/** `snapshot`: what the database starts from (migrated-snapshot.ts); default a new, empty cluster. */
+export async function startDataApi(options: { snapshot?: Blob } = {}): Promise<DataApiForTests> {
   const aws = await startEmbeddedAws({
     port: 0,
     dataDir: null,
+    ...(options.snapshot === undefined ? {} : { databaseSnapshot: options.snapshot }),
     dataApiRoles: Object.fromEntries(
       Object.entries(SERVICE_TARGETS).map(([key, target]) => [
         target.secretArn,

@@ -11,9 +11,9 @@
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { FastifyInstance } from 'fastify';
-import { migrate } from '../../database/migrate.ts';
 import { APPEND_PAYMENT_EVENT_SQL } from '../../database/statements.ts';
 import { type DataApiForTests, startDataApi, TARGET } from '../../database/testing/data-api.ts';
+import { migratedSnapshot } from '../../database/testing/migrated-snapshot.ts';
 import { buildApp } from '../app.ts';
 import type { FrontendConfigInput } from '../plugins/config.ts';
 
@@ -32,8 +32,7 @@ export interface FrontEndForTests {
 }
 
 export async function startFrontEndForTests(): Promise<FrontEndForTests> {
-  const db = await startDataApi();
-  await migrate({ client: db.client, ...db.target });
+  const db = await startDataApi({ snapshot: await migratedSnapshot() });
   const sfn = new SFNClient({
     endpoint: db.aws.endpoint,
     region: 'us-east-1',

@@ -8,6 +8,7 @@ import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migratedSnapshot } from '../../database/testing/migrated-snapshot.ts';
 import { type PaymentSystem, startPaymentSystem } from '../../system/payment-system.ts';
 import { type Topology, topologyFor } from '../../system/topology.ts';
 import { synthesizeLocalDefinition } from '../../workflow/local-definition.ts';
@@ -81,6 +82,7 @@ describe.each(environments().map((settings) => [settings.name, settings] as cons
       stateful = Template.fromStack(stage.statefulStack);
       system = await startPaymentSystem({
         port: 0,
+        databaseSnapshot: await migratedSnapshot(),
         dataDir: null,
         simulatorsPort: 0,
         logLevel: 'SILENT',

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { FastifyInstance } from 'fastify';
+import { migratedSnapshot } from '../../database/testing/migrated-snapshot.ts';
 import { buildApp } from '../../frontend-api/app.ts';
 import { freePort } from '../../frontend-api/testing/browser.ts';
 import { testMpan } from '../../simulators/mpan.ts';
@@ -97,6 +98,7 @@ export interface ConsoleSystem {
 export async function startConsoleSystem(options: ConsoleSystemOptions = {}): Promise<ConsoleSystem> {
   const system = await startPaymentSystem({
     port: 0,
+    databaseSnapshot: await migratedSnapshot(),
     dataDir: options.dataDir ?? null,
     simulatorsPort: 0,
     logLevel: 'SILENT',

@@ -67,6 +67,12 @@ export interface EmbeddedAwsOptions {
    * own user on Aurora; any other secret is the master user. See packages/embedded-aws/rds-data/database.ts.
    */
   readonly dataApiRoles?: Readonly<Record<string, string>>;
+  /**
+   * What the Data API's database starts from when `dataDir` holds none yet: `database.snapshot()` of another
+   * embedded AWS, as an Aurora cluster restored from a snapshot. Tests restore a migrated one instead of
+   * migrating every new database.
+   */
+  readonly databaseSnapshot?: Blob;
   /** Refuse to re-create a deleted queue's name for 60 s, as SQS does (default true). */
   readonly enforceDeletedQueueCooldown?: boolean;
   /**
@@ -136,6 +142,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     database ??= DataApiDatabase.open({
       dataDir: dataDir === null ? null : join(dataDir, 'postgres'),
       ...(options.dataApiRoles === undefined ? {} : { roles: options.dataApiRoles }),
+      ...(options.databaseSnapshot === undefined ? {} : { snapshot: options.databaseSnapshot }),
     });
     return database;
   };

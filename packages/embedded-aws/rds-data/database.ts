@@ -102,6 +102,11 @@ export interface DataApiDatabaseOptions {
    * default true. Off only to measure what it saves (packages/embedded-aws/bench/prepared-statements-bench.ts).
    */
   readonly prepareStatements?: boolean;
+  /**
+   * What a new database starts from: a `snapshot()` of another, as an Aurora cluster restored from a
+   * snapshot. Ignored when `dataDir` already holds a database.
+   */
+  readonly snapshot?: Blob;
 }
 
 export interface ExecuteStatementInput {
@@ -266,13 +271,29 @@ export class DataApiDatabase {
       Object.entries(options.roles ?? {}).map(([secretArn, role]) => [secretArn, quoteIdentifier(role)]),
     );
     if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
-    const pg = await openCluster(options.dataDir);
+    const pg = await openCluster(options.dataDir, undefined, options.snapshot);
     const database = new DataApiDatabase(pg, new TypeCatalog(), roles, options);
     // Aurora's default time zone is UTC; timestamptz values print in it.
     const setup = await database.#simple("SET TimeZone = 'UTC'");
     if (setup.error) throw new Error(`could not set up the session: ${setup.error.message}`);
     await database.#reloadTypes();
     return database;
+  }
+
+  /**
+   * The whole cluster as it is now (every database and role), for `snapshot` of a new one: taken when no
+   * transaction holds the connection, after a checkpoint, so a database restored from it needs no recovery.
+   *
+   * @example
+   * const migrated = await database.snapshot();
+   * const copy = await DataApiDatabase.open({ dataDir: null, snapshot: migrated });
+   */
+  snapshot(): Promise<Blob> {
+    return this.#schedule(null, async () => {
+      const checkpoint = await this.#simple('CHECKPOINT');
+      if (checkpoint.error) throw databaseError(postgresErrorMessage(checkpoint.error));
+      return this.#pg.dumpDataDir('none');
+    });
   }
 
   /** Rolls back any open transaction, refuses waiting calls and closes PGlite. */

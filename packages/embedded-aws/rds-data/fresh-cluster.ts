@@ -18,9 +18,18 @@ import { PGlite } from '@electric-sql/pglite';
 /**
  * PGlite on `dataDir` (null: in memory): the cluster the directory holds, or else a copy of the kept new
  * cluster. `keptIn` is where that copy is kept (the temporary folder unless a test says otherwise).
+ * `snapshot`, when given, is what a new cluster starts from instead (`DataApiDatabase.snapshot()`), as an
+ * Aurora cluster restored from a snapshot; a directory that already holds a cluster is opened as it is.
  */
-export async function openCluster(dataDir: string | null, keptIn: string = tmpdir()): Promise<PGlite> {
+export async function openCluster(
+  dataDir: string | null,
+  keptIn: string = tmpdir(),
+  snapshot?: Blob,
+): Promise<PGlite> {
   if (dataDir !== null && existsSync(join(dataDir, 'PG_VERSION'))) return PGlite.create({ dataDir });
+  if (snapshot !== undefined) {
+    return PGlite.create({ ...(dataDir !== null ? { dataDir } : {}), loadDataDir: snapshot });
+  }
   const empty = dataDir === null || !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   const path = keptPath(keptIn);
   try {
