@@ -1,24 +1,57 @@
 /**
- * Test support: a database every migration has run on, taken once per test worker as a snapshot that new
- * embedded databases start from (`startDataApi({ snapshot })`, `startPaymentSystem({ databaseSnapshot })`).
- * A new database and its migrations took 0.9–1.1 s (1.4–1.6 s of CPU) here, a restored snapshot 0.5–0.7 s
- * (0.8–0.9 s of CPU). For the tests that need the schema; tests of the migrations themselves start from an
- * empty cluster.
+ * Test support: a database every migration has run on, as a snapshot that new embedded databases start from
+ * (`startDataApi({ snapshot })`, `startPaymentSystem({ databaseSnapshot })`). A new database and its
+ * migrations took 0.9–1.1 s (1.4–1.6 s of CPU) here, a restored snapshot 0.5–0.7 s (0.8–0.9 s of CPU). For
+ * the tests that need the schema; tests of the migrations themselves start from an empty cluster.
+ *
+ * The snapshot is kept in the machine's temporary folder, named by the PGlite version and the migrations'
+ * checksums, so only the first test process after a change to either migrates; it is written by rename, so
+ * test workers starting together never read half a file.
  *
  * @example
  * const db = await startDataApi({ snapshot: await migratedSnapshot() });
  */
-import { migrate } from '../migrate.ts';
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pgliteVersion } from '@payment-to-vend/embedded-aws';
+import { loadMigrations, migrate } from '../migrate.ts';
 import { startDataApi } from './data-api.ts';
 
 let snapshot: Promise<Blob> | undefined;
 
 export function migratedSnapshot(): Promise<Blob> {
   if (snapshot === undefined) {
-    snapshot = takeSnapshot();
+    snapshot = keptOrTaken();
     snapshot.catch(() => (snapshot = undefined));
   }
   return snapshot;
+}
+
+async function keptOrTaken(): Promise<Blob> {
+  const migrations = await loadMigrations();
+  const key = createHash('sha256')
+    .update([pgliteVersion(), ...migrations.map((migration) => migration.checksum)].join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+  const path = join(tmpdir(), `payment-to-vend-migrated-${key}.tar`);
+  try {
+    const kept = new Blob([readFileSync(path)]);
+    if (kept.size > 0) return kept;
+  } catch {
+    // Not taken yet on this machine (or unreadable): taken below.
+  }
+  const taken = await takeSnapshot();
+  const partial = `${path}.${process.pid}.partial`;
+  try {
+    writeFileSync(partial, Buffer.from(await taken.arrayBuffer()));
+    renameSync(partial, path);
+  } catch {
+    // A read-only temporary folder costs only the next process the migrations.
+    rmSync(partial, { force: true });
+  }
+  return taken;
 }
 
 async function takeSnapshot(): Promise<Blob> {

@@ -20,6 +20,7 @@ export {
   startEmbeddedAws,
 } from './embedded-aws.ts';
 export type { FunctionDefinition } from './lambda/function-registry.ts';
+export { pgliteVersion } from './rds-data/fresh-cluster.ts';
 export { type PublishedMessage, SnsEngine } from './sns/sns-engine.ts';
 export type { Json, JsonObject } from './stepfunctions/definition/types.ts';
 export {

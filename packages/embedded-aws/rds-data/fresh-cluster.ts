@@ -94,7 +94,8 @@ export function keptPath(folder: string): string {
 }
 
 /** The installed PGlite's version, from its package.json (which its exports do not expose). */
-function pgliteVersion(): string {
+/** The version of PGlite that runs the embedded database: a snapshot is read back by the version that took it. */
+export function pgliteVersion(): string {
   let folder = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   for (;;) {
     const manifest = join(folder, 'package.json');
