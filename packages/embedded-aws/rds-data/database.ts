@@ -282,7 +282,7 @@ export class DataApiDatabase {
 
   /**
    * The whole cluster as it is now (every database and role), for `snapshot` of a new one: taken when no
-   * transaction holds the connection, after a checkpoint, so a database restored from it needs no recovery.
+   * transaction holds the connection, after a checkpoint, so a database restored from it has little WAL to replay.
    *
    * @example
    * const migrated = await database.snapshot();

@@ -93,8 +93,10 @@ export function keptPath(folder: string): string {
   return join(folder, `embedded-aws-pglite-${pgliteVersion()}-new-cluster.tar`);
 }
 
-/** The installed PGlite's version, from its package.json (which its exports do not expose). */
-/** The version of PGlite that runs the embedded database: a snapshot is read back by the version that took it. */
+/**
+ * The installed PGlite's version, from its package.json (which its exports do not expose): what names a kept
+ * cluster or snapshot, since the version that took one is the one sure to read it back.
+ */
 export function pgliteVersion(): string {
   let folder = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   for (;;) {

@@ -1,7 +1,8 @@
 /**
  * A database's snapshot and a new database restored from it (`DataApiDatabase.snapshot()`, the `snapshot`
- * option), as an Aurora cluster restored from a snapshot: what was committed when it was taken, roles
- * included, and nothing a transaction had not yet committed; the copy and the original go their own ways.
+ * option), as an Aurora cluster restored from a snapshot: what was committed when it was taken, roles and
+ * grants included, taken between transactions rather than in the middle of one; the copy and the original
+ * then go their own ways.
  */
 import {
   BeginTransactionCommand,
@@ -54,7 +55,9 @@ describe('a database restored from a snapshot', () => {
   it('holds what was committed, roles and grants included, once a transaction open when it was asked for has ended', async () => {
     // Prepare
     const { transactionId } = await original.client.send(new BeginTransactionCommand({ ...TARGET }));
-    await execute(original, "INSERT INTO ledger_s (entry) VALUES ('uncommitted')", { transactionId });
+    await execute(original, "INSERT INTO ledger_s (entry) VALUES ('from the transaction')", {
+      transactionId,
+    });
 
     // Act: taken once the transaction no longer holds the connection, so after its commit
     const snapshot = original.database.snapshot();
@@ -62,8 +65,8 @@ describe('a database restored from a snapshot', () => {
     restored = await startDataApi({ roles: { [CLERK_SECRET]: 'clerk' }, snapshot: await snapshot });
 
     // Assert
-    expect(await entries(restored)).toEqual(['committed', 'uncommitted']);
-    expect(await entries(restored, CLERK_SECRET)).toEqual(['committed', 'uncommitted']);
+    expect(await entries(restored)).toEqual(['committed', 'from the transaction']);
+    expect(await entries(restored, CLERK_SECRET)).toEqual(['committed', 'from the transaction']);
     await expect(
       execute(restored, "INSERT INTO ledger_s (entry) VALUES ('by the clerk')", { secretArn: CLERK_SECRET }),
     ).rejects.toThrow(/permission denied for table ledger_s/);
@@ -78,7 +81,7 @@ describe('a database restored from a snapshot', () => {
     await execute(copy, "INSERT INTO ledger_s (entry) VALUES ('copy only')");
 
     // Assert
-    expect(await entries(original)).toEqual(['committed', 'uncommitted', 'original only']);
-    expect(await entries(copy)).toEqual(['committed', 'uncommitted', 'copy only']);
+    expect(await entries(original)).toEqual(['committed', 'from the transaction', 'original only']);
+    expect(await entries(copy)).toEqual(['committed', 'from the transaction', 'copy only']);
   });
 });
