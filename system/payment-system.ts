@@ -55,6 +55,7 @@ import {
   startSimulators,
 } from '../simulators/start-simulators.ts';
 import { registerLocalRequestHandler } from '../tasks/shared/aws-client-config.ts';
+import { cachedLocalDefinition } from '../workflow/definition-cache.ts';
 import { type QueueSpec, type Topology, topologyFor } from './topology.ts';
 
 export interface PaymentSystemOptions {
@@ -67,7 +68,7 @@ export interface PaymentSystemOptions {
   readonly simulators?: Omit<SimulatorsOptions, 'port'>;
   /** Whose settings to run (system/topology.ts, infra/lib/environments.ts); default `dev`. */
   readonly environment?: EnvironmentName;
-  /** The state machine's ASL; default what the construct synthesizes for the environment. */
+  /** The state machine's ASL; default what the construct synthesizes for the environment (workflow/definition-cache.ts). */
   readonly definition?: Record<string, unknown>;
   /** Powertools log level of the task Lambdas; default INFO (tests pass SILENT). */
   readonly logLevel?: string;
@@ -220,7 +221,9 @@ export async function startPaymentSystem(
   try {
     await mapPaymentSuccess(aws, topology);
 
-    const definition = JSON.stringify(options.definition ?? (await synthesizedDefinition(topology)));
+    const definition = JSON.stringify(
+      options.definition ?? (await cachedLocalDefinition({ props: topology.workflow })),
+    );
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/PaymentToVend`;
     let stateMachineArn: string;
     try {
@@ -370,14 +373,4 @@ async function mapPaymentSuccess(aws: EmbeddedAws, topology: Topology): Promise<
   ) {
     await aws.eventSourceMappings.update(existing.uuid, settings);
   }
-}
-
-/**
- * What the construct synthesizes for this environment. Imported when first needed: CDK is the largest
- * thing the system would otherwise load, and a caller that passes its definition (a crash test restarting
- * the system) never needs it.
- */
-async function synthesizedDefinition(topology: Topology): Promise<Record<string, unknown>> {
-  const { synthesizeLocalDefinition } = await import('../workflow/local-definition.ts');
-  return synthesizeLocalDefinition({ props: topology.workflow });
 }
