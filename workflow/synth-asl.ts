@@ -1,8 +1,9 @@
 /**
  * `npm run workflow:asl`: writes `workflow/payment-to-vend.asl.json`, the definition the `dev` environment runs
  * (on AWS and, by default, under `npm start`), for reading and for the cost estimate. `npm start` synthesizes the
- * definition of the environment it runs itself (definition-cache.ts), so it never runs a stale file; a test fails while this file and
- * the construct disagree. Run it after every change to the construct or to dev's workflow settings.
+ * definition of the environment it runs itself (definition-cache.ts), so it never runs a stale file; a test
+ * fails while this file and the construct disagree. Run it after every change to the construct or to dev's
+ * workflow settings.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
