@@ -68,7 +68,10 @@ export interface PaymentSystemOptions {
   readonly simulators?: Omit<SimulatorsOptions, 'port'>;
   /** Whose settings to run (system/topology.ts, infra/lib/environments.ts); default `dev`. */
   readonly environment?: EnvironmentName;
-  /** The state machine's ASL; default what the construct synthesizes for the environment (workflow/definition-cache.ts). */
+  /**
+   * The state machine's ASL; default what the construct synthesizes for the environment
+   * (workflow/definition-cache.ts).
+   */
   readonly definition?: Record<string, unknown>;
   /** Powertools log level of the task Lambdas; default INFO (tests pass SILENT). */
   readonly logLevel?: string;

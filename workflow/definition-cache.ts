@@ -9,10 +9,11 @@
  * const asl = await cachedLocalDefinition({ props: topology.workflow });
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keptFile } from '@payment-to-vend/embedded-aws';
 import type { LocalEnvironment, LocalTuning } from './local-definition.ts';
 
 const SYNTHESIS = fileURLToPath(new URL('./local-definition.ts', import.meta.url));
@@ -28,24 +29,11 @@ export async function cachedLocalDefinition(
   options: LocalDefinitionOptions = {},
   cacheDir: string = CACHE,
 ): Promise<Record<string, unknown>> {
-  const file = join(cacheDir, `${definitionDigest(options)}.json`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    // Not synthesized yet for these sources and props (or unreadable): synthesized below.
-  }
-  const { synthesizeLocalDefinition } = await import('./local-definition.ts');
-  const definition = synthesizeLocalDefinition(options);
-  const partial = `${file}.${process.pid}.partial`;
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(partial, JSON.stringify(definition));
-    renameSync(partial, file);
-  } catch {
-    // A read-only checkout only costs the next start the synthesis.
-    rmSync(partial, { force: true });
-  }
-  return definition;
+  const kept = await keptFile(join(cacheDir, `${definitionDigest(options)}.json`), async () => {
+    const { synthesizeLocalDefinition } = await import('./local-definition.ts');
+    return JSON.stringify(synthesizeLocalDefinition(options));
+  });
+  return JSON.parse(kept.toString('utf8')) as Record<string, unknown>;
 }
 
 /** A digest of the synthesis's source files, the CDK version and the options. */

@@ -5,17 +5,15 @@
  * the tests that need the schema; tests of the migrations themselves start from an empty cluster.
  *
  * The snapshot is kept in the machine's temporary folder, named by the PGlite version and the migrations'
- * checksums, so only the first test process after a change to either migrates; it is written by rename, so
- * test workers starting together never read half a file.
+ * checksums (`keptFile`), so only the first test process after a change to either migrates.
  *
  * @example
  * const db = await startDataApi({ snapshot: await migratedSnapshot() });
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pgliteVersion } from '@payment-to-vend/embedded-aws';
+import { keptFile, pgliteVersion } from '@payment-to-vend/embedded-aws';
 import { loadMigrations, migrate } from '../migrate.ts';
 import { startDataApi } from './data-api.ts';
 
@@ -35,23 +33,11 @@ async function keptOrTaken(): Promise<Blob> {
     .update([pgliteVersion(), ...migrations.map((migration) => migration.checksum)].join('\n'))
     .digest('hex')
     .slice(0, 16);
-  const path = join(tmpdir(), `payment-to-vend-migrated-${key}.tar`);
-  try {
-    const kept = new Blob([readFileSync(path)]);
-    if (kept.size > 0) return kept;
-  } catch {
-    // Not taken yet on this machine (or unreadable): taken below.
-  }
-  const taken = await takeSnapshot();
-  const partial = `${path}.${process.pid}.partial`;
-  try {
-    writeFileSync(partial, Buffer.from(await taken.arrayBuffer()));
-    renameSync(partial, path);
-  } catch {
-    // A read-only temporary folder costs only the next process the migrations.
-    rmSync(partial, { force: true });
-  }
-  return taken;
+  const files = await keptFile(join(tmpdir(), `payment-to-vend-migrated-${key}.tar`), async () => {
+    const taken = await takeSnapshot();
+    return new Uint8Array(await taken.arrayBuffer());
+  });
+  return new Blob([files]);
 }
 
 async function takeSnapshot(): Promise<Blob> {

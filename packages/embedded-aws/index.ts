@@ -13,6 +13,7 @@ export {
   JournalVersionError,
   openJournal,
 } from './durable/journal.ts';
+export { keptFile } from './durable/kept-file.ts';
 export {
   type EmbeddedAws,
   type EmbeddedAwsOptions,

@@ -271,7 +271,7 @@ export class DataApiDatabase {
       Object.entries(options.roles ?? {}).map(([secretArn, role]) => [secretArn, quoteIdentifier(role)]),
     );
     if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
-    const pg = await openCluster(options.dataDir, undefined, options.snapshot);
+    const pg = await openCluster(options.dataDir, { snapshot: options.snapshot });
     const database = new DataApiDatabase(pg, new TypeCatalog(), roles, options);
     // Aurora's default time zone is UTC; timestamptz values print in it.
     const setup = await database.#simple("SET TimeZone = 'UTC'");

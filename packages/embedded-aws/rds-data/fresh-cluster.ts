@@ -9,11 +9,12 @@
  * by the PGlite version that made it, and written by rename so that processes starting together never read
  * half a file. A copy that cannot be read is made again. An existing data directory is opened as it is.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { keptFile } from '../durable/kept-file.ts';
 
 /**
  * PGlite on `dataDir` (null: in memory): the cluster the directory holds, or else a copy of the kept new
@@ -23,8 +24,7 @@ import { PGlite } from '@electric-sql/pglite';
  */
 export async function openCluster(
   dataDir: string | null,
-  keptIn: string = tmpdir(),
-  snapshot?: Blob,
+  { keptIn = tmpdir(), snapshot }: { keptIn?: string; snapshot?: Blob } = {},
 ): Promise<PGlite> {
   if (dataDir !== null && existsSync(join(dataDir, 'PG_VERSION'))) return PGlite.create({ dataDir });
   if (snapshot !== undefined) {
@@ -68,24 +68,13 @@ function newClusterFiles(path: string): Promise<Blob> {
 }
 
 async function readOrMake(path: string): Promise<Blob> {
-  try {
-    const blob = new Blob([readFileSync(path)]);
-    if (blob.size > 0) return blob;
-  } catch {
-    // Not there yet (or unreadable): made below.
-  }
-  const pg = await PGlite.create();
-  const files = await pg.dumpDataDir('none');
-  await pg.close();
-  const partial = `${path}.${process.pid}.partial`;
-  try {
-    writeFileSync(partial, Buffer.from(await files.arrayBuffer()));
-    renameSync(partial, path);
-  } catch {
-    // A read-only temporary folder costs only the next process the initdb.
-    rmSync(partial, { force: true });
-  }
-  return files;
+  const files = await keptFile(path, async () => {
+    const pg = await PGlite.create();
+    const dump = await pg.dumpDataDir('none');
+    await pg.close();
+    return new Uint8Array(await dump.arrayBuffer());
+  });
+  return new Blob([files]);
 }
 
 /** Where the copy of a new cluster is kept in `folder`. */

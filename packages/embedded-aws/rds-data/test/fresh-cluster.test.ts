@@ -36,12 +36,12 @@ describe('a new embedded database', () => {
     const dataDir = join(folder(), 'postgres');
 
     // Act
-    const first = await openCluster(dataDir, keptIn);
+    const first = await openCluster(dataDir, { keptIn });
     const tablesAtFirst = await userTables(first);
     await first.exec('CREATE TABLE meters (id text PRIMARY KEY); INSERT INTO meters VALUES ($$M-1$$)');
     await first.close();
-    const reopened = await openCluster(dataDir, keptIn);
-    const other = await openCluster(null, keptIn);
+    const reopened = await openCluster(dataDir, { keptIn });
+    const other = await openCluster(null, { keptIn });
 
     // Assess: the kept copy was written, and neither database sees the other's table.
     expect(readdirSync(keptIn)).toEqual([basename(keptPath(keptIn))]);
@@ -60,11 +60,11 @@ describe('a new embedded database', () => {
     const dataDir = join(folder(), 'postgres');
 
     // Act
-    const pg = await openCluster(dataDir, keptIn);
+    const pg = await openCluster(dataDir, { keptIn });
     await pg.exec('CREATE TABLE t (a int)');
     const tables = await userTables(pg);
     await pg.close();
-    const reopened = await openCluster(dataDir, keptIn);
+    const reopened = await openCluster(dataDir, { keptIn });
 
     // Assess
     expect(tables).toEqual(['t']);
