@@ -14,6 +14,9 @@
  * const asl = synthesizeLocalDefinition({ props: { maxVendAttempts: 3, vendRetryIntervalSeconds: 1 } });
  * await sfn.send(new CreateStateMachineCommand({ name: 'PaymentToVend', definition: JSON.stringify(asl), roleArn }));
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -69,9 +72,22 @@ export type LocalTuning = Omit<PaymentToVendProps, 'functions' | 'queues' | 'top
 export function synthesizeLocalDefinition(
   options: { props?: LocalTuning; environment?: LocalEnvironment } = {},
 ): Record<string, unknown> {
+  // Without an outdir an App writes its assembly to a new temporary folder that nobody removes.
+  const outdir = mkdtempSync(join(tmpdir(), 'payment-to-vend-local-definition-'));
+  try {
+    return synthesizeInto(outdir, options);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function synthesizeInto(
+  outdir: string,
+  options: { props?: LocalTuning; environment?: LocalEnvironment },
+): Record<string, unknown> {
   const resources = localResources(options.environment);
   // The built-in CloudFormation validation checks a template nobody deploys, and costs seconds.
-  const app = new App({ builtinCloudFormationValidation: false, treeMetadata: false });
+  const app = new App({ outdir, builtinCloudFormationValidation: false, treeMetadata: false });
   const stack = new Stack(app, 'PaymentToVendLocal', {
     env: { account: resources.accountId, region: resources.region },
   });

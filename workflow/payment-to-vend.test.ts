@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatProblems, validateDefinition } from '@payment-to-vend/embedded-aws';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from '../infra/testing/test-app.ts';
 import { type LocalTuning, synthesizeLocalDefinition } from './local-definition.ts';
 import {
   PAYMENT_TO_VEND_DEFAULTS,
@@ -356,7 +357,7 @@ describe('telling the customer', () => {
 
 describe('the construct', () => {
   function synthesize(extra: (stack: Stack) => Partial<PaymentToVendProps> = () => ({})): Template {
-    const app = new App({ builtinCloudFormationValidation: false }); // infra's stack tests validate the deployed templates
+    const app = testApp({ builtinCloudFormationValidation: false }); // infra's stack tests validate the deployed templates
     const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-2' } });
     const fn = (id: string) =>
       new lambda.Function(stack, id, {
@@ -505,7 +506,7 @@ describe('the execution timeout', () => {
 describe('retryBudgetSeconds', () => {
   it('counts a loop through a decision once, and the decision window for the wait', () => {
     // Prepare: a task, a wait for a person, and a Choice back to the task.
-    const stack = new Stack();
+    const stack = new Stack(testApp());
     const work = new tasks.LambdaInvoke(stack, 'Work', {
       lambdaFunction: lambda.Function.fromFunctionArn(
         stack,
@@ -593,7 +594,7 @@ describe('retryBudgetSeconds', () => {
     ],
   ])('counts %s', (_, build, expectedSeconds) => {
     // Prepare
-    const start = build(new Stack());
+    const start = build(new Stack(testApp()));
 
     // Act
     const budget = retryBudgetSeconds(start.startState);
@@ -628,7 +629,7 @@ describe('retryBudgetSeconds', () => {
     ],
   ])('refuses %s', (_, build, message) => {
     // Prepare
-    const start = build(new Stack());
+    const start = build(new Stack(testApp()));
 
     // Act
     const attempt = () => retryBudgetSeconds(start.startState);

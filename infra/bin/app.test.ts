@@ -1,9 +1,10 @@
-import { App, Stage } from 'aws-cdk-lib';
+import { type App, Stage } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_ACCOUNTS } from '../lib/environments.ts';
 import type { PipelineStack } from '../lib/stacks/pipeline-stack.ts';
 import { NO_BUNDLING } from '../testing/bare-stack.ts';
 import { unsuppressedFindings, unusedAcknowledgements } from '../testing/nag.ts';
+import { testApp } from '../testing/test-app.ts';
 import { accountsFromContext, buildPipelineApp } from './app.ts';
 
 describe('the app as `npm run synth` builds it', () => {
@@ -12,7 +13,7 @@ describe('the app as `npm run synth` builds it', () => {
   let app: App;
   let pipeline: PipelineStack;
   beforeAll(() => {
-    app = new App({ context: { ...NO_BUNDLING } });
+    app = testApp({ context: { ...NO_BUNDLING } });
     pipeline = buildPipelineApp(app);
   }, 120_000);
 

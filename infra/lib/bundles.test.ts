@@ -2,10 +2,11 @@
 // to check what Lambda would run: ESM bundles, minified, with source maps, and the migrations beside theirs.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { settingsOf } from '../testing/bare-stack.ts';
+import { testApp } from '../testing/test-app.ts';
 import { PaymentPlatformStage } from './stage.ts';
 
 interface Bundle {
@@ -16,7 +17,7 @@ interface Bundle {
 let bundles: Bundle[];
 beforeAll(() => {
   // Only dev's stacks are bundled; CDK's own CloudFormation checks are left to bin/app.test.ts.
-  const app = new App({
+  const app = testApp({
     context: { 'aws:cdk:bundling-stacks': ['dev/**'] },
     builtinCloudFormationValidation: false,
   });

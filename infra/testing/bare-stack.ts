@@ -7,8 +7,9 @@
  * new Messaging(stack, 'Messaging', { settings: settingsOf('production') });
  * const template = Template.fromStack(stack);
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { type EnvironmentName, type EnvironmentSettings, environments } from '../lib/environments.ts';
+import { testApp } from './test-app.ts';
 
 /** The app context every test uses: no NodejsFunction bundling (esbuild) unless a test asks for it. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
@@ -25,7 +26,7 @@ export function settingsOf(name: EnvironmentName): EnvironmentSettings {
  * the whole app (bin/app.test.ts) keeps it, once for every stack of every environment and the pipeline's.
  */
 export function constructTestApp(): App {
-  return new App({ context: { ...NO_BUNDLING }, builtinCloudFormationValidation: false });
+  return testApp({ context: { ...NO_BUNDLING }, builtinCloudFormationValidation: false });
 }
 
 export function bareStack(name: EnvironmentName = 'dev'): {

@@ -1,10 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { constructTestApp } from '../../testing/bare-stack.ts';
 import { monitoredResources, TEST_ENV } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
+import { testApp } from '../../testing/test-app.ts';
 import { applyCompliance } from '../compliance.ts';
 import { EventLogging } from './event-logging.ts';
 
@@ -121,7 +122,7 @@ describe('EventLogging', () => {
   });
 
   it('refuses a log group prefix EventBridge cannot target', () => {
-    const stack = new Stack(new App(), 'Refused', { env: TEST_ENV });
+    const stack = new Stack(testApp(), 'Refused', { env: TEST_ENV });
     const resources = monitoredResources(stack);
     expect(
       () =>

@@ -1,9 +1,10 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { constructTestApp } from '../../testing/bare-stack.ts';
 import { importedVpc, monitoredResources, onCallTopic } from '../../testing/monitored-resources.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
+import { testApp } from '../../testing/test-app.ts';
 import { applyCompliance } from '../compliance.ts';
 import { environments, PLACEHOLDER_ACCOUNTS } from '../environments.ts';
 import { MonitoringStack } from './monitoring-stack.ts';
@@ -104,7 +105,7 @@ describe('MonitoringStack (production)', () => {
 
 describe('MonitoringStack settings', () => {
   it('refuses a log retention CloudWatch Logs does not offer', () => {
-    const app = new App();
+    const app = testApp();
     const watched = new Stack(app, 'Watched', {
       env: { account: production.account, region: production.region },
     });

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecrassets from 'aws-cdk-lib/aws-ecr-assets';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { constructTestApp } from '../../testing/bare-stack.ts';
 import { unsuppressedFindings } from '../../testing/nag.ts';
 import { environments, PLACEHOLDER_ACCOUNTS, REGION } from '../environments.ts';
@@ -23,8 +23,10 @@ describe('PipelineStack', () => {
   let template: Template;
   let stages: PipelineStageProperties[];
 
+  const assetDirectory = mkdtempSync(join(tmpdir(), 'pipeline-assets-'));
+  afterAll(() => rmSync(assetDirectory, { recursive: true, force: true }));
+
   beforeAll(() => {
-    const assetDirectory = mkdtempSync(join(tmpdir(), 'pipeline-assets-'));
     writeFileSync(join(assetDirectory, 'Dockerfile'), 'FROM scratch\n');
     writeFileSync(join(assetDirectory, 'asset.txt'), 'asset\n');
     app = constructTestApp();
