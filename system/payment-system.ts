@@ -29,6 +29,7 @@
  * await sfn.send(new StartExecutionCommand({ stateMachineArn: system.stateMachineArn, name: paymentId, input }));
  * await system.close();
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import {
@@ -157,7 +158,17 @@ function databaseTargetOf(user: ServiceRole): DatabaseTarget {
 
 const STATE_MACHINE_NAME = 'PaymentToVend';
 
-const entryPath = (entry: string) => fileURLToPath(new URL(`../${entry}`, import.meta.url));
+/**
+ * A task function's handler module. Where the system runs from its bundle (system/bundle/system-bundle.ts),
+ * each handler is bundled beside it, as CDK's NodejsFunction bundles it for AWS; elsewhere (the tests, through
+ * tsx) it is the TypeScript file.
+ */
+function entryPath(entry: string): string {
+  const bundle = process.env.PAYMENT_TO_VEND_SYSTEM_BUNDLE;
+  return bundle === undefined
+    ? fileURLToPath(new URL(`../${entry}`, import.meta.url))
+    : join(bundle, entry.replace(/\.ts$/, '.js'));
+}
 
 export function startPaymentSystem(
   options: PaymentSystemOptions & { readonly providers: ProviderUrls },

@@ -7,7 +7,7 @@
  * Prints `ready {"frontEndUrl","awsEndpoint","stateMachineArn"}` (one line of JSON) once the front-end
  * listens. Tests kill it with SIGKILL and start it again on the same data directory.
  *
- * Usage: node --import tsx system/testing/payment-system-process.ts <dataDir> <gatewayUrl> <vendorUrl> <definition.json>
+ * Usage: node system/bundle/run-bundled.mjs system/testing/payment-system-process.ts <dataDir> <gatewayUrl> <vendorUrl> <definition.json>
  */
 import { readFile } from 'node:fs/promises';
 import { buildApp } from '../../frontend-api/app.ts';

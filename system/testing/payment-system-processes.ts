@@ -17,6 +17,8 @@ import type { ChildProcesses } from '@payment-to-vend/embedded-aws/testing';
 import { sfnClient } from '@payment-to-vend/embedded-aws/testing';
 
 const FIXTURE = fileURLToPath(new URL('./payment-system-process.ts', import.meta.url));
+/** Runs the fixture from the system's bundle, with the task Lambdas' handlers bundled beside it. */
+const LAUNCHER = fileURLToPath(new URL('../bundle/run-bundled.mjs', import.meta.url));
 
 /** What the fixture prints, as one line of JSON after `ready `, once the front-end listens. */
 export interface PaymentSystemProcessReady {
@@ -95,7 +97,7 @@ export async function startPaymentSystemProcess(
     FIXTURE,
     [options.dataDir, options.providers.gatewayUrl, options.providers.vendorUrl, options.definitionFile],
     readyPaymentSystem,
-    { typeScriptAtRunTime: true }, // the task Lambdas' handlers
+    { launcher: LAUNCHER },
   );
   const ready = running.value;
   const sfn: SFNClient = sfnClient(ready.awsEndpoint);

@@ -38,6 +38,11 @@ export interface StartOptions {
    * through tsx, as `node --import tsx <fixture>`, rather than from its bundle.
    */
   readonly typeScriptAtRunTime?: boolean;
+  /**
+   * A script that runs the fixture for us, as `node <launcher> <fixture> ...args` (the system's
+   * system/bundle/run-bundled.mjs, whose bundle holds the task Lambdas' handlers too).
+   */
+  readonly launcher?: string;
 }
 
 export class ChildProcesses {
@@ -61,9 +66,12 @@ export class ChildProcesses {
     options: StartOptions = {},
   ): Promise<RunningProcess<T>> {
     if (!isAbsolute(fixture)) throw new Error(`a fixture is started by its absolute path, not ${fixture}`);
-    const command = options.typeScriptAtRunTime
-      ? ['--import', 'tsx', fixture]
-      : [await fixtureBundle(fixture)];
+    const command =
+      options.launcher !== undefined
+        ? [options.launcher, fixture]
+        : options.typeScriptAtRunTime
+          ? ['--import', 'tsx', fixture]
+          : [await fixtureBundle(fixture)];
     const child = spawn(process.execPath, [...command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,20 +6,17 @@
  * The bundle holds our own TypeScript (this repository's files and its workspace packages) and the npm
  * packages it imports: one file to read instead of hundreds to resolve and load, which took a fixture from
  * about 0.5 s to its `ready` line down to about 0.37 s here. A package that finds its own files beside its
- * code (PGlite's WebAssembly and data) stays outside and loads as Node loads it. `import.meta.url`,
- * `import.meta.dirname` and `import.meta.filename` in our files keep naming the file they are written in, so
- * a module that reads a file beside it (migrations, static pages) reads the same file as it does under tsx.
+ * code (PGlite's WebAssembly and data) stays outside and loads as Node loads it. `import.meta` in our files
+ * keeps naming the file it is written in (bundling/source-plugins.ts).
  *
  * A fixture that imports TypeScript at run time, such as the embedded Lambda loading a handler by its path,
  * still needs tsx: `ChildProcesses.start(..., { typeScriptAtRunTime: true })`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
+import { importMetaOfTheSource, workspacePackagesInside } from '../bundling/source-plugins.ts';
 import { packagePath } from './package-path.ts';
 
 /**
@@ -85,29 +82,3 @@ function removeStaleBundles(name: string): void {
     if (file.startsWith(`${name}-`) && statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
   }
 }
-
-/** Our workspace packages (`@payment-to-vend/…`) are TypeScript that Node cannot load: they go in the bundle. */
-const workspacePackagesInside: Plugin = {
-  name: 'workspace-packages-inside',
-  setup(builder) {
-    builder.onResolve({ filter: /^@payment-to-vend\// }, ({ path, resolveDir }) => ({
-      path: createRequire(join(resolveDir, 'importer.ts')).resolve(path),
-    }));
-  },
-};
-
-const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
-
-const importMetaOfTheSource: Plugin = {
-  name: 'import-meta-of-the-source',
-  setup(builder) {
-    builder.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8');
-      const values = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
-      const contents = source.replace(IMPORT_META, (_, field: keyof typeof values) =>
-        JSON.stringify(values[field]),
-      );
-      return { contents, loader: 'ts' };
-    });
-  },
-};
