@@ -3,8 +3,9 @@
  * TypeScript through tsx's loader hooks, module by module, was the largest part of a start on a kept data
  * folder (BENCHMARKS.md); one esbuild build, kept until a file it was made from changes, removes it.
  *
- * The build has an entry for each program that runs the system (`npm start`'s system/main.ts and the crash
- * tests' system/testing/payment-system-process.ts) and one for each task Lambda's handler, as CDK's
+ * The build has an entry for each program that runs the system (`npm start`'s system/main.ts, the crash
+ * tests' system/testing/payment-system-process.ts and the chaos run's system/chaos/system-process.ts) and one
+ * for each task Lambda's handler, as CDK's
  * NodejsFunction bundles each handler for AWS; the entries share chunks, so the handlers use the same
  * module instances as the wiring that registers the in-process request handler
  * (tasks/shared/aws-client-config.ts). npm packages stay outside and load from node_modules as they do under
@@ -54,7 +55,12 @@ export function systemBundleEntries(): string[] {
   const handlers = environments().flatMap((settings) =>
     Object.values(topologyFor(settings).functions).map((spec) => spec.entry),
   );
-  return [...new Set(['system/main.ts', 'system/testing/payment-system-process.ts', ...handlers])];
+  const programs = [
+    'system/main.ts',
+    'system/testing/payment-system-process.ts',
+    'system/chaos/system-process.ts',
+  ];
+  return [...new Set([...programs, ...handlers])];
 }
 
 /** npm packages load from node_modules, as under tsx; our workspace packages are TypeScript and go inside. */

@@ -34,10 +34,10 @@ const WORKSPACE_SCOPE = '@payment-to-vend';
 const CODE_FILES = ['package.json', 'tsconfig.json'];
 
 /**
- * Copies the system's source into `dir` (with links to the installed packages), so that every start of the run runs the
- * same code: each start is a new process that compiles its TypeScript afresh, and on a machine shared with
- * other engineers a file half-way through an edit would otherwise break a restart, or change the system under
- * test in the middle of a run.
+ * Copies the system's source into `dir` (with links to the installed packages), so that every start of the run
+ * runs the same code: the bundle the starts run is built from the copy, and the files beside the code
+ * (migrations, pages) are read from it. On a machine shared with other engineers a file half-way through an
+ * edit would otherwise break a restart, or change the system under test in the middle of a run.
  */
 export function snapshotCode(dir: string): string {
   mkdirSync(dir, { recursive: true });
@@ -118,8 +118,13 @@ export class SystemControl {
     const logFile = join(this.#logsDir, `system-${String(this.#starts).padStart(4, '0')}.log`);
     this.logFiles.push(logFile);
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, this.#optionsFile], {
+    // From the system's bundle, as npm start runs (system/bundle/): a copy of the code builds its own, in the copy.
+    const launcher = join(this.#codeDir, 'system/bundle/run-bundled.mjs');
+    const bundles =
+      this.#codeDir === REPO_ROOT ? {} : { PAYMENT_TO_VEND_SYSTEM_BUNDLES: join(this.#codeDir, '.bundle') };
+    const child = spawn(process.execPath, [launcher, FIXTURE, this.#optionsFile], {
       cwd: this.#codeDir,
+      env: { ...process.env, ...bundles },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;

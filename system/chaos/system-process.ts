@@ -18,7 +18,7 @@
  *
  * Prints `ready <json>` (ChaosSystemReady) once the front-end listens.
  *
- * Usage: node --import tsx system/chaos/system-process.ts <options.json>   (ChaosSystemOptions)
+ * Usage: node system/bundle/run-bundled.mjs system/chaos/system-process.ts <options.json>   (ChaosSystemOptions)
  */
 import { readFile } from 'node:fs/promises';
 import { frontendLoggerOptions } from '../../frontend-api/logging.ts';
