@@ -142,6 +142,12 @@ function removeStaleBundles(bundles: string, current: string): void {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { outdir } = await buildSystemBundle();
-  console.log(`the system bundled into ${relative(process.cwd(), outdir)}`);
+  try {
+    const { outdir } = await buildSystemBundle();
+    console.log(`the system bundled into ${relative(process.cwd(), outdir)}`);
+  } catch (error) {
+    // A build error esbuild has already printed, with the file and line; anything else is ours to print.
+    if (!(error instanceof Error && 'errors' in error)) console.error(error);
+    process.exitCode = 1;
+  }
 }
