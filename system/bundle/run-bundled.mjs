@@ -3,10 +3,10 @@
 // runs before anything could load TypeScript; it builds the bundle (through tsx) only when a file the bundle
 // was made from has changed since, or there is none yet.
 //
-// Usage: node system/bundle/run-bundled.mjs <entry.ts> [args...]
+// Usage: node system/bundle/run-bundled.mjs <entry.ts> [args...]   (the entry's path from the repository, or absolute)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,16 +29,19 @@ if (manifest === undefined) {
   if (built.status !== 0) process.exit(built.status ?? 1);
   manifest = readManifest();
 }
-const entryFromRepository = relative(repository, resolve(entry));
+const entryFile = resolve(repository, entry);
+const entryFromRepository = relative(repository, entryFile);
 const bundled = join(manifest.outdir, entryFromRepository.replace(/\.ts$/, '.js'));
 if (!existsSync(bundled)) throw new Error(`${entry} is not one of the system bundle's entries`);
 
+// Marks the bundle as started now: the builder removes only bundles nobody started for a day.
+utimesSync(manifest.outdir, new Date(), new Date());
 // The task functions' handlers are bundled beside it (system/payment-system.ts looks for them here), and stack
 // traces name our TypeScript files.
 process.env.PAYMENT_TO_VEND_SYSTEM_BUNDLE = manifest.outdir;
 process.setSourceMapsEnabled(true);
 // As if the TypeScript file were run: `import.meta.url` in the bundle names it too.
-process.argv.splice(1, 2, resolve(entry));
+process.argv.splice(1, 2, entryFile);
 await import(pathToFileURL(bundled).href);
 
 function readManifest() {

@@ -130,7 +130,7 @@ function esbuildVersion(): string {
   return (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
 }
 
-/** Older bundles that no start of today still runs, and builds that died half way. */
+/** Bundles nobody started for a day (the launcher touches the one it starts), and builds that died half way. */
 function removeStaleBundles(bundles: string, current: string): void {
   const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
   for (const name of readdirSync(bundles)) {
