@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSystemBundle, type SystemBundleManifest, systemBundleEntries } from './system-bundle.ts';
@@ -72,6 +81,13 @@ describe('the system bundle', () => {
     expect(run.stdout).toContain('the system bundled into');
     expect(JSON.parse(readFileSync(current, 'utf8'))).toEqual(manifest);
   });
+
+  it('is built once for two starts that build at the same time', async () => {
+    const [first, second] = await Promise.all([buildSystemBundle(bundles), buildSystemBundle(bundles)]);
+    expect(second).toEqual(first);
+    expect(first.outdir).toBe(manifest.outdir);
+    expect(readdirSync(bundles).sort()).toEqual([basename(manifest.outdir), 'current.json']);
+  }, 60_000);
 
   it('refuses a program that is not one of its entries', () => {
     const run = spawnSync(process.execPath, [LAUNCHER, 'system/reconcile.ts'], {
