@@ -76,6 +76,10 @@ const npmPackagesOutside: Plugin = {
 export async function buildSystemBundle(bundles: string = SYSTEM_BUNDLES): Promise<SystemBundleManifest> {
   mkdirSync(bundles, { recursive: true });
   const building = join(bundles, `building-${randomUUID()}`);
+  // The digest of each file as esbuild read it: a file saved again during the build is then seen as changed.
+  const digests = new Map<string, string>();
+  const recordDigest = (path: string, source: string) =>
+    digests.set(relative(REPOSITORY, path), createHash('sha256').update(source).digest('hex'));
   try {
     const { metafile } = await build({
       absWorkingDir: REPOSITORY,
@@ -90,14 +94,16 @@ export async function buildSystemBundle(bundles: string = SYSTEM_BUNDLES): Promi
       target: 'node20',
       sourcemap: 'linked',
       metafile: true,
-      plugins: [workspacePackagesInside, npmPackagesOutside, importMetaOfTheSource],
+      plugins: [workspacePackagesInside, npmPackagesOutside, importMetaOfTheSource(recordDigest)],
       logLevel: 'warning',
     });
     const inputs: Record<string, string> = {};
     for (const input of Object.keys(metafile.inputs).sort()) {
-      inputs[input] = createHash('sha256')
-        .update(readFileSync(resolve(REPOSITORY, input)))
-        .digest('hex');
+      inputs[input] =
+        digests.get(input) ??
+        createHash('sha256')
+          .update(readFileSync(resolve(REPOSITORY, input)))
+          .digest('hex');
     }
     const digest = createHash('sha256')
       .update(JSON.stringify({ repository: REPOSITORY, inputs }))

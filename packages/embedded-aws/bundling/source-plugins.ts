@@ -4,7 +4,7 @@
  * (system/bundle/system-bundle.ts).
  *
  * @example
- * await build({ entryPoints, bundle: true, format: 'esm', plugins: [workspacePackagesInside, importMetaOfTheSource] });
+ * await build({ entryPoints, bundle: true, format: 'esm', plugins: [workspacePackagesInside, importMetaOfTheSource()] });
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -27,18 +27,21 @@ const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
 /**
  * `import.meta.url`, `import.meta.dirname` and `import.meta.filename` in our files keep naming the file they
  * are written in, so a module that reads a file beside it (migrations, static pages) reads the same file as it
- * does under tsx.
+ * does under tsx. `onRead` is told each file's content as the bundle has it.
  */
-export const importMetaOfTheSource: Plugin = {
-  name: 'import-meta-of-the-source',
-  setup(builder) {
-    builder.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8');
-      const values = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
-      const contents = source.replace(IMPORT_META, (_, field: keyof typeof values) =>
-        JSON.stringify(values[field]),
-      );
-      return { contents, loader: 'ts' };
-    });
-  },
-};
+export function importMetaOfTheSource(onRead?: (path: string, source: string) => void): Plugin {
+  return {
+    name: 'import-meta-of-the-source',
+    setup(builder) {
+      builder.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        onRead?.(path, source);
+        const values = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
+        const contents = source.replace(IMPORT_META, (_, field: keyof typeof values) =>
+          JSON.stringify(values[field]),
+        );
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}

@@ -56,7 +56,7 @@ async function bundleFixture(fixture: string): Promise<string> {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
     },
-    plugins: [workspacePackagesInside, importMetaOfTheSource],
+    plugins: [workspacePackagesInside, importMetaOfTheSource()],
     logLevel: 'warning',
   });
   const bundle = outputFiles[0]!;
