@@ -23,6 +23,18 @@ export interface CliResult {
 
 const run = promisify(execFile);
 
+/**
+ * The timeout of a test that runs `commands` CLI commands. Each command spends about a second of CPU starting
+ * (Python and botocore) before it sends anything; on a machine at a load average of 8 that became several
+ * seconds, and a test of five commands missed the suite's 20 s. Each command is given 15 s.
+ *
+ * @example
+ * it('creates and lists queues', { timeout: cliTimeout(2) }, async () => { ... });
+ */
+export function cliTimeout(commands: number): number {
+  return commands * 15_000;
+}
+
 /** Says once, in the test output, why a CLI test file is skipped. */
 export function warnIfCliMissing(file: string): void {
   if (!AWS_CLI_INSTALLED) console.warn(`${file} skipped: the AWS CLI v2 is not installed at ${AWS_CLI}`);

@@ -29,7 +29,13 @@ async function userTables(pg: Awaited<ReturnType<typeof openCluster>>): Promise<
   return rows.map((row) => row.name);
 }
 
-describe('a new embedded database', () => {
+/**
+ * Each test makes a new cluster (PGlite's initdb, about 5 s of CPU here) and opens it two or three times (about
+ * a second each): about 9 s on a quiet machine, over 20 s at a load average of 8.
+ */
+const CLUSTER_TEST_TIMEOUT_MS = 90_000;
+
+describe('a new embedded database', { timeout: CLUSTER_TEST_TIMEOUT_MS }, () => {
   it('is a copy of the kept new cluster: empty, writable, and its rows kept across a reopen', async () => {
     // Prepare
     const keptIn = folder();

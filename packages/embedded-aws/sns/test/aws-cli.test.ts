@@ -6,7 +6,7 @@
  */
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLI_INSTALLED, awsCli, warnIfCliMissing } from '../../testing/aws-cli.ts';
+import { AWS_CLI_INSTALLED, awsCli, cliTimeout, warnIfCliMissing } from '../../testing/aws-cli.ts';
 import { eventually, type RunningAws, startAws } from './support.ts';
 
 warnIfCliMissing('sns/test/aws-cli.test.ts');
@@ -24,7 +24,9 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SNS'
 
   const aws = (...args: string[]) => awsCli(running.aws.endpoint, 'sns', ...args);
 
-  it('creates and lists topics, subscribes a queue, lists its subscriptions and publishes to it', async () => {
+  it('creates and lists topics, subscribes a queue, lists its subscriptions and publishes to it', {
+    timeout: cliTimeout(5),
+  }, async () => {
     // Prepare
     const { QueueUrl } = await running.sqs.send(new CreateQueueCommand({ QueueName: 'cli-alerts' }));
     const queueArn = 'arn:aws:sqs:us-east-1:000000000000:cli-alerts';
@@ -86,7 +88,7 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SNS'
     ]);
   });
 
-  it('reports a missing topic as SNS does', async () => {
+  it('reports a missing topic as SNS does', { timeout: cliTimeout(1) }, async () => {
     // Act
     const result = await aws(
       'publish',

@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsServer } from '../../aws/server.ts';
-import { AWS_CLI_INSTALLED, awsCli, warnIfCliMissing } from '../../testing/aws-cli.ts';
+import { AWS_CLI_INSTALLED, awsCli, cliTimeout, warnIfCliMissing } from '../../testing/aws-cli.ts';
 import { attachSqsQueryProtocol } from '../query-protocol.ts';
 import { SqsEngine } from '../sqs-engine.ts';
 import { createSqsService, SQS_ACTIONS } from '../sqs-service.ts';
@@ -48,7 +48,7 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SQS'
 
   const aws = (...args: string[]) => awsCli(endpoint, 'sqs', ...args);
 
-  it('creates a queue, sends, receives and deletes a message', async () => {
+  it('creates a queue, sends, receives and deletes a message', { timeout: cliTimeout(5) }, async () => {
     // Act
     const created = await aws(
       'create-queue',
@@ -107,7 +107,7 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SQS'
     });
   });
 
-  it('sends a batch and lists queues', async () => {
+  it('sends a batch and lists queues', { timeout: cliTimeout(3) }, async () => {
     // Prepare
     const queueUrl = (
       JSON.parse((await aws('create-queue', '--queue-name', 'cli-batch')).stdout) as { QueueUrl: string }
@@ -137,7 +137,9 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws against SQS'
     ]);
   });
 
-  it('reports a missing queue as AWS.SimpleQueueService.NonExistentQueue', async () => {
+  it('reports a missing queue as AWS.SimpleQueueService.NonExistentQueue', {
+    timeout: cliTimeout(1),
+  }, async () => {
     // Act
     const result = await aws('get-queue-url', '--queue-name', 'no-such-queue');
 

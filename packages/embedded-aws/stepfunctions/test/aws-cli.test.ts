@@ -11,7 +11,13 @@
  * has `disableHostPrefix: true` for this, which the test support sets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLI_INSTALLED, awsCli, type CliResult, warnIfCliMissing } from '../../testing/aws-cli.ts';
+import {
+  AWS_CLI_INSTALLED,
+  awsCli,
+  type CliResult,
+  cliTimeout,
+  warnIfCliMissing,
+} from '../../testing/aws-cli.ts';
 import { type EmbeddedStepFunctions, embeddedStepFunctions } from '../../testing/step-functions.ts';
 import { InProcessIntegrations } from '../integrations.ts';
 
@@ -60,7 +66,7 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws', () => {
     },
   };
 
-  it('create-state-machine and list-state-machines', async () => {
+  it('create-state-machine and list-state-machines', { timeout: cliTimeout(2) }, async () => {
     // Act
     const created = json<{ stateMachineArn: string; creationDate: string }>(
       await aws(
@@ -89,7 +95,9 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws', () => {
     );
   });
 
-  it('start-execution, describe-execution and get-execution-history', async () => {
+  it('start-execution, describe-execution and get-execution-history', {
+    timeout: cliTimeout(3),
+  }, async () => {
     // Prepare
     const stateMachineArn = await sfn.createMachine(PASS, { name: 'cli-run' });
 
@@ -133,7 +141,7 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws', () => {
     expect(history.events.map((event) => event.previousEventId)).toEqual([0, 0, 2, 3]);
   });
 
-  it('send-task-success completes a task waiting for its token', async () => {
+  it('send-task-success completes a task waiting for its token', { timeout: cliTimeout(2) }, async () => {
     // Prepare
     const stateMachineArn = await sfn.createMachine(WAITS, { name: 'cli-callback' });
     const started = json<{ executionArn: string }>(
@@ -179,17 +187,23 @@ describe.skipIf(!AWS_CLI_INSTALLED)('the AWS CLI v2 at /usr/bin/aws', () => {
       ],
       "An error occurred (InvalidName) when calling the CreateStateMachine operation: Invalid Name: 'has space'",
     ],
-  ])('%s exits non-zero and prints the AWS error name', async (_, args, message) => {
-    // Act
-    const result = await aws(...args);
+  ])(
+    '%s exits non-zero and prints the AWS error name',
+    { timeout: cliTimeout(1) },
+    async (_, args, message) => {
+      // Act
+      const result = await aws(...args);
 
-    // Assess: the CLI v2 exits 254 when the service answered with an error
-    expect(result.exitCode).toBe(254);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trim()).toBe(message);
-  });
+      // Assess: the CLI v2 exits 254 when the service answered with an error
+      expect(result.exitCode).toBe(254);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim()).toBe(message);
+    },
+  );
 
-  it('sends start-sync-execution to the sync- host prefix, which a local endpoint cannot serve', async () => {
+  it('sends start-sync-execution to the sync- host prefix, which a local endpoint cannot serve', {
+    timeout: cliTimeout(1),
+  }, async () => {
     // Prepare
     const stateMachineArn = await sfn.createMachine(
       { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } },
