@@ -164,7 +164,7 @@ const STATE_MACHINE_NAME = 'PaymentToVend';
  * tsx) it is the TypeScript file.
  */
 function entryPath(entry: string): string {
-  const bundle = process.env.PAYMENT_TO_VEND_SYSTEM_BUNDLE;
+  const bundle = process.env.PAYMENT_TO_VEND_RUNNING_BUNDLE;
   return bundle === undefined
     ? fileURLToPath(new URL(`../${entry}`, import.meta.url))
     : join(bundle, entry.replace(/\.ts$/, '.js'));

@@ -28,6 +28,7 @@ if (manifest === undefined) {
   );
   if (built.status !== 0) process.exit(built.status ?? 1);
   manifest = readManifest();
+  if (manifest === undefined) throw new Error(`the bundle was built, but ${current} cannot be read`);
 }
 const entryFile = resolve(repository, entry);
 const entryFromRepository = relative(repository, entryFile);
@@ -38,7 +39,7 @@ if (!existsSync(bundled)) throw new Error(`${entry} is not one of the system bun
 utimesSync(manifest.outdir, new Date(), new Date());
 // The task functions' handlers are bundled beside it (system/payment-system.ts looks for them here), and stack
 // traces name our TypeScript files.
-process.env.PAYMENT_TO_VEND_SYSTEM_BUNDLE = manifest.outdir;
+process.env.PAYMENT_TO_VEND_RUNNING_BUNDLE = manifest.outdir;
 process.setSourceMapsEnabled(true);
 // As if the TypeScript file were run: `import.meta.url` in the bundle names it too.
 process.argv.splice(1, 2, entryFile);

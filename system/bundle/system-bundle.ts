@@ -18,11 +18,15 @@
  * Usage: node --import tsx system/bundle/system-bundle.ts   (builds and writes current.json)
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importMetaOfTheSource, workspacePackagesInside } from '@payment-to-vend/embedded-aws/bundling';
+import {
+  importMetaOfTheSource,
+  removeBundlesUnusedForADay,
+  workspacePackagesInside,
+} from '@payment-to-vend/embedded-aws/bundling';
 import { build, type Plugin } from 'esbuild';
 import { environments } from '../../infra/lib/environments.ts';
 import { topologyFor } from '../topology.ts';
@@ -125,7 +129,11 @@ export async function buildSystemBundle(bundles: string = SYSTEM_BUNDLES): Promi
     const partial = join(bundles, `current.json.${process.pid}.partial`);
     writeFileSync(partial, `${JSON.stringify(manifest, null, 1)}\n`);
     renameSync(partial, join(bundles, 'current.json'));
-    removeStaleBundles(bundles, outdir);
+    // The launcher touches the bundle it starts; builds that died half way are removed too.
+    removeBundlesUnusedForADay(
+      bundles,
+      (name) => join(bundles, name) !== outdir && !name.startsWith('current.json'),
+    );
     return manifest;
   } finally {
     rmSync(building, { recursive: true, force: true });
@@ -134,17 +142,6 @@ export async function buildSystemBundle(bundles: string = SYSTEM_BUNDLES): Promi
 
 function esbuildVersion(): string {
   return (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
-}
-
-/** Bundles nobody started for a day (the launcher touches the one it starts), and builds that died half way. */
-function removeStaleBundles(bundles: string, current: string): void {
-  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
-  for (const name of readdirSync(bundles)) {
-    const path = join(bundles, name);
-    if (path !== current && !name.startsWith('current.json') && statSync(path).mtimeMs < dayAgo) {
-      rmSync(path, { recursive: true, force: true });
-    }
-  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

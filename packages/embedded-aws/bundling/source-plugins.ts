@@ -1,11 +1,13 @@
 /**
- * esbuild plugins for running our TypeScript as a bundle by plain `node`, without a TypeScript loader: the
+ * esbuild plugins (and the clean-up of old bundles) for running our TypeScript as a bundle by plain `node`,
+ * without a TypeScript loader: the
  * crash tests' fixtures (testing/fixture-bundles.ts) and the whole system under `npm start`
  * (system/bundle/system-bundle.ts).
  *
  * @example
  * await build({ entryPoints, bundle: true, format: 'esm', plugins: [workspacePackagesInside, importMetaOfTheSource()] });
  */
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -44,4 +46,16 @@ export function importMetaOfTheSource(onRead?: (path: string, source: string) =>
       });
     },
   };
+}
+
+/**
+ * Removes the bundles in `folder` that `isStale` picks and that nobody wrote or started for a day: a process
+ * started from an older bundle may still be running, and load a module of it later.
+ */
+export function removeBundlesUnusedForADay(folder: string, isStale: (name: string) => boolean): void {
+  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
+  for (const name of readdirSync(folder)) {
+    const path = join(folder, name);
+    if (isStale(name) && statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+  }
 }

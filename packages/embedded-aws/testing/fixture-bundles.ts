@@ -13,10 +13,14 @@
  * still needs tsx: `ChildProcesses.start(..., { typeScriptAtRunTime: true })`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
-import { importMetaOfTheSource, workspacePackagesInside } from '../bundling/source-plugins.ts';
+import {
+  importMetaOfTheSource,
+  removeBundlesUnusedForADay,
+  workspacePackagesInside,
+} from '../bundling/source-plugins.ts';
 import { packagePath } from './package-path.ts';
 
 /**
@@ -69,16 +73,8 @@ async function bundleFixture(fixture: string): Promise<string> {
     const partial = `${path}.${process.pid}.partial`;
     writeFileSync(partial, bundle.contents);
     renameSync(partial, path);
-    removeStaleBundles(basename(fixture, '.ts'));
+    const name = basename(fixture, '.ts');
+    removeBundlesUnusedForADay(BUNDLES, (file) => file.startsWith(`${name}-`) && file !== basename(path));
   }
   return path;
-}
-
-/** Bundles of older code, which no run started today still uses. */
-function removeStaleBundles(name: string): void {
-  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
-  for (const file of readdirSync(BUNDLES)) {
-    const path = join(BUNDLES, file);
-    if (file.startsWith(`${name}-`) && statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
-  }
 }
