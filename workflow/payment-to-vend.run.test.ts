@@ -12,6 +12,9 @@
  * answered). The charge and meter-vending doubles record outcomes as the real tasks do, by payment. A payment
  * left open waits in AwaitDecision; the follow-up double keeps its token, as the follow_ups row does, and a test
  * decides with SendTaskSuccess, as the operator console does.
+ *
+ * The scenarios run side by side (`describe.concurrent`): each is a payment of its own, and most of their time
+ * is the machine's whole-second retry intervals and heartbeats, which they can as well wait out together.
  */
 import {
   DescribeExecutionCommand,
@@ -332,7 +335,7 @@ async function pay(paymentToken: string, meterId: string, { open = false } = {})
     vendMessages: recorded.vendMessages.get(paymentId) ?? [],
     paymentFailures: recorded.paymentFailures.get(paymentId) ?? [],
     vendingFailures: recorded.vendingFailures.get(paymentId) ?? [],
-    alerts: recorded.alerts.filter((alert) => alert.message.includes(`Payment ${paymentId} `)),
+    alerts: alertsAbout(paymentId),
   };
 }
 
@@ -344,6 +347,12 @@ async function waitUntilOpen(paymentId: string, executionArn: string, tokens = 1
     if ((recorded.decisionTokens.get(paymentId)?.length ?? 0) >= tokens) return execution;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The alerts that name the payment: `pay-1` and not `pay-12`, which the tests running beside it may raise. */
+function alertsAbout(paymentId: string) {
+  const named = new RegExp(`\\b${paymentId}\\b`);
+  return recorded.alerts.filter((alert) => named.test(alert.message));
 }
 
 let decisions = 0;
@@ -379,7 +388,7 @@ async function decide(
 
 // ─── Scenarios ───────────────────────────────────────────────────────────────────────────────────────
 
-describe('a payment that is charged', () => {
+describe.concurrent('a payment that is charged', () => {
   it('is vended at the first attempt and the customer is told each step', async () => {
     // Act
     const run = await pay('tok_visa', 'VEND_OK');
@@ -448,7 +457,7 @@ describe('a payment that is charged', () => {
   });
 });
 
-describe('a payment that is not charged', () => {
+describe.concurrent('a payment that is not charged', () => {
   it('(declined) goes to PaymentFailure with the reason, the customer is told, nothing is vended', async () => {
     // Act
     const run = await pay('tok_chargeDeclined', 'VEND_OK');
@@ -466,7 +475,7 @@ describe('a payment that is not charged', () => {
   });
 });
 
-describe('a payment whose charge cannot be confirmed', () => {
+describe.concurrent('a payment whose charge cannot be confirmed', () => {
   it('(gateway down throughout) is handed over for reconciliation, on-call paged, the customer told it was not confirmed, and it waits for a decision', async () => {
     // Act
     const run = await pay('tok_gatewayDown', 'VEND_OK', { open: true });
@@ -504,7 +513,7 @@ describe('a payment whose charge cannot be confirmed', () => {
   });
 });
 
-describe('the payment token', () => {
+describe.concurrent('the payment token', () => {
   it('reaches the Charge step and no state, message or history event after it', async () => {
     // Act
     const run = await pay('tok_visa', 'VEND_OK');
@@ -521,7 +530,7 @@ describe('the payment token', () => {
   });
 });
 
-describe('a charged payment that cannot be vended', () => {
+describe.concurrent('a charged payment that cannot be vended', () => {
   it('when the vendor stays down: tried maxAttempts times, then followed up, on-call paged once, customer told, and open for a decision', async () => {
     // Act
     const run = await pay('tok_visa', 'VEND_DOWN', { open: true });
@@ -593,7 +602,7 @@ describe('a charged payment that cannot be vended', () => {
   });
 });
 
-describe("an open payment, ended by an operator's decision", () => {
+describe.concurrent("an open payment, ended by an operator's decision", () => {
   it('re-vended once the vendor is back: the same Vend again, then vended and the customer told', async () => {
     // Prepare
     const open = await pay('tok_visa', 'VEND_DOWN', { open: true });
@@ -625,7 +634,7 @@ describe("an open payment, ended by an operator's decision", () => {
     // Assess
     expect(run.execution.status).toBe('RUNNING');
     expect(recorded.vendMessages.get(run.paymentId)).toHaveLength(2 * MAX_VEND_ATTEMPTS);
-    const alerts = recorded.alerts.filter((alert) => alert.message.includes(`Payment ${run.paymentId} `));
+    const alerts = alertsAbout(run.paymentId);
     expect(alerts).toHaveLength(2);
     expect(alerts.map((alert) => /vend round (\d)/.exec(alert.message)?.[1])).toEqual(['1', '2']);
     const rounds = recorded.vendingFailures.get(run.paymentId)?.map((message) => message.vendRound);
@@ -674,7 +683,7 @@ describe("an open payment, ended by an operator's decision", () => {
     expect(recorded.refunds.get(run.paymentId)).toBeUndefined();
     expect(recorded.vendConfirmations.get(run.paymentId)).toBe(1);
     expect(run.told.at(-1)).toEqual({ type: 'vended', utrn: '55556666777788889999', creditPence: 2000 });
-    const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
+    const alerts = alertsAbout(run.paymentId);
     expect(alerts.at(-1)?.subject).toBe('PaymentToVend: an operator decision could not be carried out');
     expect(alerts.at(-1)?.message).toContain(
       `The refund decision on payment ${run.paymentId} could not be carried out: the vendor had vended (UTRN 55556666777788889999)`,
@@ -693,7 +702,7 @@ describe("an open payment, ended by an operator's decision", () => {
     expect(recorded.refunds.get(run.paymentId)).toBeUndefined();
     // The first ask and its retries.
     expect(recorded.vendConfirmations.get(run.paymentId)).toBe(4);
-    const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
+    const alerts = alertsAbout(run.paymentId);
     expect(alerts.at(-1)?.message).toContain(
       `The refund decision on payment ${run.paymentId} could not be carried out: VendorUnavailable. The payment is still open.`,
     );
@@ -721,7 +730,7 @@ describe("an open payment, ended by an operator's decision", () => {
 
     // Assess
     expect(run.execution.status).toBe('RUNNING');
-    const alerts = recorded.alerts.filter((alert) => alert.message.includes(run.paymentId));
+    const alerts = alertsAbout(run.paymentId);
     expect(alerts).toHaveLength(1);
   });
 
@@ -751,9 +760,7 @@ describe("an open payment, ended by an operator's decision", () => {
     await waitUntilOpen(open.paymentId, open.execution.executionArn!, 2);
 
     // Assess
-    const escalations = recorded.alerts.filter(
-      (alert) => alert.message.includes(`Payment ${open.paymentId} `) && alert.message.includes('still open'),
-    );
+    const escalations = alertsAbout(open.paymentId).filter((alert) => alert.message.includes('still open'));
     expect(escalations).toHaveLength(1);
     expect(escalations[0]?.subject).toBe('PaymentToVend: a payment still waits for an operator decision');
   });
