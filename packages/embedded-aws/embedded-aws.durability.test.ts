@@ -12,6 +12,7 @@ import { startEmbeddedAws } from './embedded-aws.ts';
 import { SnsEngine } from './sns/sns-engine.ts';
 import { crashTest } from './testing/crash-test.ts';
 import { historyWith, pause, waitForEnd } from './testing/execution-waits.ts';
+import { fixtureBundle } from './testing/fixture-bundles.ts';
 import { expectWellFormedHistory } from './testing/history-checks.ts';
 import { packagePath } from './testing/package-path.ts';
 import { createStateMachine, sfnClient, startExecution } from './testing/step-functions.ts';
@@ -77,7 +78,7 @@ describe('the whole embedded AWS survives kill -9', () => {
   const aws = crashTest({
     fixture: packagePath('testing/fixtures/full-aws-process.ts'),
     dataDirPrefix: 'embedded-aws-crash-',
-    typeScriptAtRunTime: true, // its Lambda functions' handlers
+    fixtureArguments: async () => [await fixtureBundle(HANDLERS)],
   });
 
   it('finishes every acknowledged execution through Lambda, SQS task tokens and SNS after repeated crashes', {

@@ -34,11 +34,6 @@ export function readyEndpoint(stdout: string): string | undefined {
 
 export interface StartOptions {
   /**
-   * The fixture imports TypeScript by its path while it runs (the embedded Lambda loading a handler): run it
-   * through tsx, as `node --import tsx <fixture>`, rather than from its bundle.
-   */
-  readonly typeScriptAtRunTime?: boolean;
-  /**
    * A script that runs the fixture for us, as `node <launcher> <fixture> ...args` (the system's
    * system/bundle/run-bundled.mjs, whose bundle holds the task Lambdas' handlers too).
    */
@@ -67,11 +62,7 @@ export class ChildProcesses {
   ): Promise<RunningProcess<T>> {
     if (!isAbsolute(fixture)) throw new Error(`a fixture is started by its absolute path, not ${fixture}`);
     const command =
-      options.launcher !== undefined
-        ? [options.launcher, fixture]
-        : options.typeScriptAtRunTime
-          ? ['--import', 'tsx', fixture]
-          : [await fixtureBundle(fixture)];
+      options.launcher !== undefined ? [options.launcher, fixture] : [await fixtureBundle(fixture)];
     const child = spawn(process.execPath, [...command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -16,7 +16,7 @@
  */
 import type { DescribeExecutionCommandOutput, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach } from 'vitest';
-import { ChildProcesses, type RunningProcess, readyEndpoint, type StartOptions } from './child-processes.ts';
+import { ChildProcesses, type RunningProcess, readyEndpoint } from './child-processes.ts';
 import { historyWith, pause, type WaitOptions, waitForEnd } from './execution-waits.ts';
 import { packagePath } from './package-path.ts';
 import { createStateMachine, executionHistory, sfnClient, startExecution } from './step-functions.ts';
@@ -29,8 +29,11 @@ export interface CrashTestOptions {
   readonly fixture?: string;
   /** How the data directories under the system's temp directory are named. */
   readonly dataDirPrefix?: string;
-  /** The fixture imports TypeScript while it runs (Lambda handlers by their path): see `StartOptions`. */
-  readonly typeScriptAtRunTime?: boolean;
+  /**
+   * The fixture's arguments after the data directory, worked out once, before the first start (a module to
+   * build for it, say).
+   */
+  readonly fixtureArguments?: () => Promise<readonly string[]>;
 }
 
 /** The embedded AWS as it runs now: a client is good only as long as the process it speaks to. */
@@ -43,14 +46,15 @@ export class CrashTest {
   readonly #processes = new ChildProcesses();
   readonly #fixture: string;
   readonly #dataDirPrefix: string;
-  readonly #startOptions: StartOptions;
+  readonly #fixtureArguments: () => Promise<readonly string[]>;
+  #arguments: readonly string[] = [];
   #dataDir: string | undefined;
   #running: Running | undefined;
 
   constructor(options: CrashTestOptions = {}) {
     this.#fixture = options.fixture ?? packagePath('testing/embedded-aws-process.ts');
     this.#dataDirPrefix = options.dataDirPrefix ?? 'crash-test-';
-    this.#startOptions = { typeScriptAtRunTime: options.typeScriptAtRunTime };
+    this.#fixtureArguments = options.fixtureArguments ?? (async () => []);
   }
 
   /** The data directory of this test, which every restart opens again. */
@@ -74,7 +78,9 @@ export class CrashTest {
   /** Starts the child on a fresh data directory. */
   async start(): Promise<void> {
     if (this.#dataDir !== undefined) throw new Error('the crash test has started already');
-    this.#dataDir = this.#processes.tempDir(this.#dataDirPrefix);
+    const dataDir = this.#processes.tempDir(this.#dataDirPrefix);
+    this.#dataDir = dataDir;
+    this.#arguments = [dataDir, ...(await this.#fixtureArguments())];
     await this.restart();
   }
 
@@ -90,12 +96,7 @@ export class CrashTest {
   /** Starts the child again on the same data directory, after a kill. */
   async restart(): Promise<void> {
     if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
-    const child = await this.#processes.start(
-      this.#fixture,
-      [this.dataDir],
-      readyEndpoint,
-      this.#startOptions,
-    );
+    const child = await this.#processes.start(this.#fixture, this.#arguments, readyEndpoint);
     this.#running = { child, client: sfnClient(child.value) };
   }
 
@@ -108,7 +109,7 @@ export class CrashTest {
   async killWhileStarting(delayMs: number): Promise<void> {
     if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
     const starting = this.#processes
-      .start(this.#fixture, [this.dataDir], readyEndpoint, this.#startOptions)
+      .start(this.#fixture, this.#arguments, readyEndpoint)
       .catch(() => undefined);
     await pause(delayMs);
     this.#processes.killAll();

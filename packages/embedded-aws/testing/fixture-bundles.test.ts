@@ -46,13 +46,4 @@ describe('a crash-test fixture run from its bundle', () => {
     expect(second).toBe(first);
     expect(first).toMatch(/\/bundled-process-[0-9a-f]{16}\.mjs$/);
   });
-
-  it('runs through tsx when it imports TypeScript while it runs', async () => {
-    // Act
-    const running = await processes.start(FIXTURE, ['x'], seen, { typeScriptAtRunTime: true });
-
-    // Assess
-    expect(running.value?.loaders).toEqual(['--import', 'tsx']);
-    expect(running.value?.url).toBe(pathToFileURL(FIXTURE).href);
-  });
 });

@@ -9,8 +9,8 @@
  * code (PGlite's WebAssembly and data) stays outside and loads as Node loads it. `import.meta` in our files
  * keeps naming the file it is written in (bundling/source-plugins.ts).
  *
- * A fixture that imports TypeScript at run time, such as the embedded Lambda loading a handler by its path,
- * still needs tsx: `ChildProcesses.start(..., { typeScriptAtRunTime: true })`.
+ * A fixture must not import TypeScript while it runs: the embedded Lambda loading a handler by its path is
+ * given the handler module's own bundle (`fixtureBundle` of it) instead.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
