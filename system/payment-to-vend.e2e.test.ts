@@ -2,9 +2,12 @@
  * The whole system as a customer meets it: HTTP and WebSocket against the front-end, in front of the
  * embedded AWS running the CDK-synthesized PaymentToVend machine, the real task Lambdas, the simulators and
  * the migrated database. Every scenario the contracts promise, end to end.
+ *
+ * The scenarios run side by side (`describe.concurrent`), as customers do: each is a payment of its own, and a
+ * meter whose simulated vendor misbehaves serves one scenario only.
  */
 import { randomUUID } from 'node:crypto';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -149,26 +152,41 @@ function alertsAbout(accepted: Accepted) {
     .filter((alert) => alert.message.includes(accepted.paymentId));
 }
 
-/** Messages on a follow-up queue about one payment. */
+/**
+ * The follow-up queues as an operator reads them, by payment. One reader takes every message off the queue and
+ * keeps it here, so tests running side by side never hide each other's messages behind a visibility timeout.
+ */
+const followUps = new Map<string, unknown[]>();
+let reading = Promise.resolve();
+
+/**
+ * The messages on a follow-up queue about one payment. The machine sends them before it tells the customer the
+ * final event the test has already seen, so reading the queue to its end finds them all.
+ */
 async function followUpsFor(queue: string, paymentId: string): Promise<unknown[]> {
-  const found: unknown[] = [];
-  for (let poll = 0; poll < 3; poll += 1) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: system.queueUrls[queue],
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-      }),
-    );
-    for (const message of Messages) {
-      const body = JSON.parse(message.Body ?? '{}') as { paymentId?: string };
-      if (body.paymentId === paymentId) found.push(body);
-    }
-  }
-  return found;
+  const read = reading.then(() => readToTheEnd(queue));
+  reading = read.catch(() => undefined); // a failed read fails its own test, not every one after it
+  await read;
+  return followUps.get(`${queue}/${paymentId}`) ?? [];
 }
 
-describe('a customer tops up a meter', () => {
+async function readToTheEnd(queue: string): Promise<void> {
+  const QueueUrl = system.queueUrls[queue];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
+    );
+    if (Messages.length === 0) return;
+    for (const message of Messages) {
+      const body = JSON.parse(message.Body ?? '{}') as { paymentId?: string };
+      const key = `${queue}/${body.paymentId}`;
+      followUps.set(key, [...(followUps.get(key) ?? []), body]);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+
+describe.concurrent('a customer tops up a meter', () => {
   it('is charged and the meter credited: accepted, charged, vend_requested, vended with a 20-digit UTRN', async () => {
     // Act
     const accepted = await topUp(testMpan('00'));
@@ -301,7 +319,7 @@ describe('a customer tops up a meter', () => {
   });
 });
 
-describe('idempotency and refusals', () => {
+describe.concurrent('idempotency and refusals', () => {
   it('charges and vends once for the same key posted concurrently and again later, answering the same each time', async () => {
     // Prepare
     const key = newKey();
@@ -385,7 +403,7 @@ describe('idempotency and refusals', () => {
   });
 });
 
-describe('a dropped socket', () => {
+describe.concurrent('a dropped socket', () => {
   it('resumes with after=<last seq>: every missed event once, in order', async () => {
     // Prepare: watch until the charge, then drop the socket
     const accepted = await topUp(testMpan('01', 2));
