@@ -136,7 +136,9 @@ function targetOf(server: Server | TcpServer, listeners: Set<(line: string) => v
   };
 }
 
-describe('the fuzzer catches what is planted', () => {
+// Side by side: each runs against a stand-in of its own, and most of their time is the fuzzer's request
+// timeouts, which they can as well wait out together.
+describe.concurrent('the fuzzer catches what is planted', () => {
   it('a front-end that answers 500: a violation of each kind, named by seed and request', async () => {
     // Prepare
     const fake = await fakeFrontEnd(() => ({
