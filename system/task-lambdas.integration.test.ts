@@ -166,8 +166,21 @@ async function vendsOf(paymentId: string) {
   }));
 }
 
-/** Every message the follow-up queue has had for a payment (taken off the queue and kept here). */
+/**
+ * Every message the follow-up queue has had for a payment (taken off the queue and kept here). The machine sends
+ * them before the execution ends or waits, so reading the queue to its end once the test has seen that finds
+ * them all; one read at a time, so tests running side by side never miss a message another test's read took.
+ */
 async function followUpsFor(queue: 'PaymentFailure' | 'VendingFailure', paymentId: string) {
+  const read = reading.then(() => readToTheEnd(queue));
+  reading = read.catch(() => undefined); // a failed read fails its own test, not every one after it
+  await read;
+  return followUps.get(queue)?.get(paymentId) ?? [];
+}
+
+let reading = Promise.resolve();
+
+async function readToTheEnd(queue: 'PaymentFailure' | 'VendingFailure'): Promise<void> {
   const byPayment = followUps.get(queue) ?? new Map<string, unknown[]>();
   followUps.set(queue, byPayment);
   for (;;) {
@@ -179,20 +192,21 @@ async function followUpsFor(queue: 'PaymentFailure' | 'VendingFailure', paymentI
         WaitTimeSeconds: 0,
       }),
     );
-    if (Messages.length === 0) break;
+    if (Messages.length === 0) return;
     for (const message of Messages) {
       const body = JSON.parse(message.Body ?? '{}') as { paymentId: string };
       byPayment.set(body.paymentId, [...(byPayment.get(body.paymentId) ?? []), body]);
     }
   }
-  return byPayment.get(paymentId) ?? [];
 }
 
 function alertsFor(paymentId: string) {
   return system.aws.sns.published(system.onCallTopicArn).filter((alert) => alert.message.includes(paymentId));
 }
 
-describe('PaymentToVend with the real task Lambdas', () => {
+// Side by side: each test is a payment of its own, on a meter of its own, and most of its time is the machine's
+// one-second retry intervals.
+describe.concurrent('PaymentToVend with the real task Lambdas', () => {
   it('vends a charged payment: a 20-digit UTRN, events charged → vend_requested → vended in order', async () => {
     // Act
     const { paymentId, execution } = await pay(testMpan('00', 1));
