@@ -9,8 +9,8 @@
  */
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PaymentSystem, startPaymentSystem } from '../system/payment-system.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { buildApp } from './app.ts';
@@ -42,7 +42,7 @@ const title = CHROMIUM
   ? 'the customer page in Chromium'
   : 'the customer page in Chromium (SKIPPED: no Chromium found; apt-get install chromium, or set CHROMIUM_PATH)';
 
-describe.skipIf(!CHROMIUM)(title, () => {
+describe.skipIf(!CHROMIUM).concurrent(title, () => {
   beforeAll(async () => {
     system = await startPaymentSystem({
       port: 0,
@@ -80,15 +80,12 @@ describe.skipIf(!CHROMIUM)(title, () => {
     await system?.close();
   });
 
-  let context: BrowserContext | undefined;
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-  });
-
-  /** A fresh tab (its own sessionStorage) on the page, collecting what the console complains about. */
+  /**
+   * A fresh tab (its own sessionStorage) on the page, collecting what the console complains about. The tests
+   * run side by side, so each tab stays open until the browser closes after the last of them.
+   */
   async function openPage(): Promise<{ page: Page; complaints: string[] }> {
-    context = await browser.newContext();
+    const context = await browser.newContext();
     const page = await context.newPage();
     const complaints: string[] = [];
     page.on('console', (message) => {
@@ -120,12 +117,18 @@ describe.skipIf(!CHROMIUM)(title, () => {
     return (await locator.isVisible()) ? locator.innerText() : '';
   }
 
+  /**
+   * Waits for the outcome headed `heading` and answers its text. Playwright's own wait, not expect.poll, which
+   * needs to know its test and cannot while the tests run side by side.
+   */
   async function waitForOutcome(page: Page, heading: string): Promise<string> {
-    const outcome = page.locator('#outcome');
-    await expect
-      .poll(() => visibleText(page.locator('#outcome-title')), { timeout: OUTCOME_TIMEOUT_MS })
-      .toBe(heading);
-    return visibleText(outcome);
+    const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const exactly = new RegExp(`^${escaped}$`);
+    await page
+      .locator('#outcome-title')
+      .filter({ hasText: exactly })
+      .waitFor({ state: 'visible', timeout: OUTCOME_TIMEOUT_MS });
+    return visibleText(page.locator('#outcome'));
   }
 
   async function shownReference(page: Page): Promise<string> {
