@@ -7,7 +7,7 @@
  * meter whose simulated vendor misbehaves serves one scenario only.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -16,6 +16,7 @@ import { buildApp } from '../frontend-api/app.ts';
 import { testMpan } from '../simulators/mpan.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { type PaymentSystem, startPaymentSystem } from './payment-system.ts';
+import { FollowUpQueues } from './testing/follow-up-queues.ts';
 
 const MAX_VEND_ATTEMPTS = 3;
 const ORIGIN = 'http://127.0.0.1';
@@ -24,6 +25,7 @@ let system: PaymentSystem;
 let app: FastifyInstance;
 let baseUrl: string;
 let sqs: SQSClient;
+let followUps: FollowUpQueues;
 
 beforeAll(async () => {
   system = await startPaymentSystem({
@@ -59,6 +61,7 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
+  followUps = new FollowUpQueues(sqs, system.queueUrls);
 }, 90_000);
 
 afterAll(async () => {
@@ -152,40 +155,6 @@ function alertsAbout(accepted: Accepted) {
     .filter((alert) => alert.message.includes(accepted.paymentId));
 }
 
-/**
- * The follow-up queues as an operator reads them, by payment. One reader takes every message off the queue and
- * keeps it here, so tests running side by side never hide each other's messages behind a visibility timeout.
- */
-const followUps = new Map<string, unknown[]>();
-let reading = Promise.resolve();
-
-/**
- * The messages on a follow-up queue about one payment. The machine sends them before it tells the customer the
- * final event the test has already seen, so reading the queue to its end finds them all.
- */
-async function followUpsFor(queue: string, paymentId: string): Promise<unknown[]> {
-  const read = reading.then(() => readToTheEnd(queue));
-  reading = read.catch(() => undefined); // a failed read fails its own test, not every one after it
-  await read;
-  return followUps.get(`${queue}/${paymentId}`) ?? [];
-}
-
-async function readToTheEnd(queue: string): Promise<void> {
-  const QueueUrl = system.queueUrls[queue];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
-    );
-    if (Messages.length === 0) return;
-    for (const message of Messages) {
-      const body = JSON.parse(message.Body ?? '{}') as { paymentId?: string };
-      const key = `${queue}/${body.paymentId}`;
-      followUps.set(key, [...(followUps.get(key) ?? []), body]);
-      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
-}
-
 describe.concurrent('a customer tops up a meter', () => {
   it('is charged and the meter credited: accepted, charged, vend_requested, vended with a 20-digit UTRN', async () => {
     // Act
@@ -206,7 +175,7 @@ describe.concurrent('a customer tops up a meter', () => {
 
     // Assess
     expect(types(events)).toEqual(['accepted', 'charge_declined']);
-    const failures = await followUpsFor('PaymentFailure', accepted.paymentId);
+    const failures = await followUps.of('PaymentFailure', accepted.paymentId);
     expect(failures).toHaveLength(1);
     expect(JSON.stringify(failures[0])).toContain('insufficient_funds');
   });
@@ -229,7 +198,7 @@ describe.concurrent('a customer tops up a meter', () => {
     // Assess
     expect(types(events)).toEqual(['accepted', 'charge_unconfirmed']);
     expect((await statusOf(accepted)).status).toBe('charge_unconfirmed');
-    const failures = await followUpsFor('PaymentFailure', accepted.paymentId);
+    const failures = await followUps.of('PaymentFailure', accepted.paymentId);
     expect(failures).toEqual([
       expect.objectContaining({
         reason: 'charge_unconfirmed',
@@ -250,7 +219,7 @@ describe.concurrent('a customer tops up a meter', () => {
     expect((await statusOf(accepted)).status).toBe('vended');
     expect(system.simulators.gateway.chargeCount(accepted.paymentId)).toBe(1);
     expect(alertsAbout(accepted)).toEqual([]);
-    expect(await followUpsFor('PaymentFailure', accepted.paymentId)).toEqual([]);
+    expect(await followUps.of('PaymentFailure', accepted.paymentId)).toEqual([]);
   }, 30_000);
 
   it.each(['tok_bogus', 'tok_💳'])(
@@ -265,7 +234,7 @@ describe.concurrent('a customer tops up a meter', () => {
       expect(events.at(-1)?.reason).toBe('invalid_payment_token');
       expect(await statusOf(accepted)).toMatchObject({ status: 'charge_declined' });
       expect(alertsAbout(accepted)).toEqual([]);
-      expect(await followUpsFor('PaymentFailure', accepted.paymentId)).toEqual([
+      expect(await followUps.of('PaymentFailure', accepted.paymentId)).toEqual([
         expect.objectContaining({ reason: 'invalid_payment_token' }),
       ]);
     },
@@ -300,7 +269,7 @@ describe.concurrent('a customer tops up a meter', () => {
     // Assess
     expect(types(events).at(-1)).toBe('vend_failed');
     expect(types(events).filter((type) => type === 'vend_failed')).toHaveLength(1);
-    expect(await followUpsFor('VendingFailure', accepted.paymentId)).toHaveLength(1);
+    expect(await followUps.of('VendingFailure', accepted.paymentId)).toHaveLength(1);
     expect(alertsAbout(accepted)).toHaveLength(1);
     expect((await statusOf(accepted)).status).toBe('vend_failed');
   }, 30_000);

@@ -12,13 +12,14 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_EVENTS_AFTER_SEQ_SQL } from '../database/statements.ts';
 import { migratedSnapshot } from '../database/testing/migrated-snapshot.ts';
 import { testMpan } from '../simulators/mpan.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import { type PaymentSystem, startPaymentSystem } from './payment-system.ts';
+import { FollowUpQueues } from './testing/follow-up-queues.ts';
 
 const MAX_VEND_ATTEMPTS = 3;
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -28,8 +29,7 @@ let sfn: SFNClient;
 let sqs: SQSClient;
 let rds: RDSDataClient;
 let payments = 0;
-/** Messages taken off the follow-up queues so far, by queue and payment. */
-const followUps = new Map<string, Map<string, unknown[]>>();
+let followUps: FollowUpQueues;
 
 beforeAll(async () => {
   system = await startPaymentSystem({
@@ -52,6 +52,7 @@ beforeAll(async () => {
   sfn = new SFNClient(client);
   sqs = new SQSClient(client);
   rds = new RDSDataClient(client);
+  followUps = new FollowUpQueues(sqs, system.queueUrls);
 }, 60_000);
 
 afterAll(async () => {
@@ -166,40 +167,6 @@ async function vendsOf(paymentId: string) {
   }));
 }
 
-/**
- * Every message the follow-up queue has had for a payment (taken off the queue and kept here). The machine sends
- * them before the execution ends or waits, so reading the queue to its end once the test has seen that finds
- * them all; one read at a time, so tests running side by side never miss a message another test's read took.
- */
-async function followUpsFor(queue: 'PaymentFailure' | 'VendingFailure', paymentId: string) {
-  const read = reading.then(() => readToTheEnd(queue));
-  reading = read.catch(() => undefined); // a failed read fails its own test, not every one after it
-  await read;
-  return followUps.get(queue)?.get(paymentId) ?? [];
-}
-
-let reading = Promise.resolve();
-
-async function readToTheEnd(queue: 'PaymentFailure' | 'VendingFailure'): Promise<void> {
-  const byPayment = followUps.get(queue) ?? new Map<string, unknown[]>();
-  followUps.set(queue, byPayment);
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: system.queueUrls[queue],
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 600,
-        WaitTimeSeconds: 0,
-      }),
-    );
-    if (Messages.length === 0) return;
-    for (const message of Messages) {
-      const body = JSON.parse(message.Body ?? '{}') as { paymentId: string };
-      byPayment.set(body.paymentId, [...(byPayment.get(body.paymentId) ?? []), body]);
-    }
-  }
-}
-
 function alertsFor(paymentId: string) {
   return system.aws.sns.published(system.onCallTopicArn).filter((alert) => alert.message.includes(paymentId));
 }
@@ -238,7 +205,7 @@ describe.concurrent('PaymentToVend with the real task Lambdas', () => {
       status: 'charge_declined',
       declineReason: 'insufficient_funds',
     });
-    expect(await followUpsFor('PaymentFailure', paymentId)).toEqual([
+    expect(await followUps.of('PaymentFailure', paymentId)).toEqual([
       { paymentId, meterId: testMpan('00', 2), amountPence: 2500, reason: 'insufficient_funds' },
     ]);
     expect(await vendsOf(paymentId)).toEqual([]);
@@ -303,7 +270,7 @@ describe.concurrent('PaymentToVend with the real task Lambdas', () => {
     ]);
     expect(events.at(-1)).toMatchObject({ type: 'vend_failed', reason: 'VendorUnavailable' });
     expect(await statusOf(paymentId)).toEqual({ status: 'vend_failed', declineReason: null });
-    const failures = await followUpsFor('VendingFailure', paymentId);
+    const failures = await followUps.of('VendingFailure', paymentId);
     expect(failures).toEqual([
       expect.objectContaining({
         paymentId,
@@ -333,7 +300,7 @@ describe.concurrent('PaymentToVend with the real task Lambdas', () => {
     expect(await vendsOf(paymentId)).toEqual([
       { attempt: 1, outcome: 'rejected', utrn: null, rejectionCode: 'NOT_FOR_THIS_DEVICE' },
     ]);
-    expect(await followUpsFor('VendingFailure', paymentId)).toEqual([
+    expect(await followUps.of('VendingFailure', paymentId)).toEqual([
       expect.objectContaining({ failure: { Error: 'VendRejected', Cause: 'NOT_FOR_THIS_DEVICE' } }),
     ]);
     expect(alertsFor(paymentId)).toHaveLength(1);
