@@ -10,7 +10,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { describe, expect, it } from 'vitest';
 import { startEmbeddedAws } from './embedded-aws.ts';
 import { SnsEngine } from './sns/sns-engine.ts';
-import { crashTest } from './testing/crash-test.ts';
+import { crashTestEach } from './testing/crash-test.ts';
 import { historyWith, pause, waitForEnd } from './testing/execution-waits.ts';
 import { fixtureBundle } from './testing/fixture-bundles.ts';
 import { expectWellFormedHistory } from './testing/history-checks.ts';
@@ -75,15 +75,15 @@ async function messagesLeft(sqs: SQSClient, queueUrl: string, timeoutMs: number)
 }
 
 describe('the whole embedded AWS survives kill -9', () => {
-  const aws = crashTest({
+  const test = crashTestEach({
     fixture: packagePath('testing/fixtures/full-aws-process.ts'),
     dataDirPrefix: 'embedded-aws-crash-',
     fixtureArguments: async () => [await fixtureBundle(HANDLERS)],
   });
 
-  it('finishes every acknowledged execution through Lambda, SQS task tokens and SNS after repeated crashes', {
+  test('finishes every acknowledged execution through Lambda, SQS task tokens and SNS after repeated crashes', {
     timeout: 90_000,
-  }, async () => {
+  }, async ({ aws }) => {
     // Prepare
     await aws.start();
     const stateMachineArn = await aws.createMachine(

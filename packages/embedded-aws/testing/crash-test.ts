@@ -1,12 +1,12 @@
 /**
  * Crash-test fixture: the embedded AWS in a child process on a fresh data directory, killed with SIGKILL at
  * chosen moments and started again on the same directory, with the Step Functions calls and waits a crash
- * test makes in between. Whatever a test started is killed after it; the data directories are removed after
- * the file.
+ * test makes in between. Each test has a fixture of its own (`crashTestEach`): whatever it started is killed
+ * after it, and its data directory removed.
  *
  * @example
- * const aws = crashTest();
- * it('finishes a Wait across a crash', async () => {
+ * const test = crashTestEach();
+ * test('finishes a Wait across a crash', async ({ aws }) => {
  *   await aws.start();
  *   const { executionArn } = await aws.runMachine(SLEEPS, { id: 'w' });
  *   const beforeCrash = await aws.historyWith(executionArn, 'WaitStateEntered');
@@ -15,7 +15,7 @@
  * });
  */
 import type { DescribeExecutionCommandOutput, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { afterAll, afterEach } from 'vitest';
+import { it } from 'vitest';
 import { ChildProcesses, type RunningProcess, readyEndpoint } from './child-processes.ts';
 import { historyWith, pause, type WaitOptions, waitForEnd } from './execution-waits.ts';
 import { packagePath } from './package-path.ts';
@@ -116,16 +116,12 @@ export class CrashTest {
     await (await starting)?.kill();
   }
 
-  /** For afterEach: whatever the test left running dies, and the next test starts afresh. */
-  async stop(): Promise<void> {
+  /** After the test: whatever it left running dies, and its data directory is removed. */
+  async close(): Promise<void> {
     await this.kill();
     this.#processes.killAll();
-    this.#dataDir = undefined;
-  }
-
-  /** For afterAll. */
-  removeDataDirs(): void {
     this.#processes.removeTempDirs();
+    this.#dataDir = undefined;
   }
 
   createMachine(definition: object, options: { name?: string } = {}): Promise<string> {
@@ -177,12 +173,26 @@ export class CrashTest {
   }
 }
 
-/** A crash-test fixture for the tests of this file (or describe block), killed after each and cleaned after all. */
-export function crashTest(options: CrashTestOptions = {}): CrashTest {
-  const crash = new CrashTest(options);
-  afterEach(() => crash.stop());
-  afterAll(() => crash.removeDataDirs());
-  return crash;
+/**
+ * `test` for crash tests that run side by side (`describe.concurrent`): each is handed a crash-test fixture of
+ * its own as `aws`, killed and its data directory removed after it.
+ *
+ * @example
+ * const test = crashTestEach({ dataDirPrefix: 'sfn-durability-' });
+ * test('finishes a Wait across a crash', async ({ aws }) => { await aws.start(); ... });
+ */
+export function crashTestEach(options: CrashTestOptions = {}) {
+  return it.extend<{ aws: CrashTest }>({
+    // biome-ignore lint/correctness/noEmptyPattern: Vitest reads a fixture's dependencies from this pattern.
+    aws: async ({}, use) => {
+      const crash = new CrashTest(options);
+      try {
+        await use(crash);
+      } finally {
+        await crash.close();
+      }
+    },
+  });
 }
 
 /** The SDK adds `$metadata` (request ids differ per call): compare only what the service answered. */

@@ -22,17 +22,21 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { crashTest, serviceAnswer } from '../../testing/crash-test.ts';
+import { crashTestEach, serviceAnswer } from '../../testing/crash-test.ts';
 import { eventually, pause } from '../../testing/execution-waits.ts';
 import { expectWellFormedHistory, historyProblems, historyText } from '../../testing/history-checks.ts';
 import { eventTypes } from '../../testing/step-functions.ts';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
-describe('the embedded Step Functions survives kill -9', () => {
-  const aws = crashTest({ dataDirPrefix: 'sfn-durability-' });
+// Side by side, each test with an embedded AWS of its own: most of their time is timers (Wait states, retry
+// backoffs, SQS visibility) and restarts, which they can as well wait out together.
+describe.concurrent('the embedded Step Functions survives kill -9', () => {
+  const test = crashTestEach({ dataDirPrefix: 'sfn-durability-' });
 
-  it('keeps state machines, finished executions and their histories byte for byte across two crashes', async () => {
+  test('keeps state machines, finished executions and their histories byte for byte across two crashes', async ({
+    aws,
+  }) => {
     // Prepare
     await aws.start();
     const passArn = await aws.createMachine({
@@ -111,7 +115,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     for (const text of before.histories) expectWellFormedHistory(JSON.parse(text) as HistoryEvent[]);
   });
 
-  it('finishes an execution that was sleeping in a Wait state, entering and leaving the Wait once', async () => {
+  test('finishes an execution that was sleeping in a Wait state, entering and leaving the Wait once', async ({
+    aws,
+  }) => {
     // Prepare
     await aws.start();
     const { executionArn } = await aws.runMachine(
@@ -149,7 +155,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('accepts after a restart the task token a waitForTaskToken task handed out before the crash', async () => {
+  test('accepts after a restart the task token a waitForTaskToken task handed out before the crash', async ({
+    aws,
+  }) => {
     // Prepare
     await aws.start();
     const { executionArn } = await aws.runMachine({
@@ -191,7 +199,7 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('does not lose a SendTaskSuccess that was acknowledged just before the crash', async () => {
+  test('does not lose a SendTaskSuccess that was acknowledged just before the crash', async ({ aws }) => {
     // Prepare
     await aws.start();
     const { executionArn } = await aws.runMachine(
@@ -228,7 +236,7 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('fires a retry whose backoff was pending at the crash, and the retry succeeds', async () => {
+  test('fires a retry whose backoff was pending at the crash, and the retry succeeds', async ({ aws }) => {
     // Prepare: the call fails on the first attempt only ($$.State.RetryCount 0), whatever the process
     // remembers, so the outcome does not depend on the fixture's in-memory call counter.
     await aws.start();
@@ -285,7 +293,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('finishes a Map over 20 items killed mid-way with every iteration run exactly once', async () => {
+  test('finishes a Map over 20 items killed mid-way with every iteration run exactly once', async ({
+    aws,
+  }) => {
     // Prepare
     await aws.start();
     const items = Array.from({ length: 20 }, (_, n) => ({ n }));
@@ -365,7 +375,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     );
   });
 
-  it('finishes a distributed Map killed mid-run with each item run by exactly one child execution', async () => {
+  test('finishes a distributed Map killed mid-run with each item run by exactly one child execution', async ({
+    aws,
+  }) => {
     // Prepare: six children, two at a time, each sleeping a second.
     await aws.start();
     const items = Array.from({ length: 6 }, (_, n) => n);
@@ -422,7 +434,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(inputs.sort()).toEqual(items);
   });
 
-  it('redrives a failed Map Run across a crash, redriving each failed child once and no other', async () => {
+  test('redrives a failed Map Run across a crash, redriving each failed child once and no other', async ({
+    aws,
+  }) => {
     // Prepare: three children, one at a time; the second fails unless redriven ($$.Execution.RedriveCount).
     await aws.start();
     const items = [{ n: 0 }, { n: 1, fails: true }, { n: 2 }];
@@ -501,7 +515,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('finishes a Parallel state killed while its branches wait, running each branch once', async () => {
+  test('finishes a Parallel state killed while its branches wait, running each branch once', async ({
+    aws,
+  }) => {
     // Prepare
     await aws.start();
     const { executionArn } = await aws.runMachine({
@@ -554,7 +570,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expect(new Set(branches.values()).size).toBe(3); // the top level and two branches
   });
 
-  it('keeps an execution stopped when StopExecution was acknowledged just before the crash', async () => {
+  test('keeps an execution stopped when StopExecution was acknowledged just before the crash', async ({
+    aws,
+  }) => {
     // Prepare
     await aws.start();
     const { executionArn } = await aws.runMachine({
@@ -592,7 +610,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('redrives a failed execution after a crash and finishes the redrive across another crash', async () => {
+  test('redrives a failed execution after a crash and finishes the redrive across another crash', async ({
+    aws,
+  }) => {
     // Prepare: the call fails in the first run only ($$.Execution.RedriveCount 0).
     await aws.start();
     const { executionArn } = await aws.runMachine(
@@ -654,7 +674,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(history);
   });
 
-  it('loses nothing when it is killed again and again while starting up (replaying and compacting)', async () => {
+  test('loses nothing when it is killed again and again while starting up (replaying and compacting)', async ({
+    aws,
+  }) => {
     // Prepare: finished executions, and one still napping so that start-up also resumes a runner
     const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
@@ -706,7 +728,9 @@ describe('the embedded Step Functions survives kill -9', () => {
     expectWellFormedHistory(lateHistory);
   });
 
-  it('ends every acknowledged execution of a kill storm in success, each with a well-formed history', async () => {
+  test('ends every acknowledged execution of a kill storm in success, each with a well-formed history', async ({
+    aws,
+  }) => {
     // Prepare
     const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
