@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type PublishedMessage, SnsEngine } from '@payment-to-vend/embedded-aws';
 import { ChildProcesses } from '@payment-to-vend/embedded-aws/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulators, startSimulators } from '../simulators/start-simulators.ts';
 import { synthesizeLocalDefinition } from '../workflow/local-definition.ts';
 import {
@@ -45,15 +45,30 @@ beforeAll(async () => {
   writeFileSync(definitionFile, JSON.stringify(definition));
 }, 60_000);
 
-afterEach(() => processes.killAll());
-
 afterAll(async () => {
   await simulators?.close();
   processes.removeTempDirs();
 });
 
-function start(dataDir: string): Promise<RunningPaymentSystem> {
-  return startPaymentSystemProcess(processes, {
+/**
+ * `it` with child processes of the test's own (killed, and their folders removed, after it), so the two
+ * scenarios can run side by side: each waits seconds on the simulators and on the Vend step's heartbeat.
+ */
+const test = it.extend<{ children: ChildProcesses }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Vitest reads a fixture's dependencies from this pattern.
+  children: async ({}, use) => {
+    const children = new ChildProcesses();
+    try {
+      await use(children);
+    } finally {
+      children.killAll();
+      children.removeTempDirs();
+    }
+  },
+});
+
+function start(children: ChildProcesses, dataDir: string): Promise<RunningPaymentSystem> {
+  return startPaymentSystemProcess(children, {
     dataDir,
     providers: { gatewayUrl: simulators.gatewayUrl, vendorUrl: simulators.vendorUrl },
     definitionFile,
@@ -137,12 +152,12 @@ function summary({ status, payment }: { status: string; payment: PaymentStatus }
   return { status, events: payment.events.map((event) => event.type) };
 }
 
-describe('the payment system killed with -9 mid-payment and started again', () => {
-  it('charges once and vends when it dies while the charge is at the gateway', async () => {
+describe.concurrent('the payment system killed with -9 mid-payment and started again', () => {
+  test('charges once and vends when it dies while the charge is at the gateway', async ({ children }) => {
     // Prepare
     const { gateway, vendor } = simulators;
-    const dataDir = processes.tempDir('payment-system-crash-charge-');
-    let system = await start(dataDir);
+    const dataDir = children.tempDir('payment-system-crash-charge-');
+    let system = await start(children, dataDir);
     const accepted = await system.topUp({
       meterId: '1200000000011',
       amountPence: 2000,
@@ -162,7 +177,7 @@ describe('the payment system killed with -9 mid-payment and started again', () =
     // Started again at once: the resumed Charge usually finds the first request still at the gateway (409, in
     // progress) and keeps asking until the gateway replays the charge it made (a machine slow to restart finds
     // the charge done and has it replayed at once; both must end the same).
-    system = await start(dataDir);
+    system = await start(children, dataDir);
     logs.push(() => system.output());
     const outcome = await outcomeOf(system, accepted);
     await system.kill();
@@ -188,11 +203,11 @@ describe('the payment system killed with -9 mid-payment and started again', () =
     expect(published).toEqual([]);
   }, 150_000);
 
-  it('vends once when it dies while the vend is at the vendor', async () => {
+  test('vends once when it dies while the vend is at the vendor', async ({ children }) => {
     // Prepare
     const { gateway, vendor } = simulators;
-    const dataDir = processes.tempDir('payment-system-crash-vend-');
-    let system = await start(dataDir);
+    const dataDir = children.tempDir('payment-system-crash-vend-');
+    let system = await start(children, dataDir);
     const accepted = await system.topUp({
       meterId: '9909000000011',
       amountPence: 2000,
@@ -210,7 +225,7 @@ describe('the payment system killed with -9 mid-payment and started again', () =
     );
     // The message the dead process had received stays invisible for the queue's visibility timeout; the
     // Vend step's heartbeat timeout sends the next attempt, under the same transaction id.
-    system = await start(dataDir);
+    system = await start(children, dataDir);
     logs.push(() => system.output());
     const refusals = await system.sendCardData(CARD_NUMBER);
     const outcome = await outcomeOf(system, accepted);
