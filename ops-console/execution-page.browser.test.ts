@@ -209,6 +209,19 @@ describe.skipIf(!CHROMIUM)(title, () => {
       expect(await page.locator('#facts a[data-payment-link]').getAttribute('href')).toBe(
         `/payments/${rejected.paymentId}`,
       );
+
+      // Assess: while it waits, the page's refreshes leave what did not change where it is, so a click on the
+      // payment link is never lost to a swap of the facts under the pointer.
+      const pageUrl = page.url();
+      let refreshes = 0;
+      page.on('response', (response) => {
+        if (response.url() === pageUrl) refreshes += 1;
+      });
+      await page
+        .locator('#facts')
+        .evaluate((facts) => facts.setAttribute('data-seen', 'before the refreshes'));
+      await expect.poll(() => refreshes, { timeout: FINISH_TIMEOUT_MS }).toBeGreaterThanOrEqual(2);
+      expect(await page.locator('#facts').getAttribute('data-seen')).toBe('before the refreshes');
       expect(await node(page, 'Vend').getAttribute('data-status')).toBe('caught');
       expect(await node(page, 'AwaitDecision').getAttribute('data-status')).toBe('running');
       expect(

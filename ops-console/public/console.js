@@ -8,6 +8,11 @@
   if (!root) return;
 
   const panel = document.getElementById('state-panel');
+  // What the server last rendered of each live part, read before this script changes any of them: a refresh
+  // swaps only the parts that changed, so a click on a link in one that did not is never lost to a swap.
+  const rendered = new Map(
+    [...document.querySelectorAll('[data-live]')].map((live) => [live.id, live.outerHTML]),
+  );
   const pollMs = Number(root.dataset.pollMs) || 1500;
   const MAX_BACKOFF_MS = 15000;
   let selected = null;
@@ -111,7 +116,9 @@
     const focused = document.activeElement?.closest?.('#graph a.node')?.dataset.state;
     for (const live of document.querySelectorAll('[data-live]')) {
       const replacement = fresh.getElementById(live.id);
-      if (replacement) live.replaceWith(document.importNode(replacement, true));
+      if (!replacement || rendered.get(live.id) === replacement.outerHTML) continue;
+      rendered.set(live.id, replacement.outerHTML);
+      live.replaceWith(document.importNode(replacement, true));
     }
     for (const element of document.querySelectorAll('#history details')) {
       if (openEvents.has(element.dataset.event)) element.open = true;
