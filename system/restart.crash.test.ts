@@ -6,8 +6,9 @@
  * The gateway and vendor simulators run here, in the test's process, not in the killed one: what they
  * remember (idempotency keys, charges, vends) survives the crash, as a real gateway's and vendor's would.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { type PublishedMessage, SnsEngine } from '@payment-to-vend/embedded-aws';
 import { ChildProcesses } from '@payment-to-vend/embedded-aws/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,6 @@ import {
 } from './testing/payment-system-processes.ts';
 import { findSecrets } from './testing/secrets-scan.ts';
 
-const processes = new ChildProcesses();
 const SLOW_CHARGE_MS = 8_000;
 /** A test card number (Luhn-valid) that each scenario sends where card data must be refused. */
 const CARD_NUMBER = '4000056655665556';
@@ -32,7 +32,7 @@ let definitionFile: string;
 beforeAll(async () => {
   // tok_slow answers after longer than the system takes to restart, so a resumed Charge finds it in progress.
   simulators = await startSimulators({ port: 0, gateway: { slowDelayMs: SLOW_CHARGE_MS } });
-  definitionFile = join(processes.tempDir('payment-to-vend-asl-'), 'payment-to-vend.asl.json');
+  definitionFile = join(mkdtempSync(join(tmpdir(), 'payment-to-vend-asl-')), 'payment-to-vend.asl.json');
   // Short vend timings: after a crash, the Vend step's heartbeat timeout is what retries a vend in flight.
   const definition = synthesizeLocalDefinition({
     props: {
@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await simulators?.close();
-  processes.removeTempDirs();
+  if (definitionFile !== undefined) rmSync(dirname(definitionFile), { recursive: true, force: true });
 });
 
 /**
