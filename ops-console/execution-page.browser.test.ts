@@ -91,8 +91,9 @@ describe.skipIf(!CHROMIUM)(title, () => {
   it(
     'follows the flaky-vendor execution live: Vend ends marked retried ×2, the path taken coloured, its details on selecting it',
     async () => {
-      // Prepare
-      const { executionArn } = await env.pay({ meterId: METERS.flaky });
+      // Prepare: a card the gateway takes 2 s to charge, so the execution still runs when the page opens (the
+      // Vend retries' waits alone are jittered, FULL, and can all but vanish).
+      const { executionArn } = await env.pay({ meterId: METERS.flaky, paymentToken: 'tok_slow' });
       const { page, complaints } = await openTab();
 
       // Act: open the page while the execution runs, and wait on what it shows, without reloading.
