@@ -122,11 +122,9 @@ describe.skipIf(!CHROMIUM).concurrent(title, () => {
    * needs to know its test and cannot while the tests run side by side.
    */
   async function waitForOutcome(page: Page, heading: string): Promise<string> {
-    const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const exactly = new RegExp(`^${escaped}$`);
     await page
-      .locator('#outcome-title')
-      .filter({ hasText: exactly })
+      .locator('#outcome')
+      .getByRole('heading', { name: heading, exact: true })
       .waitFor({ state: 'visible', timeout: OUTCOME_TIMEOUT_MS });
     return visibleText(page.locator('#outcome'));
   }

@@ -1,8 +1,7 @@
 /**
  * esbuild plugins (and the clean-up of old bundles) for running our TypeScript as a bundle by plain `node`,
- * without a TypeScript loader: the
- * crash tests' fixtures (testing/fixture-bundles.ts) and the whole system under `npm start`
- * (system/bundle/system-bundle.ts).
+ * without a TypeScript loader: the crash tests' fixtures (testing/fixture-bundles.ts) and the whole system under
+ * `npm start` (system/bundle/system-bundle.ts).
  *
  * @example
  * await build({ entryPoints, bundle: true, format: 'esm', plugins: [workspacePackagesInside, importMetaOfTheSource()] });

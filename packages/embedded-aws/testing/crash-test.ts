@@ -47,8 +47,8 @@ export class CrashTest {
   readonly #fixture: string;
   readonly #dataDirPrefix: string;
   readonly #fixtureArguments: () => Promise<readonly string[]>;
-  #arguments: readonly string[] = [];
-  #dataDir: string | undefined;
+  /** The fixture's arguments once started: the data directory first, which every restart opens again. */
+  #arguments: readonly string[] | undefined;
   #running: Running | undefined;
 
   constructor(options: CrashTestOptions = {}) {
@@ -59,8 +59,7 @@ export class CrashTest {
 
   /** The data directory of this test, which every restart opens again. */
   get dataDir(): string {
-    if (this.#dataDir === undefined) throw new Error('the crash test has not started: call start()');
-    return this.#dataDir;
+    return this.#started()[0]!;
   }
 
   get endpoint(): string {
@@ -77,9 +76,8 @@ export class CrashTest {
 
   /** Starts the child on a fresh data directory. */
   async start(): Promise<void> {
-    if (this.#dataDir !== undefined) throw new Error('the crash test has started already');
+    if (this.#arguments !== undefined) throw new Error('the crash test has started already');
     const dataDir = this.#processes.tempDir(this.#dataDirPrefix);
-    this.#dataDir = dataDir;
     this.#arguments = [dataDir, ...(await this.#fixtureArguments())];
     await this.restart();
   }
@@ -96,7 +94,7 @@ export class CrashTest {
   /** Starts the child again on the same data directory, after a kill. */
   async restart(): Promise<void> {
     if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
-    const child = await this.#processes.start(this.#fixture, this.#arguments, readyEndpoint);
+    const child = await this.#processes.start(this.#fixture, this.#started(), readyEndpoint);
     this.#running = { child, client: sfnClient(child.value) };
   }
 
@@ -109,7 +107,7 @@ export class CrashTest {
   async killWhileStarting(delayMs: number): Promise<void> {
     if (this.#running !== undefined) throw new Error('the embedded AWS is running: kill it first');
     const starting = this.#processes
-      .start(this.#fixture, this.#arguments, readyEndpoint)
+      .start(this.#fixture, this.#started(), readyEndpoint)
       .catch(() => undefined);
     await pause(delayMs);
     this.#processes.killAll();
@@ -121,7 +119,6 @@ export class CrashTest {
     await this.kill();
     this.#processes.killAll();
     this.#processes.removeTempDirs();
-    this.#dataDir = undefined;
   }
 
   createMachine(definition: object, options: { name?: string } = {}): Promise<string> {
@@ -165,6 +162,11 @@ export class CrashTest {
   ): Promise<{ execution: DescribeExecutionCommandOutput; history: HistoryEvent[] }> {
     const execution = await this.waitForEnd(executionArn, options);
     return { execution, history: await this.historyOf(executionArn) };
+  }
+
+  #started(): readonly string[] {
+    if (this.#arguments === undefined) throw new Error('the crash test has not started: call start()');
+    return this.#arguments;
   }
 
   #current(): Running {
