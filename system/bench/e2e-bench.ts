@@ -28,6 +28,8 @@
  * Statements are counted by wrapping the embedded Data API's database (`aws.dataApi()`): every
  * ExecuteStatement is one, every BatchExecuteStatement counts its parameter sets; Begin/Commit/Rollback are
  * counted as calls. The front-end's event tail polls are included: they are part of what a payment costs.
+ * AWS API calls are counted by operation too (`countAwsCalls`): each pays the SDK's own work, which
+ * packages/embedded-aws/bench/sdk-call-bench.ts measures per call.
  *
  * @example
  * BENCH_SECONDS=30 npm run bench:e2e
@@ -35,12 +37,13 @@
 import { fork } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalFrontEnd } from '../local-front-end.ts';
-import { startPaymentSystem } from '../payment-system.ts';
+import { type PaymentSystem, startPaymentSystem } from '../payment-system.ts';
 import { type DriverReport, type DriverSettings, runDriver } from './e2e-driver.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -58,6 +61,46 @@ interface StatementCounts {
   calls: number;
   /** Statements by the start of their SQL (whitespace folded), to see which ones a payment costs. */
   bySql: Map<string, number>;
+}
+
+/**
+ * Counts the AWS API calls that reach the embedded AWS, by operation: those of the in-process clients (the task
+ * Lambdas, the SQS poller) by wrapping the request handler they share, and those over HTTP (the front-end) by
+ * Node's `http.server.request.start` channel. Each call pays the SDK's serialization, signing and parsing.
+ */
+function countAwsCalls(system: PaymentSystem): Map<string, number> {
+  const counts = new Map<string, number>();
+  const count = (operation: string) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
+  const handler = system.awsRequestHandler;
+  if (handler !== undefined) {
+    const handle = handler.handle.bind(handler);
+    handler.handle = (request, options) => {
+      const { headers, method, path, body } = request;
+      count(operationOf(headers['x-amz-target'] ?? headers['X-Amz-Target'], method, path, body));
+      return handle(request, options);
+    };
+  }
+  subscribe('http.server.request.start', (message) => {
+    const { request, socket } = message as { request: IncomingMessage; socket: Socket };
+    if (socket.localPort !== system.aws.port) return;
+    const target = request.headers['x-amz-target'];
+    const operation = operationOf(
+      typeof target === 'string' ? target : undefined,
+      request.method ?? '',
+      request.url ?? '',
+      undefined,
+    );
+    count(`${operation} (HTTP)`);
+  });
+  return counts;
+}
+
+/** `AmazonSQS.SendMessage`, `SNS Publish` (query protocol: the form body's Action), `POST /Execute`. */
+function operationOf(target: string | undefined, method: string, path: string, body: unknown): string {
+  if (target !== undefined) return target;
+  const action = typeof body === 'string' ? /(?:^|&)Action=([A-Za-z]+)/.exec(body)?.[1] : undefined;
+  if (action !== undefined) return `query ${action}`;
+  return `${method} ${path.replace(/\/functions\/[^/]+/, '/functions/{name}')}`;
 }
 
 /** Counts what reaches the embedded Data API's database, whichever client sent it. */
@@ -97,6 +140,7 @@ async function main(): Promise<void> {
   });
   const dataApi = await system.aws.dataApi();
   const counts = countStatements(dataApi);
+  const awsCalls = countAwsCalls(system);
   const { app: frontEnd, url: baseUrl } = await startLocalFrontEnd(system, {
     port: 0,
     config: {
@@ -122,6 +166,7 @@ async function main(): Promise<void> {
 
   let report: DriverReport;
   let before: StatementCounts = { statements: 0, calls: 0, bySql: new Map() };
+  let awsCallsBefore = new Map<string, number>();
   const cpuBefore = { usage: process.cpuUsage() };
   try {
     report = await new Promise<DriverReport>((resolve, reject) => {
@@ -133,6 +178,7 @@ async function main(): Promise<void> {
       child.on('message', (message: { kind: string; report?: DriverReport }) => {
         if (message.kind === 'measuring') {
           before = { ...counts, bySql: new Map(counts.bySql) };
+          awsCallsBefore = new Map(awsCalls);
           cpuBefore.usage = process.cpuUsage();
         } else if (message.kind === 'done') result = message.report;
       });
@@ -157,7 +203,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`;
   const mode = IN_MEMORY ? 'in memory' : 'durable';
   const poll = `${EVENT_POLL_MS ?? 150} ms${EVENT_WAKE ? ', woken by commits' : ', no wake-up'}`;
-  const awsCalls = system.awsRequestHandler === undefined ? 'AWS calls over HTTP' : 'AWS calls in-process';
+  const awsCallWay = system.awsRequestHandler === undefined ? 'AWS calls over HTTP' : 'AWS calls in-process';
   const firstP50 = percentile(report.firstEventMs, 50);
   const firstP99 = percentile(report.firstEventMs, 99);
 
@@ -165,6 +211,17 @@ async function main(): Promise<void> {
     .map(([sql, count]) => [sql, (count - (before.bySql.get(sql) ?? 0)) / Math.max(1, finished)] as const)
     .filter(([, perPayment]) => perPayment > 0)
     .sort((a, b) => b[1] - a[1]);
+  const byOperation = [...awsCalls]
+    .map(
+      ([operation, count]) =>
+        [operation, (count - (awsCallsBefore.get(operation) ?? 0)) / Math.max(1, finished)] as const,
+    )
+    .filter(([, perPayment]) => perPayment > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const awsCallsPerPayment = byOperation.reduce((sum, [, perPayment]) => sum + perPayment, 0);
+  console.log(`
+AWS API calls per payment, by operation (${awsCallsPerPayment.toFixed(2)} in all):
+${byOperation.map(([operation, perPayment]) => `  ${perPayment.toFixed(2)}  ${operation}`).join('\n')}`);
   console.log(`
 Data API statements per payment, by statement:
 ${bySql.map(([sql, perPayment]) => `  ${perPayment.toFixed(2)}  ${sql}`).join('\n')}`);
@@ -175,13 +232,13 @@ payments vended in the ${report.windowSeconds.toFixed(1)} s window: ${report.com
 POST → vended latency over ${finished} payments: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(0, ...report.latenciesMs).toFixed(1)} ms
 POST answered → first event on the socket: p50 ${firstP50.toFixed(1)} ms, p99 ${firstP99.toFixed(1)} ms
 Data API per payment: ${statements.toFixed(2)} statements, ${calls.toFixed(2)} calls
-embedded AWS: ${awsCalls} (LOCAL_AWS_IN_PROCESS), ${awsConnections} TCP connections accepted
+embedded AWS: ${awsCallWay} (LOCAL_AWS_IN_PROCESS), ${awsConnections} TCP connections accepted
 system process CPU per payment: ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(2)} ms (load average at the end ${loadavg()[0]?.toFixed(2)})
 target ${TARGET_PAYMENTS_PER_SECOND}/s with p99 < ${TARGET_P99_MS} ms: ${perSecond >= TARGET_PAYMENTS_PER_SECOND && p99 < TARGET_P99_MS ? 'MET' : 'NOT MET'}
 
 | system | lanes | payments/s | p50 POST→vended | p99 POST→vended | p50/p99 answer→first event | Data API statements per payment | CPU per payment | machine | Node |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
-| ${mode}, ${awsCalls}, event poll ${poll}, WebSocket per payment | ${CONCURRENCY}${RATE === null ? '' : ` (≤ ${RATE}/s)`} | ${perSecond.toFixed(0)} | ${p50.toFixed(0)} ms | ${p99.toFixed(0)} ms | ${firstP50.toFixed(0)}/${firstP99.toFixed(0)} ms | ${statements.toFixed(1)} | ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(0)} ms | ${machine} | ${process.version} |`);
+| ${mode}, ${awsCallWay}, event poll ${poll}, WebSocket per payment | ${CONCURRENCY}${RATE === null ? '' : ` (≤ ${RATE}/s)`} | ${perSecond.toFixed(0)} | ${p50.toFixed(0)} ms | ${p99.toFixed(0)} ms | ${firstP50.toFixed(0)}/${firstP99.toFixed(0)} ms | ${statements.toFixed(1)} | ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(0)} ms | ${machine} | ${process.version} |`);
 }
 
 /** Nearest-rank percentile. */
