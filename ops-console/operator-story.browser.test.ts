@@ -10,15 +10,16 @@
  * - the graph of a flaky vendor's execution shows Vend retried twice.
  *
  * Nothing waits on a clock: each step waits for what a person would see (Playwright's auto-waiting, with
- * generous timeouts for the vend retries). Screenshots go to OPS_CONSOLE_SCREENSHOTS (a folder), or the
+ * generous timeouts for the vend retries). The three stories run side by side, each with its own payment,
+ * meter and tabs, as operators and customers would. Screenshots go to OPS_CONSOLE_SCREENSHOTS (a folder), or the
  * system's temporary folder. Skipped when no Chromium is installed (`apt-get install chromium`, or set
  * CHROMIUM_PATH).
  */
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { findChromium } from '../frontend-api/testing/browser.ts';
 import { testMpan } from '../simulators/mpan.ts';
 import {
@@ -40,11 +41,10 @@ const title = CHROMIUM
   ? 'the operator’s story in Chromium'
   : 'the operator’s story in Chromium (SKIPPED: no Chromium found; apt-get install chromium, or set CHROMIUM_PATH)';
 
-describe.skipIf(!CHROMIUM)(title, () => {
+describe.skipIf(!CHROMIUM).concurrent(title, () => {
   let env: ConsoleSystem;
   let consoleUrl: string;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     env = await startConsoleSystem({ serveCustomerPage: true });
@@ -58,19 +58,16 @@ describe.skipIf(!CHROMIUM)(title, () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, TEST_TIMEOUT_MS);
 
+  // A story's tabs stay open until the browser closes: the stories run side by side, so none may close them
+  // for the others.
   afterAll(async () => {
     await browser?.close();
     await env?.close();
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
   /** A tab of its own (its own sessionStorage), collecting what the page's console complains about. */
   async function openTab(): Promise<{ page: Page; complaints: string[] }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
     const page = await context.newPage();
     const complaints: string[] = [];
     page.on('console', (message) => {
@@ -125,7 +122,7 @@ describe.skipIf(!CHROMIUM)(title, () => {
 
   it(
     'a vendor-down payment is found in follow-up, understood, re-vended with a reason, and the customer sees the UTRN',
-    async () => {
+    async ({ expect }) => {
       // Prepare: a meter whose vendor is down until told otherwise.
       const meterId = freshVendorDownMeter();
       const customer = await openTab();
@@ -253,7 +250,7 @@ describe.skipIf(!CHROMIUM)(title, () => {
 
   it(
     'another vendor-down payment is refunded from its page, and the customer’s page says so',
-    async () => {
+    async ({ expect }) => {
       // Prepare
       const meterId = freshVendorDownMeter();
       const customer = await openTab();
@@ -295,7 +292,7 @@ describe.skipIf(!CHROMIUM)(title, () => {
 
   it(
     'the graph of a flaky vendor’s execution shows Vend retried twice',
-    async () => {
+    async ({ expect }) => {
       // Prepare: the vendor fails twice for this meter, then vends.
       const customer = await openTab();
       const paymentId = await topUp(customer.page, testMpan('01', 2));
