@@ -234,6 +234,7 @@ POST answered → first event on the socket: p50 ${firstP50.toFixed(1)} ms, p99 
 Data API per payment: ${statements.toFixed(2)} statements, ${calls.toFixed(2)} calls
 embedded AWS: ${awsCallWay} (LOCAL_AWS_IN_PROCESS), ${awsConnections} TCP connections accepted
 system process CPU per payment: ${((cpu.user + cpu.system) / 1000 / Math.max(1, finished)).toFixed(2)} ms (load average at the end ${loadavg()[0]?.toFixed(2)})
+load driver CPU per payment (its own process): ${(report.cpuMs / Math.max(1, finished)).toFixed(2)} ms
 target ${TARGET_PAYMENTS_PER_SECOND}/s with p99 < ${TARGET_P99_MS} ms: ${perSecond >= TARGET_PAYMENTS_PER_SECOND && p99 < TARGET_P99_MS ? 'MET' : 'NOT MET'}
 
 | system | lanes | payments/s | p50 POST→vended | p99 POST→vended | p50/p99 answer→first event | Data API statements per payment | CPU per payment | machine | Node |

@@ -30,6 +30,8 @@ export interface DriverReport {
   /** Payments that ended otherwise (declined, vend failed, refused, timed out), in the window. */
   readonly failed: number;
   readonly firstFailure?: string;
+  /** The driver's own CPU from the window's start to the last payment's end, in ms: the other core's share. */
+  readonly cpuMs: number;
 }
 
 const PAYMENT_TIMEOUT_MS = 30_000;
@@ -98,7 +100,11 @@ export async function runDriver(settings: DriverSettings, onMeasuring: () => voi
   let firstFailure: string | undefined;
   let index = 0;
   let nextStart = startedAt;
-  const measuring = setTimeout(onMeasuring, settings.warmupSeconds * 1000);
+  let cpuBefore = process.cpuUsage();
+  const measuring = setTimeout(() => {
+    cpuBefore = process.cpuUsage();
+    onMeasuring();
+  }, settings.warmupSeconds * 1000);
   let vended = 0;
   let ended = 0;
   const progress = setInterval(() => {
@@ -142,7 +148,9 @@ export async function runDriver(settings: DriverSettings, onMeasuring: () => voi
   await Promise.all(Array.from({ length: settings.concurrency }, lane));
   clearTimeout(measuring);
   clearInterval(progress);
+  const cpu = process.cpuUsage(cpuBefore);
   return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
     latenciesMs,
     firstEventMs,
     completedInWindow,
