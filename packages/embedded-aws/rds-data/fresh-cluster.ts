@@ -17,6 +17,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { keptFile } from '../durable/kept-file.ts';
 
 /**
+ * How PostgreSQL starts here: as PGlite starts it, but with 32 MB of shared buffers instead of initdb's 128 MB.
+ * PostgreSQL allocates and clears them at every start, which inside WebAssembly costs a new cluster's start about
+ * 0.1 s of its 0.8 s of CPU (packages/embedded-aws/bench/cluster-start-bench.ts), and one developer's or one
+ * test's database is far smaller than 32 MB. Given at each start, not written to the cluster's configuration.
+ */
+export const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+/**
  * PGlite on `dataDir` (null: in memory): the cluster the directory holds, or else a copy of the kept new
  * cluster. `keptIn` is where that copy is kept (the temporary folder unless a test says otherwise).
  * `snapshot`, when given, is what a new cluster starts from instead (`DataApiDatabase.snapshot()`), as an
@@ -26,9 +34,15 @@ export async function openCluster(
   dataDir: string | null,
   { keptIn = tmpdir(), snapshot }: { keptIn?: string; snapshot?: Blob } = {},
 ): Promise<PGlite> {
-  if (dataDir !== null && existsSync(join(dataDir, 'PG_VERSION'))) return PGlite.create({ dataDir });
+  if (dataDir !== null && existsSync(join(dataDir, 'PG_VERSION'))) {
+    return PGlite.create({ dataDir, startParams: START_PARAMS });
+  }
   if (snapshot !== undefined) {
-    return PGlite.create({ ...(dataDir !== null ? { dataDir } : {}), loadDataDir: snapshot });
+    return PGlite.create({
+      ...(dataDir !== null ? { dataDir } : {}),
+      loadDataDir: snapshot,
+      startParams: START_PARAMS,
+    });
   }
   const empty = dataDir === null || !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   const path = keptPath(keptIn);
@@ -36,6 +50,7 @@ export async function openCluster(
     return await PGlite.create({
       ...(dataDir !== null ? { dataDir } : {}),
       loadDataDir: await newClusterFiles(path),
+      startParams: START_PARAMS,
     });
   } catch (error) {
     // A kept copy PGlite cannot load: made again at once (initdb, as without a copy) and loaded, in the
@@ -50,6 +65,7 @@ export async function openCluster(
     return PGlite.create({
       ...(dataDir !== null ? { dataDir } : {}),
       loadDataDir: await newClusterFiles(path),
+      startParams: START_PARAMS,
     });
   }
 }
@@ -69,7 +85,7 @@ function newClusterFiles(path: string): Promise<Blob> {
 
 async function readOrMake(path: string): Promise<Blob> {
   const files = await keptFile(path, async () => {
-    const pg = await PGlite.create();
+    const pg = await PGlite.create({ startParams: START_PARAMS });
     const dump = await pg.dumpDataDir('none');
     await pg.close();
     return new Uint8Array(await dump.arrayBuffer());
