@@ -568,10 +568,15 @@ function runWriter(args: string[], options: { killAfterAcks?: number; fileSizeLi
     let stdout = '';
     let stderr = '';
     let acks = 0;
+    /** The end of the last chunk, when it ended mid-line. */
+    let partial = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (options.killAfterAcks === undefined) return;
-      acks += chunk.split('\n').length - 1;
+      // Numbers only: the writer's first line is `ready <n>`, which acknowledges nothing.
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      acks += lines.filter((line) => /^\d+$/.test(line)).length;
       if (acks >= options.killAfterAcks) child.kill('SIGKILL');
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
