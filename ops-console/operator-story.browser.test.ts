@@ -11,8 +11,8 @@
  *
  * Nothing waits on a clock: each step waits for what a person would see (Playwright's auto-waiting, with
  * generous timeouts for the vend retries). The three stories run side by side, each with its own payment,
- * meter and tabs, as operators and customers would. Screenshots go to OPS_CONSOLE_SCREENSHOTS (a folder), or the
- * system's temporary folder. Skipped when no Chromium is installed (`apt-get install chromium`, or set
+ * meter and tabs, as operators and customers would. Screenshots go to OPS_CONSOLE_SCREENSHOTS (a folder), or
+ * the system's temporary folder. Skipped when no Chromium is installed (`apt-get install chromium`, or set
  * CHROMIUM_PATH).
  */
 import { mkdirSync } from 'node:fs';

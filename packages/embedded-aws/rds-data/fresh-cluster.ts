@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { keptFile } from '../durable/kept-file.ts';
 
 /**
@@ -23,6 +23,11 @@ import { keptFile } from '../durable/kept-file.ts';
  * test's database is far smaller than 32 MB. Given at each start, not written to the cluster's configuration.
  */
 export const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+/** PGlite started with `START_PARAMS`. */
+function start(options: Omit<PGliteOptions, 'startParams'> = {}): Promise<PGlite> {
+  return PGlite.create({ ...options, startParams: START_PARAMS });
+}
 
 /**
  * PGlite on `dataDir` (null: in memory): the cluster the directory holds, or else a copy of the kept new
@@ -35,22 +40,17 @@ export async function openCluster(
   { keptIn = tmpdir(), snapshot }: { keptIn?: string; snapshot?: Blob } = {},
 ): Promise<PGlite> {
   if (dataDir !== null && existsSync(join(dataDir, 'PG_VERSION'))) {
-    return PGlite.create({ dataDir, startParams: START_PARAMS });
+    return start({ dataDir });
   }
   if (snapshot !== undefined) {
-    return PGlite.create({
-      ...(dataDir !== null ? { dataDir } : {}),
-      loadDataDir: snapshot,
-      startParams: START_PARAMS,
-    });
+    return start({ ...(dataDir !== null ? { dataDir } : {}), loadDataDir: snapshot });
   }
   const empty = dataDir === null || !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   const path = keptPath(keptIn);
   try {
-    return await PGlite.create({
+    return await start({
       ...(dataDir !== null ? { dataDir } : {}),
       loadDataDir: await newClusterFiles(path),
-      startParams: START_PARAMS,
     });
   } catch (error) {
     // A kept copy PGlite cannot load: made again at once (initdb, as without a copy) and loaded, in the
@@ -62,11 +62,7 @@ export async function openCluster(
       for (const entry of readdirSync(dataDir))
         rmSync(join(dataDir, entry), { recursive: true, force: true });
     }
-    return PGlite.create({
-      ...(dataDir !== null ? { dataDir } : {}),
-      loadDataDir: await newClusterFiles(path),
-      startParams: START_PARAMS,
-    });
+    return start({ ...(dataDir !== null ? { dataDir } : {}), loadDataDir: await newClusterFiles(path) });
   }
 }
 
@@ -85,7 +81,7 @@ function newClusterFiles(path: string): Promise<Blob> {
 
 async function readOrMake(path: string): Promise<Blob> {
   const files = await keptFile(path, async () => {
-    const pg = await PGlite.create({ startParams: START_PARAMS });
+    const pg = await start();
     const dump = await pg.dumpDataDir('none');
     await pg.close();
     return new Uint8Array(await dump.arrayBuffer());
