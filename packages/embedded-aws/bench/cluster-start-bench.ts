@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import { keptPath, openCluster, START_PARAMS } from '../rds-data/fresh-cluster.ts';
+import { takeTurns } from './taking-turns.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 
@@ -18,29 +19,25 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 await (await openCluster(null)).close();
 const newCluster = new Blob([readFileSync(keptPath(tmpdir()))]);
 
-const ways = [
-  { name: "PGlite's start parameters (shared_buffers 128MB)", startParams: PGlite.defaultStartParams },
-  { name: "the embedded Data API's (shared_buffers 32MB)", startParams: START_PARAMS },
-];
-const results = new Map(ways.map((way) => [way.name, { wall: [] as number[], cpu: [] as number[] }]));
-for (let round = 0; round < ROUNDS; round += 1) {
-  for (const way of ways) {
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const pg = await PGlite.create({ loadDataDir: newCluster, startParams: way.startParams });
-    const wall = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    await pg.close();
-    results.get(way.name)!.wall.push(wall);
-    results.get(way.name)!.cpu.push((cpu.user + cpu.system) / 1000);
-  }
+/** One start of a new cluster in memory: ms of CPU and wall. */
+async function startWith(startParams: string[]): Promise<{ cpu: number; wall: number }> {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const pg = await PGlite.create({ loadDataDir: newCluster, startParams });
+  const wall = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  await pg.close();
+  return { cpu: (cpu.user + cpu.system) / 1000, wall };
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 console.log(`a new cluster started ${ROUNDS} times each way, in memory; Node ${process.version}`);
-console.log('| start parameters | CPU per start (each round) | CPU, median | wall, median |');
-console.log('| --- | --- | ---: | ---: |');
-for (const [name, { wall, cpu }] of results) {
-  console.log(
-    `| ${name} | ${cpu.map((c) => c.toFixed(0)).join(', ')} ms | ${median(cpu).toFixed(0)} ms | ${median(wall).toFixed(0)} ms |`,
-  );
-}
+await takeTurns(
+  [
+    {
+      name: "PGlite's start parameters (shared_buffers 128MB)",
+      turn: () => startWith(PGlite.defaultStartParams),
+    },
+    { name: "the embedded Data API's (shared_buffers 32MB)", turn: () => startWith(START_PARAMS) },
+  ],
+  { rounds: ROUNDS, unit: 'ms', per: 'start', heading: 'start parameters' },
+);

@@ -23,6 +23,7 @@ import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { HttpRequest } from '@smithy/types';
 import { startEmbeddedAws } from '../embedded-aws.ts';
+import { takeTurns, timed } from './taking-turns.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -115,37 +116,16 @@ const ways: { name: string; call: () => Promise<unknown> }[] = [];
   );
 }
 
-async function turn(call: () => Promise<unknown>): Promise<{ cpu: number; wall: number }> {
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < CALLS; i += 1) await call();
-  const wall = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  return { cpu: (cpu.user + cpu.system) / CALLS, wall: (wall * 1000) / CALLS };
-}
-
 // One warm-up turn each (JIT, the SDK's lazy loading, keep-alive connections), not counted.
 for (const way of ways) {
   for (let i = 0; i < 200; i += 1) await way.call();
 }
-const results = new Map(ways.map((way) => [way.name, { cpu: [] as number[], wall: [] as number[] }]));
-for (let round = 0; round < ROUNDS; round += 1) {
-  for (const way of ways) {
-    const { cpu, wall } = await turn(way.call);
-    results.get(way.name)!.cpu.push(cpu);
-    results.get(way.name)!.wall.push(wall);
-  }
-}
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 console.log(
   `${CALLS} calls per turn, one at a time, ${ROUNDS} rounds; ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`,
 );
-console.log('| call | µs of CPU per call (each round) | CPU, median | wall, median |');
-console.log('| --- | --- | ---: | ---: |');
-for (const [name, { cpu, wall }] of results) {
-  console.log(
-    `| ${name} | ${cpu.map((c) => c.toFixed(0)).join(', ')} | ${median(cpu).toFixed(0)} µs | ${median(wall).toFixed(0)} µs |`,
-  );
-}
+await takeTurns(
+  ways.map(({ name, call }) => ({ name, turn: () => timed(CALLS, call) })),
+  { rounds: ROUNDS, unit: 'µs', per: 'call', heading: 'call' },
+);
 await aws.close();
 rmSync(dir, { recursive: true, force: true });
